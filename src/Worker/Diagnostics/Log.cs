@@ -1,0 +1,17 @@
+namespace Inference.Streaming.Worker.Diagnostics;
+
+/// <summary>
+/// Source-generated log messages. Event-id bands: 1000 hosting, 2000 Kafka, 3000 embedded,
+/// 4000 features, 5000 inference, 6000 risk, 7000 publishing.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1000, LogLevel.Information, "Inference.Streaming {Mode} ready: kafka {Bootstrap}, registry {Registry}, api {Api}")]
+    public static partial void Banner(ILogger logger, string mode, string bootstrap, string registry, string api);
+
+    [LoggerMessage(2000, LogLevel.Information, "Created Kafka topics: {Topics}")]
+    public static partial void TopicsCreated(ILogger logger, string topics);
+
+    [LoggerMessage(3000, LogLevel.Information, "Embedded Kafka cluster at {Bootstrap}, Schema Registry at {Registry} (librdkafka from {Library})")]
+    public static partial void EmbeddedStarted(ILogger logger, string bootstrap, string registry, string library);
+}

@@ -1,0 +1,115 @@
+using System.Runtime.InteropServices;
+
+namespace Inference.Streaming.Worker.Embedded;
+
+/// <summary>
+/// librdkafka's mock cluster hosted in this process: real Kafka protocol on loopback sockets,
+/// with its own tools for topic creation and fault injection. Thread-safe for the calls exposed.
+/// </summary>
+public sealed class MockCluster : IDisposable
+{
+    private readonly Lock _gate = new();
+    private IntPtr _handle;
+    private IntPtr _cluster;
+
+    private MockCluster(IntPtr handle, IntPtr cluster, int brokerCount)
+    {
+        _handle = handle;
+        _cluster = cluster;
+        BrokerCount = brokerCount;
+        BootstrapServers = Marshal.PtrToStringUTF8(LibRdKafka.rd_kafka_mock_cluster_bootstraps(cluster))
+            ?? throw new InvalidOperationException("The mock cluster reported no bootstrap servers.");
+    }
+
+    public string BootstrapServers { get; }
+
+    public int BrokerCount { get; }
+
+    /// <summary>Starts a mock cluster with <paramref name="brokerCount"/> brokers on loopback.</summary>
+    public static MockCluster Start(int brokerCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
+        const int errLength = 512;
+        var err = Marshal.AllocHGlobal(errLength);
+        try
+        {
+            var conf = LibRdKafka.rd_kafka_conf_new();
+            // The hosting handle never talks to a broker; keep its own logging quiet.
+            _ = LibRdKafka.rd_kafka_conf_set(conf, "log_level", "3", err, errLength);
+            var handle = LibRdKafka.rd_kafka_new(LibRdKafka.ProducerType, conf, err, errLength);
+            if (handle == IntPtr.Zero)
+            {
+                throw new InvalidOperationException("rd_kafka_new failed: " + Marshal.PtrToStringUTF8(err));
+            }
+
+            var cluster = LibRdKafka.rd_kafka_mock_cluster_new(handle, brokerCount);
+            if (cluster == IntPtr.Zero)
+            {
+                LibRdKafka.rd_kafka_destroy(handle);
+                throw new InvalidOperationException("rd_kafka_mock_cluster_new failed.");
+            }
+
+            // Consumer groups otherwise wait the broker default (3 s) before the first rebalance.
+            _ = LibRdKafka.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, 0);
+            return new MockCluster(handle, cluster, brokerCount);
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(err);
+        }
+    }
+
+    /// <summary>Creates a topic; replication is capped at the broker count.</summary>
+    public void CreateTopic(string name, int partitions, int replicationFactor)
+    {
+        var replicas = replicationFactor <= 0 ? BrokerCount : Math.Min(replicationFactor, BrokerCount);
+        Check(LibRdKafka.rd_kafka_mock_topic_create(Cluster, name, partitions, replicas), $"create topic '{name}'");
+    }
+
+    public void SetBrokerDown(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"set broker {brokerId} down");
+
+    public void SetBrokerUp(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"set broker {brokerId} up");
+
+    public void SetPartitionLeader(string topic, int partition, int brokerId) =>
+        Check(LibRdKafka.rd_kafka_mock_partition_set_leader(Cluster, topic, partition, brokerId), $"move leader of {topic}[{partition}]");
+
+    /// <summary>Makes the next requests of one API key fail with the given Kafka error codes, in order.</summary>
+    public void PushRequestErrors(short apiKey, params int[] errorCodes) =>
+        LibRdKafka.rd_kafka_mock_push_request_errors_array(Cluster, apiKey, (nuint)errorCodes.Length, errorCodes);
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_cluster != IntPtr.Zero)
+            {
+                LibRdKafka.rd_kafka_mock_cluster_destroy(_cluster);
+                _cluster = IntPtr.Zero;
+            }
+
+            if (_handle != IntPtr.Zero)
+            {
+                LibRdKafka.rd_kafka_destroy(_handle);
+                _handle = IntPtr.Zero;
+            }
+        }
+    }
+
+    private IntPtr Cluster
+    {
+        get
+        {
+            var cluster = _cluster;
+            ObjectDisposedException.ThrowIf(cluster == IntPtr.Zero, this);
+            return cluster;
+        }
+    }
+
+    private static void Check(int err, string what)
+    {
+        if (err != 0)
+        {
+            throw new InvalidOperationException($"Mock cluster could not {what}: {LibRdKafka.ErrorText(err)}.");
+        }
+    }
+}

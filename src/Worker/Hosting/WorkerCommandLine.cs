@@ -1,0 +1,29 @@
+namespace Inference.Streaming.Worker.Hosting;
+
+/// <summary>
+/// The first argument picks the command (<c>broker</c>; none runs the worker); the rest are
+/// configuration in ASP.NET Core's command-line form (<c>--Kafka:BootstrapServers host:9092</c>).
+/// </summary>
+public static class WorkerCommandLine
+{
+    public static (WorkerMode Mode, string[] HostArgs) Parse(string[] args)
+    {
+        if (args.Length > 0 && string.Equals(args[0], "broker", StringComparison.OrdinalIgnoreCase))
+        {
+            return (WorkerMode.Broker, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8090")]);
+        }
+
+        if (args.Length > 0 && !args[0].StartsWith('-'))
+        {
+            throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry.");
+        }
+
+        return (WorkerMode.Worker, args);
+    }
+
+    // The broker gets its own default port so it can run beside a worker on one machine.
+    private static string[] DefaultUrls(string[] args, string url) =>
+        args.Any(a => a.StartsWith("--urls", StringComparison.OrdinalIgnoreCase)) || Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is not null
+            ? []
+            : ["--urls", url];
+}

@@ -1,0 +1,77 @@
+using Confluent.SchemaRegistry;
+using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.Embedded;
+using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Hosting;
+
+/// <summary>Composition of the worker process; embedded and real-cluster modes differ only in what is registered here.</summary>
+public static class WorkerHostExtensions
+{
+    public static WebApplicationBuilder AddInferenceWorker(this WebApplicationBuilder builder, WorkerMode mode)
+    {
+        var services = builder.Services;
+        services.AddSingleton(new WorkerModeHolder(mode));
+        services.AddSingleton(TimeProvider.System);
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        services.AddProblemDetails();
+
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();
+
+        var embedded = string.IsNullOrWhiteSpace(builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"]);
+        if (embedded)
+        {
+            builder.AddEmbeddedKafka();
+        }
+        else if (mode == WorkerMode.Broker)
+        {
+            throw new InvalidOperationException("The 'broker' command runs the embedded broker; unset Kafka:BootstrapServers (Kafka__BootstrapServers) to use it.");
+        }
+        else
+        {
+            services.AddSingleton<IKafkaEndpoints, ConfiguredKafkaEndpoints>();
+            services.AddSingleton<ITopicProvisioner, AdminTopicProvisioner>();
+            services.AddSingleton<IEmbeddedEnvironmentSource, NotEmbeddedEnvironmentSource>();
+        }
+
+        services.AddSingleton<IKafkaClientFactory, KafkaClientFactory>();
+        services.AddSingleton<ISchemaRegistryClient>(sp =>
+        {
+            var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
+            var config = new SchemaRegistryConfig { Url = sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl };
+            foreach (var (key, value) in registry.Client)
+            {
+                config.Set(key, value);
+            }
+
+            return new CachedSchemaRegistryClient(config);
+        });
+        services.AddHostedService<TopicProvisioningService>();
+        services.AddHostedService<StartupBanner>();
+        return builder;
+    }
+
+    /// <summary>Registers the embedded broker and registry first, so they start before and stop after everything else.</summary>
+    private static void AddEmbeddedKafka(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<EmbeddedOptions>().BindConfiguration(EmbeddedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<EmbeddedKafka>();
+        services.AddHostedService(sp => sp.GetRequiredService<EmbeddedKafka>());
+        services.AddSingleton<IKafkaEndpoints>(sp => sp.GetRequiredService<EmbeddedKafka>());
+        services.AddSingleton<ITopicProvisioner, MockClusterTopicProvisioner>();
+        services.AddSingleton<IEmbeddedEnvironmentSource, EmbeddedEnvironmentSource>();
+    }
+
+    public static WebApplication MapInferenceWorker(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapEmbeddedApi();
+        return app;
+    }
+}

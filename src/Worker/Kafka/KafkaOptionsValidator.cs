@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Kafka;
+
+/// <summary>Validates <see cref="KafkaOptions"/> at start-up with messages that name the configuration key.</summary>
+public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
+{
+    public ValidateOptionsResult Validate(string? name, KafkaOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.GroupId))
+        {
+            failures.Add("Kafka:GroupId must not be empty.");
+        }
+
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, topic) in options.Topics.All())
+        {
+            var path = $"Kafka:Topics:{key}";
+            if (string.IsNullOrWhiteSpace(topic.Name))
+            {
+                failures.Add($"{path}:Name must not be empty.");
+            }
+            else if (!names.Add(topic.Name))
+            {
+                failures.Add($"{path}:Name '{topic.Name}' is used by another topic.");
+            }
+
+            if (topic.Partitions is < 1 or > 10_000)
+            {
+                failures.Add($"{path}:Partitions must be between 1 and 10000 (was {topic.Partitions}).");
+            }
+
+            if (topic.ReplicationFactor is 0 or < -1)
+            {
+                failures.Add($"{path}:ReplicationFactor must be -1 (broker default) or at least 1 (was {topic.ReplicationFactor}).");
+            }
+        }
+
+        // Per-symbol state joins ticks and regimes by partition, so they must be co-partitioned.
+        if (options.Topics.MarketTicks.Partitions != options.Topics.RegimeUpdates.Partitions)
+        {
+            failures.Add($"Kafka:Topics:RegimeUpdates:Partitions ({options.Topics.RegimeUpdates.Partitions}) must equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): the two topics are co-partitioned by symbol.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
