@@ -1,0 +1,87 @@
+using Inference.Streaming.Contracts.Events;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
+
+/// <summary>One instance of every contract with every field set, optional ones included.</summary>
+internal static class SampleContracts
+{
+    private static readonly DateTime BarEnd = new(2026, 11, 26, 14, 31, 0, DateTimeKind.Utc);
+
+    public static MarketTick Tick() => new()
+    {
+        symbol = "AAPL",
+        event_time = new DateTime(2026, 11, 26, 14, 30, 59, 123, DateTimeKind.Utc),
+        price = 231.4567,
+        size = 300,
+        bid = 231.45,
+        ask = 231.46,
+        sequence = 9_876_543_210,
+    };
+
+    public static RegimeUpdate Regime() => new()
+    {
+        symbol = "AAPL",
+        event_time = BarEnd,
+        bull = 0.6,
+        bear = 0.1,
+        sideways = 0.3,
+        entropy = 0.8979457248567798,
+        detector = "seed-rules",
+        detector_version = "1.0.0",
+    };
+
+    public static TradingDecision Decision() => new()
+    {
+        decision_id = "5b8f3c0e-8a5d-5c1e-9a51-2f9e6f2b7c11",
+        symbol = "AAPL",
+        bar_start = BarEnd.AddMinutes(-1),
+        bar_end = BarEnd,
+        action = TradeAction.HOLD,
+        proposed_action = TradeAction.BUY,
+        confidence = 0.71234,
+        recommended_quantity = 12,
+        regime = new RegimeProbabilities { bull = 0.6, bear = 0.1, sideways = 0.3, entropy = 0.8979457248567798 },
+        strategy_weights = new StrategyWeights { bull_specialist = 0.5384615384615384, bear_specialist = 0.15384615384615385, sideways_specialist = 0.3076923076923077 },
+        selection = "argmax",
+        selected_model = "bull_specialist",
+        model_version = "best_model",
+        risk = new RiskResult
+        {
+            approved = false,
+            warnings = ["position_limit: position would be 31% of portfolio (limit 25%)"],
+            checks = new RiskChecks
+            {
+                position_limit = RiskCheckStatus.FAIL,
+                concentration = RiskCheckStatus.WARNING,
+                daily_loss_limit = RiskCheckStatus.PASS,
+                leverage = RiskCheckStatus.PASS,
+            },
+        },
+        produced_at = BarEnd.AddMilliseconds(3),
+        latency_ms = 2.75,
+    };
+
+    public static DecisionForensics Forensics() => new()
+    {
+        decision = Decision(),
+        feature_layout = "seed-43",
+        features = [.. Enumerable.Range(0, 43).Select(i => (float)Math.Sin(i) / 7f)],
+        model_outputs =
+        [
+            new ModelOutput { model = "bull_specialist", version = "best_model", sha256 = new string('a', 64), probabilities = [0.2, 0.71234, 0.08766], value = 0.42 },
+            new ModelOutput { model = "universal", version = "best_model", sha256 = new string('b', 64), probabilities = [0.5, 0.25, 0.25], value = -0.1 },
+        ],
+        input = new InputPosition { topic = "market-ticks", partition = 4, offset = 123_456_789_012 },
+        config_fingerprint = new string('c', 64),
+        timings = new DecisionTimings { queue_ms = 0.5, inference_ms = 1.25, total_ms = 2.75 },
+    };
+
+    public static SymbolStateSnapshot Snapshot() => new()
+    {
+        symbol = "AAPL",
+        as_of = BarEnd,
+        state_version = 1,
+        last_input_partition = 4,
+        last_input_offset = 123_456_789_012,
+    };
+}
