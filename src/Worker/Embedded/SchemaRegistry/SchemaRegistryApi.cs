@@ -56,7 +56,7 @@ public static class SchemaRegistryApi
         routes.MapGet("/config/{subject}", (string subject, [FromQuery] bool? defaultToGlobal) => Handle(() =>
         {
             var level = store.SubjectLevel(subject)
-                ?? (defaultToGlobal == true ? store.GlobalLevel : throw SchemaRegistryException.SubjectConfigNotFound(subject));
+                ?? (defaultToGlobal == true ? store.GlobalLevel : throw RegistryApiException.SubjectConfigNotFound(subject));
             return Task.FromResult(Json(new { compatibilityLevel = level.ToString() }));
         }));
         routes.MapPut("/config/{subject}", (string subject, HttpRequest request) => Handle(async () =>
@@ -67,7 +67,7 @@ public static class SchemaRegistryApi
         }));
         routes.MapDelete("/config/{subject}", (string subject) => Handle(() =>
         {
-            var level = store.SubjectLevel(subject) ?? throw SchemaRegistryException.SubjectConfigNotFound(subject);
+            var level = store.SubjectLevel(subject) ?? throw RegistryApiException.SubjectConfigNotFound(subject);
             store.DeleteSubjectLevel(subject);
             return Task.FromResult(Json(new { compatibilityLevel = level.ToString() }));
         }));
@@ -93,11 +93,19 @@ public static class SchemaRegistryApi
         {
             return await action();
         }
-        catch (SchemaRegistryException ex)
+        catch (RegistryApiException ex)
         {
-            return Results.Json(new { error_code = ex.ErrorCode, message = ex.Message }, statusCode: ex.Status, contentType: ContentType);
+            return Error(ex.Status, ex.ErrorCode, ex.Message);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The registry's own code for an internal error, so clients still get its error shape.
+            return Error(StatusCodes.Status500InternalServerError, 50001, "Error in the backend data store: " + ex.Message);
         }
     }
+
+    private static IResult Error(int status, int errorCode, string message) =>
+        Results.Json(new { error_code = errorCode, message }, statusCode: status, contentType: ContentType);
 
     private static IResult Json(object value) => Results.Json(value, contentType: ContentType);
 
@@ -110,11 +118,11 @@ public static class SchemaRegistryApi
             using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? document.RootElement.Clone()
-                : throw SchemaRegistryException.BadRequest("The request body must be a JSON object.");
+                : throw RegistryApiException.BadRequest("The request body must be a JSON object.");
         }
         catch (JsonException ex)
         {
-            throw SchemaRegistryException.BadRequest("Malformed JSON: " + ex.Message);
+            throw RegistryApiException.BadRequest("Malformed JSON: " + ex.Message);
         }
     }
 
@@ -123,17 +131,17 @@ public static class SchemaRegistryApi
         var body = await ReadBodyAsync(request);
         if (body.TryGetProperty("schemaType", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() != "AVRO")
         {
-            throw SchemaRegistryException.InvalidSchema($"schema type '{type.GetString()}' is not supported by the embedded registry (AVRO only)");
+            throw RegistryApiException.InvalidSchema($"schema type '{type.GetString()}' is not supported by the embedded registry (AVRO only)");
         }
 
         if (body.TryGetProperty("references", out var references) && references.ValueKind == JsonValueKind.Array && references.GetArrayLength() > 0)
         {
-            throw SchemaRegistryException.InvalidSchema("schema references are not supported by the embedded registry");
+            throw RegistryApiException.InvalidSchema("schema references are not supported by the embedded registry");
         }
 
         return body.TryGetProperty("schema", out var schema) && schema.ValueKind == JsonValueKind.String
             ? schema.GetString()!
-            : throw SchemaRegistryException.InvalidSchema("the body has no string field 'schema'");
+            : throw RegistryApiException.InvalidSchema("the body has no string field 'schema'");
     }
 
     private static async Task<CompatibilityLevel> ReadCompatibilityAsync(HttpRequest request)
@@ -142,6 +150,6 @@ public static class SchemaRegistryApi
         var text = body.TryGetProperty("compatibility", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : string.Empty;
         return Enum.TryParse<CompatibilityLevel>(text, ignoreCase: true, out var level) && !int.TryParse(text, out _)
             ? level
-            : throw SchemaRegistryException.InvalidCompatibility(text);
+            : throw RegistryApiException.InvalidCompatibility(text);
     }
 }

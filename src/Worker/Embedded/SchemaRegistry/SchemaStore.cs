@@ -19,8 +19,7 @@ public sealed class SchemaStore
     /// <summary>Registers <paramref name="schema"/> under <paramref name="subject"/>; returns its global id.</summary>
     public int Register(string subject, string schema)
     {
-        var parsed = Parse(schema);
-        var canonical = parsed.ToString();
+        var (parsed, canonical) = Parse(schema);
         lock (_gate)
         {
             if (_subjects.TryGetValue(subject, out var versions))
@@ -34,7 +33,7 @@ public sealed class SchemaStore
                 var problem = FindIncompatibility(parsed, versions, LevelOf(subject));
                 if (problem is not null)
                 {
-                    throw SchemaRegistryException.Incompatible(problem);
+                    throw RegistryApiException.Incompatible(problem);
                 }
             }
             else
@@ -59,11 +58,11 @@ public sealed class SchemaStore
     /// <summary>Finds the version of <paramref name="subject"/> that holds <paramref name="schema"/>.</summary>
     public RegisteredSchema Lookup(string subject, string schema)
     {
-        var canonical = Parse(schema).ToString();
+        var (_, canonical) = Parse(schema);
         lock (_gate)
         {
             var versions = VersionsOf(subject);
-            return versions.Find(v => v.Schema == canonical) ?? throw SchemaRegistryException.SchemaNotFound("not registered under subject " + subject);
+            return versions.Find(v => v.Schema == canonical) ?? throw RegistryApiException.SchemaNotFound("not registered under subject " + subject);
         }
     }
 
@@ -71,7 +70,7 @@ public sealed class SchemaStore
     {
         lock (_gate)
         {
-            return _schemasById.TryGetValue(id, out var entry) ? entry.Schema : throw SchemaRegistryException.SchemaNotFound($"id {id}");
+            return _schemasById.TryGetValue(id, out var entry) ? entry.Schema : throw RegistryApiException.SchemaNotFound($"id {id}");
         }
     }
 
@@ -113,10 +112,10 @@ public sealed class SchemaStore
 
             if (!int.TryParse(version, out var number) || number < 1)
             {
-                throw SchemaRegistryException.InvalidVersion(version);
+                throw RegistryApiException.InvalidVersion(version);
             }
 
-            return versions.Find(v => v.Version == number) ?? throw SchemaRegistryException.VersionNotFound(number);
+            return versions.Find(v => v.Version == number) ?? throw RegistryApiException.VersionNotFound(number);
         }
     }
 
@@ -134,7 +133,7 @@ public sealed class SchemaStore
     /// <summary>Checks <paramref name="schema"/> against one version (or, for a transitive level, all).</summary>
     public bool IsCompatible(string subject, string version, string schema, out string? problem)
     {
-        var parsed = Parse(schema);
+        var (parsed, _) = Parse(schema);
         lock (_gate)
         {
             var level = LevelOf(subject);
@@ -191,7 +190,7 @@ public sealed class SchemaStore
         _subjectLevels.TryGetValue(subject, out var level) ? level : _globalLevel;
 
     private List<RegisteredSchema> VersionsOf(string subject) =>
-        _subjects.TryGetValue(subject, out var versions) && versions.Count > 0 ? versions : throw SchemaRegistryException.SubjectNotFound(subject);
+        _subjects.TryGetValue(subject, out var versions) && versions.Count > 0 ? versions : throw RegistryApiException.SubjectNotFound(subject);
 
     private string? FindIncompatibility(Schema candidate, List<RegisteredSchema> versions, CompatibilityLevel level)
     {
@@ -223,15 +222,18 @@ public sealed class SchemaStore
         return null;
     }
 
-    private static Schema Parse(string schema)
+    private static (Schema Parsed, string Canonical) Parse(string schema)
     {
         try
         {
-            return Schema.Parse(schema);
+            // Printing can fail too (an unresolved type name parses, then throws on ToString).
+            var parsed = Schema.Parse(schema);
+            return (parsed, parsed.ToString());
         }
-        catch (Exception ex) when (ex is SchemaParseException or AvroException or Newtonsoft.Json.JsonException)
+        // Avro reports bad schemas with several exception types (parse, type, JSON reader errors).
+        catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            throw SchemaRegistryException.InvalidSchema(ex.Message);
+            throw RegistryApiException.InvalidSchema(ex.Message);
         }
     }
 }

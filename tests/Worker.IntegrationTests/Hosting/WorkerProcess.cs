@@ -1,0 +1,133 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
+
+/// <summary>
+/// The real worker executable in a child process, as <c>dotnet run --project src/Worker</c> starts
+/// it: stdout and stderr captured, the banner parsed, SIGTERM sent like a container runtime does.
+/// </summary>
+internal sealed partial class WorkerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly Lock _gate = new();
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Dictionary<string, string> _banner = new(StringComparer.Ordinal);
+
+    private WorkerProcess(Process process) => _process = process;
+
+    public IReadOnlyDictionary<string, string> Banner => _banner;
+
+    public bool HasExited => _process.HasExited;
+
+    public int ExitCode => _process.ExitCode;
+
+    public string Output
+    {
+        get { lock (_gate) { return _output.ToString(); } }
+    }
+
+    public static WorkerProcess Start(params string[] args)
+    {
+        var workerDirectory = WorkerDirectory();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = workerDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.ArgumentList.Add(Path.Combine(workerDirectory, "Inference.Streaming.Worker.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = new Process { StartInfo = start, EnableRaisingEvents = true };
+        var worker = new WorkerProcess(process);
+        process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => worker.OnLine(e.Data);
+        process.Exited += (_, _) => worker._ready.TrySetException(new InvalidOperationException("The worker exited before it was ready:\n" + worker.Output));
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return worker;
+    }
+
+    /// <summary>Waits for the banner; returns how long the worker took to be ready.</summary>
+    public async Task WaitUntilReadyAsync(TimeSpan timeout) => await _ready.Task.WaitAsync(timeout);
+
+    /// <summary>Sends SIGTERM and waits for the exit; returns how long stopping took.</summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan timeout)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        _ = SendSignal(_process.Id, 15);
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return stopwatch.Elapsed;
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void OnLine(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            _output.AppendLine(line);
+            var trimmed = line.Trim();
+            var colon = trimmed.IndexOf(": ", StringComparison.Ordinal);
+            if (colon > 0 && trimmed[..colon] is "kafka.bootstrap" or "schema.registry" or "api")
+            {
+                _banner[trimmed[..colon]] = trimmed[(colon + 1)..].Trim();
+                if (trimmed.StartsWith("api:", StringComparison.Ordinal))
+                {
+                    _ready.TrySetResult();
+                }
+            }
+        }
+    }
+
+    // The worker's build output beside this test's: same configuration, same runtime identifier.
+    private static string WorkerDirectory()
+    {
+        var testDirectory = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
+        var marker = Path.Combine("tests", "Worker.IntegrationTests", "bin");
+        var index = testDirectory.IndexOf(marker, StringComparison.Ordinal);
+        if (index < 0)
+        {
+            throw new InvalidOperationException("Cannot locate the worker build from " + testDirectory);
+        }
+
+        var directory = Path.Combine(testDirectory[..index], "src", "Worker", "bin", testDirectory[(index + marker.Length + 1)..]);
+        return File.Exists(Path.Combine(directory, "Inference.Streaming.Worker.dll"))
+            ? directory
+            : throw new InvalidOperationException("The worker is not built at " + directory);
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Net.Http.Json;
+using Confluent.Kafka;
+using Inference.Streaming.Contracts.Rest;
+using Xunit.Abstractions;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
+
+/// <summary>The worker executable as users run it: embedded by default, banner, endpoints, SIGTERM.</summary>
+public sealed class WorkerProcessTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task WithNoConfigurationTheWorkerRunsEmbeddedServesItsAddressesAndStopsOnSigterm()
+    {
+        await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0");
+        await worker.WaitUntilReadyAsync(StartTimeout);
+        var bootstrap = worker.Banner["kafka.bootstrap"];
+
+        using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+        var embedded = await http.GetFromJsonAsync<EmbeddedEnvironment>("/api/v1/embedded");
+        Assert.NotNull(embedded);
+        Assert.Equal(bootstrap, embedded.BootstrapServers);
+        Assert.Equal(worker.Banner["schema.registry"], embedded.SchemaRegistryUrl);
+        Assert.Equal(3, embedded.Brokers);
+
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
+        {
+            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
+            Assert.Equal(3, metadata.Brokers.Count);
+            foreach (var (topic, partitions) in new[] { ("market-ticks", 6), ("regime-updates", 6), ("trading-decisions", 6), ("decision-forensics", 6), ("inference-state", 6), ("market-ticks.dlq", 3) })
+            {
+                Assert.Equal(partitions, metadata.Topics.Single(t => t.Topic == topic).Partitions.Count);
+            }
+        }
+
+        using (var registry = new HttpClient { BaseAddress = new Uri(worker.Banner["schema.registry"]) })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await registry.GetAsync(new Uri("/subjects", UriKind.Relative))).StatusCode);
+        }
+
+        var stopping = await worker.TerminateAsync(TimeSpan.FromSeconds(10));
+        output.WriteLine($"stopped in {stopping.TotalMilliseconds:F0} ms");
+        Assert.Equal(0, worker.ExitCode);
+        Assert.DoesNotContain("fail:", worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheBrokerCommandRunsTheBrokerAndRegistryAlone()
+    {
+        await using var worker = WorkerProcess.Start("broker", "--urls", "http://127.0.0.1:0");
+        await worker.WaitUntilReadyAsync(StartTimeout);
+
+        Assert.Contains("broker ready", worker.Output, StringComparison.Ordinal);
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = worker.Banner["kafka.bootstrap"] }).Build())
+        {
+            Assert.Contains(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "market-ticks");
+        }
+
+        await worker.TerminateAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, worker.ExitCode);
+    }
+
+    [Theory]
+    [InlineData("Kafka:Topics:MarketTicks:Partitions", "0")]
+    [InlineData("Kafka:Topics:RegimeUpdates:Partitions", "4")]
+    [InlineData("Kafka:Topics:TradingDecisions:Name", "")]
+    [InlineData("Embedded:Brokers", "0")]
+    public async Task InvalidConfigurationFailsAtStartupNamingTheKey(string key, string value)
+    {
+        await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0", $"--{key}={value}");
+
+        var exitCode = await worker.WaitForExitAsync(StartTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        var name = key.Split(':')[^1];
+        Assert.Contains(name, worker.Output, StringComparison.Ordinal);
+        if (key.StartsWith("Kafka", StringComparison.Ordinal))
+        {
+            Assert.Contains(key, worker.Output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ARealClusterWithoutARegistryUrlFailsAtStartupNamingTheKey()
+    {
+        await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0", "--Kafka:BootstrapServers=127.0.0.1:9");
+
+        var exitCode = await worker.WaitForExitAsync(StartTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("SchemaRegistry:Url", worker.Output, StringComparison.Ordinal);
+    }
+}
