@@ -13,9 +13,14 @@ public static class WorkerCommandLine
             return (WorkerMode.Broker, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8090")]);
         }
 
+        if (args.Length > 0 && string.Equals(args[0], "score", StringComparison.OrdinalIgnoreCase))
+        {
+            return (WorkerMode.Score, args[1..]);
+        }
+
         if (args.Length > 0 && !args[0].StartsWith('-'))
         {
-            throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry.");
+            throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry, 'score' scores inputs with one model.");
         }
 
         return (WorkerMode.Worker, args);

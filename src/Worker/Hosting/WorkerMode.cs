@@ -8,4 +8,7 @@ public enum WorkerMode
 
     /// <summary>Only the embedded broker and registry, for several worker processes and for tests.</summary>
     Broker,
+
+    /// <summary>Scores a JSON file of inputs with one model and exits.</summary>
+    Score,
 }

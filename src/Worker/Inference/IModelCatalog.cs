@@ -1,0 +1,14 @@
+namespace Inference.Streaming.Worker.Inference;
+
+/// <summary>The current model set, swapped atomically on reload.</summary>
+public interface IModelCatalog
+{
+    /// <summary>True once the first load has finished (whatever it refused).</summary>
+    bool IsLoaded { get; }
+
+    /// <summary>Holds the current set until the lease is disposed; throws <see cref="ModelsNotReadyException"/> before the first load.</summary>
+    ModelLease Acquire();
+
+    /// <summary>Loads the directory again, swaps the new set in, then retires the old one.</summary>
+    Task<ModelSet> ReloadAsync(CancellationToken cancellationToken);
+}

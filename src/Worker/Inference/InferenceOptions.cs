@@ -1,0 +1,23 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Inference.Streaming.Worker.Inference;
+
+/// <summary>Device and batching of inference (<c>Inference:*</c>).</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary><c>auto</c> (CUDA when available), <c>cpu</c> or <c>cuda</c>.</summary>
+    [RegularExpression("^(auto|cpu|cuda)$", ErrorMessage = "Inference:Device must be auto, cpu or cuda.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>A PyTorch installation's <c>lib</c> folder to load libtorch (and CUDA) from.</summary>
+    public string? LibTorchDirectory { get; set; }
+
+    [Range(1, 65536)]
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>Intra-op threads for CPU inference; 0 keeps libtorch's default.</summary>
+    [Range(0, 256)]
+    public int CpuThreads { get; set; }
+}

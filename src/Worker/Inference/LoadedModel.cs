@@ -1,0 +1,15 @@
+using static TorchSharp.torch;
+
+namespace Inference.Streaming.Worker.Inference;
+
+/// <summary>A network with its weights on its device, and what it reports.</summary>
+public sealed class LoadedModel(ModelInfo info, PolicyNetwork network, Device device) : IDisposable
+{
+    public Device Device { get; } = device;
+
+    public ModelInfo Info { get; } = info;
+
+    public PolicyNetwork Network { get; } = network;
+
+    public void Dispose() => Network.Dispose();
+}

@@ -1,0 +1,131 @@
+using Inference.Streaming.Worker.Diagnostics;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace Inference.Streaming.Worker.Inference;
+
+/// <summary>
+/// Loads and warms the models at start-up, and reloads them when the directory changes or on
+/// request: the new set is loaded beside the old, swapped in atomically, and the old one is
+/// disposed once the calls in flight on it have finished.
+/// </summary>
+public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOptions> models, IOptions<InferenceOptions> inference, TimeProvider time, ILogger<ModelCatalog> logger)
+    : IModelCatalog, IHostedService, IDisposable
+{
+    private readonly SemaphoreSlim _reloadGate = new(1, 1);
+    private ModelSet? _current;
+    private long _generation;
+    private FileSystemWatcher? _watcher;
+    private ITimer? _debounce;
+
+    public bool IsLoaded => Volatile.Read(ref _current) is not null;
+
+    /// <summary>The directory as configured (<c>MODEL_DIR</c> wins over <c>Models:Directory</c>).</summary>
+    public string Directory => Path.GetFullPath(models.Value.Directory);
+
+    public ModelLease Acquire()
+    {
+        while (true)
+        {
+            var set = Volatile.Read(ref _current) ?? throw new ModelsNotReadyException("Models are not loaded yet.");
+            if (set.TryAcquire())
+            {
+                return new ModelLease(set);
+            }
+
+            // The set was retired between the read and the acquire; the next read sees its successor.
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await ReloadAsync(cancellationToken);
+        if (models.Value.WatchForChanges && System.IO.Directory.Exists(Directory))
+        {
+            _watcher = new FileSystemWatcher(Directory)
+            {
+                IncludeSubdirectories = true,
+                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+            };
+            _watcher.Changed += OnDirectoryChanged;
+            _watcher.Created += OnDirectoryChanged;
+            _watcher.Deleted += OnDirectoryChanged;
+            _watcher.Renamed += OnDirectoryChanged;
+            _watcher.EnableRaisingEvents = true;
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _watcher?.Dispose();
+        _watcher = null;
+        _debounce?.Dispose();
+        return Task.CompletedTask;
+    }
+
+    public async Task<ModelSet> ReloadAsync(CancellationToken cancellationToken)
+    {
+        await _reloadGate.WaitAsync(cancellationToken);
+        try
+        {
+            var started = time.GetTimestamp();
+            var set = loader.Load(Directory, Interlocked.Increment(ref _generation));
+            WarmUp(set);
+            var previous = Interlocked.Exchange(ref _current, set);
+            previous?.Retire();
+            foreach (var error in set.Errors)
+            {
+                Log.ModelRefused(logger, error.Name, error.Path, error.Reason);
+            }
+
+            Log.ModelsLoaded(logger, set.Generation, set.Models.Count, Directory, time.GetElapsedTime(started).TotalMilliseconds);
+            return set;
+        }
+        finally
+        {
+            _reloadGate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _watcher?.Dispose();
+        _debounce?.Dispose();
+        Interlocked.Exchange(ref _current, null)?.Retire();
+        _reloadGate.Dispose();
+    }
+
+    // One forward per model and batch shape in use, so the first real call pays no lazy init.
+    private void WarmUp(ModelSet set)
+    {
+        foreach (var model in set.Models.Values)
+        {
+            foreach (var batch in new[] { 1, inference.Value.MaxBatchSize })
+            {
+                using var scope = NewDisposeScope();
+                using var mode = inference_mode();
+                _ = model.Network.call(zeros([batch, model.Info.InputWidth]).to(model.Device));
+            }
+        }
+    }
+
+    private void OnDirectoryChanged(object sender, FileSystemEventArgs e)
+    {
+        // Copying a checkpoint raises many events: reload once, after the directory is quiet.
+        var debounce = models.Value.ReloadDebounce;
+        _debounce?.Dispose();
+        _debounce = time.CreateTimer(_ => _ = ReloadInBackgroundAsync(), null, debounce, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task ReloadInBackgroundAsync()
+    {
+        try
+        {
+            await ReloadAsync(CancellationToken.None);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.ReloadFailed(logger, ex);
+        }
+    }
+}
