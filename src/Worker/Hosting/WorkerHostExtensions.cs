@@ -51,6 +51,11 @@ public static class WorkerHostExtensions
             return new CachedSchemaRegistryClient(config);
         });
         services.AddHostedService<TopicProvisioningService>();
+        if (mode == WorkerMode.Worker)
+        {
+            builder.AddInferenceModels();
+        }
+
         services.AddHostedService<StartupBanner>();
         return builder;
     }
@@ -72,6 +77,11 @@ public static class WorkerHostExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapEmbeddedApi();
+        if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Worker)
+        {
+            app.MapModelsApi();
+        }
+
         return app;
     }
 }

@@ -1,0 +1,28 @@
+using System.Text.Json.Serialization;
+
+namespace Inference.Streaming.Contracts.Rest;
+
+/// <summary>Body of <c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c>.</summary>
+public sealed record ModelsResponse(
+    [property: JsonPropertyName("models")] IReadOnlyList<ModelDescription> Models,
+    [property: JsonPropertyName("errors")] IReadOnlyList<ModelErrorDescription> Errors,
+    [property: JsonPropertyName("generation")] long Generation,
+    [property: JsonPropertyName("directory")] string Directory);
+
+/// <summary>One loaded model.</summary>
+public sealed record ModelDescription(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("loaded_at")] DateTimeOffset LoadedAt,
+    [property: JsonPropertyName("device")] string Device,
+    [property: JsonPropertyName("parameters")] long Parameters,
+    [property: JsonPropertyName("sha256")] string Sha256,
+    [property: JsonPropertyName("input_width")] int InputWidth,
+    [property: JsonPropertyName("format")] string Format,
+    [property: JsonPropertyName("feature_layout")] string FeatureLayout);
+
+/// <summary>A model file that was refused.</summary>
+public sealed record ModelErrorDescription(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("reason")] string Reason);

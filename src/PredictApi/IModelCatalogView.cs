@@ -1,0 +1,11 @@
+using Inference.Streaming.Contracts.Rest;
+
+namespace Inference.Streaming.PredictApi;
+
+/// <summary>What the API shows of the host's model catalog; null before the first load.</summary>
+public interface IModelCatalogView
+{
+    ModelsResponse? Describe();
+
+    Task<ModelsResponse> ReloadAsync(CancellationToken cancellationToken);
+}
