@@ -26,6 +26,8 @@ public static class InferenceHostExtensions
         services.AddHostedService(sp => sp.GetRequiredService<ModelCatalog>());
         services.AddSingleton<IModelCatalogView, ModelCatalogView>();
         services.AddSingleton<InferenceEngine>();
+        services.AddSingleton<IHealthFacts, ModelHealthFacts>();
+        services.AddHealthChecks().AddCheck<ModelHealthCheck>("models", tags: [HealthApi.ReadyTag]);
         return builder;
     }
 }

@@ -80,6 +80,7 @@ public static class WorkerHostExtensions
         if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Worker)
         {
             app.MapModelsApi();
+            app.MapHealthApi();
         }
 
         return app;

@@ -34,7 +34,8 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         var workerDirectory = WorkerDirectory();
         var start = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = workerDirectory,
+            // As `dotnet run --project src/Worker` does: the repository root, where models/ is.
+            WorkingDirectory = TestPaths.RepositoryRoot,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };

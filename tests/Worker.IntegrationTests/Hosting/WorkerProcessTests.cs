@@ -24,6 +24,7 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         Assert.Equal(bootstrap, embedded.BootstrapServers);
         Assert.Equal(worker.Banner["schema.registry"], embedded.SchemaRegistryUrl);
         Assert.Equal(3, embedded.Brokers);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
 
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
         {

@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Inference.Streaming.Worker.Inference;
+
+/// <summary>Healthy with every model loaded; degraded when some were refused; unhealthy with none.</summary>
+public sealed class ModelHealthCheck(IModelCatalog catalog) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        if (!catalog.IsLoaded)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy("models are loading"));
+        }
+
+        using var lease = catalog.Acquire();
+        var set = lease.Set;
+        var refused = string.Join("; ", set.Errors.Select(e => $"{e.Name}: {e.Reason}"));
+        return Task.FromResult(set.Models.Count == 0
+            ? HealthCheckResult.Unhealthy("no model loaded: " + refused)
+            : set.Errors.Count > 0
+                ? HealthCheckResult.Degraded($"{set.Models.Count} models loaded; refused: {refused}")
+                : HealthCheckResult.Healthy($"{set.Models.Count} models loaded (generation {set.Generation})"));
+    }
+}
