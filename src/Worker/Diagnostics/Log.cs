@@ -23,4 +23,40 @@ internal static partial class Log
 
     [LoggerMessage(5002, LogLevel.Error, "Model reload failed; the previous set keeps serving")]
     public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(2001, LogLevel.Information, "Partitions assigned: {Partitions}")]
+    public static partial void PartitionsAssigned(ILogger logger, string partitions);
+
+    [LoggerMessage(2002, LogLevel.Information, "Partitions revoked: {Partitions}")]
+    public static partial void PartitionsRevoked(ILogger logger, string partitions);
+
+    [LoggerMessage(2003, LogLevel.Warning, "Partitions lost: {Partitions}")]
+    public static partial void PartitionsLost(ILogger logger, string partitions);
+
+    [LoggerMessage(2004, LogLevel.Warning, "Kafka consumer error: {Reason}")]
+    public static partial void ConsumerError(ILogger logger, string reason);
+
+    [LoggerMessage(2005, LogLevel.Warning, "Dead-lettered {Topic}[{Partition}]@{Offset}: {Reason}: {Detail}")]
+    public static partial void DeadLettered(ILogger logger, string topic, int partition, long offset, string reason, string detail);
+
+    [LoggerMessage(2006, LogLevel.Error, "Delivery to {Topic} failed: {Reason}; the input offset is not stored, so the record will be processed again")]
+    public static partial void DeliveryFailed(ILogger logger, string topic, string reason);
+
+    [LoggerMessage(2007, LogLevel.Information, "Ingest waiting for models before consuming")]
+    public static partial void WaitingForModels(ILogger logger);
+
+    [LoggerMessage(2008, LogLevel.Error, "Ingest loop failed")]
+    public static partial void IngestFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(5003, LogLevel.Error, "Inference batch of {Count} rows failed")]
+    public static partial void BatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(5004, LogLevel.Error, "Decision for {Symbol} bar ending {BarEnd} failed; its input offset stays unstored")]
+    public static partial void DecisionFailed(ILogger logger, string symbol, DateTime barEnd, Exception exception);
+
+    [LoggerMessage(7000, LogLevel.Information, "stream: {TicksPerSecond:F0} ticks/s, {Bars} bars, {Decisions} decisions (HOLD {Holds}, BUY {Buys}, SELL {Sells}), mean batch {MeanBatch:F1}, p99 tick-to-decision {P99:F1} ms, {DeadLetters} dead-lettered")]
+    public static partial void Summary(ILogger logger, double ticksPerSecond, long bars, long decisions, long holds, long buys, long sells, double meanBatch, double p99, long deadLetters);
+
+    [LoggerMessage(8000, LogLevel.Information, "Demo feed: {Symbols} symbols, {TicksPerSecond} ticks/s, seed {Seed}, into {Topic}")]
+    public static partial void DemoFeedStarted(ILogger logger, int symbols, double ticksPerSecond, int seed, string topic);
 }

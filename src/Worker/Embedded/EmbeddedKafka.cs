@@ -6,38 +6,62 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Embedded;
 
 /// <summary>
-/// The embedded Kafka environment: librdkafka's mock cluster and the embedded Schema Registry,
-/// started first and stopped last, so every other component sees ordinary endpoints.
+/// The embedded Kafka environment: librdkafka's mock cluster and the embedded Schema Registry.
+/// Started by the first component that asks for an endpoint (hosted services are all constructed
+/// before any starts) or at the latest when the host starts; stopped last.
 /// </summary>
 public sealed class EmbeddedKafka(IOptions<EmbeddedOptions> options, ILogger<EmbeddedKafka> logger) : IHostedService, IKafkaEndpoints, IAsyncDisposable
 {
+    private readonly Lock _gate = new();
     private MockCluster? _cluster;
     private EmbeddedSchemaRegistry? _registry;
+    private bool _stopped;
 
-    public MockCluster Cluster => _cluster ?? throw new InvalidOperationException("The embedded Kafka cluster has not started yet.");
+    public MockCluster Cluster => EnsureStarted().Cluster;
 
-    public string BootstrapServers => Cluster.BootstrapServers;
+    public string BootstrapServers => EnsureStarted().Cluster.BootstrapServers;
 
-    public string SchemaRegistryUrl => (_registry ?? throw new InvalidOperationException("The embedded Schema Registry has not started yet.")).Url;
+    public string SchemaRegistryUrl => EnsureStarted().Registry.Url;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken)
     {
-        _cluster = MockCluster.Start(options.Value.Brokers);
-        _registry = await EmbeddedSchemaRegistry.StartAsync(options.Value.SchemaRegistryPort, cancellationToken);
-        Log.EmbeddedStarted(logger, _cluster.BootstrapServers, _registry.Url, LibRdKafka.LoadedFrom ?? "default search path");
+        EnsureStarted();
+        return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken) => await DisposeAsync();
 
     public async ValueTask DisposeAsync()
     {
-        if (_registry is not null)
+        EmbeddedSchemaRegistry? registry;
+        MockCluster? cluster;
+        lock (_gate)
         {
-            await _registry.DisposeAsync();
-            _registry = null;
+            _stopped = true;
+            (registry, cluster, _registry, _cluster) = (_registry, _cluster, null, null);
         }
 
-        _cluster?.Dispose();
-        _cluster = null;
+        if (registry is not null)
+        {
+            await registry.DisposeAsync();
+        }
+
+        cluster?.Dispose();
+    }
+
+    private (MockCluster Cluster, EmbeddedSchemaRegistry Registry) EnsureStarted()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_stopped, this);
+            if (_cluster is null || _registry is null)
+            {
+                _cluster = MockCluster.Start(options.Value.Brokers);
+                _registry = EmbeddedSchemaRegistry.StartAsync(options.Value.SchemaRegistryPort, CancellationToken.None).GetAwaiter().GetResult();
+                Log.EmbeddedStarted(logger, _cluster.BootstrapServers, _registry.Url, LibRdKafka.LoadedFrom ?? "default search path");
+            }
+
+            return (_cluster, _registry);
+        }
     }
 }

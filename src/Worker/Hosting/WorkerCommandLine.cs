@@ -8,6 +8,7 @@ public static class WorkerCommandLine
 {
     public static (WorkerMode Mode, string[] HostArgs) Parse(string[] args)
     {
+        args = [.. args.Select(a => a.Equals("--demo-feed", StringComparison.OrdinalIgnoreCase) ? "--DemoFeed:Enabled" : a)];
         if (args.Length > 0 && string.Equals(args[0], "broker", StringComparison.OrdinalIgnoreCase))
         {
             return (WorkerMode.Broker, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8090")]);

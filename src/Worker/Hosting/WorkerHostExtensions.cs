@@ -1,6 +1,8 @@
 using Confluent.SchemaRegistry;
 using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.DemoFeed;
 using Inference.Streaming.Worker.Embedded;
+using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -51,13 +53,31 @@ public static class WorkerHostExtensions
             return new CachedSchemaRegistryClient(config);
         });
         services.AddHostedService<TopicProvisioningService>();
+        builder.AddDemoFeed(mode, embedded);
         if (mode == WorkerMode.Worker)
         {
             builder.AddInferenceModels();
+            builder.AddStreamingPipeline();
         }
 
         services.AddHostedService<StartupBanner>();
         return builder;
+    }
+
+    /// <summary>
+    /// The demo feed runs by default with the embedded worker, and on request (<c>--demo-feed true</c>)
+    /// beside the embedded broker alone or against a real cluster.
+    /// </summary>
+    private static void AddDemoFeed(this WebApplicationBuilder builder, WorkerMode mode, bool embedded)
+    {
+        builder.Services.AddOptions<DemoFeedOptions>().BindConfiguration(DemoFeedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var configured = builder.Configuration.GetValue<bool?>($"{DemoFeedOptions.Section}:{nameof(DemoFeedOptions.Enabled)}");
+        if (configured ?? (embedded && mode == WorkerMode.Worker))
+        {
+            // Features:BarInterval also shapes the detector's bars.
+            builder.Services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section);
+            builder.Services.AddHostedService<DemoFeedService>();
+        }
     }
 
     /// <summary>Registers the embedded broker and registry first, so they start before and stop after everything else.</summary>

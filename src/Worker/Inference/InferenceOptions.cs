@@ -17,6 +17,16 @@ public sealed class InferenceOptions
     [Range(1, 65536)]
     public int MaxBatchSize { get; set; } = 256;
 
+    /// <summary>Longest a closed bar waits for others to share its batch (Triton's max queue delay).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Inference:MaxBatchDelay must be between 0 and 1 s.")]
+    public TimeSpan MaxBatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Default selection: <c>Argmax</c> (the seed) or <c>Mixture</c>.</summary>
+    public SelectionStrategy Selection { get; set; } = SelectionStrategy.Argmax;
+
+    /// <summary>Per-symbol overrides of <see cref="Selection"/>.</summary>
+    public Dictionary<string, SelectionStrategy> SymbolSelection { get; set; } = [];
+
     /// <summary>Intra-op threads for CPU inference; 0 keeps libtorch's default.</summary>
     [Range(0, 256)]
     public int CpuThreads { get; set; }

@@ -5,9 +5,9 @@ namespace Inference.Streaming.Worker.Kafka;
 /// <summary>The seam for Kafka clients: unit tests use fakes, everything else real clients.</summary>
 public interface IKafkaClientFactory
 {
-    IProducer<string, byte[]> CreateProducer(string clientId);
+    IProducer<byte[]?, byte[]> CreateProducer(string clientId);
 
-    IConsumer<string, byte[]> CreateConsumer(string clientId, string groupId);
+    IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null);
 
     IAdminClient CreateAdminClient(string clientId);
 }

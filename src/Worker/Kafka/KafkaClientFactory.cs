@@ -9,7 +9,7 @@ namespace Inference.Streaming.Worker.Kafka;
 /// </summary>
 public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<KafkaOptions> options) : IKafkaClientFactory
 {
-    public IProducer<string, byte[]> CreateProducer(string clientId)
+    public IProducer<byte[]?, byte[]> CreateProducer(string clientId)
     {
         var config = new ProducerConfig
         {
@@ -19,10 +19,10 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             LingerMs = 5,
         };
         Apply(config, clientId, options.Value.Producer);
-        return new ProducerBuilder<string, byte[]>(config).Build();
+        return new ProducerBuilder<byte[]?, byte[]>(config).Build();
     }
 
-    public IConsumer<string, byte[]> CreateConsumer(string clientId, string groupId)
+    public IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null)
     {
         var config = new ConsumerConfig
         {
@@ -31,11 +31,16 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             // Offsets are stored by the worker only when the work for them is done.
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
-            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // Range assignment gives partition p of every subscribed topic to the same member: ticks
+            // and regime updates are co-partitioned by symbol, and a symbol's state needs both.
+            // Cooperative-sticky does not guarantee that, so it is not used here.
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
             IsolationLevel = IsolationLevel.ReadCommitted,
         };
         Apply(config, clientId, options.Value.Consumer);
-        return new ConsumerBuilder<string, byte[]>(config).Build();
+        var builder = new ConsumerBuilder<byte[]?, byte[]>(config);
+        configure?.Invoke(builder);
+        return builder.Build();
     }
 
     public IAdminClient CreateAdminClient(string clientId)

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Inference.Streaming.Worker.DemoFeed;
+
+/// <summary>The embedded demo market (<c>DemoFeed:*</c>; <c>--demo-feed true|false</c>).</summary>
+public sealed class DemoFeedOptions
+{
+    public const string Section = "DemoFeed";
+
+    /// <summary>Unset: on for the embedded worker, off for <c>broker</c> and real clusters.</summary>
+    public bool? Enabled { get; set; }
+
+    [MinLength(1)]
+    public string[] Symbols { get; set; } = ["AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "SPY"];
+
+    /// <summary>Wall-clock pace of the feed, all symbols together; 0 runs as fast as the broker takes it.</summary>
+    [Range(0.0, 1_000_000.0)]
+    public double TicksPerSecond { get; set; } = 300;
+
+    public int Seed { get; set; } = 42;
+
+    /// <summary>Simulated time of the first tick.</summary>
+    public DateTimeOffset Start { get; set; } = new(2026, 1, 5, 14, 30, 0, TimeSpan.Zero);
+
+    /// <summary>Simulated time between two ticks of one symbol.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan SimulatedTickInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Stop after this many ticks per symbol; 0 runs until the host stops.</summary>
+    [Range(0, long.MaxValue)]
+    public long MaxTicksPerSymbol { get; set; }
+}

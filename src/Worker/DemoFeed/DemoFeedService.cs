@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.DemoFeed;
+
+/// <summary>
+/// Publishes the simulated market into the broker through real Kafka producers: ticks to
+/// <c>market-ticks</c>, and the rule-based detector's <see cref="RegimeUpdate"/>s for each
+/// simulated bar to <c>regime-updates</c>. Event times come from the simulation's clock.
+/// </summary>
+public sealed class DemoFeedService(
+    IKafkaClientFactory clients,
+    ISchemaRegistryClient registry,
+    IOptions<DemoFeedOptions> options,
+    IOptions<FeatureOptions> features,
+    IOptions<KafkaOptions> kafka,
+    ILogger<DemoFeedService> logger) : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        var settings = options.Value;
+        var topics = kafka.Value.Topics;
+        var simulator = new MarketSimulator(settings.Symbols, settings.Seed, settings.Start, settings.SimulatedTickInterval);
+        var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
+        var bars = settings.Symbols.Select(_ => new BarBuilder(barMs)).ToArray();
+        var detectors = settings.Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
+        var tickSerde = new ContractSerde<MarketTick>(registry);
+        var regimeSerde = new ContractSerde<RegimeUpdate>(registry);
+        using var producer = clients.CreateProducer("inference-demo-feed");
+        Log.DemoFeedStarted(logger, settings.Symbols.Length, settings.TicksPerSecond, settings.Seed, topics.MarketTicks.Name);
+
+        var clock = Stopwatch.StartNew();
+        long sent = 0;
+        for (long round = 0; !stoppingToken.IsCancellationRequested && (settings.MaxTicksPerSymbol == 0 || round < settings.MaxTicksPerSymbol); round++)
+        {
+            foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
+            {
+                var key = Encoding.UTF8.GetBytes(tick.Symbol);
+                var message = new MarketTick
+                {
+                    symbol = tick.Symbol,
+                    event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
+                    price = tick.Price,
+                    size = tick.Size,
+                    bid = tick.Bid,
+                    ask = tick.Ask,
+                    sequence = tick.Sequence,
+                };
+                Produce(producer, topics.MarketTicks.Name, key, tickSerde.SerializeAsync(message, topics.MarketTicks.Name).GetAwaiter().GetResult(), stoppingToken);
+                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar
+                    && detectors[i].Add(closed.Close) is { } probabilities)
+                {
+                    var update = new RegimeUpdate
+                    {
+                        symbol = tick.Symbol,
+                        event_time = DateTimeOffset.FromUnixTimeMilliseconds(closed.EndMs).UtcDateTime,
+                        bull = probabilities.Bull,
+                        bear = probabilities.Bear,
+                        sideways = probabilities.Sideways,
+                        entropy = null,
+                        detector = RuleBasedRegimeDetector.Name,
+                        detector_version = RuleBasedRegimeDetector.Version,
+                    };
+                    Produce(producer, topics.RegimeUpdates.Name, key, regimeSerde.SerializeAsync(update, topics.RegimeUpdates.Name).GetAwaiter().GetResult(), stoppingToken);
+                }
+
+                sent++;
+            }
+
+            Pace(clock, sent, settings.TicksPerSecond, stoppingToken);
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(5));
+    }
+
+    private static void Produce(IProducer<byte[]?, byte[]> producer, string topic, byte[] key, byte[] value, CancellationToken stoppingToken)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(topic, new Message<byte[]?, byte[]> { Key = key, Value = value });
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull && !stoppingToken.IsCancellationRequested)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(50));
+            }
+        }
+    }
+
+    private static void Pace(Stopwatch clock, long sent, double ticksPerSecond, CancellationToken stoppingToken)
+    {
+        if (ticksPerSecond <= 0)
+        {
+            return;
+        }
+
+        var due = TimeSpan.FromSeconds(sent / ticksPerSecond) - clock.Elapsed;
+        if (due > TimeSpan.Zero)
+        {
+            stoppingToken.WaitHandle.WaitOne(due);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.Risk;
+
+namespace Inference.Streaming.Worker.Hosting;
+
+/// <summary>Registers the stream: ingest loop, micro-batcher, decisions, publishing, summary line.</summary>
+public static class PipelineHostExtensions
+{
+    public static WebApplicationBuilder AddStreamingPipeline(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RiskOptions>().BindConfiguration(RiskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DiagnosticsOptions>().BindConfiguration(DiagnosticsOptions.Section);
+        services.AddMetrics();
+        services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<IStrategyWeights, MetaControllerWeights>();
+        services.AddSingleton<RiskChecker>();
+        services.AddSingleton<DecisionAssembler>();
+        services.AddSingleton<KafkaOutput>();
+        services.AddSingleton<DecisionPublisher>();
+        services.AddSingleton<DeadLetterPublisher>();
+        services.AddSingleton<OffsetTracker>();
+        services.AddSingleton<RecordHandler>();
+
+        // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
+        // batcher (finishes queued bars); the shared producer is flushed when the container disposes.
+        services.AddSingleton<DecisionBatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<DecisionBatcher>());
+        services.AddSingleton<IngestService>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
+        services.AddHostedService<SummaryReporter>();
+        return builder;
+    }
+}

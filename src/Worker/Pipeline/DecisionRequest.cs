@@ -1,0 +1,39 @@
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Worker.Regimes;
+
+namespace Inference.Streaming.Worker.Pipeline;
+
+/// <summary>A closed bar waiting for its decision.</summary>
+public sealed class DecisionRequest
+{
+    public required SymbolState Symbol { get; init; }
+
+    public required Bar Bar { get; init; }
+
+    public required float[] Features { get; init; }
+
+    public required RegimeState Regime { get; init; }
+
+    public required SpecialistWeights Weights { get; init; }
+
+    public required SelectionStrategy Strategy { get; init; }
+
+    public required RowPlan Plan { get; init; }
+
+    /// <summary>Position of the record that closed the bar.</summary>
+    public required InputPosition Input { get; init; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> when that record was consumed.</summary>
+    public required long ConsumedAt { get; init; }
+
+    public long EnqueuedAt { get; set; }
+
+    public string? TraceParent { get; init; }
+
+    /// <summary>The input record that owes this decision; completed by the acknowledgements.</summary>
+    public required TrackedRecord Source { get; init; }
+
+    public TaskCompletionSource<DecisionRecords> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,54 @@
+namespace Inference.Streaming.Worker.Pipeline;
+
+/// <summary>
+/// The symbols of one input partition, and its event-time watermark: the latest tick time seen.
+/// Quiet symbols' bars close when the watermark passes their end (plus the late tolerance), so bar
+/// closing depends only on the input sequence and a replay closes the same bars at the same records.
+/// </summary>
+public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital)
+{
+    private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<SymbolState, long> _openBars = new();
+
+    public int Partition { get; } = partition;
+
+    public long WatermarkMs { get; private set; } = long.MinValue;
+
+    public IReadOnlyDictionary<string, SymbolState> Symbols => _symbols;
+
+    public SymbolState GetOrAdd(string symbol)
+    {
+        if (!_symbols.TryGetValue(symbol, out var state))
+        {
+            state = new SymbolState(symbol, barIntervalMs, initialCapital);
+            _symbols[symbol] = state;
+        }
+
+        return state;
+    }
+
+    public void Advance(long eventTimeMs) => WatermarkMs = Math.Max(WatermarkMs, eventTimeMs);
+
+    /// <summary>Remembers that <paramref name="symbol"/> has an open bar ending at <paramref name="endMs"/>.</summary>
+    public void TrackOpenBar(SymbolState symbol, long endMs) => _openBars.Enqueue(symbol, endMs);
+
+    /// <summary>Symbols whose open bar should close at the current watermark, in bar-end then symbol order.</summary>
+    public IEnumerable<SymbolState> DueForClose(long toleranceMs)
+    {
+        var due = new List<SymbolState>();
+        while (_openBars.TryPeek(out var symbol, out var endMs) && endMs + toleranceMs <= WatermarkMs)
+        {
+            _openBars.Dequeue();
+            // Entries are not removed when a tick closes the bar itself; skip the stale ones.
+            if (symbol.Bars.HasOpenBar && symbol.Bars.OpenBar.EndMs == endMs)
+            {
+                due.Add(symbol);
+            }
+        }
+
+        due.Sort((a, b) => a.Bars.OpenBar.EndMs != b.Bars.OpenBar.EndMs
+            ? a.Bars.OpenBar.EndMs.CompareTo(b.Bars.OpenBar.EndMs)
+            : string.CompareOrdinal(a.Symbol, b.Symbol));
+        return due;
+    }
+}

@@ -1,0 +1,53 @@
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Regimes;
+
+namespace Inference.Streaming.Worker.Pipeline;
+
+/// <summary>
+/// Everything the worker keeps for one symbol: the open bar, the indicators over closed bars, the
+/// paper portfolio and the latest regime. Owned by the ingest thread; the decision for a bar
+/// updates the portfolio on the batcher's thread, and the ingest thread waits for that
+/// (<see cref="PendingDecision"/>) before it computes the symbol's next observation.
+/// </summary>
+public sealed class SymbolState(string symbol, long barIntervalMs, double initialCapital)
+{
+    public string Symbol { get; } = symbol;
+
+    public BarBuilder Bars { get; } = new(barIntervalMs);
+
+    public Indicators Indicators { get; } = new();
+
+    public PaperPortfolio Portfolio { get; } = new(initialCapital);
+
+    public RegimeState Regime { get; set; } = RegimeState.Prior;
+
+    private readonly List<(long EventTimeMs, RegimeState Regime)> _pendingRegimes = [];
+
+    /// <summary>
+    /// Holds a regime update until the first bar that ends after its event time closes, so the regime
+    /// a bar sees depends on event times, not on how the two input topics interleave.
+    /// </summary>
+    public void AddRegime(long eventTimeMs, RegimeState regime)
+    {
+        var index = _pendingRegimes.FindLastIndex(r => r.EventTimeMs <= eventTimeMs) + 1;
+        _pendingRegimes.Insert(index, (eventTimeMs, regime));
+    }
+
+    /// <summary>Applies every held update with an event time before <paramref name="barEndMs"/>, in event-time order.</summary>
+    public void ApplyRegimesBefore(long barEndMs)
+    {
+        var applied = 0;
+        while (applied < _pendingRegimes.Count && _pendingRegimes[applied].EventTimeMs < barEndMs)
+        {
+            Regime = _pendingRegimes[applied].Regime;
+            applied++;
+        }
+
+        _pendingRegimes.RemoveRange(0, applied);
+    }
+
+    public int PendingRegimes => _pendingRegimes.Count;
+
+    /// <summary>Completes when the last decision has been applied to the portfolio.</summary>
+    public Task PendingDecision { get; set; } = Task.CompletedTask;
+}

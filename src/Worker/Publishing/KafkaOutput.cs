@@ -1,0 +1,22 @@
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Worker.Publishing;
+
+/// <summary>The one producer every publisher shares; flushed with a timeout when the host stops.</summary>
+public sealed class KafkaOutput(IKafkaClientFactory clients) : IDisposable
+{
+    private readonly Lazy<Confluent.Kafka.IProducer<byte[]?, byte[]>> _producer = new(() => clients.CreateProducer("inference-streaming-worker"));
+
+    public Confluent.Kafka.IProducer<byte[]?, byte[]> Producer => _producer.Value;
+
+    public int Flush(TimeSpan timeout) => _producer.IsValueCreated ? _producer.Value.Flush(timeout) : 0;
+
+    public void Dispose()
+    {
+        if (_producer.IsValueCreated)
+        {
+            _producer.Value.Flush(TimeSpan.FromSeconds(5));
+            _producer.Value.Dispose();
+        }
+    }
+}
