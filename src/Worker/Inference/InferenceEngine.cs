@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Inference.Streaming.Worker.Inference;
@@ -110,17 +111,33 @@ public sealed class InferenceEngine(IModelCatalog catalog)
             using (inference_mode())
             {
                 // Rows are gathered straight into the input tensor's own CPU memory.
-                var x = empty([count, width], ScalarType.Float32);
-                var destination = MemoryMarshal.Cast<byte, float>(x.bytes);
-                for (var i = 0; i < count; i++)
+                var x = empty([count, width], model.ComputeType);
+                if (model.ComputeType == ScalarType.Float64)
                 {
-                    features.Slice(rows[i] * width, width).CopyTo(destination.Slice(i * width, width));
+                    var destination = MemoryMarshal.Cast<byte, double>(x.bytes);
+                    for (var i = 0; i < count; i++)
+                    {
+                        var source = features.Slice(rows[i] * width, width);
+                        var target = destination.Slice(i * width, width);
+                        for (var k = 0; k < width; k++)
+                        {
+                            target[k] = source[k];
+                        }
+                    }
+                }
+                else
+                {
+                    var destination = MemoryMarshal.Cast<byte, float>(x.bytes);
+                    for (var i = 0; i < count; i++)
+                    {
+                        features.Slice(rows[i] * width, width).CopyTo(destination.Slice(i * width, width));
+                    }
                 }
 
-                x = x.to(model.Device);
-                var (p, v) = model.Network.call(x);
-                p.cpu().data<float>().CopyTo(probabilities.AsSpan(0, count * PolicyNetwork.Actions));
-                v.cpu().data<float>().CopyTo(values.AsSpan(0, count));
+                var (p, v) = model.Network.call(x.to(model.Device));
+                // Outputs are float32, as PyTorch's are; from float64 this rounds away the batch-dependent bits.
+                CopyOut(p, probabilities.AsSpan(0, count * PolicyNetwork.Actions));
+                CopyOut(v, values.AsSpan(0, count));
             }
 
             for (var i = 0; i < count; i++)
@@ -134,6 +151,23 @@ public sealed class InferenceEngine(IModelCatalog catalog)
         {
             ArrayPool<float>.Shared.Return(probabilities);
             ArrayPool<float>.Shared.Return(values);
+        }
+    }
+
+    private static void CopyOut(Tensor output, Span<float> destination)
+    {
+        var cpu = output.device_type == DeviceType.CPU ? output : output.cpu();
+        if (cpu.dtype == ScalarType.Float64)
+        {
+            var source = MemoryMarshal.Cast<byte, double>(cpu.bytes);
+            for (var i = 0; i < destination.Length; i++)
+            {
+                destination[i] = (float)source[i];
+            }
+        }
+        else
+        {
+            MemoryMarshal.Cast<byte, float>(cpu.bytes)[..destination.Length].CopyTo(destination);
         }
     }
 

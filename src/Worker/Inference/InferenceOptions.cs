@@ -17,6 +17,13 @@ public sealed class InferenceOptions
     [Range(1, 65536)]
     public int MaxBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Compute in float64 and round the outputs to float32 (default): a row's result then does not
+    /// depend on which other rows share its batch, so decisions are identical across restarts and
+    /// replays. float32 BLAS kernels change with the batch size and differ in the last bits.
+    /// </summary>
+    public bool DeterministicFloat64 { get; set; } = true;
+
     /// <summary>Longest a closed bar waits for others to share its batch (Triton's max queue delay).</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Inference:MaxBatchDelay must be between 0 and 1 s.")]
     public TimeSpan MaxBatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);

@@ -104,7 +104,7 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
             {
                 using var scope = NewDisposeScope();
                 using var mode = inference_mode();
-                _ = model.Network.call(zeros([batch, model.Info.InputWidth]).to(model.Device));
+                _ = model.Network.call(zeros([batch, model.Info.InputWidth], model.ComputeType).to(model.Device));
             }
         }
     }

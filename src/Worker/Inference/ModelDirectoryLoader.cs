@@ -77,7 +77,7 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
                     network.load_state_dict(stateDict, strict: true);
                 }
 
-                network.to(device.Device);
+                network.to(device.ComputeType).to(device.Device);
                 network.eval();
                 var info = new ModelInfo(
                     name,
@@ -91,7 +91,7 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
                     format,
                     manifest?.FeatureLayout ?? (network.InputWidth == 43 ? ModelManifest.DefaultFeatureLayout : $"width-{network.InputWidth}"),
                     actionMap);
-                return new LoadedModel(info, network, device.Device);
+                return new LoadedModel(info, network, device.Device, device.ComputeType);
             }
             catch
             {

@@ -38,7 +38,11 @@ public sealed class TorchDevice
         }
 
         Name = Device.type == DeviceType.CUDA ? "cuda" : "cpu";
+        ComputeType = settings.DeterministicFloat64 ? ScalarType.Float64 : ScalarType.Float32;
     }
+
+    /// <summary>The dtype weights and activations are computed in.</summary>
+    public ScalarType ComputeType { get; }
 
     public Device Device { get; }
 

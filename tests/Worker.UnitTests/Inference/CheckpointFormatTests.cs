@@ -31,7 +31,7 @@ public sealed class CheckpointFormatTests : IDisposable
             source.save_py(path);
         }
 
-        using var loaded = ModelFixtures.Loader().LoadOne(ModelNames.Bull, path);
+        using var loaded = ModelFixtures.Float32Loader().LoadOne(ModelNames.Bull, path);
         var input = randn(5, width);
         using (inference_mode())
         {

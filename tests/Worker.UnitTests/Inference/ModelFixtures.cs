@@ -11,7 +11,12 @@ internal static class ModelFixtures
 
     public static TorchDevice Cpu { get; } = new(Options.Create(new InferenceOptions { Device = "cpu" }));
 
+    public static TorchDevice CpuFloat32 { get; } = new(Options.Create(new InferenceOptions { Device = "cpu", DeterministicFloat64 = false }));
+
     public static ModelDirectoryLoader Loader() => new(Cpu, TimeProvider.System);
+
+    /// <summary>Weights kept in float32, to compare bit for bit with a float32 TorchSharp network.</summary>
+    public static ModelDirectoryLoader Float32Loader() => new(CpuFloat32, TimeProvider.System);
 
     public static string CheckpointOf(string name) => Path.Combine(ModelNames.FolderOf(Directory, name), ModelNames.CheckpointFile);
 
