@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace Inference.Streaming.Benchmarks;
 
 /// <summary>
-/// One specialist's forward at several batch sizes and thread counts: a bare TorchSharp forward on
-/// a prepared tensor, against the engine's whole call (gather rows into a tensor, forward, copy
-/// results out, build per-row results) at the same batch.
+/// One specialist's forward at several batch sizes, thread counts and precisions: a bare TorchSharp
+/// forward on a prepared tensor, against the engine's whole call (gather rows into a tensor,
+/// forward, copy results out, build per-row results) at the same batch and precision.
 /// </summary>
 [MemoryDiagnoser]
 public class ForwardBenchmarks
@@ -24,15 +24,20 @@ public class ForwardBenchmarks
     [Params(1, 2)]
     public int Threads { get; set; }
 
+    /// <summary>The engine's deterministic default (float64) or float32 weights and activations.</summary>
+    [Params(true, false)]
+    public bool DoublePrecision { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         set_num_threads(Threads);
-        _set = Models.LoadFixtures();
+        _set = Models.LoadFixtures(DoublePrecision);
         _network = _set.Models[ModelNames.Bull].Network;
         _features = Models.RandomRows(Batch, 43, seed: 7);
         _plans = Enumerable.Repeat(RowPlan.ForModel(ModelNames.Bull), Batch).ToArray();
-        _input = tensor(_features, [Batch, 43]);
+        using var input = tensor(_features, [Batch, 43]);
+        _input = input.to(DoublePrecision ? ScalarType.Float64 : ScalarType.Float32);
     }
 
     [GlobalCleanup]
@@ -43,12 +48,12 @@ public class ForwardBenchmarks
     }
 
     [Benchmark(Baseline = true)]
-    public float BareForward()
+    public double BareForward()
     {
         using var scope = NewDisposeScope();
         using var mode = inference_mode();
         var (p, _) = _network.call(_input);
-        return p.data<float>()[0];
+        return p.numel();
     }
 
     [Benchmark]

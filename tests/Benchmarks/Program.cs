@@ -4,8 +4,29 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Inference.Streaming.Benchmarks;
 
-// dotnet run -c Release --project tests/Benchmarks                 -> forward benchmarks
+// dotnet run -c Release --project tests/Benchmarks [-- --short]    -> forward benchmarks (MediumRun, or ShortRun)
 // dotnet run -c Release --project tests/Benchmarks -- --memory [N] -> engine memory soak (default 1,000,000 calls)
+// dotnet run -c Release --project tests/Benchmarks -- --pipeline throughput [--symbols 200] [--ticks 300000]
+// dotnet run -c Release --project tests/Benchmarks -- --pipeline latency [--symbols 200] [--rate 5000] [--seconds 60]
+// dotnet run -c Release --project tests/Benchmarks -- --state-size
+if (args.Length > 0 && args[0] == "--pipeline")
+{
+    await PipelineBenchmark.RunAsync(args);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--serde")
+{
+    await SerdeTiming.RunAsync();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--state-size")
+{
+    StateSize.Run();
+    return;
+}
+
 if (args.Length > 0 && args[0] == "--memory")
 {
     MemorySoak.Run(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 1_000_000);
@@ -13,7 +34,9 @@ if (args.Length > 0 && args[0] == "--memory")
 }
 
 // In-process: the benchmark runs against the build output that carries the patched TorchSharp shim.
+var job = args.Contains("--short") ? Job.ShortRun : Job.MediumRun;
+args = [.. args.Where(a => a != "--short")];
 var config = DefaultConfig.Instance
-    .AddJob(Job.MediumRun.WithToolchain(InProcessEmitToolchain.Instance).WithId("in-process"))
+    .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).WithId("in-process"))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 BenchmarkSwitcher.FromAssembly(typeof(ForwardBenchmarks).Assembly).Run(args, config);

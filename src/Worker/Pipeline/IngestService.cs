@@ -22,6 +22,7 @@ public sealed class IngestService(
     ILogger<IngestService> logger) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan StoreInterval = TimeSpan.FromMilliseconds(5);
 
     /// <summary>True once the consumer has partitions (readiness).</summary>
     public bool IsAssigned { get; private set; }
@@ -49,6 +50,7 @@ public sealed class IngestService(
                 .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
                 .SetErrorHandler((_, error) => Log.ConsumerError(logger, error.Reason)));
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
+            var lastStore = time.GetTimestamp();
             try
             {
                 while (!stoppingToken.IsCancellationRequested)
@@ -71,7 +73,12 @@ public sealed class IngestService(
                         tracked.Complete();
                     }
 
-                    StoreDone(consumer);
+                    // Storing offsets walks every partition's queue: every few milliseconds is enough.
+                    if (time.GetElapsedTime(lastStore) >= StoreInterval)
+                    {
+                        StoreDone(consumer);
+                        lastStore = time.GetTimestamp();
+                    }
                 }
             }
             finally

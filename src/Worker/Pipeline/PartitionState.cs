@@ -33,8 +33,14 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     public void TrackOpenBar(SymbolState symbol, long endMs) => _openBars.Enqueue(symbol, endMs);
 
     /// <summary>Symbols whose open bar should close at the current watermark, in bar-end then symbol order.</summary>
-    public IEnumerable<SymbolState> DueForClose(long toleranceMs)
+    public IReadOnlyList<SymbolState> DueForClose(long toleranceMs)
     {
+        // The common case, checked on every tick: nothing is due, and nothing is allocated.
+        if (!_openBars.TryPeek(out _, out var earliest) || earliest + toleranceMs > WatermarkMs)
+        {
+            return [];
+        }
+
         var due = new List<SymbolState>();
         while (_openBars.TryPeek(out var symbol, out var endMs) && endMs + toleranceMs <= WatermarkMs)
         {

@@ -1,0 +1,265 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.DemoFeed;
+using Inference.Streaming.Worker.Embedded;
+using Inference.Streaming.Worker.Embedded.SchemaRegistry;
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Benchmarks;
+
+/// <summary>
+/// The stream end to end on the embedded broker, with the worker as its own process (as deployed):
+/// <list type="bullet">
+/// <item><c>--pipeline throughput</c>: ticks for many symbols produced in advance, then the worker
+/// started; reports ticks/s from the first to the last decision, and that every bar was decided.</item>
+/// <item><c>--pipeline latency</c>: the worker running, ticks produced at a fixed rate with
+/// wall-clock event times; reports the time from sending the tick that closed a bar to the decision
+/// arriving at an independent consumer (p50/p99/max), and the worker's own latency field.</item>
+/// </list>
+/// </summary>
+internal static class PipelineBenchmark
+{
+    public static async Task RunAsync(string[] args)
+    {
+        var mode = args.Length > 1 ? args[1] : "throughput";
+        var symbols = Option(args, "--symbols", 200);
+        using var cluster = MockCluster.Start(3);
+        await using var registry = await EmbeddedSchemaRegistry.StartAsync(0, CancellationToken.None);
+        using var registryClient = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry.Url });
+        foreach (var topic in new[] { "market-ticks", "regime-updates", "trading-decisions", "decision-forensics", "inference-state" })
+        {
+            cluster.CreateTopic(topic, 6, 1);
+        }
+
+        cluster.CreateTopic("market-ticks.dlq", 1, 1);
+        var names = Enumerable.Range(0, symbols).Select(i => $"S{i:D3}").ToArray();
+        Console.WriteLine($"mode {mode}, {symbols} symbols, 1-second bars, broker {cluster.BootstrapServers}");
+        if (mode == "latency")
+        {
+            await LatencyAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--seconds", 60));
+        }
+        else
+        {
+            await ThroughputAsync(cluster, registry.Url, registryClient, names, Option(args, "--ticks", 500_000), Option(args, "--ticks-per-bar", 250));
+        }
+    }
+
+    private static async Task ThroughputAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int ticks, int ticksPerBar)
+    {
+        // Every symbol ticks once per round; a round advances simulated time by 1 s / ticksPerBar,
+        // so each symbol closes a 1-second bar every ticksPerBar ticks (250: 50,000 ticks/s over
+        // 200 symbols in real time).
+        var simulator = new MarketSimulator(symbols, 11, new DateTimeOffset(2026, 2, 2, 14, 30, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(1000.0 / ticksPerBar));
+        var serde = new ContractSerde<MarketTick>(registry);
+        using (var producer = Producer(cluster.BootstrapServers))
+        {
+            var sent = 0;
+            while (sent < ticks)
+            {
+                foreach (var tick in simulator.NextRound())
+                {
+                    var value = await serde.SerializeAsync(ToContract(tick), "market-ticks");
+                    Produce(producer, "market-ticks", tick.Symbol, value);
+                    sent++;
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(60));
+            ticks = sent;
+        }
+
+        var rounds = ticks / symbols.Length;
+        var expected = symbols.Length * ((rounds / ticksPerBar) - 1);
+        Console.WriteLine($"produced {ticks} ticks, {ticksPerBar} per bar; expecting {expected} decisions");
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        var arrivals = new List<long>(expected);
+        Consume(cluster.BootstrapServers, "trading-decisions", expected, TimeSpan.FromMinutes(10), (_, _) => arrivals.Add(Stopwatch.GetTimestamp()));
+        Stop(worker);
+        var seconds = Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds;
+        Console.WriteLine($"decisions {arrivals.Count}/{expected}; first to last decision {seconds:F2} s; {ticks * (arrivals.Count - 1.0) / arrivals.Count / seconds:F0} ticks/s, {arrivals.Count / seconds:F0} decisions/s");
+    }
+
+    private static async Task LatencyAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int rate, int seconds)
+    {
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var serde = new ContractSerde<MarketTick>(registry);
+        var sentAt = new ConcurrentDictionary<(int, long), long>();
+        var latencies = new ConcurrentBag<double>();
+        var workerLatencies = new ConcurrentBag<double>();
+        var queueTimes = new ConcurrentBag<double>();
+        var inferenceTimes = new ConcurrentBag<double>();
+        var forensicsSerde = new ContractSerde<DecisionForensics>(registry);
+        // The first bars pay for JIT and schema registration; measure from the sixth second on.
+        var measureFrom = DateTime.UtcNow.AddSeconds(5);
+        using var done = new CancellationTokenSource();
+        var reader = Task.Factory.StartNew(() => Consume(cluster.BootstrapServers, "decision-forensics", int.MaxValue, TimeSpan.FromSeconds(seconds + 30), (record, arrived) =>
+        {
+            var forensics = forensicsSerde.DeserializeAsync(record.Message.Value, record.Topic).GetAwaiter().GetResult();
+            if (forensics.decision.bar_start < measureFrom)
+            {
+                return;
+            }
+
+            if (sentAt.TryGetValue((forensics.input.partition, forensics.input.offset), out var sent))
+            {
+                latencies.Add(Stopwatch.GetElapsedTime(sent, arrived).TotalMilliseconds);
+            }
+
+            workerLatencies.Add(forensics.decision.latency_ms);
+            queueTimes.Add(forensics.timings.queue_ms);
+            inferenceTimes.Add(forensics.timings.inference_ms);
+        }, done.Token), TaskCreationOptions.LongRunning);
+
+        var random = new Random(5);
+        var prices = symbols.Select(_ => 100.0).ToArray();
+        using (var producer = Producer(cluster.BootstrapServers))
+        {
+            var clock = Stopwatch.StartNew();
+            for (long n = 0; clock.Elapsed < TimeSpan.FromSeconds(seconds); n++)
+            {
+                var i = (int)(n % symbols.Length);
+                prices[i] *= 1 + ((random.NextDouble() - 0.5) * 0.001);
+                var tick = new MarketTick { symbol = symbols[i], event_time = DateTime.UtcNow, price = prices[i], size = 100 };
+                var value = serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult();
+                var sent = Stopwatch.GetTimestamp();
+                producer.Produce("market-ticks", new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(tick.symbol), Value = value }, report =>
+                {
+                    if (!report.Error.IsError)
+                    {
+                        sentAt[(report.Partition.Value, report.Offset.Value)] = sent;
+                    }
+                });
+                // Sleep only in slices of a few milliseconds: shorter sleeps overshoot and cap the rate.
+                var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
+                if (due > TimeSpan.FromMilliseconds(2))
+                {
+                    Thread.Sleep(due);
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await done.CancelAsync();
+        await reader;
+        Stop(worker);
+        Report("send-to-decision-arrival (ms)", latencies);
+        Report("worker latency_ms (consumed to produced)", workerLatencies);
+        Report("  of which queue_ms (closed bar waiting for its batch)", queueTimes);
+        Report("  of which inference_ms (the batch's forward)", inferenceTimes);
+    }
+
+    private static void Report(string what, IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            Console.WriteLine($"{what}: no samples");
+            return;
+        }
+
+        double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        Console.WriteLine(FormattableString.Invariant($"{what}: n={sorted.Length} p50={P(0.50):F2} p90={P(0.90):F2} p99={P(0.99):F2} max={sorted[^1]:F2}"));
+    }
+
+    private static void Consume(string bootstrap, string topic, int count, TimeSpan timeout, Action<ConsumeResult<byte[]?, byte[]>, long> onRecord, CancellationToken cancellationToken = default)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrap,
+            GroupId = "bench-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            FetchWaitMaxMs = 1,
+        }).Build();
+        consumer.Subscribe(topic);
+        var deadline = Stopwatch.StartNew();
+        var seen = 0;
+        while (seen < count && deadline.Elapsed < timeout && !cancellationToken.IsCancellationRequested)
+        {
+            var record = consumer.Consume(TimeSpan.FromMilliseconds(100));
+            if (record is not null)
+            {
+                onRecord(record, Stopwatch.GetTimestamp());
+                seen++;
+            }
+        }
+
+        consumer.Close();
+    }
+
+    private static Process StartWorker(string bootstrap, string registryUrl)
+    {
+        var directory = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[]
+        {
+            Path.Combine(directory, "Inference.Streaming.Worker.dll"), "--urls", "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers", bootstrap, "--SchemaRegistry:Url", registryUrl, "--Features:BarInterval", "00:00:01",
+            "--Models:Directory", Models.Directory, "--DemoFeed:Enabled", "false", "--Diagnostics:SummaryInterval", "00:00:05",
+            "--Kafka:Consumer:session.timeout.ms", "6000", "--Kafka:Consumer:fetch.wait.max.ms", "10", "--Kafka:Producer:linger.ms", "1",
+        })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Logging__LogLevel__Inference.Streaming.Worker.Diagnostics.SummaryReporter"] = "Information";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("stream:", StringComparison.Ordinal)) { Console.WriteLine("  worker " + line.Trim()); } };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.WriteLine("  worker! " + line); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Stop(Process worker)
+    {
+        if (!worker.HasExited)
+        {
+            worker.Kill();
+            worker.WaitForExit();
+        }
+    }
+
+    private static IProducer<byte[]?, byte[]> Producer(string bootstrap) =>
+        new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 5, QueueBufferingMaxMessages = 1_000_000 }).Build();
+
+    private static void Produce(IProducer<byte[]?, byte[]> producer, string topic, string key, byte[] value)
+    {
+        while (true)
+        {
+            try
+            {
+                producer.Produce(topic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = value });
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(20));
+            }
+        }
+    }
+
+    private static MarketTick ToContract(SimulatedTick tick) => new()
+    {
+        symbol = tick.Symbol,
+        event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
+        price = tick.Price,
+        size = tick.Size,
+        sequence = tick.Sequence,
+    };
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Embedded.SchemaRegistry;
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Benchmarks;
+
+/// <summary>Time per Avro serialisation of the published records through Confluent's serializer (median of 5 runs).</summary>
+internal static class SerdeTiming
+{
+    public static async Task RunAsync()
+    {
+        await using var registry = await EmbeddedSchemaRegistry.StartAsync(0, CancellationToken.None);
+        using var client = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry.Url });
+        var decisions = new ContractSerde<TradingDecision>(client);
+        var forensics = new ContractSerde<DecisionForensics>(client);
+        var tick = new ContractSerde<MarketTick>(client);
+        var sample = Samples.Forensics();
+        var tickSample = new MarketTick { symbol = "AAPL", event_time = DateTime.UtcNow, price = 1, size = 1 };
+        var tickBytes = await tick.SerializeAsync(tickSample, "t");
+        await Measure("TradingDecision serialize", () => decisions.SerializeAsync(sample.decision, "d"));
+        await Measure("DecisionForensics serialize", () => forensics.SerializeAsync(sample, "f"));
+        await Measure("MarketTick serialize", () => tick.SerializeAsync(tickSample, "t"));
+        await Measure("MarketTick deserialize", () => tick.DeserializeAsync(tickBytes, "t"));
+    }
+
+    private static async Task Measure<T>(string what, Func<Task<T>> action)
+    {
+        const int n = 20_000;
+        var runs = new List<double>();
+        for (var r = 0; r < 5; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < n; i++)
+            {
+                await action();
+            }
+
+            runs.Add(clock.Elapsed.TotalMicroseconds / n);
+        }
+
+        runs.Sort();
+        Console.WriteLine($"{what}: median {runs[2]:F2} µs per record");
+    }
+}
