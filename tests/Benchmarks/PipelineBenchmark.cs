@@ -204,7 +204,7 @@ internal static class PipelineBenchmark
             Path.Combine(directory, "Inference.Streaming.Worker.dll"), "--urls", "http://127.0.0.1:0",
             "--Kafka:BootstrapServers", bootstrap, "--SchemaRegistry:Url", registryUrl, "--Features:BarInterval", "00:00:01",
             "--Models:Directory", Models.Directory, "--DemoFeed:Enabled", "false", "--Diagnostics:SummaryInterval", "00:00:05",
-            "--Kafka:Consumer:session.timeout.ms", "6000", "--Kafka:Consumer:fetch.wait.max.ms", "10", "--Kafka:Producer:linger.ms", "1",
+            "--Kafka:Consumer:session.timeout.ms", "6000", "--Kafka:Consumer:fetch.wait.max.ms", "10",
         })
         {
             start.ArgumentList.Add(arg);

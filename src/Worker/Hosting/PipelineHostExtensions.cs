@@ -4,6 +4,7 @@ using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Worker.Serving;
 
 namespace Inference.Streaming.Worker.Hosting;
 
@@ -26,6 +27,7 @@ public static class PipelineHostExtensions
         services.AddSingleton<DeadLetterPublisher>();
         services.AddSingleton<OffsetTracker>();
         services.AddSingleton<RecordHandler>();
+        services.AddSingleton<SymbolDirectory>();
 
         // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
         // batcher (finishes queued bars); the shared producer is flushed when the container disposes.

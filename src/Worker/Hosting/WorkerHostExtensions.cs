@@ -90,6 +90,10 @@ public static class WorkerHostExtensions
         services.AddSingleton<IKafkaEndpoints>(sp => sp.GetRequiredService<EmbeddedKafka>());
         services.AddSingleton<ITopicProvisioner, MockClusterTopicProvisioner>();
         services.AddSingleton<IEmbeddedEnvironmentSource, EmbeddedEnvironmentSource>();
+
+        // librdkafka's mock broker answers an empty fetch only after fetch.wait.max.ms (default 500)
+        // even when data arrives meanwhile; a short wait keeps tick-to-decision latency low here.
+        services.PostConfigure<KafkaOptions>(kafka => kafka.Consumer.TryAdd("fetch.wait.max.ms", "10"));
     }
 
     public static WebApplication MapInferenceWorker(this WebApplication app)

@@ -16,7 +16,8 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             // At-least-once without duplicates from retries (DESIGN.md section 7).
             EnableIdempotence = true,
             Acks = Acks.All,
-            LingerMs = 5,
+            // Decisions are latency-sensitive (the order router waits for them): batch for 1 ms at most.
+            LingerMs = 1,
         };
         Apply(config, clientId, options.Value.Producer);
         return new ProducerBuilder<byte[]?, byte[]>(config).Build();

@@ -8,6 +8,7 @@ using Inference.Streaming.Worker.Inference;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.Serving;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Pipeline;
@@ -27,6 +28,7 @@ public sealed class RecordHandler
     private readonly IStrategyWeights _weights;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger<RecordHandler> _logger;
+    private readonly SymbolDirectory _directory;
     private readonly KafkaOptions _kafka;
     private readonly InferenceOptions _inference;
     private readonly long _barMs;
@@ -42,8 +44,10 @@ public sealed class RecordHandler
         IOptions<KafkaOptions> kafka,
         IOptions<FeatureOptions> features,
         IOptions<InferenceOptions> inference,
+        SymbolDirectory directory,
         ILogger<RecordHandler> logger)
     {
+        _directory = directory;
         _ticks = new ContractSerde<MarketTick>(registry);
         _regimes = new ContractSerde<RegimeUpdate>(registry);
         (_batcher, _deadLetters, _weights, _metrics, _logger) = (batcher, deadLetters, weights, metrics, logger);
@@ -69,10 +73,13 @@ public sealed class RecordHandler
 
     public void Revoke(IEnumerable<int> partitions)
     {
-        foreach (var partition in partitions)
+        var revoked = partitions.ToList();
+        foreach (var partition in revoked)
         {
             _partitions.Remove(partition);
         }
+
+        _directory.RemovePartitions(revoked);
     }
 
     public void Handle(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, CancellationToken cancellationToken)
@@ -179,6 +186,8 @@ public sealed class RecordHandler
         state.Portfolio.MarkDay(bar.EndMs, bar.Close);
         var features = new float[Observation.Width];
         Observation.Compute(state.Portfolio, state.Indicators, features);
+        var portfolio = state.Portfolio;
+        _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue));
         var weights = _weights.WeightsFor(state.Regime);
         var strategy = _inference.SymbolSelection.TryGetValue(state.Symbol, out var chosen) ? chosen : _inference.Selection;
         tracked.AddPending(2);

@@ -1,0 +1,76 @@
+using System.Text.Json.Serialization;
+
+namespace Inference.Streaming.Contracts.Rest;
+
+/// <summary>Body of a successful <c>POST /api/v1/predict</c>: the seed's fields and shapes, plus extras.</summary>
+public sealed record PredictResponse(
+    [property: JsonPropertyName("decision_id")] string DecisionId,
+    [property: JsonPropertyName("symbol")] string Symbol,
+    [property: JsonPropertyName("action")] string Action,
+    [property: JsonPropertyName("confidence")] double Confidence,
+    [property: JsonPropertyName("recommended_quantity")] int RecommendedQuantity,
+    [property: JsonPropertyName("regime_probabilities")] RegimeProbabilitiesDto RegimeProbabilities,
+    [property: JsonPropertyName("strategy_weights")] StrategyWeightsDto StrategyWeights,
+    [property: JsonPropertyName("risk_validation")] RiskValidationDto RiskValidation,
+    [property: JsonPropertyName("metadata")] PredictMetadata Metadata)
+{
+    /// <summary>Per-feature attributions when the request asked for <c>explain</c>.</summary>
+    [JsonPropertyName("explanation")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExplanationDto? Explanation { get; init; }
+}
+
+public sealed record RegimeProbabilitiesDto(
+    [property: JsonPropertyName("bull")] double Bull,
+    [property: JsonPropertyName("bear")] double Bear,
+    [property: JsonPropertyName("sideways")] double Sideways,
+    [property: JsonPropertyName("entropy")] double Entropy);
+
+public sealed record StrategyWeightsDto(
+    [property: JsonPropertyName("bull_specialist")] double BullSpecialist,
+    [property: JsonPropertyName("bear_specialist")] double BearSpecialist,
+    [property: JsonPropertyName("sideways_specialist")] double SidewaysSpecialist);
+
+public sealed record RiskValidationDto(
+    [property: JsonPropertyName("approved")] bool Approved,
+    [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings,
+    [property: JsonPropertyName("checks")] RiskChecksDto Checks);
+
+/// <summary>Each check's status: <c>pass</c>, <c>warning</c> or <c>fail</c>.</summary>
+public sealed record RiskChecksDto(
+    [property: JsonPropertyName("position_limit")] string PositionLimit,
+    [property: JsonPropertyName("concentration")] string Concentration,
+    [property: JsonPropertyName("daily_loss_limit")] string DailyLossLimit)
+{
+    [JsonPropertyName("leverage")]
+    public string? Leverage { get; init; }
+}
+
+public sealed record PredictMetadata(
+    [property: JsonPropertyName("model_version")] string ModelVersion,
+    [property: JsonPropertyName("latency_ms")] double LatencyMs,
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp)
+{
+    [JsonPropertyName("selected_model")]
+    public string? SelectedModel { get; init; }
+
+    [JsonPropertyName("selection")]
+    public string? Selection { get; init; }
+
+    [JsonPropertyName("bar_end")]
+    public DateTimeOffset? BarEnd { get; init; }
+}
+
+/// <summary>Integrated-gradients attributions of the chosen action's probability.</summary>
+public sealed record ExplanationDto(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("baseline")] string Baseline,
+    [property: JsonPropertyName("steps")] int Steps,
+    [property: JsonPropertyName("target")] string Target,
+    [property: JsonPropertyName("attributions")] IReadOnlyList<FeatureAttributionDto> Attributions,
+    [property: JsonPropertyName("completeness_gap")] double CompletenessGap);
+
+public sealed record FeatureAttributionDto(
+    [property: JsonPropertyName("feature")] string Feature,
+    [property: JsonPropertyName("value")] double Value,
+    [property: JsonPropertyName("attribution")] double Attribution);

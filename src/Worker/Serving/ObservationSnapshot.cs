@@ -1,0 +1,28 @@
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Regimes;
+
+namespace Inference.Streaming.Worker.Serving;
+
+/// <summary>
+/// What the stream decided a closed bar from, frozen for the REST path: the observation row, the
+/// regime, and the paper portfolio as the observation saw it (before that bar's decision).
+/// </summary>
+public sealed record ObservationSnapshot(
+    string Symbol,
+    int Partition,
+    Bar Bar,
+    float[] Features,
+    RegimeState Regime,
+    double Cash,
+    double Shares,
+    double InitialCapital,
+    long Day,
+    double DayOpenValue)
+{
+    public PaperPortfolio Portfolio()
+    {
+        var portfolio = new PaperPortfolio(InitialCapital);
+        portfolio.Restore(InitialCapital, Cash, Shares, Day, DayOpenValue);
+        return portfolio;
+    }
+}
