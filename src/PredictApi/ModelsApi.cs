@@ -15,7 +15,8 @@ public static class ModelsApi
                 : Results.Problem(title: "Models not loaded", detail: "The models are still loading.", statusCode: StatusCodes.Status503ServiceUnavailable))
             .WithName("ListModels");
         group.MapPost("/reload", async (IModelCatalogView catalog, CancellationToken cancellationToken) => Results.Ok(await catalog.ReloadAsync(cancellationToken)))
-            .WithName("ReloadModels");
+            .WithName("ReloadModels")
+            .AddEndpointFilter<ApiKeyFilter>();
         return routes;
     }
 }

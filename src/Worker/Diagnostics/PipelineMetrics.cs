@@ -28,6 +28,9 @@ public sealed class PipelineMetrics
     private long _batchedRows;
     private long _deadLetterTotal;
     private readonly long[] _actions = new long[3];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
+    private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
     public PipelineMetrics(IMeterFactory meters)
     {
@@ -36,9 +39,10 @@ public sealed class PipelineMetrics
         _bars = meter.CreateCounter<long>("inference_bars_closed", "{bar}", "Bars closed");
         _decisions = meter.CreateCounter<long>("inference_decisions", "{decision}", "Decisions published, by action");
         _deadLetters = meter.CreateCounter<long>("inference_dead_letters", "{record}", "Records sent to the dead-letter topic, by reason");
-        _batchSize = meter.CreateHistogram<int>("inference_batch_size", "{row}", "Rows per inference batch");
-        _inferenceSeconds = meter.CreateHistogram<double>("inference_batch_duration", "s", "Model time per batch");
-        _tickToDecisionSeconds = meter.CreateHistogram<double>("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged");
+        _batchSize = meter.CreateHistogram("inference_batch_size", "{row}", "Rows per inference batch", null, new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
+        _inferenceSeconds = meter.CreateHistogram("inference_batch_duration", "s", "Model time per batch", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        _tickToDecisionSeconds = meter.CreateHistogram("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        meter.CreateObservableGauge("inference_consumer_lag", ObserveLag, "{message}", "Messages behind the end of each input partition, from librdkafka statistics");
     }
 
     public void TickConsumed()
@@ -77,6 +81,37 @@ public sealed class PipelineMetrics
             _latencies[_latencyCount++ % LatencySamples] = tickToDecisionMs;
         }
     }
+
+    /// <summary>Takes librdkafka's statistics JSON and keeps each assigned partition's consumer lag.</summary>
+    public void UpdateLag(string statisticsJson)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(statisticsJson);
+        if (!document.RootElement.TryGetProperty("topics", out var topics))
+        {
+            return;
+        }
+
+        foreach (var topic in topics.EnumerateObject())
+        {
+            if (!topic.Value.TryGetProperty("partitions", out var partitions))
+            {
+                continue;
+            }
+
+            foreach (var partition in partitions.EnumerateObject())
+            {
+                if (int.TryParse(partition.Name, out var id) && id >= 0 && partition.Value.TryGetProperty("consumer_lag", out var lag) && lag.GetInt64() >= 0)
+                {
+                    _lag[(topic.Name, id)] = lag.GetInt64();
+                }
+            }
+        }
+    }
+
+    public void ForgetLag() => _lag.Clear();
+
+    private IEnumerable<Measurement<long>> ObserveLag() =>
+        _lag.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition)));
 
     /// <summary>Running totals and the p99 of the most recent tick-to-decision latencies.</summary>
     public PipelineTotals Totals()

@@ -54,10 +54,14 @@ public static class WorkerHostExtensions
         });
         services.AddHostedService<TopicProvisioningService>();
         builder.AddDemoFeed(mode, embedded);
+        builder.AddObservability();
         if (mode == WorkerMode.Worker)
         {
             builder.AddInferenceModels();
             builder.AddStreamingPipeline();
+            builder.Services.AddPredictApi();
+            builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
+            builder.Services.AddHealthChecks().AddCheck<Pipeline.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
         }
 
         services.AddHostedService<StartupBanner>();
@@ -101,8 +105,12 @@ public static class WorkerHostExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapEmbeddedApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Worker)
         {
+            app.UseRateLimiter();
+            app.MapOpenApi();
+            app.MapPredictApi();
             app.MapModelsApi();
             app.MapHealthApi();
         }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Inference.Streaming.Worker.Diagnostics;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
@@ -9,9 +10,12 @@ namespace Inference.Streaming.Worker.Inference;
 /// request: the new set is loaded beside the old, swapped in atomically, and the old one is
 /// disposed once the calls in flight on it have finished.
 /// </summary>
-public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOptions> models, IOptions<InferenceOptions> inference, TimeProvider time, ILogger<ModelCatalog> logger)
+public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOptions> models, IOptions<InferenceOptions> inference, TimeProvider time, ILogger<ModelCatalog> logger, IMeterFactory? meters = null)
     : IModelCatalog, IHostedService, IDisposable
 {
+    public const string MeterName = "Inference.Streaming.Models";
+
+    private readonly Histogram<double>? _loadTime = meters?.Create(MeterName).CreateHistogram<double>("model_load_time", "s", "Time to load and warm a model set");
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private ModelSet? _current;
     private long _generation;
@@ -78,7 +82,9 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
                 Log.ModelRefused(logger, error.Name, error.Path, error.Reason);
             }
 
-            Log.ModelsLoaded(logger, set.Generation, set.Models.Count, Directory, time.GetElapsedTime(started).TotalMilliseconds);
+            var elapsed = time.GetElapsedTime(started);
+            _loadTime?.Record(elapsed.TotalSeconds);
+            Log.ModelsLoaded(logger, set.Generation, set.Models.Count, Directory, elapsed.TotalMilliseconds);
             return set;
         }
         finally

@@ -37,6 +37,8 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             // Cooperative-sticky does not guarantee that, so it is not used here.
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
             IsolationLevel = IsolationLevel.ReadCommitted,
+            // Consumer lag per partition for /metrics comes from librdkafka's statistics.
+            StatisticsIntervalMs = 5000,
         };
         Apply(config, clientId, options.Value.Consumer);
         var builder = new ConsumerBuilder<byte[]?, byte[]>(config);

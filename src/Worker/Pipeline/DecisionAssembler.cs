@@ -86,7 +86,7 @@ public sealed class DecisionAssembler
 
     private static readonly RiskAssessment Passed = new(RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, []);
 
-    private static string ModelVersion(string fingerprint) =>
+    public static string ModelVersion(string fingerprint) =>
         "set-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint)))[..12];
 
     private static string Fingerprint(FeatureOptions features, InferenceOptions inference, RiskOptions risk)

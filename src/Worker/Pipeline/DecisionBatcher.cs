@@ -145,6 +145,7 @@ public sealed class DecisionBatcher : BackgroundService
                 {
                     var records = _assembler.Assemble(request, results[i], lease.Set, inferenceMs, started);
                     _publisher.Publish(records, request);
+                    request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
                     request.Completion.SetResult(records);
                 }
                 catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -170,6 +171,7 @@ public sealed class DecisionBatcher : BackgroundService
     {
         Log.DecisionFailed(_logger, request.Symbol.Symbol, DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.EndMs).UtcDateTime, ex);
         request.Source.Fail();
+        request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message).Stop();
         request.Completion.TrySetException(ex);
     }
 }

@@ -32,6 +32,9 @@ public sealed class DecisionRequest
 
     public string? TraceParent { get; init; }
 
+    /// <summary>The decision's producer span, stopped once the records are handed to the producer.</summary>
+    public System.Diagnostics.Activity? Activity { get; init; }
+
     /// <summary>The input record that owes this decision; completed by the acknowledgements.</summary>
     public required TrackedRecord Source { get; init; }
 

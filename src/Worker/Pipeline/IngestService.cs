@@ -14,6 +14,7 @@ namespace Inference.Streaming.Worker.Pipeline;
 /// </summary>
 public sealed class IngestService(
     IKafkaClientFactory clients,
+    PipelineMetrics metrics,
     IModelCatalog catalog,
     RecordHandler handler,
     OffsetTracker tracker,
@@ -48,7 +49,8 @@ public sealed class IngestService(
                 .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
                 .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
-                .SetErrorHandler((_, error) => Log.ConsumerError(logger, error.Reason)));
+                .SetErrorHandler((_, error) => Log.ConsumerError(logger, error.Reason))
+                .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
             var lastStore = time.GetTimestamp();
             try
@@ -139,6 +141,7 @@ public sealed class IngestService(
         WaitForInFlight(consumer, revoked);
         tracker.Forget(revoked);
         handler.Revoke(revoked.Select(p => p.Partition.Value));
+        metrics.ForgetLag();
         Log.PartitionsRevoked(logger, string.Join(", ", revoked));
     }
 

@@ -29,6 +29,7 @@ public sealed class RecordHandler
     private readonly PipelineMetrics _metrics;
     private readonly ILogger<RecordHandler> _logger;
     private readonly SymbolDirectory _directory;
+    private readonly InferenceTelemetry _telemetry;
     private readonly KafkaOptions _kafka;
     private readonly InferenceOptions _inference;
     private readonly long _barMs;
@@ -45,9 +46,10 @@ public sealed class RecordHandler
         IOptions<FeatureOptions> features,
         IOptions<InferenceOptions> inference,
         SymbolDirectory directory,
+        InferenceTelemetry telemetry,
         ILogger<RecordHandler> logger)
     {
-        _directory = directory;
+        (_directory, _telemetry) = (directory, telemetry);
         _ticks = new ContractSerde<MarketTick>(registry);
         _regimes = new ContractSerde<RegimeUpdate>(registry);
         (_batcher, _deadLetters, _weights, _metrics, _logger) = (batcher, deadLetters, weights, metrics, logger);
@@ -191,6 +193,7 @@ public sealed class RecordHandler
         var weights = _weights.WeightsFor(state.Regime);
         var strategy = _inference.SymbolSelection.TryGetValue(state.Symbol, out var chosen) ? chosen : _inference.Selection;
         tracked.AddPending(2);
+        var activity = _telemetry.StartDecision(_kafka.Topics.TradingDecisions.Name, state.Symbol, traceParent);
         var request = new DecisionRequest
         {
             Symbol = state,
@@ -202,7 +205,8 @@ public sealed class RecordHandler
             Plan = DecisionPolicy.Plan(strategy, weights),
             Input = new InputPosition { topic = record.Topic, partition = record.Partition.Value, offset = record.Offset.Value },
             ConsumedAt = consumedAt,
-            TraceParent = traceParent,
+            TraceParent = activity?.Id ?? traceParent,
+            Activity = activity,
             Source = tracked,
         };
         state.PendingDecision = _batcher.Enqueue(request, cancellationToken);

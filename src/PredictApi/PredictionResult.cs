@@ -1,0 +1,20 @@
+using Inference.Streaming.Contracts.Rest;
+
+namespace Inference.Streaming.PredictApi;
+
+/// <summary>How a prediction ended; the endpoint turns it into the seed's status codes.</summary>
+public enum PredictionOutcome
+{
+    Ok,
+    NoState,
+    TimestampOutsideState,
+    UnknownStrategy,
+    RiskRejected,
+    ModelsNotReady,
+}
+
+/// <summary>The result of <see cref="IPredictionService.Predict"/>.</summary>
+public sealed record PredictionResult(PredictionOutcome Outcome, PredictResponse? Response = null, string? Detail = null)
+{
+    public static PredictionResult Fail(PredictionOutcome outcome, string detail) => new(outcome, null, detail);
+}

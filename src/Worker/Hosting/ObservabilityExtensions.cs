@@ -1,0 +1,41 @@
+using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Inference;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace Inference.Streaming.Worker.Hosting;
+
+/// <summary>
+/// OpenTelemetry: metrics exported for Prometheus at <c>/metrics</c>, traces of HTTP requests and
+/// decisions, OTLP export when <c>Telemetry:Otlp:Endpoint</c> is set (off by default).
+/// </summary>
+public static class ObservabilityExtensions
+{
+    public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<InferenceTelemetry>();
+        var otlp = builder.Configuration["Telemetry:Otlp:Endpoint"];
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("inference-streaming-worker"))
+            .WithMetrics(metrics => metrics
+                .AddMeter(PipelineMetrics.MeterName, PredictMetrics.MeterName, ModelCatalog.MeterName)
+                .AddAspNetCoreInstrumentation()
+                .AddPrometheusExporter())
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource(InferenceTelemetry.SourceName).AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
+                if (!string.IsNullOrWhiteSpace(otlp))
+                {
+                    tracing.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+                }
+            });
+        if (!string.IsNullOrWhiteSpace(otlp))
+        {
+            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp)));
+        }
+
+        return builder;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Globalization;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Contracts.Rest;
+using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.Risk;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Serving;
+
+/// <summary>
+/// The synchronous REST path: scores a symbol's latest (or named) closed-bar observation with the
+/// same engine, weights, selection, quantity and risk rules as the stream, directly, without the
+/// stream's batch delay. It changes no state: the paper portfolio is the stream's.
+/// </summary>
+public sealed class PredictionService(
+    SymbolDirectory directory,
+    IModelCatalog catalog,
+    IStrategyWeights weights,
+    RiskChecker risk,
+    IOptions<InferenceOptions> inference,
+    TimeProvider time) : IPredictionService
+{
+    public PredictionResult Predict(string symbol, PredictRequest request, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        var streamStrategy = inference.Value.SymbolSelection.TryGetValue(symbol, out var chosen) ? chosen : inference.Value.Selection;
+        var strategy = streamStrategy;
+        if (request.StrategyOverride is { } name && !DecisionPolicy.TryParseStrategy(name, out strategy))
+        {
+            return PredictionResult.Fail(PredictionOutcome.UnknownStrategy, $"Unknown strategy_override '{name}'; use 'argmax' or 'mixture'.");
+        }
+
+        if (!catalog.IsLoaded)
+        {
+            return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, "Models are still loading.");
+        }
+
+        var snapshot = directory.Find(symbol, request.Timestamp, out var known);
+        if (!known)
+        {
+            return PredictionResult.Fail(PredictionOutcome.NoState, $"The worker holds no closed bar for '{symbol}' (its partition may belong to another instance, or no tick has closed a bar yet).");
+        }
+
+        if (snapshot is null)
+        {
+            var (from, to) = directory.Span(symbol)!.Value;
+            return PredictionResult.Fail(PredictionOutcome.TimestampOutsideState, FormattableString.Invariant($"timestamp must fall inside the bars held for {symbol}: {from:O} to {to:O}."));
+        }
+
+        try
+        {
+            using var lease = catalog.Acquire();
+            var set = lease.Set;
+            var w = weights.WeightsFor(snapshot.Regime);
+            var plan = DecisionPolicy.Plan(strategy, w);
+            var result = InferenceEngine.Run(set, snapshot.Features, snapshot.Features.Length, [plan])[0];
+            var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
+            var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio()) : null;
+            var identity = strategy == streamStrategy ? set.Fingerprint : set.Fingerprint + "|selection=" + strategy;
+            var response = new PredictResponse(
+                DecisionIds.For(symbol, snapshot.Bar.EndMs, identity).ToString(),
+                symbol,
+                action.ToString(),
+                confidence,
+                DecisionPolicy.Quantity(action, confidence, snapshot.Regime.Entropy),
+                new RegimeProbabilitiesDto(snapshot.Regime.Bull, snapshot.Regime.Bear, snapshot.Regime.Sideways, snapshot.Regime.Entropy),
+                new StrategyWeightsDto(w.Bull, w.Bear, w.Sideways),
+                Validation(assessment),
+                new PredictMetadata(DecisionAssembler.ModelVersion(set.Fingerprint), time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
+                {
+                    SelectedModel = result.DecidedBy,
+                    Selection = strategy.ToString().ToLowerInvariant(),
+                    BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
+                })
+            {
+                Explanation = request.Explain ? Explain(set, snapshot, plan, result.DecidedBy, action) : null,
+            };
+
+            return assessment is { Approved: false }
+                ? new PredictionResult(PredictionOutcome.RiskRejected, response, $"{action} for {symbol} fails risk checks: {string.Join("; ", assessment.Warnings.Where(w => w.Contains("limit", StringComparison.Ordinal)))}")
+                : new PredictionResult(PredictionOutcome.Ok, response with { Metadata = response.Metadata with { LatencyMs = time.GetElapsedTime(started).TotalMilliseconds } });
+        }
+        catch (ModelsNotReadyException ex)
+        {
+            return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, ex.Message);
+        }
+    }
+
+    private static RiskValidationDto Validation(RiskAssessment? assessment)
+    {
+        static string Status(RiskCheckStatus status) => status.ToString().ToLowerInvariant();
+        return assessment is null
+            ? new RiskValidationDto(true, [], new RiskChecksDto("pass", "pass", "pass") { Leverage = "pass" })
+            : new RiskValidationDto(
+                assessment.Approved,
+                assessment.Warnings,
+                new RiskChecksDto(Status(assessment.PositionLimit), Status(assessment.Concentration), Status(assessment.DailyLossLimit)) { Leverage = Status(assessment.Leverage) });
+    }
+
+    private static ExplanationDto Explain(ModelSet set, ObservationSnapshot snapshot, RowPlan plan, string decidedBy, TradeAction action)
+    {
+        var result = IntegratedGradients.Explain(set, snapshot.Features, plan, decidedBy, (int)action);
+        var names = Observation.FeatureNames;
+        return new ExplanationDto(
+            IntegratedGradients.Method,
+            IntegratedGradients.Baseline,
+            result.Steps,
+            string.Create(CultureInfo.InvariantCulture, $"probability of {action}"),
+            [.. result.Attributions.Select((a, i) => new FeatureAttributionDto(names[i], snapshot.Features[i], a))],
+            result.CompletenessGap);
+    }
+}
