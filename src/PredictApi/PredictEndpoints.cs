@@ -28,13 +28,25 @@ public static class PredictEndpoints
         routes.MapPost("/api/v1/predict", PredictAsync)
             .WithName("Predict")
             .WithTags("Predict")
-            .Accepts<PredictRequest>("application/json")
+            // Not .Accepts<>(): its content-type matching answers 415, and the seed answers 422.
+            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+            {
+                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+                {
+                    Required = true,
+                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(PredictRequest), null, cancellationToken) },
+                    },
+                };
+            })
             .Produces<PredictResponse>()
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AddEndpointFilter<ApiKeyFilter>()
@@ -61,6 +73,12 @@ public static class PredictEndpoints
 
     private static async Task<IResult> HandleAsync(HttpContext context, IPredictionService predictions, ApiOptions options, CancellationToken cancellationToken)
     {
+        if (context.Request.ContentLength > options.MaxRequestBodyBytes)
+        {
+            return TooLarge(options);
+        }
+
+        // Chunked bodies without a length are cut off by the server at the same limit.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
             limit.MaxRequestBodySize = options.MaxRequestBodyBytes;
@@ -82,7 +100,7 @@ public static class PredictEndpoints
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return Results.Problem(title: "Request body too large", detail: $"The body exceeds {options.MaxRequestBodyBytes} bytes.", statusCode: StatusCodes.Status413PayloadTooLarge);
+            return TooLarge(options);
         }
 
         var symbol = request?.Symbol?.Trim();
@@ -122,6 +140,9 @@ public static class PredictEndpoints
                 return Results.Problem(title: title, detail: result.Detail, statusCode: code);
         }
     }
+
+    private static IResult TooLarge(ApiOptions options) =>
+        Results.Problem(title: "Request body too large", detail: $"The body exceeds {options.MaxRequestBodyBytes} bytes (Api:MaxRequestBodyBytes).", statusCode: StatusCodes.Status413PayloadTooLarge);
 
     private static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(

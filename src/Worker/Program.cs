@@ -14,3 +14,4 @@ var app = builder.Build();
 app.MapInferenceWorker();
 await app.RunAsync();
 return 0;
+public partial class Program;

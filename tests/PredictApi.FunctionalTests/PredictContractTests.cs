@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text.Json;
+
+namespace Inference.Streaming.PredictApi.FunctionalTests;
+
+/// <summary>The seed's response contract from real state: the demo feed's bars through the real engine.</summary>
+public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<WorkerFactory>
+{
+    private static readonly string[] Actions = ["HOLD", "BUY", "SELL"];
+
+    [Fact]
+    public async Task ASuccessfulPredictionHasEveryFieldOfTheSeedContract()
+    {
+        using var client = factory.CreateClient();
+        using var response = await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var root = json.RootElement;
+        Assert.True(Guid.TryParse(root.GetProperty("decision_id").GetString(), out var id) && id.Version == 5);
+        Assert.Equal("AAPL", root.GetProperty("symbol").GetString());
+        var action = root.GetProperty("action").GetString();
+        Assert.Contains(action, Actions);
+        var confidence = root.GetProperty("confidence").GetDouble();
+        Assert.InRange(confidence, 1.0 / 3 - 1e-9, 1.0);
+        var quantity = root.GetProperty("recommended_quantity").GetInt32();
+        Assert.True(action == "HOLD" ? quantity == 0 : quantity >= 1);
+
+        var regime = root.GetProperty("regime_probabilities");
+        var (bull, bear, sideways) = (regime.GetProperty("bull").GetDouble(), regime.GetProperty("bear").GetDouble(), regime.GetProperty("sideways").GetDouble());
+        Assert.Equal(1.0, bull + bear + sideways, 9);
+        Assert.True(regime.GetProperty("entropy").GetDouble() > 0);
+        var weights = root.GetProperty("strategy_weights");
+        Assert.Equal((bull + 0.1) / 1.3, weights.GetProperty("bull_specialist").GetDouble(), 9);
+        Assert.Equal((bear + 0.1) / 1.3, weights.GetProperty("bear_specialist").GetDouble(), 9);
+        Assert.Equal((sideways + 0.1) / 1.3, weights.GetProperty("sideways_specialist").GetDouble(), 9);
+
+        var risk = root.GetProperty("risk_validation");
+        Assert.True(risk.GetProperty("approved").GetBoolean());
+        Assert.Equal(JsonValueKind.Array, risk.GetProperty("warnings").ValueKind);
+        foreach (var check in new[] { "position_limit", "concentration", "daily_loss_limit" })
+        {
+            Assert.Contains(risk.GetProperty("checks").GetProperty(check).GetString(), new[] { "pass", "warning" });
+        }
+
+        var metadata = root.GetProperty("metadata");
+        Assert.StartsWith("set-", metadata.GetProperty("model_version").GetString(), StringComparison.Ordinal);
+        Assert.True(metadata.GetProperty("latency_ms").GetDouble() >= 0);
+        Assert.True(metadata.GetProperty("timestamp").TryGetDateTimeOffset(out _));
+        Assert.False(root.TryGetProperty("explanation", out _));
+    }
+
+    [Fact]
+    public async Task ExplainAddsIntegratedGradientsOverTheNamedFeatures()
+    {
+        using var client = factory.CreateClient();
+        (await WorkerFactory.WaitForStateAsync(client, "MSFT", TimeSpan.FromSeconds(60))).Dispose();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "msft", explain = true, strategy_override = "mixture" }));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var explanation = json.RootElement.GetProperty("explanation");
+        Assert.Equal("integrated_gradients", explanation.GetProperty("method").GetString());
+        var attributions = explanation.GetProperty("attributions").EnumerateArray().ToList();
+        Assert.Equal(43, attributions.Count);
+        Assert.Equal("cash_ratio", attributions[0].GetProperty("feature").GetString());
+        Assert.Equal("return_lag_1", attributions[42].GetProperty("feature").GetString());
+        Assert.InRange(Math.Abs(explanation.GetProperty("completeness_gap").GetDouble()), 0, 0.01);
+        Assert.Equal("mixture", json.RootElement.GetProperty("metadata").GetProperty("selection").GetString());
+    }
+
+    [Theory]
+    [InlineData("{}", "symbol")]
+    [InlineData("{\"symbol\": \"\"}", "symbol")]
+    [InlineData("{\"symbol\": \"ABCDEFGHIJKLMNOPQRSTU\"}", "symbol")]
+    [InlineData("{\"symbol\": 42}", "symbol")]
+    [InlineData("{\"symbol\": \"AAPL\", \"risk_check\": \"yes\"}", "risk_check")]
+    [InlineData("{\"symbol\": \"AAPL\"", "body")]
+    [InlineData("null", "symbol")]
+    public async Task AnInvalidRequestIs422WithProblemDetails(string body, string field)
+    {
+        using var client = factory.CreateClient();
+        using var content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.True(json.RootElement.GetProperty("errors").TryGetProperty(field, out _), await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ANonJsonBodyIs422()
+    {
+        using var client = factory.CreateClient();
+        using var content = new StringContent("symbol=AAPL", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), content);
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task AnUnknownStrategyOverrideIs400()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", strategy_override = "ensemble" }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("ensemble", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASymbolWithoutStateIs404()
+    {
+        using var client = factory.CreateClient();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }));
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task ATimestampOutsideTheHeldBarsIs422()
+    {
+        using var client = factory.CreateClient();
+        (await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60))).Dispose();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", timestamp = "1999-01-01T00:00:00Z" }));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Contains("timestamp", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATimestampInsideAHeldBarAnswersForThatBar()
+    {
+        using var client = factory.CreateClient();
+        using var latest = await WorkerFactory.WaitForStateAsync(client, "NVDA", TimeSpan.FromSeconds(60));
+        using var latestJson = JsonDocument.Parse(await latest.Content.ReadAsStringAsync());
+        var barEnd = latestJson.RootElement.GetProperty("metadata").GetProperty("bar_end").GetDateTimeOffset();
+
+        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NVDA", timestamp = barEnd.AddSeconds(-5) }));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(barEnd, json.RootElement.GetProperty("metadata").GetProperty("bar_end").GetDateTimeOffset());
+    }
+
+    [Fact]
+    public async Task MetricsCarryTheSeedsNamesAndTheStreamsAfterTraffic()
+    {
+        using var client = factory.CreateClient();
+        (await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60))).Dispose();
+        (await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }))).Dispose();
+
+        // The first decision is acknowledged a moment after its bar's state is visible.
+        var metrics = string.Empty;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        foreach (var name in new[]
+        {
+            "predictions_total{", "status=\"success\"", "status=\"404\"", "prediction_latency_seconds_bucket{", "active_requests{",
+            "model_load_time_seconds_count{", "inference_ticks_consumed_total{", "inference_bars_closed_total{", "inference_decisions_total{",
+            "inference_batch_size_bucket{", "inference_batch_duration_seconds_bucket{", "inference_tick_to_decision_duration_seconds_bucket{",
+        })
+        {
+            Assert.Contains(name, metrics, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesPredict()
+    {
+        using var client = factory.CreateClient();
+
+        var document = await client.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative));
+
+        using var json = JsonDocument.Parse(document);
+        var predict = json.RootElement.GetProperty("paths").GetProperty("/api/v1/predict").GetProperty("post");
+        foreach (var code in new[] { "200", "400", "403", "404", "422", "503" })
+        {
+            Assert.True(predict.GetProperty("responses").TryGetProperty(code, out _), $"no {code} in the OpenAPI document");
+        }
+    }
+}

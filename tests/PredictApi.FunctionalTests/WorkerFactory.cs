@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Inference.Streaming.PredictApi.FunctionalTests;
+
+/// <summary>
+/// The whole worker in memory through <see cref="WebApplicationFactory{TEntryPoint}"/>: embedded
+/// broker and registry, the demo feed (fast), the PyTorch fixture models, the real pipeline.
+/// </summary>
+public class WorkerFactory : WebApplicationFactory<Program>
+{
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    public static string Fixtures => Path.Combine(RepositoryRoot, "tests", "Fixtures", "pytorch");
+
+    /// <summary>Extra settings for a test class (key, value).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
+
+    /// <summary>Replaces services for a test class.</summary>
+    protected virtual void Replace(IServiceCollection services)
+    {
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Models:Directory"] = Fixtures,
+            ["Models:WatchForChanges"] = "false",
+            ["DemoFeed:TicksPerSecond"] = "3000",
+            ["Features:BarInterval"] = "00:00:10",
+            ["Diagnostics:SummaryInterval"] = "00:00:00",
+            ["Kafka:Consumer:session.timeout.ms"] = "6000",
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+
+        builder.ConfigureServices(Replace);
+    }
+
+    /// <summary>Polls predict until the demo feed has closed a bar for <paramref name="symbol"/>.</summary>
+    public static async Task<HttpResponseMessage> WaitForStateAsync(HttpClient client, string symbol, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), Json(new { symbol }));
+            if (response.StatusCode != System.Net.HttpStatusCode.NotFound || DateTime.UtcNow > deadline)
+            {
+                return response;
+            }
+
+            response.Dispose();
+            await Task.Delay(200);
+        }
+    }
+
+    public static StringContent Json(object body) =>
+        new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Inference.Streaming.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("repository root not found");
+    }
+}
