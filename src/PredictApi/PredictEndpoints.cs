@@ -114,7 +114,7 @@ public static class PredictEndpoints
             return Invalid("symbol", "symbol must be 1 to 20 characters.");
         }
 
-        var result = predictions.Predict(symbol.ToUpperInvariant(), request, cancellationToken);
+        var result = await predictions.PredictAsync(symbol.ToUpperInvariant(), request, cancellationToken);
         switch (result.Outcome)
         {
             case PredictionOutcome.Ok:

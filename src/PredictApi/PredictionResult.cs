@@ -13,7 +13,7 @@ public enum PredictionOutcome
     ModelsNotReady,
 }
 
-/// <summary>The result of <see cref="IPredictionService.Predict"/>.</summary>
+/// <summary>The result of <see cref="IPredictionService.PredictAsync"/>.</summary>
 public sealed record PredictionResult(PredictionOutcome Outcome, PredictResponse? Response = null, string? Detail = null)
 {
     public static PredictionResult Fail(PredictionOutcome outcome, string detail) => new(outcome, null, detail);

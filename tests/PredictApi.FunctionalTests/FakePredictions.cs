@@ -19,7 +19,7 @@ internal sealed class FakePredictions : IPredictionService
         new RiskValidationDto(approved, approved ? [] : ["position_limit: position would be 31.0% of portfolio value (limit 0.25)", "leverage: fine"], new RiskChecksDto(approved ? "pass" : "fail", "warning", "pass")),
         new PredictMetadata("set-0123456789ab", 0.42, DateTimeOffset.UnixEpoch));
 
-    public PredictionResult Predict(string symbol, PredictRequest request, CancellationToken cancellationToken) => symbol switch
+    public Task<PredictionResult> PredictAsync(string symbol, PredictRequest request, CancellationToken cancellationToken) => Task.FromResult(symbol switch
     {
         "RISK" => new PredictionResult(PredictionOutcome.RiskRejected, Response(symbol, approved: false), "BUY for RISK fails risk checks"),
         "NOTREADY" => PredictionResult.Fail(PredictionOutcome.ModelsNotReady, "Models are still loading."),
@@ -27,5 +27,5 @@ internal sealed class FakePredictions : IPredictionService
         "OLD" => PredictionResult.Fail(PredictionOutcome.TimestampOutsideState, "timestamp must fall inside the bars held"),
         "ODD" => PredictionResult.Fail(PredictionOutcome.UnknownStrategy, "Unknown strategy_override"),
         _ => new PredictionResult(PredictionOutcome.Ok, Response(symbol, approved: true)),
-    };
+    });
 }

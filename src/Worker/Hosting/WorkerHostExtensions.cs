@@ -60,6 +60,7 @@ public static class WorkerHostExtensions
             builder.AddInferenceModels();
             builder.AddStreamingPipeline();
             builder.Services.AddPredictApi();
+            builder.Services.AddSingleton<Serving.DirectScorer>();
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
             builder.Services.AddHealthChecks().AddCheck<Pipeline.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
         }

@@ -34,7 +34,11 @@ public sealed class InferenceOptions
     /// <summary>Per-symbol overrides of <see cref="Selection"/>.</summary>
     public Dictionary<string, SelectionStrategy> SymbolSelection { get; set; } = [];
 
-    /// <summary>Intra-op threads for CPU inference; 0 keeps libtorch's default.</summary>
+    /// <summary>
+    /// Intra-op threads for CPU inference; 0 keeps libtorch's default (one per core). One is the
+    /// default: batches here are small and several callers (stream, REST) run at once, so
+    /// intra-op parallelism only oversubscribes the cores.
+    /// </summary>
     [Range(0, 256)]
-    public int CpuThreads { get; set; }
+    public int CpuThreads { get; set; } = 1;
 }

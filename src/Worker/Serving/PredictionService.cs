@@ -22,9 +22,10 @@ public sealed class PredictionService(
     IStrategyWeights weights,
     RiskChecker risk,
     IOptions<InferenceOptions> inference,
+    DirectScorer scorer,
     TimeProvider time) : IPredictionService
 {
-    public PredictionResult Predict(string symbol, PredictRequest request, CancellationToken cancellationToken)
+    public async Task<PredictionResult> PredictAsync(string symbol, PredictRequest request, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var streamStrategy = inference.Value.SymbolSelection.TryGetValue(symbol, out var chosen) ? chosen : inference.Value.Selection;
@@ -53,14 +54,12 @@ public sealed class PredictionService(
 
         try
         {
-            using var lease = catalog.Acquire();
-            var set = lease.Set;
             var w = weights.WeightsFor(snapshot.Regime);
             var plan = DecisionPolicy.Plan(strategy, w);
-            var result = InferenceEngine.Run(set, snapshot.Features, snapshot.Features.Length, [plan])[0];
+            var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan);
             var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
             var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio()) : null;
-            var identity = strategy == streamStrategy ? set.Fingerprint : set.Fingerprint + "|selection=" + strategy;
+            var identity = strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
             var response = new PredictResponse(
                 DecisionIds.For(symbol, snapshot.Bar.EndMs, identity).ToString(),
                 symbol,
@@ -70,14 +69,14 @@ public sealed class PredictionService(
                 new RegimeProbabilitiesDto(snapshot.Regime.Bull, snapshot.Regime.Bear, snapshot.Regime.Sideways, snapshot.Regime.Entropy),
                 new StrategyWeightsDto(w.Bull, w.Bear, w.Sideways),
                 Validation(assessment),
-                new PredictMetadata(DecisionAssembler.ModelVersion(set.Fingerprint), time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
+                new PredictMetadata(DecisionAssembler.ModelVersion(fingerprint), time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
                 {
                     SelectedModel = result.DecidedBy,
                     Selection = strategy.ToString().ToLowerInvariant(),
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
                 })
             {
-                Explanation = request.Explain ? Explain(set, snapshot, plan, result.DecidedBy, action) : null,
+                Explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null,
             };
 
             return assessment is { Approved: false }
@@ -101,9 +100,10 @@ public sealed class PredictionService(
                 new RiskChecksDto(Status(assessment.PositionLimit), Status(assessment.Concentration), Status(assessment.DailyLossLimit)) { Leverage = Status(assessment.Leverage) });
     }
 
-    private static ExplanationDto Explain(ModelSet set, ObservationSnapshot snapshot, RowPlan plan, string decidedBy, TradeAction action)
+    private ExplanationDto Explain(ObservationSnapshot snapshot, RowPlan plan, string decidedBy, TradeAction action)
     {
-        var result = IntegratedGradients.Explain(set, snapshot.Features, plan, decidedBy, (int)action);
+        using var lease = catalog.Acquire();
+        var result = IntegratedGradients.Explain(lease.Set, snapshot.Features, plan, decidedBy, (int)action);
         var names = Observation.FeatureNames;
         return new ExplanationDto(
             IntegratedGradients.Method,
