@@ -15,23 +15,90 @@ namespace Inference.Streaming.Contracts.Events
 	using global::Avro.Specific;
 	
 	/// <summary>
-	/// Compacted changelog of per-symbol worker state (topic inference-state). Key: symbol. Completed by the state issue; new fields need defaults.
+	/// Compacted changelog of per-symbol worker state (topic inference-state, partition = the input partition). Key: symbol, or '__checkpoint__' for a checkpoint marker. Per-symbol records written before a partition's marker belong to that checkpoint; records after the last marker belong to an unfinished one and are ignored on restore. New fields need defaults.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class SymbolStateSnapshot : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""SymbolStateSnapshot"",""doc"":""Compacted changelog of per-symbol worker state (topic inference-state). Key: symbol. Completed by the state issue; new fields need defaults."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""symbol"",""type"":""string""},{""name"":""as_of"",""doc"":""Event time of the last input folded into the state."",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""state_version"",""doc"":""Layout version of the state payload."",""default"":1,""type"":""int""},{""name"":""last_input_partition"",""default"":null,""type"":[""null"",""int""]},{""name"":""last_input_offset"",""default"":null,""type"":[""null"",""long""]}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"SymbolStateSnapshot\",\"doc\":\"Compacted changelog of per-s" +
+				"ymbol worker state (topic inference-state, partition = the input partition). Key" +
+				": symbol, or \'__checkpoint__\' for a checkpoint marker. Per-symbol records writte" +
+				"n before a partition\'s marker belong to that checkpoint; records after the last " +
+				"marker belong to an unfinished one and are ignored on restore. New fields need d" +
+				"efaults.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"" +
+				"symbol\",\"type\":\"string\"},{\"name\":\"as_of\",\"doc\":\"Event time of the last input fol" +
+				"ded into the state.\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"" +
+				"name\":\"state_version\",\"doc\":\"Layout version of the state payload: 1 had no state" +
+				", 2 is complete.\",\"default\":1,\"type\":\"int\"},{\"name\":\"last_input_partition\",\"defa" +
+				"ult\":null,\"type\":[\"null\",\"int\"]},{\"name\":\"last_input_offset\",\"default\":null,\"typ" +
+				"e\":[\"null\",\"long\"]},{\"name\":\"checkpoint\",\"doc\":\"Set only on checkpoint markers.\"" +
+				",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"StateCheckpoint\",\"doc\":\"" +
+				"A partition\'s consistent cut: the state of every symbol written before this mark" +
+				"er reflects exactly the inputs up to these offsets, and every output for them is" +
+				" acknowledged.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"n" +
+				"ame\":\"partition\",\"type\":\"int\"},{\"name\":\"ticks_offset\",\"doc\":\"Last market-ticks o" +
+				"ffset folded in; -1 when none.\",\"type\":\"long\"},{\"name\":\"regimes_offset\",\"doc\":\"L" +
+				"ast regime-updates offset folded in; -1 when none.\",\"type\":\"long\"},{\"name\":\"wate" +
+				"rmark_ms\",\"doc\":\"The partition\'s event-time watermark (latest valid tick time).\"" +
+				",\"type\":\"long\"},{\"name\":\"sequence\",\"doc\":\"Checkpoint number within this partitio" +
+				"n\'s history.\",\"type\":\"long\"}]}]},{\"name\":\"bar\",\"doc\":\"The open bar, if any.\",\"de" +
+				"fault\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"OpenBarState\",\"namespace\":\"I" +
+				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"start_ms\",\"type\":\"long\"}" +
+				",{\"name\":\"end_ms\",\"type\":\"long\"},{\"name\":\"open\",\"type\":\"double\"},{\"name\":\"high\"," +
+				"\"type\":\"double\"},{\"name\":\"low\",\"type\":\"double\"},{\"name\":\"close\",\"type\":\"double\"}" +
+				",{\"name\":\"volume\",\"type\":\"double\"},{\"name\":\"ticks\",\"type\":\"int\"}]}]},{\"name\":\"cl" +
+				"osed_until_ms\",\"doc\":\"End of the last closed bar; earlier ticks are late.\",\"defa" +
+				"ult\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"indicators\",\"default\":null,\"type\":[\"n" +
+				"ull\",{\"type\":\"record\",\"name\":\"IndicatorState\",\"namespace\":\"Inference.Streaming.C" +
+				"ontracts.Events\",\"fields\":[{\"name\":\"bar_count\",\"type\":\"long\"},{\"name\":\"ema12\",\"t" +
+				"ype\":\"double\"},{\"name\":\"ema26\",\"type\":\"double\"},{\"name\":\"signal\",\"type\":\"double\"" +
+				"},{\"name\":\"closes\",\"doc\":\"Oldest first.\",\"type\":{\"type\":\"array\",\"items\":\"double\"" +
+				"}},{\"name\":\"true_ranges\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{\"name\":\"volu" +
+				"mes\",\"type\":{\"type\":\"array\",\"items\":\"double\"}}]}]},{\"name\":\"portfolio\",\"default\"" +
+				":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"PortfolioState\",\"namespace\":\"Infer" +
+				"ence.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"initial_capital\",\"type\":\"dou" +
+				"ble\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":" +
+				"\"day\",\"doc\":\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"ty" +
+				"pe\":\"long\"},{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"defa" +
+				"ult\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"I" +
+				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{" +
+				"\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entr" +
+				"opy\",\"type\":\"double\"}]}]},{\"name\":\"pending_regimes\",\"doc\":\"Regime updates held u" +
+				"ntil a bar ending after their event time closes.\",\"default\":[],\"type\":{\"type\":\"a" +
+				"rray\",\"items\":{\"type\":\"record\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Str" +
+				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"event_time_ms\",\"type\":\"long\"},{\"name" +
+				"\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"ty" +
+				"pe\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]}}}]}"));
 		private string _symbol;
 		/// <summary>
 		/// Event time of the last input folded into the state.
 		/// </summary>
 		private System.DateTime _as_of;
 		/// <summary>
-		/// Layout version of the state payload.
+		/// Layout version of the state payload: 1 had no state, 2 is complete.
 		/// </summary>
 		private int _state_version;
 		private System.Nullable<System.Int32> _last_input_partition;
 		private System.Nullable<System.Int64> _last_input_offset;
+		/// <summary>
+		/// Set only on checkpoint markers.
+		/// </summary>
+		private Inference.Streaming.Contracts.Events.StateCheckpoint _checkpoint;
+		/// <summary>
+		/// The open bar, if any.
+		/// </summary>
+		private Inference.Streaming.Contracts.Events.OpenBarState _bar;
+		/// <summary>
+		/// End of the last closed bar; earlier ticks are late.
+		/// </summary>
+		private System.Nullable<System.Int64> _closed_until_ms;
+		private Inference.Streaming.Contracts.Events.IndicatorState _indicators;
+		private Inference.Streaming.Contracts.Events.PortfolioState _portfolio;
+		private Inference.Streaming.Contracts.Events.RegimeSnapshot _regime;
+		/// <summary>
+		/// Regime updates held until a bar ending after their event time closes.
+		/// </summary>
+		private IList<Inference.Streaming.Contracts.Events.PendingRegime> _pending_regimes;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -65,7 +132,7 @@ namespace Inference.Streaming.Contracts.Events
 			}
 		}
 		/// <summary>
-		/// Layout version of the state payload.
+		/// Layout version of the state payload: 1 had no state, 2 is complete.
 		/// </summary>
 		public int state_version
 		{
@@ -100,6 +167,95 @@ namespace Inference.Streaming.Contracts.Events
 				this._last_input_offset = value;
 			}
 		}
+		/// <summary>
+		/// Set only on checkpoint markers.
+		/// </summary>
+		public Inference.Streaming.Contracts.Events.StateCheckpoint checkpoint
+		{
+			get
+			{
+				return this._checkpoint;
+			}
+			set
+			{
+				this._checkpoint = value;
+			}
+		}
+		/// <summary>
+		/// The open bar, if any.
+		/// </summary>
+		public Inference.Streaming.Contracts.Events.OpenBarState bar
+		{
+			get
+			{
+				return this._bar;
+			}
+			set
+			{
+				this._bar = value;
+			}
+		}
+		/// <summary>
+		/// End of the last closed bar; earlier ticks are late.
+		/// </summary>
+		public System.Nullable<System.Int64> closed_until_ms
+		{
+			get
+			{
+				return this._closed_until_ms;
+			}
+			set
+			{
+				this._closed_until_ms = value;
+			}
+		}
+		public Inference.Streaming.Contracts.Events.IndicatorState indicators
+		{
+			get
+			{
+				return this._indicators;
+			}
+			set
+			{
+				this._indicators = value;
+			}
+		}
+		public Inference.Streaming.Contracts.Events.PortfolioState portfolio
+		{
+			get
+			{
+				return this._portfolio;
+			}
+			set
+			{
+				this._portfolio = value;
+			}
+		}
+		public Inference.Streaming.Contracts.Events.RegimeSnapshot regime
+		{
+			get
+			{
+				return this._regime;
+			}
+			set
+			{
+				this._regime = value;
+			}
+		}
+		/// <summary>
+		/// Regime updates held until a bar ending after their event time closes.
+		/// </summary>
+		public IList<Inference.Streaming.Contracts.Events.PendingRegime> pending_regimes
+		{
+			get
+			{
+				return this._pending_regimes;
+			}
+			set
+			{
+				this._pending_regimes = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -109,6 +265,13 @@ namespace Inference.Streaming.Contracts.Events
 			case 2: return this.state_version;
 			case 3: return this.last_input_partition;
 			case 4: return this.last_input_offset;
+			case 5: return this.checkpoint;
+			case 6: return this.bar;
+			case 7: return this.closed_until_ms;
+			case 8: return this.indicators;
+			case 9: return this.portfolio;
+			case 10: return this.regime;
+			case 11: return this.pending_regimes;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -121,6 +284,13 @@ namespace Inference.Streaming.Contracts.Events
 			case 2: this.state_version = (System.Int32)fieldValue; break;
 			case 3: this.last_input_partition = (System.Nullable<System.Int32>)fieldValue; break;
 			case 4: this.last_input_offset = (System.Nullable<System.Int64>)fieldValue; break;
+			case 5: this.checkpoint = (Inference.Streaming.Contracts.Events.StateCheckpoint)fieldValue; break;
+			case 6: this.bar = (Inference.Streaming.Contracts.Events.OpenBarState)fieldValue; break;
+			case 7: this.closed_until_ms = (System.Nullable<System.Int64>)fieldValue; break;
+			case 8: this.indicators = (Inference.Streaming.Contracts.Events.IndicatorState)fieldValue; break;
+			case 9: this.portfolio = (Inference.Streaming.Contracts.Events.PortfolioState)fieldValue; break;
+			case 10: this.regime = (Inference.Streaming.Contracts.Events.RegimeSnapshot)fieldValue; break;
+			case 11: this.pending_regimes = (IList<Inference.Streaming.Contracts.Events.PendingRegime>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

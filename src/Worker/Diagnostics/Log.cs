@@ -59,4 +59,10 @@ internal static partial class Log
 
     [LoggerMessage(8000, LogLevel.Information, "Demo feed: {Symbols} symbols, {TicksPerSecond} ticks/s, seed {Seed}, into {Topic}")]
     public static partial void DemoFeedStarted(ILogger logger, int symbols, double ticksPerSecond, int seed, string topic);
+
+    [LoggerMessage(2009, LogLevel.Information, "Restored {Topic}[{Partition}]: {Symbols} symbols, resuming after ticks offset {TicksOffset}, regimes offset {RegimesOffset}")]
+    public static partial void StateRestored(ILogger logger, string topic, int partition, int symbols, long ticksOffset, long regimesOffset);
+
+    [LoggerMessage(2010, LogLevel.Warning, "Checkpoint of partition {Partition} not acknowledged in time; offsets stay at the previous checkpoint")]
+    public static partial void CheckpointFailed(ILogger logger, int partition);
 }

@@ -26,6 +26,8 @@ public static class PipelineHostExtensions
         services.AddSingleton<DecisionPublisher>();
         services.AddSingleton<DeadLetterPublisher>();
         services.AddSingleton<OffsetTracker>();
+        services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<StateStore>();
         services.AddSingleton<RecordHandler>();
         services.AddSingleton<SymbolDirectory>();
 

@@ -10,4 +10,7 @@ public interface IKafkaClientFactory
     IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null);
 
     IAdminClient CreateAdminClient(string clientId);
+
+    /// <summary>A consumer outside any group, for reading assigned partitions (state restore).</summary>
+    IConsumer<byte[]?, byte[]> CreateReader(string clientId);
 }

@@ -46,6 +46,21 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
         return builder.Build();
     }
 
+    public IConsumer<byte[]?, byte[]> CreateReader(string clientId)
+    {
+        var config = new ConsumerConfig
+        {
+            GroupId = clientId + "-" + Guid.NewGuid().ToString("N"),
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+        };
+        Apply(config, clientId, options.Value.Consumer);
+        config.EnableAutoCommit = false;
+        return new ConsumerBuilder<byte[]?, byte[]>(config).Build();
+    }
+
     public IAdminClient CreateAdminClient(string clientId)
     {
         var config = new AdminClientConfig();

@@ -43,6 +43,12 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             failures.Add($"Kafka:Topics:RegimeUpdates:Partitions ({options.Topics.RegimeUpdates.Partitions}) must equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): the two topics are co-partitioned by symbol.");
         }
 
+        // A symbol's state lives in the state partition with its input partition's number.
+        if (options.Topics.InferenceState.Partitions != options.Topics.MarketTicks.Partitions)
+        {
+            failures.Add($"Kafka:Topics:InferenceState:Partitions ({options.Topics.InferenceState.Partitions}) must equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): state is kept per input partition.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -9,8 +9,10 @@ namespace Inference.Streaming.Worker.Pipeline;
 /// <summary>
 /// The ingest loop: one consumer on <c>market-ticks</c> and <c>regime-updates</c>, on its own
 /// long-running thread (Consume blocks). Records become per-symbol state; closed bars go to the
-/// micro-batcher; an input offset is stored only when the record and everything produced for it
-/// are done (at-least-once). Poison input goes to the dead-letter topic and the loop goes on.
+/// micro-batcher. Every <c>State:CheckpointInterval</c>, once everything produced for the records
+/// read so far is acknowledged, the changed symbols' state and a checkpoint marker go to the
+/// changelog and the input offsets are stored: a restart, rebalance or crash resumes from the last
+/// checkpoint with exactly that state (at-least-once; replayed decisions are identical).
 /// </summary>
 public sealed class IngestService(
     IKafkaClientFactory clients,
@@ -18,14 +20,16 @@ public sealed class IngestService(
     IModelCatalog catalog,
     RecordHandler handler,
     OffsetTracker tracker,
+    StateStore state,
     IOptions<KafkaOptions> kafka,
+    IOptions<StateOptions> stateOptions,
     TimeProvider time,
     ILogger<IngestService> logger) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan StoreInterval = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>True once the consumer has partitions (readiness).</summary>
+    /// <summary>True once the consumer has partitions and their state is restored (readiness).</summary>
     public bool IsAssigned { get; private set; }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -52,7 +56,7 @@ public sealed class IngestService(
                 .SetErrorHandler((_, error) => Log.ConsumerError(logger, error.Reason))
                 .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
-            var lastStore = time.GetTimestamp();
+            var lastCheckpoint = time.GetTimestamp();
             try
             {
                 while (!stoppingToken.IsCancellationRequested)
@@ -75,18 +79,17 @@ public sealed class IngestService(
                         tracked.Complete();
                     }
 
-                    // Storing offsets walks every partition's queue: every few milliseconds is enough.
-                    if (time.GetElapsedTime(lastStore) >= StoreInterval)
+                    if (time.GetElapsedTime(lastCheckpoint) >= stateOptions.Value.CheckpointInterval)
                     {
-                        StoreDone(consumer);
-                        lastStore = time.GetTimestamp();
+                        Checkpoint(consumer, handler.Partitions.Keys.ToList());
+                        lastCheckpoint = time.GetTimestamp();
                     }
                 }
             }
             finally
             {
-                // Graceful stop: let the batcher finish what was read, store those offsets, leave the group.
-                WaitForInFlight(consumer, null);
+                // Graceful stop: finish what was read, checkpoint it, leave the group.
+                Checkpoint(consumer, handler.Partitions.Keys.ToList());
                 consumer.Close();
             }
         }
@@ -100,48 +103,92 @@ public sealed class IngestService(
         }
     }
 
-    private void StoreDone(IConsumer<byte[]?, byte[]> consumer)
+    /// <summary>Waits for the outputs of every record read, then writes each partition's checkpoint and stores its offsets.</summary>
+    private void Checkpoint(IConsumer<byte[]?, byte[]> consumer, List<int> partitions)
     {
-        foreach (var offset in tracker.TakeCommittable())
+        if (!WaitForInFlight())
         {
-            try
+            return;
+        }
+
+        foreach (var number in partitions)
+        {
+            if (!handler.Partitions.TryGetValue(number, out var partition))
             {
-                consumer.StoreOffset(offset);
+                continue;
             }
-            catch (KafkaException ex)
+
+            if (!state.Checkpoint(partition, CheckpointTimeout))
             {
-                // The partition was revoked meanwhile; its new owner processes the record again.
-                Log.ConsumerError(logger, ex.Error.Reason);
+                Log.CheckpointFailed(logger, number);
+                continue;
             }
+
+            Store(consumer, kafka.Value.Topics.MarketTicks.Name, number, partition.TicksOffset);
+            Store(consumer, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
         }
     }
 
-    private void WaitForInFlight(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition>? partitions)
+    private void Store(IConsumer<byte[]?, byte[]> consumer, string topic, int partition, long lastOffset)
+    {
+        if (lastOffset < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.StoreOffset(new TopicPartitionOffset(topic, new Partition(partition), new Offset(lastOffset + 1)));
+        }
+        catch (KafkaException ex)
+        {
+            // No longer assigned; the state checkpoint is what the next owner resumes from.
+            Log.ConsumerError(logger, ex.Error.Reason);
+        }
+    }
+
+    private bool WaitForInFlight()
     {
         var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
-        while (tracker.InFlight(partitions) > 0 && time.GetTimestamp() < deadline)
+        _ = tracker.TakeCommittable();
+        while (tracker.InFlight() > 0 && time.GetTimestamp() < deadline)
         {
-            StoreDone(consumer);
-            Thread.Sleep(5);
+            Thread.Sleep(2);
+            _ = tracker.TakeCommittable();
         }
 
-        StoreDone(consumer);
+        return tracker.InFlight() == 0;
     }
 
-    private void OnAssigned(List<TopicPartition> partitions)
+    private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
-        handler.Assign(partitions.Select(p => p.Partition.Value));
+        var starts = new List<TopicPartitionOffset>();
+        var topics = kafka.Value.Topics;
+        foreach (var number in partitions.Select(p => p.Partition.Value).Distinct().Order())
+        {
+            var (restored, checkpoint) = state.Restore(number);
+            handler.Install(restored);
+            foreach (var partition in partitions.Where(p => p.Partition.Value == number))
+            {
+                var last = partition.Topic == topics.MarketTicks.Name ? checkpoint?.ticks_offset : checkpoint?.regimes_offset;
+                starts.Add(new TopicPartitionOffset(partition, last is { } offset ? new Offset(offset + 1) : Offset.Unset));
+            }
+        }
+
         IsAssigned = true;
-        Log.PartitionsAssigned(logger, string.Join(", ", partitions));
+        Log.PartitionsAssigned(logger, string.Join(", ", starts));
+        return starts;
     }
 
     private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
         var revoked = partitions.Select(p => p.TopicPartition).ToList();
-        WaitForInFlight(consumer, revoked);
+        var numbers = revoked.Select(p => p.Partition.Value).Distinct().ToList();
+        Checkpoint(consumer, numbers);
         tracker.Forget(revoked);
-        handler.Revoke(revoked.Select(p => p.Partition.Value));
+        handler.Revoke(numbers);
         metrics.ForgetLag();
+        IsAssigned = false;
         Log.PartitionsRevoked(logger, string.Join(", ", revoked));
     }
 
@@ -149,7 +196,8 @@ public sealed class IngestService(
     {
         var lost = partitions.Select(p => p.TopicPartition).ToList();
         tracker.Forget(lost);
-        handler.Revoke(lost.Select(p => p.Partition.Value));
+        handler.Revoke(lost.Select(p => p.Partition.Value).Distinct());
+        IsAssigned = false;
         Log.PartitionsLost(logger, string.Join(", ", lost));
     }
 }

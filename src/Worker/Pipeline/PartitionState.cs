@@ -29,6 +29,26 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
 
     public void Advance(long eventTimeMs) => WatermarkMs = Math.Max(WatermarkMs, eventTimeMs);
 
+    /// <summary>Last market-ticks offset handled on this partition; −1 when none.</summary>
+    public long TicksOffset { get; set; } = -1;
+
+    /// <summary>Last regime-updates offset handled on this partition; −1 when none.</summary>
+    public long RegimesOffset { get; set; } = -1;
+
+    /// <summary>Number of the last checkpoint written for this partition.</summary>
+    public long CheckpointSequence { get; set; }
+
+    /// <summary>Restores a symbol and the partition's watermark (state restore).</summary>
+    public void Restore(SymbolState symbol, long watermarkMs)
+    {
+        _symbols[symbol.Symbol] = symbol;
+        WatermarkMs = Math.Max(WatermarkMs, watermarkMs);
+        if (symbol.Bars.HasOpenBar)
+        {
+            _openBars.Enqueue(symbol, symbol.Bars.OpenBar.EndMs);
+        }
+    }
+
     /// <summary>Remembers that <paramref name="symbol"/> has an open bar ending at <paramref name="endMs"/>.</summary>
     public void TrackOpenBar(SymbolState symbol, long endMs) => _openBars.Enqueue(symbol, endMs);
 

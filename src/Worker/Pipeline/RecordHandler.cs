@@ -73,6 +73,9 @@ public sealed class RecordHandler
         }
     }
 
+    /// <summary>Installs a restored partition, replacing any state held for it.</summary>
+    public void Install(PartitionState partition) => _partitions[partition.Partition] = partition;
+
     public void Revoke(IEnumerable<int> partitions)
     {
         var revoked = partitions.ToList();
@@ -90,6 +93,15 @@ public sealed class RecordHandler
         {
             Assign([record.Partition.Value]);
             partition = _partitions[record.Partition.Value];
+        }
+
+        if (record.Topic == _kafka.Topics.MarketTicks.Name)
+        {
+            partition.TicksOffset = record.Offset.Value;
+        }
+        else
+        {
+            partition.RegimesOffset = record.Offset.Value;
         }
 
         try
@@ -128,6 +140,7 @@ public sealed class RecordHandler
         }
 
         var state = partition.GetOrAdd(symbol);
+        state.Dirty = true;
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
         var outcome = state.Bars.Add(timeMs, tick.price, tick.size, out var closed);
         if (outcome == TickOutcome.Late)
@@ -167,7 +180,9 @@ public sealed class RecordHandler
             return;
         }
 
-        partition.GetOrAdd(symbol).AddRegime(new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds(), regime.Value);
+        var state = partition.GetOrAdd(symbol);
+        state.Dirty = true;
+        state.AddRegime(new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds(), regime.Value);
     }
 
     private void CloseBar(SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
@@ -183,6 +198,7 @@ public sealed class RecordHandler
         }
 
         _metrics.BarClosed();
+        state.Dirty = true;
         state.ApplyRegimesBefore(bar.EndMs);
         state.Indicators.Add(bar);
         state.Portfolio.MarkDay(bar.EndMs, bar.Close);

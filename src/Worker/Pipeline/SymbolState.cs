@@ -48,6 +48,18 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
 
     public int PendingRegimes => _pendingRegimes.Count;
 
+    public IReadOnlyList<(long EventTimeMs, RegimeState Regime)> HeldRegimes => _pendingRegimes;
+
+    /// <summary>Changed since the last checkpoint.</summary>
+    public bool Dirty { get; set; }
+
+    /// <summary>Replaces the held regime updates (state restore).</summary>
+    public void RestoreHeldRegimes(IEnumerable<(long EventTimeMs, RegimeState Regime)> held)
+    {
+        _pendingRegimes.Clear();
+        _pendingRegimes.AddRange(held);
+    }
+
     /// <summary>Completes when the last decision has been applied to the portfolio.</summary>
     public Task PendingDecision { get; set; } = Task.CompletedTask;
 }

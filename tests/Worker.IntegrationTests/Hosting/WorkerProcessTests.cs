@@ -24,7 +24,14 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         Assert.Equal(bootstrap, embedded.BootstrapServers);
         Assert.Equal(worker.Banner["schema.registry"], embedded.SchemaRegistryUrl);
         Assert.Equal(3, embedded.Brokers);
-        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
+        // Ready once the models are loaded and the consumer has joined the group and restored its state.
+        var ready = HttpStatusCode.ServiceUnavailable;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ready != HttpStatusCode.OK && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            ready = (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, ready);
 
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = bootstrap }).Build())
         {

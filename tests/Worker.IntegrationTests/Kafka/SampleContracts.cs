@@ -80,8 +80,15 @@ internal static class SampleContracts
     {
         symbol = "AAPL",
         as_of = BarEnd,
-        state_version = 1,
+        state_version = 2,
         last_input_partition = 4,
         last_input_offset = 123_456_789_012,
+        checkpoint = new StateCheckpoint { partition = 4, ticks_offset = 99, regimes_offset = 7, watermark_ms = 1_767_225_660_000, sequence = 12 },
+        bar = new OpenBarState { start_ms = 60_000, end_ms = 120_000, open = 1, high = 2, low = 0.5, close = 1.5, volume = 10, ticks = 3 },
+        closed_until_ms = 60_000,
+        indicators = new IndicatorState { bar_count = 3, ema12 = 1.1, ema26 = 1.05, signal = 0.01, closes = [1.0, 1.2, 1.1], true_ranges = [0.1, 0.3, 0.2], volumes = [10, 0, 5] },
+        portfolio = new PortfolioState { initial_capital = 100_000, cash = 98_000.5, shares = 12.25, day = 20_454, day_open_value = 100_010 },
+        regime = new RegimeSnapshot { bull = 0.6, bear = 0.1, sideways = 0.3, entropy = 0.8979457248567798 },
+        pending_regimes = [new PendingRegime { event_time_ms = 180_000, bull = 0.1, bear = 0.6, sideways = 0.3, entropy = 0.9 }],
     };
 }

@@ -37,6 +37,7 @@ internal sealed class PipelineRun
             "--Kafka:Topics:TradingDecisions:Name", decisions,
             "--Kafka:Topics:DecisionForensics:Name", forensics,
             "--Kafka:Topics:InferenceState:Name", state,
+            "--Kafka:Topics:InferenceState:Partitions", "3",
             "--Kafka:Topics:DeadLetter:Name", deadLetters,
             "--Kafka:Consumer:session.timeout.ms", "6000",
             "--Features:BarInterval", "00:00:10",

@@ -43,7 +43,7 @@ public sealed class TraceContextTests(KafkaFixture kafka)
             "--Kafka:Topics:RegimeUpdates:Name", regimes, "--Kafka:Topics:RegimeUpdates:Partitions", "1",
             "--Kafka:Topics:TradingDecisions:Name", decisions,
             "--Kafka:Topics:DecisionForensics:Name", forensics,
-            "--Kafka:Topics:InferenceState:Name", state,
+            "--Kafka:Topics:InferenceState:Name", state, "--Kafka:Topics:InferenceState:Partitions", "1",
             "--Kafka:Topics:DeadLetter:Name", dlq,
             "--Models:Directory", TestPaths.PyTorchFixtures,
             "--DemoFeed:Enabled", "false");

@@ -1,0 +1,147 @@
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Publishing;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Pipeline;
+
+/// <summary>
+/// The <c>inference-state</c> changelog. A checkpoint writes the snapshot of every symbol changed
+/// since the last one into the partition's state partition, then a marker with the input offsets
+/// it covers; restore replays a state partition and keeps what the last complete marker covers.
+/// </summary>
+public sealed class StateStore(
+    KafkaOutput output,
+    IKafkaClientFactory clients,
+    ISchemaRegistryClient registry,
+    IOptions<KafkaOptions> kafka,
+    IOptions<FeatureOptions> features,
+    TimeProvider time,
+    ILogger<StateStore> logger)
+{
+    private readonly ContractSerde<SymbolStateSnapshot> _serde = new(registry);
+
+    private string Topic => kafka.Value.Topics.InferenceState.Name;
+
+    /// <summary>Writes a checkpoint for <paramref name="partition"/> and waits for it; false if it could not be acknowledged.</summary>
+    public bool Checkpoint(PartitionState partition, TimeSpan timeout)
+    {
+        var asOf = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var target = new TopicPartition(Topic, new Partition(partition.Partition));
+        var dirty = partition.Symbols.Values.Where(s => s.Dirty).ToList();
+        var failed = 0;
+        var pending = dirty.Count + 1;
+        void Delivered(DeliveryReport<byte[]?, byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                Interlocked.Increment(ref failed);
+                Log.DeliveryFailed(logger, report.Topic, report.Error.Reason);
+            }
+
+            Interlocked.Decrement(ref pending);
+        }
+
+        foreach (var symbol in dirty)
+        {
+            Produce(target, symbol.Symbol, StateCodec.ToSnapshot(symbol, asOf), Delivered);
+        }
+
+        partition.CheckpointSequence++;
+        Produce(target, StateCodec.CheckpointKey, StateCodec.Checkpoint(partition, asOf), Delivered);
+        var deadline = time.GetTimestamp() + (long)(timeout.TotalSeconds * time.TimestampFrequency);
+        while (Volatile.Read(ref pending) > 0 && time.GetTimestamp() < deadline)
+        {
+            output.Producer.Flush(TimeSpan.FromMilliseconds(50));
+        }
+
+        if (Volatile.Read(ref pending) > 0 || Volatile.Read(ref failed) > 0)
+        {
+            return false;
+        }
+
+        foreach (var symbol in dirty)
+        {
+            symbol.Dirty = false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Reads one state partition to its end and rebuilds what its last complete checkpoint covers.</summary>
+    public (PartitionState State, StateCheckpoint? Checkpoint) Restore(int partitionNumber)
+    {
+        var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
+        var partition = new PartitionState(partitionNumber, barMs, features.Value.InitialCapital);
+        var target = new TopicPartition(Topic, new Partition(partitionNumber));
+        using var reader = clients.CreateReader("inference-state-restore");
+        var end = reader.QueryWatermarkOffsets(target, TimeSpan.FromSeconds(10)).High.Value;
+        if (end <= 0)
+        {
+            return (partition, null);
+        }
+
+        var committed = new Dictionary<string, SymbolStateSnapshot>(StringComparer.Ordinal);
+        var uncommitted = new Dictionary<string, SymbolStateSnapshot>(StringComparer.Ordinal);
+        StateCheckpoint? checkpoint = null;
+        reader.Assign(new TopicPartitionOffset(target, Offset.Beginning));
+        var deadline = time.GetTimestamp() + (long)(60 * time.TimestampFrequency);
+        long position = 0;
+        while (position < end && time.GetTimestamp() < deadline)
+        {
+            var record = reader.Consume(TimeSpan.FromMilliseconds(500));
+            if (record is null || record.IsPartitionEOF)
+            {
+                position = record?.Offset.Value ?? position;
+                continue;
+            }
+
+            position = record.Offset.Value + 1;
+            var snapshot = _serde.DeserializeAsync(record.Message.Value, Topic).GetAwaiter().GetResult();
+            if (snapshot.checkpoint is { } marker)
+            {
+                foreach (var (symbol, state) in uncommitted)
+                {
+                    committed[symbol] = state;
+                }
+
+                uncommitted.Clear();
+                checkpoint = marker;
+            }
+            else
+            {
+                uncommitted[snapshot.symbol] = snapshot;
+            }
+        }
+
+        if (position < end)
+        {
+            throw new InvalidOperationException($"Restoring {Topic}[{partitionNumber}] stopped at offset {position} of {end}; refusing to run on partial state.");
+        }
+
+        foreach (var snapshot in committed.Values)
+        {
+            partition.Restore(StateCodec.FromSnapshot(snapshot, barMs, features.Value.InitialCapital), checkpoint?.watermark_ms ?? long.MinValue);
+        }
+
+        if (checkpoint is not null)
+        {
+            partition.TicksOffset = checkpoint.ticks_offset;
+            partition.RegimesOffset = checkpoint.regimes_offset;
+            partition.CheckpointSequence = checkpoint.sequence;
+        }
+
+        Log.StateRestored(logger, Topic, partitionNumber, committed.Count, checkpoint?.ticks_offset ?? -1, checkpoint?.regimes_offset ?? -1);
+        return (partition, checkpoint);
+    }
+
+    private void Produce(TopicPartition target, string key, SymbolStateSnapshot snapshot, Action<DeliveryReport<byte[]?, byte[]>> delivered)
+    {
+        var value = _serde.SerializeAsync(snapshot, Topic).GetAwaiter().GetResult();
+        output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value }, delivered);
+    }
+}
