@@ -71,6 +71,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         return stopwatch.Elapsed;
     }
 
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _ = SendSignal(_process.Id, 9);
+        await _process.WaitForExitAsync();
+    }
+
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cancel = new CancellationTokenSource(timeout);
