@@ -72,11 +72,67 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
         }
     }
 
+    [Fact]
+    public async Task TwoWorkersJoiningAndLeavingDecideExactlyWhatOneWouldHave()
+    {
+        var ticks = await kafka.CreateTopicAsync("rebalance-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("rebalance-regimes", 3);
+        var shared = await Topics("shared");
+        var reference = await Topics("single");
+        var expected = Symbols.Length * ((Rounds / 10) - 1);
+
+        var feed = Task.Run(() => ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(20)));
+        await using var first = await StartAsync(ticks, regimes, shared);
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        await using var second = await StartAsync(ticks, regimes, shared);
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        var stopping = await first.TerminateAsync(TimeSpan.FromSeconds(15));
+        Assert.Equal(0, first.ExitCode);
+        await feed;
+        var union = await ReadAsync(shared, expected);
+
+        await using var single = await StartAsync(ticks, regimes, reference);
+        var alone = await ReadAsync(reference, expected);
+
+        output.WriteLine($"first worker stopped in {stopping.TotalMilliseconds:F0} ms; {union.Count} records from two workers");
+        Assert.Contains("Partitions revoked", first.Output, StringComparison.Ordinal);
+        Assert.Contains("Partitions assigned", second.Output, StringComparison.Ordinal);
+        var referenceContent = alone.ToDictionary(d => d.decision_id, Content);
+        Assert.Equal(expected, referenceContent.Count);
+        Assert.Equal(referenceContent.Keys.Order(), union.Select(d => d.decision_id).Distinct().Order());
+        Assert.All(union, d => Assert.Equal(referenceContent[d.decision_id], Content(d)));
+    }
+
+    [Fact]
+    public async Task AGracefulStopCheckpointsSoARestartRepeatsNothing()
+    {
+        var ticks = await kafka.CreateTopicAsync("graceful-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("graceful-regimes", 3);
+        var run = await Topics("graceful");
+        var expected = Symbols.Length * ((Rounds / 10) - 1);
+        await ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(1));
+
+        // No periodic checkpoint in this run: only the one taken on SIGTERM can spare the restart a replay.
+        await using (var worker = await StartAsync(ticks, regimes, run, checkpointInterval: "00:10:00"))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            var stopping = await worker.TerminateAsync(TimeSpan.FromSeconds(15));
+            Assert.Equal(0, worker.ExitCode);
+            Assert.True(stopping < TimeSpan.FromSeconds(10), $"SIGTERM took {stopping}");
+        }
+
+        await using var restarted = await StartAsync(ticks, regimes, run);
+        var decisions = await ReadAsync(run, expected);
+
+        Assert.Equal(expected, decisions.Count);
+        Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
+    }
+
     private async Task<(string Decisions, string Forensics, string State, string DeadLetters, string Group)> Topics(string run) =>
         (await kafka.CreateTopicAsync($"{run}-decisions", 3), await kafka.CreateTopicAsync($"{run}-forensics", 3),
          await kafka.CreateTopicAsync($"{run}-state", 3), await kafka.CreateTopicAsync($"{run}-dlq", 1), $"{run}-{Guid.NewGuid():N}");
 
-    private async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run)
+    private async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run, string checkpointInterval = "00:00:00.250")
     {
         var worker = WorkerProcess.Start(
             "--urls", "http://127.0.0.1:0",
@@ -91,7 +147,7 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
             "--Kafka:Topics:DeadLetter:Name", run.DeadLetters,
             "--Kafka:Consumer:session.timeout.ms", "2000",
             "--Kafka:Consumer:heartbeat.interval.ms", "500",
-            "--State:CheckpointInterval", "00:00:00.250",
+            "--State:CheckpointInterval", checkpointInterval,
             "--Features:BarInterval", "00:00:10",
             "--Models:Directory", TestPaths.PyTorchFixtures,
             "--DemoFeed:Enabled", "false");
