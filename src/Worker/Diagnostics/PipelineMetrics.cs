@@ -17,6 +17,8 @@ public sealed class PipelineMetrics
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _deadLetters;
     private readonly Histogram<int> _batchSize;
+    private readonly Counter<long> _kafkaErrors;
+    private long _producerRetries;
     private readonly Histogram<double> _inferenceSeconds;
     private readonly Histogram<double> _tickToDecisionSeconds;
     private readonly double[] _latencies = new double[LatencySamples];
@@ -43,6 +45,8 @@ public sealed class PipelineMetrics
         _inferenceSeconds = meter.CreateHistogram("inference_batch_duration", "s", "Model time per batch", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _tickToDecisionSeconds = meter.CreateHistogram("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         meter.CreateObservableGauge("inference_consumer_lag", ObserveLag, "{message}", "Messages behind the end of each input partition, from librdkafka statistics");
+        _kafkaErrors = meter.CreateCounter<long>("inference_kafka_errors", "{error}", "Errors reported by the Kafka clients, by code");
+        meter.CreateObservableCounter("inference_producer_retries", () => Interlocked.Read(ref _producerRetries), "{request}", "Produce requests retried by the producer (librdkafka statistics)");
     }
 
     public void TickConsumed()
@@ -109,6 +113,29 @@ public sealed class PipelineMetrics
     }
 
     public void ForgetLag() => _lag.Clear();
+
+    public void KafkaError(string code) => _kafkaErrors.Add(1, new KeyValuePair<string, object?>("code", code));
+
+    /// <summary>Takes the producer's statistics JSON and keeps the total of its brokers' retries.</summary>
+    public void UpdateProducerStatistics(string statisticsJson)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(statisticsJson);
+        if (!document.RootElement.TryGetProperty("brokers", out var brokers))
+        {
+            return;
+        }
+
+        long retries = 0;
+        foreach (var broker in brokers.EnumerateObject())
+        {
+            if (broker.Value.TryGetProperty("txretries", out var value))
+            {
+                retries += value.GetInt64();
+            }
+        }
+
+        Interlocked.Exchange(ref _producerRetries, retries);
+    }
 
     private IEnumerable<Measurement<long>> ObserveLag() =>
         _lag.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition)));

@@ -23,6 +23,8 @@ public static class PipelineHostExtensions
         services.AddSingleton<RiskChecker>();
         services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<KafkaOutput>();
+        services.AddSingleton<Kafka.KafkaConnectivity>();
+        services.AddHealthChecks().AddCheck<Kafka.KafkaConnectivity>("kafka");
         services.AddSingleton<DecisionPublisher>();
         services.AddSingleton<DeadLetterPublisher>();
         services.AddSingleton<OffsetTracker>();

@@ -9,7 +9,7 @@ namespace Inference.Streaming.Worker.Kafka;
 /// </summary>
 public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<KafkaOptions> options) : IKafkaClientFactory
 {
-    public IProducer<byte[]?, byte[]> CreateProducer(string clientId)
+    public IProducer<byte[]?, byte[]> CreateProducer(string clientId, Action<ProducerBuilder<byte[]?, byte[]>>? configure = null)
     {
         var config = new ProducerConfig
         {
@@ -18,9 +18,12 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             Acks = Acks.All,
             // Decisions are latency-sensitive (the order router waits for them): batch for 1 ms at most.
             LingerMs = 1,
+            StatisticsIntervalMs = 5000,
         };
         Apply(config, clientId, options.Value.Producer);
-        return new ProducerBuilder<byte[]?, byte[]>(config).Build();
+        var builder = new ProducerBuilder<byte[]?, byte[]>(config);
+        configure?.Invoke(builder);
+        return builder.Build();
     }
 
     public IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null)

@@ -21,6 +21,7 @@ public sealed class IngestService(
     RecordHandler handler,
     OffsetTracker tracker,
     StateStore state,
+    KafkaConnectivity connectivity,
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
     TimeProvider time,
@@ -53,7 +54,11 @@ public sealed class IngestService(
                 .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
                 .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
-                .SetErrorHandler((_, error) => Log.ConsumerError(logger, error.Reason))
+                .SetErrorHandler((_, error) =>
+                {
+                    connectivity.OnError(error);
+                    Log.ConsumerError(logger, error.Reason);
+                })
                 .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
             var lastCheckpoint = time.GetTimestamp();
@@ -74,6 +79,7 @@ public sealed class IngestService(
 
                     if (record is { IsPartitionEOF: false })
                     {
+                        connectivity.OnReachable();
                         var tracked = tracker.Begin(record.TopicPartition, record.Offset.Value);
                         handler.Handle(record, tracked, time.GetTimestamp(), stoppingToken);
                         tracked.Complete();

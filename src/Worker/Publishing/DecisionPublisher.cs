@@ -14,7 +14,7 @@ namespace Inference.Streaming.Worker.Publishing;
 /// each acknowledgement. Called on the batcher's thread in bar order, so a symbol's decisions
 /// reach the topic in order.
 /// </summary>
-public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient registry, IOptions<KafkaOptions> options, PipelineMetrics metrics, TimeProvider time, ILogger<DecisionPublisher> logger)
+public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient registry, IOptions<KafkaOptions> options, PipelineMetrics metrics, KafkaConnectivity connectivity, TimeProvider time, ILogger<DecisionPublisher> logger)
 {
     private readonly ContractSerde<TradingDecision> _decisions = new(registry);
     private readonly ContractSerde<DecisionForensics> _forensics = new(registry);
@@ -51,6 +51,7 @@ public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient 
             return false;
         }
 
+        connectivity.OnReachable();
         source.Complete();
         return true;
     }

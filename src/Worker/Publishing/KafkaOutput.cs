@@ -1,11 +1,14 @@
+using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.Publishing;
 
 /// <summary>The one producer every publisher shares; flushed with a timeout when the host stops.</summary>
-public sealed class KafkaOutput(IKafkaClientFactory clients) : IDisposable
+public sealed class KafkaOutput(IKafkaClientFactory clients, KafkaConnectivity? connectivity = null, PipelineMetrics? metrics = null) : IDisposable
 {
-    private readonly Lazy<Confluent.Kafka.IProducer<byte[]?, byte[]>> _producer = new(() => clients.CreateProducer("inference-streaming-worker"));
+    private readonly Lazy<Confluent.Kafka.IProducer<byte[]?, byte[]>> _producer = new(() => clients.CreateProducer("inference-streaming-worker", builder => builder
+        .SetErrorHandler((_, error) => connectivity?.OnError(error))
+        .SetStatisticsHandler((_, json) => metrics?.UpdateProducerStatistics(json))));
 
     public Confluent.Kafka.IProducer<byte[]?, byte[]> Producer => _producer.Value;
 

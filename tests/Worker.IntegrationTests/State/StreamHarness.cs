@@ -1,0 +1,106 @@
+using System.Globalization;
+using Confluent.Kafka;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.DemoFeed;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
+using Inference.Streaming.Worker.IntegrationTests.Kafka;
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Worker.IntegrationTests.State;
+
+/// <summary>
+/// Runs worker processes over a simulated market on the test broker: each run has its own output
+/// topics, state topic and group; decisions are read back by an independent consumer.
+/// </summary>
+internal sealed class StreamHarness(KafkaFixture kafka)
+{
+    public static readonly string[] Symbols = ["AAA", "BBB", "CCC", "DDD"];
+    public const int Rounds = 1500;
+
+    /// <summary>Every bar of every symbol but the last, still open.</summary>
+    public static int ExpectedDecisions => Symbols.Length * ((Rounds / 10) - 1);
+
+    public async Task<(string Decisions, string Forensics, string State, string DeadLetters, string Group)> Topics(string run) =>
+        (await kafka.CreateTopicAsync($"{run}-decisions", 3), await kafka.CreateTopicAsync($"{run}-forensics", 3),
+         await kafka.CreateTopicAsync($"{run}-state", 3), await kafka.CreateTopicAsync($"{run}-dlq", 1), $"{run}-{Guid.NewGuid():N}");
+
+    public async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run, string checkpointInterval = "00:00:00.250")
+    {
+        var worker = WorkerProcess.Start(
+            "--urls", "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers", kafka.BootstrapServers,
+            "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
+            "--Kafka:GroupId", run.Group,
+            "--Kafka:Topics:MarketTicks:Name", ticks, "--Kafka:Topics:MarketTicks:Partitions", "3",
+            "--Kafka:Topics:RegimeUpdates:Name", regimes, "--Kafka:Topics:RegimeUpdates:Partitions", "3",
+            "--Kafka:Topics:TradingDecisions:Name", run.Decisions,
+            "--Kafka:Topics:DecisionForensics:Name", run.Forensics,
+            "--Kafka:Topics:InferenceState:Name", run.State, "--Kafka:Topics:InferenceState:Partitions", "3",
+            "--Kafka:Topics:DeadLetter:Name", run.DeadLetters,
+            "--Kafka:Consumer:session.timeout.ms", "2000",
+            "--Kafka:Consumer:heartbeat.interval.ms", "500",
+            "--State:CheckpointInterval", checkpointInterval,
+            "--Features:BarInterval", "00:00:10",
+            "--Models:Directory", TestPaths.PyTorchFixtures,
+            "--DemoFeed:Enabled", "false");
+        await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
+        return worker;
+    }
+
+    public async Task ProduceAsync(string ticks, string regimes, TimeSpan duration)
+    {
+        var simulator = new MarketSimulator(Symbols, 5, new DateTimeOffset(2026, 5, 4, 14, 30, 0, TimeSpan.Zero), TimeSpan.FromSeconds(1));
+        var bars = Symbols.Select(_ => new Features.BarBuilder(10_000)).ToArray();
+        var detectors = Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
+        var tickSerde = new ContractSerde<MarketTick>(kafka.Registry);
+        var regimeSerde = new ContractSerde<RegimeUpdate>(kafka.Registry);
+        using var producer = kafka.CreateProducer();
+        var pause = duration / Rounds;
+        for (var round = 0; round < Rounds; round++)
+        {
+            foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
+            {
+                var message = new MarketTick { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime, price = tick.Price, size = tick.Size };
+                producer.Produce(ticks, new Message<string, byte[]> { Key = tick.Symbol, Value = await tickSerde.SerializeAsync(message, ticks) });
+                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == Features.TickOutcome.ClosedBar && detectors[i].Add(closed.Close) is { } p)
+                {
+                    var update = new RegimeUpdate { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(closed.EndMs).UtcDateTime, bull = p.Bull, bear = p.Bear, sideways = p.Sideways, detector = "test", detector_version = "1" };
+                    producer.Produce(regimes, new Message<string, byte[]> { Key = tick.Symbol, Value = await regimeSerde.SerializeAsync(update, regimes) });
+                }
+            }
+
+            await Task.Delay(pause);
+        }
+
+        producer.Flush(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>Reads decisions until every expected bar has one and nothing new arrives for a while.</summary>
+    public async Task<List<TradingDecision>> ReadAsync((string Decisions, string Forensics, string State, string DeadLetters, string Group) run, int expected)
+    {
+        var serde = new ContractSerde<TradingDecision>(kafka.Registry);
+        var decisions = new List<TradingDecision>();
+        using var consumer = kafka.CreateConsumer();
+        consumer.Subscribe(run.Decisions);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline && (decisions.Select(d => d.decision_id).Distinct().Count() < expected || DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3)))
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record)
+            {
+                decisions.Add(await serde.DeserializeAsync(record.Message.Value, record.Topic));
+                Assert.Equal(decisions[^1].symbol, record.Message.Key);
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        return decisions;
+    }
+
+    /// <summary>A decision without its wall-clock fields (produced_at, latency_ms).</summary>
+    public static string Content(TradingDecision d) => string.Join('|',
+        d.decision_id, d.symbol, d.bar_start.Ticks, d.bar_end.Ticks, d.action, d.proposed_action, d.confidence.ToString("R", CultureInfo.InvariantCulture),
+        d.recommended_quantity, d.regime.bull.ToString("R", CultureInfo.InvariantCulture), d.regime.entropy.ToString("R", CultureInfo.InvariantCulture),
+        d.strategy_weights.bull_specialist.ToString("R", CultureInfo.InvariantCulture), d.selection, d.selected_model, d.model_version,
+        d.risk.approved, string.Join(';', d.risk.warnings), d.risk.checks.position_limit, d.risk.checks.daily_loss_limit);
+}
