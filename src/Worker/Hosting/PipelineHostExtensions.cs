@@ -1,5 +1,6 @@
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
@@ -30,6 +31,18 @@ public static class PipelineHostExtensions
         services.AddSingleton<OffsetTracker>();
         services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<StateStore>();
+        if (builder.Configuration.GetValue<DeliveryMode?>("Kafka:Delivery") == DeliveryMode.ExactlyOnce)
+        {
+            services.AddSingleton<IInputCommitter, TransactionalCommitter>();
+            // Stable per host, so a restarted worker's InitTransactions aborts what its predecessor left
+            // open; give each process on one host its own Kafka:Producer:transactional.id.
+            services.PostConfigure<KafkaOptions>(kafka => kafka.Producer.TryAdd("transactional.id", $"{kafka.GroupId}-{Environment.MachineName}"));
+        }
+        else
+        {
+            services.AddSingleton<IInputCommitter, StoredOffsetCommitter>();
+        }
+
         services.AddSingleton<RecordHandler>();
         services.AddSingleton<SymbolDirectory>();
 

@@ -22,6 +22,7 @@ public sealed class IngestService(
     OffsetTracker tracker,
     StateStore state,
     KafkaConnectivity connectivity,
+    IInputCommitter committer,
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
     TimeProvider time,
@@ -60,6 +61,7 @@ public sealed class IngestService(
                     Log.ConsumerError(logger, error.Reason);
                 })
                 .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
+            committer.Start();
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
             var lastCheckpoint = time.GetTimestamp();
             try
@@ -117,6 +119,7 @@ public sealed class IngestService(
             return;
         }
 
+        var offsets = new List<TopicPartitionOffset>();
         foreach (var number in partitions)
         {
             if (!handler.Partitions.TryGetValue(number, out var partition))
@@ -130,26 +133,18 @@ public sealed class IngestService(
                 continue;
             }
 
-            Store(consumer, kafka.Value.Topics.MarketTicks.Name, number, partition.TicksOffset);
-            Store(consumer, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
+            Add(offsets, kafka.Value.Topics.MarketTicks.Name, number, partition.TicksOffset);
+            Add(offsets, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
         }
+
+        committer.Commit(consumer, offsets);
     }
 
-    private void Store(IConsumer<byte[]?, byte[]> consumer, string topic, int partition, long lastOffset)
+    private static void Add(List<TopicPartitionOffset> offsets, string topic, int partition, long lastOffset)
     {
-        if (lastOffset < 0)
+        if (lastOffset >= 0)
         {
-            return;
-        }
-
-        try
-        {
-            consumer.StoreOffset(new TopicPartitionOffset(topic, new Partition(partition), new Offset(lastOffset + 1)));
-        }
-        catch (KafkaException ex)
-        {
-            // No longer assigned; the state checkpoint is what the next owner resumes from.
-            Log.ConsumerError(logger, ex.Error.Reason);
+            offsets.Add(new TopicPartitionOffset(topic, new Partition(partition), new Offset(lastOffset + 1)));
         }
     }
 

@@ -35,6 +35,23 @@ public sealed class EndToEndTests(KafkaFixture kafka)
         Assert.Equal(first.Forensics.Select(f => string.Join(',', f.features)).Order(), second.Forensics.Select(f => string.Join(',', f.features)).Order());
     }
 
+    [Fact]
+    public async Task ExactlyOnceModeRunsTheTransactionalCallsAndDecidesTheSame()
+    {
+        // The embedded broker accepts the transactional calls but does not store transactional
+        // offsets (DESIGN.md section 10): this checks the calls and the outputs, not the guarantee.
+        var market = await RecordedMarket.ProduceAsync(kafka, Rounds, seed: 8);
+        var expected = ExpectedBars(market);
+        var expectedCount = expected.Values.Sum(b => b.Count);
+
+        var atLeastOnce = await PipelineRun.ExecuteAsync(kafka, market, expectedCount);
+        var exactlyOnce = await PipelineRun.ExecuteAsync(kafka, market, expectedCount, "Argmax", "--Kafka:Delivery", "ExactlyOnce", "--Kafka:Producer:transactional.id", "e2e-" + Guid.NewGuid().ToString("N"));
+
+        AssertDecisions(market, expected, exactlyOnce);
+        Assert.Equal(Identity(atLeastOnce), Identity(exactlyOnce));
+        Assert.DoesNotContain("fail:", exactlyOnce.Output, StringComparison.Ordinal);
+    }
+
     private static void AssertDecisions(RecordedMarket market, Dictionary<string, List<Bar>> expected, PipelineRun run)
     {
         Assert.Equal(expected.Values.Sum(b => b.Count), run.Decisions.Count);

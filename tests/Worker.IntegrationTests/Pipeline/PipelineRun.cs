@@ -19,13 +19,14 @@ internal sealed class PipelineRun
     /// <summary>The worker's console output, complete once it has stopped.</summary>
     public string Output { get; private set; } = string.Empty;
 
-    public static async Task<PipelineRun> ExecuteAsync(KafkaFixture kafka, RecordedMarket market, int expectedDecisions, string selection = "Argmax")
+    public static async Task<PipelineRun> ExecuteAsync(KafkaFixture kafka, RecordedMarket market, int expectedDecisions, string selection = "Argmax", params string[] settings)
     {
         var decisions = await kafka.CreateTopicAsync("decisions", 3);
         var forensics = await kafka.CreateTopicAsync("forensics", 3);
         var state = await kafka.CreateTopicAsync("state", 3);
         var deadLetters = await kafka.CreateTopicAsync("dlq", 1);
-        await using var worker = WorkerProcess.Start(
+        await using var worker = WorkerProcess.Start([
+            .. settings,
             "--urls", "http://127.0.0.1:0",
             "--Kafka:BootstrapServers", kafka.BootstrapServers,
             "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
@@ -43,7 +44,7 @@ internal sealed class PipelineRun
             "--Features:BarInterval", "00:00:10",
             "--Inference:Selection", selection,
             "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false");
+            "--DemoFeed:Enabled", "false"]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
         var run = new PipelineRun();

@@ -122,4 +122,32 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
         Assert.Equal(expected, decisions.Count);
         Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
     }
+
+    [SkippableFact]
+    public async Task InExactlyOnceModeAKilledWorkerPublishesEachCommittedDecisionOnce()
+    {
+        Skip.If(kafka.Mock is not null, "exactly-once needs a real cluster (KAFKA_BOOTSTRAP_SERVERS or Testcontainers): the embedded broker does not store transactional offsets and shows aborted records to read_committed readers");
+        var ticks = await kafka.CreateTopicAsync("eos-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("eos-regimes", 3);
+        var run = await _harness.Topics("eos");
+        var expected = StreamHarness.ExpectedDecisions;
+        string[] eos = ["--Kafka:Delivery", "ExactlyOnce", "--Kafka:Producer:transactional.id", "eos-" + Guid.NewGuid().ToString("N")];
+
+        var feed = Task.Run(() => _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(20)));
+        var worker = await _harness.StartAsync(ticks, regimes, run, "00:00:00.250", eos);
+        for (var kill = 0; kill < 3; kill++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            await worker.KillAsync();
+            await worker.DisposeAsync();
+            worker = await _harness.StartAsync(ticks, regimes, run, "00:00:00.250", eos);
+        }
+
+        await feed;
+        var decisions = await _harness.ReadAsync(run, expected);
+        await worker.DisposeAsync();
+
+        Assert.Equal(expected, decisions.Count);
+        Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
+    }
 }

@@ -24,9 +24,10 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         (await kafka.CreateTopicAsync($"{run}-decisions", 3), await kafka.CreateTopicAsync($"{run}-forensics", 3),
          await kafka.CreateTopicAsync($"{run}-state", 3), await kafka.CreateTopicAsync($"{run}-dlq", 1), $"{run}-{Guid.NewGuid():N}");
 
-    public async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run, string checkpointInterval = "00:00:00.250")
+    public async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run, string checkpointInterval = "00:00:00.250", params string[] settings)
     {
-        var worker = WorkerProcess.Start(
+        var worker = WorkerProcess.Start([
+            .. settings,
             "--urls", "http://127.0.0.1:0",
             "--Kafka:BootstrapServers", kafka.BootstrapServers,
             "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
@@ -42,7 +43,7 @@ internal sealed class StreamHarness(KafkaFixture kafka)
             "--State:CheckpointInterval", checkpointInterval,
             "--Features:BarInterval", "00:00:10",
             "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false");
+            "--DemoFeed:Enabled", "false"]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return worker;
     }
