@@ -39,7 +39,11 @@ internal static class PipelineBenchmark
         cluster.CreateTopic("market-ticks.dlq", 1, 1);
         var names = Enumerable.Range(0, symbols).Select(i => $"S{i:D3}").ToArray();
         Console.WriteLine($"mode {mode}, {symbols} symbols, 1-second bars, broker {cluster.BootstrapServers}");
-        if (mode == "latency")
+        if (mode == "soak")
+        {
+            await SoakAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--minutes", 10));
+        }
+        else if (mode == "latency")
         {
             await LatencyAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--seconds", 60));
         }
@@ -154,6 +158,74 @@ internal static class PipelineBenchmark
         Report("worker latency_ms (consumed to produced)", workerLatencies);
         Report("  of which queue_ms (closed bar waiting for its batch)", queueTimes);
         Report("  of which inference_ms (the batch's forward)", inferenceTimes);
+    }
+
+    /// <summary>
+    /// Ticks at a fixed rate for many minutes: samples the worker's resident memory every 10 s and
+    /// records the largest gap between consecutive decisions arriving while ticks flow.
+    /// </summary>
+    private static async Task SoakAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int rate, int minutes)
+    {
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var serde = new ContractSerde<MarketTick>(registry);
+        long lastArrival = 0;
+        double maxGapMs = 0;
+        long decisions = 0;
+        var warmedUp = Stopwatch.GetTimestamp() + (long)(30 * Stopwatch.Frequency);
+        using var done = new CancellationTokenSource();
+        var reader = Task.Factory.StartNew(() => Consume(cluster.BootstrapServers, "trading-decisions", int.MaxValue, TimeSpan.FromMinutes(minutes + 1), (_, arrived) =>
+        {
+            if (lastArrival > 0 && arrived > warmedUp)
+            {
+                maxGapMs = Math.Max(maxGapMs, Stopwatch.GetElapsedTime(lastArrival, arrived).TotalMilliseconds);
+            }
+
+            lastArrival = arrived;
+            Interlocked.Increment(ref decisions);
+        }, done.Token), TaskCreationOptions.LongRunning);
+
+        var samples = new List<(double Minutes, double RssMb)>();
+        var random = new Random(5);
+        var prices = symbols.Select(_ => 100.0).ToArray();
+        using (var producer = Producer(cluster.BootstrapServers))
+        {
+            var clock = Stopwatch.StartNew();
+            var nextSample = TimeSpan.Zero;
+            for (long n = 0; clock.Elapsed < TimeSpan.FromMinutes(minutes); n++)
+            {
+                var i = (int)(n % symbols.Length);
+                prices[i] *= 1 + ((random.NextDouble() - 0.5) * 0.001);
+                var tick = new MarketTick { symbol = symbols[i], event_time = DateTime.UtcNow, price = prices[i], size = 100 };
+                Produce(producer, "market-ticks", tick.symbol, serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult());
+                if (clock.Elapsed >= nextSample)
+                {
+                    worker.Refresh();
+                    samples.Add((clock.Elapsed.TotalMinutes, worker.WorkingSet64 / 1048576.0));
+                    nextSample += TimeSpan.FromSeconds(10);
+                }
+
+                var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
+                if (due > TimeSpan.FromMilliseconds(2))
+                {
+                    Thread.Sleep(due);
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(10));
+        }
+
+        await done.CancelAsync();
+        await reader;
+        Stop(worker);
+        Console.WriteLine("minute,rss_mb");
+        foreach (var (minute, rss) in samples)
+        {
+            Console.WriteLine(FormattableString.Invariant($"{minute:F2},{rss:F1}"));
+        }
+
+        var afterWarmUp = samples.Where(s => s.Minutes >= 1).ToList();
+        Console.WriteLine(FormattableString.Invariant($"decisions {decisions}; RSS after 1 min {afterWarmUp[0].RssMb:F1} MB, at end {samples[^1].RssMb:F1} MB, growth {(samples[^1].RssMb / afterWarmUp[0].RssMb - 1) * 100:F1}%; largest gap between decisions {maxGapMs:F0} ms"));
     }
 
     private static void Report(string what, IEnumerable<double> values)
