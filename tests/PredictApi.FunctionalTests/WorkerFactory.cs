@@ -10,9 +10,7 @@ namespace Inference.Streaming.PredictApi.FunctionalTests;
 /// </summary>
 public class WorkerFactory : WebApplicationFactory<Program>
 {
-    public static string RepositoryRoot { get; } = FindRoot();
-
-    public static string Fixtures => Path.Combine(RepositoryRoot, "tests", "Fixtures", "pytorch");
+    public static string Fixtures => Tests.RepositoryRoot.PyTorchFixtures;
 
     /// <summary>Extra settings for a test class (key, value).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
@@ -65,17 +63,4 @@ public class WorkerFactory : WebApplicationFactory<Program>
 
     public static StringContent Json(object body) =>
         new(System.Text.Json.JsonSerializer.Serialize(body), System.Text.Encoding.UTF8, "application/json");
-
-    private static string FindRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Inference.Streaming.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("repository root not found");
-    }
 }

@@ -1,0 +1,22 @@
+namespace Inference.Streaming.Tests;
+
+/// <summary>The repository a test run was built from, found from the test's output folder (linked into each test project).</summary>
+internal static class RepositoryRoot
+{
+    public static string Path { get; } = Find();
+
+    public static string PyTorchFixtures => System.IO.Path.Combine(Path, "tests", "Fixtures", "pytorch");
+
+    private static string Find()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(System.IO.Path.Combine(dir.FullName, "Inference.Streaming.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("Inference.Streaming.sln not found above " + AppContext.BaseDirectory);
+    }
+}
