@@ -40,9 +40,10 @@ public sealed class ModelServingProcessTests : IDisposable
         Assert.Equal("bull_specialist", error.Name);
         Assert.Equal(bull, error.Path);
         Assert.All(models.Models, m => Assert.Equal(144_388, m.Parameters));
-        var health = await http.GetFromJsonAsync<HealthResponse>("/health");
-        Assert.Equal("degraded", health!.Status);
-        Assert.True(health.ModelLoaded);
+        var refused = await http.GetFromJsonAsync<HealthResponse>("/health");
+        Assert.Equal("degraded", refused!.Status);
+        Assert.Equal("degraded", refused.Checks["models"].Status);
+        Assert.True(refused.ModelLoaded);
 
         await File.WriteAllBytesAsync(bull, good);
         using var reload = await http.PostAsync(new Uri("/api/v1/models/reload", UriKind.Relative), null);
@@ -52,7 +53,15 @@ public sealed class ModelServingProcessTests : IDisposable
         Assert.Equal(4, reloaded!.Models.Count);
         Assert.Empty(reloaded.Errors);
         Assert.Equal(2, reloaded.Generation);
-        Assert.Equal("healthy", (await http.GetFromJsonAsync<HealthResponse>("/health"))!.Status);
+        // The models check turns healthy at once; the whole service once the consumer has joined too.
+        var health = (await http.GetFromJsonAsync<HealthResponse>("/health"))!;
+        Assert.Equal("healthy", health.Checks["models"].Status);
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); health.Status != "healthy" && DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            health = (await http.GetFromJsonAsync<HealthResponse>("/health"))!;
+        }
+
+        Assert.Equal("healthy", health.Status);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
     }
 

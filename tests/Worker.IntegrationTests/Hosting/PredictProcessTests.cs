@@ -42,6 +42,12 @@ public sealed class PredictProcessTests
         using var invalid = await http.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), new StringContent("{\"symbol\":", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
         Assert.Equal("application/problem+json", invalid.Content.Headers.ContentType?.MediaType);
+        using var noState = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "NOPE" });
+        Assert.Equal(HttpStatusCode.NotFound, noState.StatusCode);
+        Assert.Equal("application/problem+json", noState.Content.Headers.ContentType?.MediaType);
+        using var unknownStrategy = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "SPY", strategy_override = "ensemble" });
+        Assert.Equal(HttpStatusCode.BadRequest, unknownStrategy.StatusCode);
+        Assert.Equal("application/problem+json", unknownStrategy.Content.Headers.ContentType?.MediaType);
         Assert.Contains("predictions_total", await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
     }
 }
