@@ -20,7 +20,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class StateCheckpoint : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""StateCheckpoint"",""doc"":""A partition's consistent cut: the state of every symbol written before this marker reflects exactly the inputs up to these offsets, and every output for them is acknowledged."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""partition"",""type"":""int""},{""name"":""ticks_offset"",""doc"":""Last market-ticks offset folded in; -1 when none."",""type"":""long""},{""name"":""regimes_offset"",""doc"":""Last regime-updates offset folded in; -1 when none."",""type"":""long""},{""name"":""watermark_ms"",""doc"":""The partition's event-time watermark (latest valid tick time)."",""type"":""long""},{""name"":""sequence"",""doc"":""Checkpoint number within this partition's history."",""type"":""long""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""StateCheckpoint"",""doc"":""A partition's consistent cut: the state of every symbol written before this marker reflects exactly the inputs up to these offsets, and every output for them is acknowledged."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""partition"",""type"":""int""},{""name"":""ticks_offset"",""doc"":""Last market-ticks offset folded in; -1 when none."",""type"":""long""},{""name"":""regimes_offset"",""doc"":""Last regime-updates offset folded in; -1 when none."",""type"":""long""},{""name"":""watermark_ms"",""doc"":""The partition's event-time watermark (latest valid tick time)."",""type"":""long""},{""name"":""sequence"",""doc"":""Checkpoint number within this partition's history."",""type"":""long""},{""name"":""regime_frontier_ms"",""doc"":""Latest regime-update event time seen on the partition; null before any."",""default"":null,""type"":[""null"",""long""]}]}");
 		private int _partition;
 		/// <summary>
 		/// Last market-ticks offset folded in; -1 when none.
@@ -38,6 +38,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// Checkpoint number within this partition's history.
 		/// </summary>
 		private long _sequence;
+		/// <summary>
+		/// Latest regime-update event time seen on the partition; null before any.
+		/// </summary>
+		private System.Nullable<System.Int64> _regime_frontier_ms;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -112,6 +116,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._sequence = value;
 			}
 		}
+		/// <summary>
+		/// Latest regime-update event time seen on the partition; null before any.
+		/// </summary>
+		public System.Nullable<System.Int64> regime_frontier_ms
+		{
+			get
+			{
+				return this._regime_frontier_ms;
+			}
+			set
+			{
+				this._regime_frontier_ms = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -121,6 +139,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 2: return this.regimes_offset;
 			case 3: return this.watermark_ms;
 			case 4: return this.sequence;
+			case 5: return this.regime_frontier_ms;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -133,6 +152,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 2: this.regimes_offset = (System.Int64)fieldValue; break;
 			case 3: this.watermark_ms = (System.Int64)fieldValue; break;
 			case 4: this.sequence = (System.Int64)fieldValue; break;
+			case 5: this.regime_frontier_ms = (System.Nullable<System.Int64>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -41,34 +41,36 @@ namespace Inference.Streaming.Contracts.Events
 				"ast regime-updates offset folded in; -1 when none.\",\"type\":\"long\"},{\"name\":\"wate" +
 				"rmark_ms\",\"doc\":\"The partition\'s event-time watermark (latest valid tick time).\"" +
 				",\"type\":\"long\"},{\"name\":\"sequence\",\"doc\":\"Checkpoint number within this partitio" +
-				"n\'s history.\",\"type\":\"long\"}]}]},{\"name\":\"bar\",\"doc\":\"The open bar, if any.\",\"de" +
-				"fault\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"OpenBarState\",\"namespace\":\"I" +
-				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"start_ms\",\"type\":\"long\"}" +
-				",{\"name\":\"end_ms\",\"type\":\"long\"},{\"name\":\"open\",\"type\":\"double\"},{\"name\":\"high\"," +
-				"\"type\":\"double\"},{\"name\":\"low\",\"type\":\"double\"},{\"name\":\"close\",\"type\":\"double\"}" +
-				",{\"name\":\"volume\",\"type\":\"double\"},{\"name\":\"ticks\",\"type\":\"int\"}]}]},{\"name\":\"cl" +
-				"osed_until_ms\",\"doc\":\"End of the last closed bar; earlier ticks are late.\",\"defa" +
-				"ult\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"indicators\",\"default\":null,\"type\":[\"n" +
-				"ull\",{\"type\":\"record\",\"name\":\"IndicatorState\",\"namespace\":\"Inference.Streaming.C" +
-				"ontracts.Events\",\"fields\":[{\"name\":\"bar_count\",\"type\":\"long\"},{\"name\":\"ema12\",\"t" +
-				"ype\":\"double\"},{\"name\":\"ema26\",\"type\":\"double\"},{\"name\":\"signal\",\"type\":\"double\"" +
-				"},{\"name\":\"closes\",\"doc\":\"Oldest first.\",\"type\":{\"type\":\"array\",\"items\":\"double\"" +
-				"}},{\"name\":\"true_ranges\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{\"name\":\"volu" +
-				"mes\",\"type\":{\"type\":\"array\",\"items\":\"double\"}}]}]},{\"name\":\"portfolio\",\"default\"" +
-				":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"PortfolioState\",\"namespace\":\"Infer" +
-				"ence.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"initial_capital\",\"type\":\"dou" +
-				"ble\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":" +
-				"\"day\",\"doc\":\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"ty" +
-				"pe\":\"long\"},{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"defa" +
-				"ult\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"I" +
-				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{" +
-				"\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entr" +
-				"opy\",\"type\":\"double\"}]}]},{\"name\":\"pending_regimes\",\"doc\":\"Regime updates held u" +
-				"ntil a bar ending after their event time closes.\",\"default\":[],\"type\":{\"type\":\"a" +
-				"rray\",\"items\":{\"type\":\"record\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Str" +
-				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"event_time_ms\",\"type\":\"long\"},{\"name" +
-				"\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"ty" +
-				"pe\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]}}}]}"));
+				"n\'s history.\",\"type\":\"long\"},{\"name\":\"regime_frontier_ms\",\"doc\":\"Latest regime-u" +
+				"pdate event time seen on the partition; null before any.\",\"default\":null,\"type\":" +
+				"[\"null\",\"long\"]}]}]},{\"name\":\"bar\",\"doc\":\"The open bar, if any.\",\"default\":null," +
+				"\"type\":[\"null\",{\"type\":\"record\",\"name\":\"OpenBarState\",\"namespace\":\"Inference.Str" +
+				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"start_ms\",\"type\":\"long\"},{\"name\":\"en" +
+				"d_ms\",\"type\":\"long\"},{\"name\":\"open\",\"type\":\"double\"},{\"name\":\"high\",\"type\":\"doub" +
+				"le\"},{\"name\":\"low\",\"type\":\"double\"},{\"name\":\"close\",\"type\":\"double\"},{\"name\":\"vo" +
+				"lume\",\"type\":\"double\"},{\"name\":\"ticks\",\"type\":\"int\"}]}]},{\"name\":\"closed_until_m" +
+				"s\",\"doc\":\"End of the last closed bar; earlier ticks are late.\",\"default\":null,\"t" +
+				"ype\":[\"null\",\"long\"]},{\"name\":\"indicators\",\"default\":null,\"type\":[\"null\",{\"type\"" +
+				":\"record\",\"name\":\"IndicatorState\",\"namespace\":\"Inference.Streaming.Contracts.Eve" +
+				"nts\",\"fields\":[{\"name\":\"bar_count\",\"type\":\"long\"},{\"name\":\"ema12\",\"type\":\"double" +
+				"\"},{\"name\":\"ema26\",\"type\":\"double\"},{\"name\":\"signal\",\"type\":\"double\"},{\"name\":\"c" +
+				"loses\",\"doc\":\"Oldest first.\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{\"name\":\"" +
+				"true_ranges\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{\"name\":\"volumes\",\"type\":" +
+				"{\"type\":\"array\",\"items\":\"double\"}}]}]},{\"name\":\"portfolio\",\"default\":null,\"type\"" +
+				":[\"null\",{\"type\":\"record\",\"name\":\"PortfolioState\",\"namespace\":\"Inference.Streami" +
+				"ng.Contracts.Events\",\"fields\":[{\"name\":\"initial_capital\",\"type\":\"double\"},{\"name" +
+				"\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":\"day\",\"doc\":" +
+				"\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"type\":\"long\"}," +
+				"{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":null,\"t" +
+				"ype\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inference.Str" +
+				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear" +
+				"\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":" +
+				"\"double\"}]}]},{\"name\":\"pending_regimes\",\"doc\":\"Regime updates held until a bar e" +
+				"nding after their event time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"items" +
+				"\":{\"type\":\"record\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Streaming.Contr" +
+				"acts.Events\",\"fields\":[{\"name\":\"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull\",\"ty" +
+				"pe\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"" +
+				"},{\"name\":\"entropy\",\"type\":\"double\"}]}}}]}"));
 		private string _symbol;
 		/// <summary>
 		/// Event time of the last input folded into the state.

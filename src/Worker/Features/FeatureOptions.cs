@@ -20,4 +20,12 @@ public sealed class FeatureOptions
 
     [Range(1.0, 1e12)]
     public double InitialCapital { get; set; } = 100_000;
+
+    /// <summary>
+    /// Longest a tick waits for the partition's regime updates to catch up with its time (event-time
+    /// alignment of the two input topics, like Kafka Streams' max.task.idle.ms). Past it the tick is
+    /// processed with the regimes seen so far.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Features:RegimeAlignmentTimeout must be between 0 and 10 minutes.")]
+    public TimeSpan RegimeAlignmentTimeout { get; set; } = TimeSpan.FromSeconds(5);
 }

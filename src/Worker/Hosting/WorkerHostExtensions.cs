@@ -16,7 +16,8 @@ public static class WorkerHostExtensions
         var services = builder.Services;
         services.AddSingleton(new WorkerModeHolder(mode));
         services.AddSingleton(TimeProvider.System);
-        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        // Draining the batcher, the last checkpoint and leaving the group fit in 10 s (issue 6).
+        services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddProblemDetails();
 
         services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();

@@ -42,6 +42,8 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             IsolationLevel = IsolationLevel.ReadCommitted,
             // Consumer lag per partition for /metrics comes from librdkafka's statistics.
             StatisticsIntervalMs = 5000,
+            // End-of-partition events tell the ingest loop that no regime update is waiting.
+            EnablePartitionEof = true,
         };
         Apply(config, clientId, options.Value.Consumer);
         var builder = new ConsumerBuilder<byte[]?, byte[]>(config);

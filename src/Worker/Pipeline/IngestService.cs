@@ -25,11 +25,15 @@ public sealed class IngestService(
     IInputCommitter committer,
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
+    IOptions<Features.FeatureOptions> features,
     TimeProvider time,
     ILogger<IngestService> logger) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(10);
+
+    // Ticks held back until their partition's regime updates catch up, with when they were held.
+    private readonly Dictionary<int, (ConsumeResult<byte[]?, byte[]> Record, long Since)> _held = [];
 
     /// <summary>True once the consumer has partitions and their state is restored (readiness).</summary>
     public bool IsAssigned { get; private set; }
@@ -79,13 +83,26 @@ public sealed class IngestService(
                         continue;
                     }
 
-                    if (record is { IsPartitionEOF: false })
+                    if (record is { IsPartitionEOF: true } && record.Topic == kafka.Value.Topics.RegimeUpdates.Name)
+                    {
+                        handler.RegimesReadToEnd(record.Partition.Value);
+                    }
+                    else if (record is { IsPartitionEOF: false })
                     {
                         connectivity.OnReachable();
-                        var tracked = tracker.Begin(record.TopicPartition, record.Offset.Value);
-                        handler.Handle(record, tracked, time.GetTimestamp(), stoppingToken);
-                        tracked.Complete();
+                        if (handler.RegimesCaughtUp(record))
+                        {
+                            Process(record, stoppingToken);
+                        }
+                        else
+                        {
+                            // Wait for the regime updates: later ticks of this partition stay in the broker.
+                            _held[record.Partition.Value] = (record, time.GetTimestamp());
+                            consumer.Pause([record.TopicPartition]);
+                        }
                     }
+
+                    ReleaseHeld(consumer, stoppingToken);
 
                     if (time.GetElapsedTime(lastCheckpoint) >= stateOptions.Value.CheckpointInterval)
                     {
@@ -108,6 +125,31 @@ public sealed class IngestService(
         {
             Log.IngestFailed(logger, ex);
             throw;
+        }
+    }
+
+    private void Process(ConsumeResult<byte[]?, byte[]> record, CancellationToken stoppingToken)
+    {
+        var tracked = tracker.Begin(record.TopicPartition, record.Offset.Value);
+        handler.Handle(record, tracked, time.GetTimestamp(), stoppingToken);
+        tracked.Complete();
+    }
+
+    private void ReleaseHeld(IConsumer<byte[]?, byte[]> consumer, CancellationToken stoppingToken)
+    {
+        if (_held.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (partition, (record, since)) in _held.ToList())
+        {
+            if (handler.RegimesCaughtUp(record) || time.GetElapsedTime(since) >= features.Value.RegimeAlignmentTimeout)
+            {
+                _held.Remove(partition);
+                Process(record, stoppingToken);
+                consumer.Resume([record.TopicPartition]);
+            }
         }
     }
 
@@ -186,6 +228,11 @@ public sealed class IngestService(
         var revoked = partitions.Select(p => p.TopicPartition).ToList();
         var numbers = revoked.Select(p => p.Partition.Value).Distinct().ToList();
         Checkpoint(consumer, numbers);
+        foreach (var number in numbers)
+        {
+            _held.Remove(number);
+        }
+
         tracker.Forget(revoked);
         handler.Revoke(numbers);
         metrics.ForgetLag();
@@ -196,6 +243,11 @@ public sealed class IngestService(
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         var lost = partitions.Select(p => p.TopicPartition).ToList();
+        foreach (var number in lost.Select(p => p.Partition.Value))
+        {
+            _held.Remove(number);
+        }
+
         tracker.Forget(lost);
         handler.Revoke(lost.Select(p => p.Partition.Value).Distinct());
         IsAssigned = false;

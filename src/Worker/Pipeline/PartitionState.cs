@@ -35,6 +35,12 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     /// <summary>Last regime-updates offset handled on this partition; −1 when none.</summary>
     public long RegimesOffset { get; set; } = -1;
 
+    /// <summary>Latest regime-update event time seen on this partition; <see cref="long.MinValue"/> before any.</summary>
+    public long RegimeFrontierMs { get; set; } = long.MinValue;
+
+    /// <summary>True while the regime-updates partition is read to its end (no update is waiting to be read).</summary>
+    public bool RegimesAtEnd { get; set; }
+
     /// <summary>Number of the last checkpoint written for this partition.</summary>
     public long CheckpointSequence { get; set; }
 

@@ -87,6 +87,43 @@ public sealed class RecordHandler
         _directory.RemovePartitions(revoked);
     }
 
+    /// <summary>
+    /// Event-time alignment of the two inputs: a tick may be processed once the partition's regime
+    /// updates have reached the start of its bucket (so every update for the bars it may close has
+    /// been read), or, on a partition that has never carried an update, once the regime partition is
+    /// read to its end. Decides with the bucket of the tick's time; undecodable records pass.
+    /// </summary>
+    public bool RegimesCaughtUp(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (record.Topic != _kafka.Topics.MarketTicks.Name || !_partitions.TryGetValue(record.Partition.Value, out var partition))
+        {
+            return true;
+        }
+
+        MarketTick tick;
+        try
+        {
+            tick = _ticks.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
+        }
+        catch (ContractDecodeException)
+        {
+            return true;
+        }
+
+        var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var bucketStart = timeMs - (((timeMs % _barMs) + _barMs) % _barMs);
+        return partition.RegimeFrontierMs == long.MinValue ? partition.RegimesAtEnd : partition.RegimeFrontierMs >= bucketStart;
+    }
+
+    /// <summary>The regime-updates partition <paramref name="partition"/> was read to its end.</summary>
+    public void RegimesReadToEnd(int partition)
+    {
+        if (_partitions.TryGetValue(partition, out var state))
+        {
+            state.RegimesAtEnd = true;
+        }
+    }
+
     public void Handle(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, CancellationToken cancellationToken)
     {
         if (!_partitions.TryGetValue(record.Partition.Value, out var partition))
@@ -102,6 +139,7 @@ public sealed class RecordHandler
         else
         {
             partition.RegimesOffset = record.Offset.Value;
+            partition.RegimesAtEnd = false;
         }
 
         try
@@ -172,6 +210,7 @@ public sealed class RecordHandler
 
     private void HandleRegime(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, PartitionState partition, RegimeUpdate update)
     {
+        partition.RegimeFrontierMs = Math.Max(partition.RegimeFrontierMs, new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds());
         var symbol = NormaliseSymbol(update.symbol);
         var regime = RegimeState.TryCreate(update.bull, update.bear, update.sideways, update.entropy, out var problem);
         if (symbol is null || regime is null)

@@ -55,6 +55,7 @@ public static class StateCodec
             regimes_offset = partition.RegimesOffset,
             watermark_ms = partition.WatermarkMs,
             sequence = partition.CheckpointSequence,
+            regime_frontier_ms = partition.RegimeFrontierMs == long.MinValue ? null : partition.RegimeFrontierMs,
         },
         pending_regimes = [],
     };

@@ -133,6 +133,7 @@ public sealed class StateStore(
             partition.TicksOffset = checkpoint.ticks_offset;
             partition.RegimesOffset = checkpoint.regimes_offset;
             partition.CheckpointSequence = checkpoint.sequence;
+            partition.RegimeFrontierMs = checkpoint.regime_frontier_ms ?? long.MinValue;
         }
 
         Log.StateRestored(logger, Topic, partitionNumber, committed.Count, checkpoint?.ticks_offset ?? -1, checkpoint?.regimes_offset ?? -1);
