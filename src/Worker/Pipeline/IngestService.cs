@@ -193,11 +193,11 @@ public sealed class IngestService(
     private bool WaitForInFlight()
     {
         var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
-        _ = tracker.TakeCommittable();
+        tracker.RemoveDone();
         while (tracker.InFlight() > 0 && time.GetTimestamp() < deadline)
         {
             Thread.Sleep(2);
-            _ = tracker.TakeCommittable();
+            tracker.RemoveDone();
         }
 
         return tracker.InFlight() == 0;

@@ -3,8 +3,8 @@ using Confluent.Kafka;
 namespace Inference.Streaming.Worker.Pipeline;
 
 /// <summary>
-/// Per input partition, the consumed records in offset order; the offset to store is one past the
-/// last record of the longest prefix that is done (at-least-once, DESIGN.md section 7).
+/// Per input partition, the consumed records in offset order, until everything produced for them
+/// is acknowledged: a checkpoint waits for none to be left (at-least-once, DESIGN.md section 7).
 /// </summary>
 public sealed class OffsetTracker
 {
@@ -28,28 +28,19 @@ public sealed class OffsetTracker
         return record;
     }
 
-    /// <summary>Pops finished prefixes and returns the offsets to store.</summary>
-    public List<TopicPartitionOffset> TakeCommittable()
+    /// <summary>Drops the finished prefix of every partition's records.</summary>
+    public void RemoveDone()
     {
-        var result = new List<TopicPartitionOffset>();
         lock (_gate)
         {
-            foreach (var (partition, queue) in _partitions)
+            foreach (var queue in _partitions.Values)
             {
-                long? next = null;
                 while (queue.TryPeek(out var head) && head.IsDone)
                 {
-                    next = queue.Dequeue().Offset + 1;
-                }
-
-                if (next is { } offset)
-                {
-                    result.Add(new TopicPartitionOffset(partition, offset));
+                    queue.Dequeue();
                 }
             }
         }
-
-        return result;
     }
 
     /// <summary>Records still owed outputs on <paramref name="partitions"/> (all when null).</summary>

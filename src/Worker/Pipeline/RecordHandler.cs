@@ -33,6 +33,9 @@ public sealed class RecordHandler
     private readonly KafkaOptions _kafka;
     private readonly InferenceOptions _inference;
     private readonly long _barMs;
+
+    // The tick last decoded for the alignment check, so Handle does not decode the same bytes again.
+    private (ConsumeResult<byte[]?, byte[]>? Record, MarketTick? Tick) _decoded;
     private readonly long _toleranceMs;
     private readonly double _initialCapital;
 
@@ -103,7 +106,7 @@ public sealed class RecordHandler
         MarketTick tick;
         try
         {
-            tick = _ticks.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
+            tick = DecodeTick(record);
         }
         catch (ContractDecodeException)
         {
@@ -147,7 +150,7 @@ public sealed class RecordHandler
             if (record.Topic == _kafka.Topics.MarketTicks.Name)
             {
                 _metrics.TickConsumed();
-                var tick = _ticks.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
+                var tick = DecodeTick(record);
                 HandleTick(record, tracked, consumedAt, partition, tick, cancellationToken);
             }
             else
@@ -265,6 +268,18 @@ public sealed class RecordHandler
             Source = tracked,
         };
         state.PendingDecision = _batcher.Enqueue(request, cancellationToken);
+    }
+
+    private MarketTick DecodeTick(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (ReferenceEquals(_decoded.Record, record))
+        {
+            return _decoded.Tick!;
+        }
+
+        var tick = _ticks.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
+        _decoded = (record, tick);
+        return tick;
     }
 
     private static string? NormaliseSymbol(string? symbol)
