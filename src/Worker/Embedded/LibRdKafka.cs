@@ -55,9 +55,6 @@ internal static partial class LibRdKafka
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
 
-    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int rd_kafka_mock_partition_set_leader(IntPtr mcluster, string topic, int partition, int brokerId);
-
     [LibraryImport(Library)]
     public static partial void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, [In] int[] errors);
 

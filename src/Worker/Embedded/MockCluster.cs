@@ -70,9 +70,6 @@ public sealed class MockCluster : IDisposable
 
     public void SetBrokerUp(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"set broker {brokerId} up");
 
-    public void SetPartitionLeader(string topic, int partition, int brokerId) =>
-        Check(LibRdKafka.rd_kafka_mock_partition_set_leader(Cluster, topic, partition, brokerId), $"move leader of {topic}[{partition}]");
-
     /// <summary>Makes the next requests of one API key fail with the given Kafka error codes, in order.</summary>
     public void PushRequestErrors(short apiKey, params int[] errorCodes) =>
         LibRdKafka.rd_kafka_mock_push_request_errors_array(Cluster, apiKey, (nuint)errorCodes.Length, errorCodes);

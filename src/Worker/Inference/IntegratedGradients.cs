@@ -1,4 +1,3 @@
-using Inference.Streaming.Worker.Features;
 using static TorchSharp.torch;
 
 namespace Inference.Streaming.Worker.Inference;
@@ -66,7 +65,4 @@ public static class IntegratedGradients
         var total = contributors.Sum(c => c.Weight);
         return [.. contributors.Select(c => (c.Model, total > 0 ? c.Weight / total : 1.0 / contributors.Length))];
     }
-
-    /// <summary>Feature names of the seed-43 layout, for the response.</summary>
-    public static IReadOnlyList<string> FeatureNames => Observation.FeatureNames;
 }

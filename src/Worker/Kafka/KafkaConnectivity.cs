@@ -13,8 +13,6 @@ public sealed class KafkaConnectivity(PipelineMetrics metrics, TimeProvider time
 {
     private long _downSince = -1;
 
-    public bool Reachable => Interlocked.Read(ref _downSince) < 0;
-
     public void OnError(Error error)
     {
         metrics.KafkaError(error.Code.ToString());

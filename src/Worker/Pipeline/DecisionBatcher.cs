@@ -54,9 +54,6 @@ public sealed class DecisionBatcher : BackgroundService
         return request.Completion.Task;
     }
 
-    /// <summary>Number of bars waiting for a batch.</summary>
-    public int Queued => _queue.Reader.Count;
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reader = _queue.Reader;

@@ -46,8 +46,6 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
         _pendingRegimes.RemoveRange(0, applied);
     }
 
-    public int PendingRegimes => _pendingRegimes.Count;
-
     public IReadOnlyList<(long EventTimeMs, RegimeState Regime)> HeldRegimes => _pendingRegimes;
 
     /// <summary>Changed since the last checkpoint.</summary>

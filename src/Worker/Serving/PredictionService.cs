@@ -60,6 +60,7 @@ public sealed class PredictionService(
             var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
             var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio()) : null;
             var identity = strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
+            var explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null;
             var response = new PredictResponse(
                 DecisionIds.For(symbol, snapshot.Bar.EndMs, identity).ToString(),
                 symbol,
@@ -76,12 +77,12 @@ public sealed class PredictionService(
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
                 })
             {
-                Explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null,
+                Explanation = explanation,
             };
 
             return assessment is { Approved: false }
                 ? new PredictionResult(PredictionOutcome.RiskRejected, response, $"{action} for {symbol} fails risk checks: {string.Join("; ", assessment.Warnings.Where(w => w.Contains("limit", StringComparison.Ordinal)))}")
-                : new PredictionResult(PredictionOutcome.Ok, response with { Metadata = response.Metadata with { LatencyMs = time.GetElapsedTime(started).TotalMilliseconds } });
+                : new PredictionResult(PredictionOutcome.Ok, response);
         }
         catch (ModelsNotReadyException ex)
         {

@@ -43,8 +43,6 @@ public sealed class SymbolDirectory
             ? (DateTimeOffset.FromUnixTimeMilliseconds(history[0].Bar.StartMs), DateTimeOffset.FromUnixTimeMilliseconds(history[^1].Bar.EndMs))
             : null;
 
-    public int Count => _symbols.Count;
-
     /// <summary>Forgets the symbols of partitions this worker no longer owns.</summary>
     public void RemovePartitions(IEnumerable<int> partitions)
     {

@@ -30,6 +30,6 @@ public sealed class SymbolStateTests
 
         early.ApplyRegimesBefore(180_000);
         Assert.Equal(Bear, early.Regime);
-        Assert.Equal(0, early.PendingRegimes);
+        Assert.Empty(early.HeldRegimes);
     }
 }
