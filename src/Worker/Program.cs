@@ -6,6 +6,13 @@ if (mode == WorkerMode.Score)
     return ScoreCommand.Run(hostArgs, Console.Out, Console.Error);
 }
 
+if (mode == WorkerMode.Forensics)
+{
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) => (e.Cancel, _) = (true, stop.CancelAsync());
+    return await Inference.Streaming.Worker.Forensics.ForensicsCommands.RunAsync(hostArgs, Console.Out, Console.Error, stop.Token);
+}
+
 // Settings ship beside the binary; relative data paths (Models:Directory) resolve against the
 // working directory, which `dotnet run --project src/Worker` sets to the repository root.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });

@@ -71,10 +71,18 @@ namespace Inference.Streaming.Contracts.Events
 				"\":{\"type\":\"record\",\"name\":\"InputPosition\",\"namespace\":\"Inference.Streaming.Contr" +
 				"acts.Events\",\"fields\":[{\"name\":\"topic\",\"type\":\"string\"},{\"name\":\"partition\",\"typ" +
 				"e\":\"int\"},{\"name\":\"offset\",\"type\":\"long\"}]}},{\"name\":\"config_fingerprint\",\"doc\":" +
-				"\"SHA-256 of the decision-relevant configuration.\",\"type\":\"string\"},{\"name\":\"timi" +
-				"ngs\",\"type\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"Inference.Str" +
-				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"double\"},{\"name\":\"" +
-				"inference_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]}}]}"));
+				"\"SHA-256 of the decision-relevant configuration.\",\"type\":\"string\"},{\"name\":\"risk" +
+				"_inputs\",\"doc\":\"Added in version 2 so replay can re-run the risk checks; null in" +
+				" older records.\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RiskInpu" +
+				"ts\",\"doc\":\"What the risk checks and the portfolio update saw: the bar\'s close an" +
+				"d the symbol\'s paper portfolio before the decision.\",\"namespace\":\"Inference.Stre" +
+				"aming.Contracts.Events\",\"fields\":[{\"name\":\"close\",\"type\":\"double\"},{\"name\":\"init" +
+				"ial_capital\",\"type\":\"double\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"" +
+				"type\":\"double\"},{\"name\":\"day_open_value\",\"doc\":\"Portfolio value at the day\'s fir" +
+				"st bar (daily loss limit).\",\"type\":\"double\"}]}]},{\"name\":\"timings\",\"type\":{\"type" +
+				"\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"Inference.Streaming.Contracts.E" +
+				"vents\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"double\"},{\"name\":\"inference_ms\",\"typ" +
+				"e\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]}}]}"));
 		/// <summary>
 		/// The decision exactly as published on trading-decisions.
 		/// </summary>
@@ -96,6 +104,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// SHA-256 of the decision-relevant configuration.
 		/// </summary>
 		private string _config_fingerprint;
+		/// <summary>
+		/// Added in version 2 so replay can re-run the risk checks; null in older records.
+		/// </summary>
+		private Inference.Streaming.Contracts.Events.RiskInputs _risk_inputs;
 		private Inference.Streaming.Contracts.Events.DecisionTimings _timings;
 		public virtual global::Avro.Schema Schema
 		{
@@ -185,6 +197,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._config_fingerprint = value;
 			}
 		}
+		/// <summary>
+		/// Added in version 2 so replay can re-run the risk checks; null in older records.
+		/// </summary>
+		public Inference.Streaming.Contracts.Events.RiskInputs risk_inputs
+		{
+			get
+			{
+				return this._risk_inputs;
+			}
+			set
+			{
+				this._risk_inputs = value;
+			}
+		}
 		public Inference.Streaming.Contracts.Events.DecisionTimings timings
 		{
 			get
@@ -206,7 +232,8 @@ namespace Inference.Streaming.Contracts.Events
 			case 3: return this.model_outputs;
 			case 4: return this.input;
 			case 5: return this.config_fingerprint;
-			case 6: return this.timings;
+			case 6: return this.risk_inputs;
+			case 7: return this.timings;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -220,7 +247,8 @@ namespace Inference.Streaming.Contracts.Events
 			case 3: this.model_outputs = (IList<Inference.Streaming.Contracts.Events.ModelOutput>)fieldValue; break;
 			case 4: this.input = (Inference.Streaming.Contracts.Events.InputPosition)fieldValue; break;
 			case 5: this.config_fingerprint = (System.String)fieldValue; break;
-			case 6: this.timings = (Inference.Streaming.Contracts.Events.DecisionTimings)fieldValue; break;
+			case 6: this.risk_inputs = (Inference.Streaming.Contracts.Events.RiskInputs)fieldValue; break;
+			case 7: this.timings = (Inference.Streaming.Contracts.Events.DecisionTimings)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

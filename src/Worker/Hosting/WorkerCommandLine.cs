@@ -19,9 +19,14 @@ public static class WorkerCommandLine
             return (WorkerMode.Score, args[1..]);
         }
 
+        if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export")
+        {
+            return (WorkerMode.Forensics, args);
+        }
+
         if (args.Length > 0 && !args[0].StartsWith('-'))
         {
-            throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry, 'score' scores inputs with one model.");
+            throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry, 'score' scores inputs with one model, 'replay' re-runs recorded decisions, 'export' writes forensics to files.");
         }
 
         return (WorkerMode.Worker, args);

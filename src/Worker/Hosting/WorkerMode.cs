@@ -11,4 +11,7 @@ public enum WorkerMode
 
     /// <summary>Scores a JSON file of inputs with one model and exits.</summary>
     Score,
+
+    /// <summary>Forensics commands: <c>replay</c> and <c>export</c>.</summary>
+    Forensics,
 }

@@ -30,50 +30,21 @@ public sealed class DecisionAssembler
 
     public DecisionRecords Assemble(DecisionRequest request, RowResult result, ModelSet models, double inferenceMs, long batchStartedAt)
     {
-        var (proposed, confidence) = DecisionPolicy.Act(result.Probabilities);
-        var price = request.Bar.Close;
-        var portfolio = request.Symbol.Portfolio;
-        var assessment = proposed == TradeAction.HOLD ? null : _risk.Assess(proposed, price, portfolio);
-        var action = assessment is { Approved: false } ? TradeAction.HOLD : proposed;
-        portfolio.Apply(action, price);
-
+        var context = new DecisionContext(request.Symbol.Symbol, request.Bar.StartMs, request.Bar.EndMs, request.Regime, request.Weights, request.Strategy);
+        var (decision, riskInputs) = Decide(context, result, models.Fingerprint, request.Symbol.Portfolio, request.Bar.Close);
         var now = _time.GetTimestamp();
         var totalMs = _time.GetElapsedTime(request.ConsumedAt, now).TotalMilliseconds;
-        var fingerprint = models.Fingerprint;
-        var decision = new TradingDecision
-        {
-            decision_id = DecisionIds.For(request.Symbol.Symbol, request.Bar.EndMs, fingerprint).ToString(),
-            symbol = request.Symbol.Symbol,
-            bar_start = DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.StartMs).UtcDateTime,
-            bar_end = DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.EndMs).UtcDateTime,
-            action = action,
-            proposed_action = proposed,
-            confidence = confidence,
-            recommended_quantity = action == TradeAction.HOLD ? 0 : DecisionPolicy.Quantity(action, confidence, request.Regime.Entropy),
-            regime = new RegimeProbabilities { bull = request.Regime.Bull, bear = request.Regime.Bear, sideways = request.Regime.Sideways, entropy = request.Regime.Entropy },
-            strategy_weights = new StrategyWeights { bull_specialist = request.Weights.Bull, bear_specialist = request.Weights.Bear, sideways_specialist = request.Weights.Sideways },
-            selection = request.Strategy.ToString().ToLowerInvariant(),
-            selected_model = result.DecidedBy,
-            model_version = ModelVersion(fingerprint),
-            risk = (assessment ?? Passed).ToContract(),
-            produced_at = _time.GetUtcNow().UtcDateTime,
-            latency_ms = totalMs,
-        };
+        decision.produced_at = _time.GetUtcNow().UtcDateTime;
+        decision.latency_ms = totalMs;
         var forensics = new DecisionForensics
         {
             decision = decision,
             feature_layout = Observation.Layout,
             features = [.. request.Features],
-            model_outputs = [.. result.Outputs.Select(o => new ModelOutput
-            {
-                model = o.Model,
-                version = models.Models[o.Model].Info.Version,
-                sha256 = o.Sha256,
-                probabilities = [.. o.Probabilities.Select(p => (double)p)],
-                value = o.Value,
-            })],
+            model_outputs = ModelOutputs(result, models),
             input = request.Input,
             config_fingerprint = ConfigFingerprint,
+            risk_inputs = riskInputs,
             timings = new DecisionTimings
             {
                 queue_ms = _time.GetElapsedTime(request.EnqueuedAt, batchStartedAt).TotalMilliseconds,
@@ -83,6 +54,59 @@ public sealed class DecisionAssembler
         };
         return new DecisionRecords(decision, forensics, request.TraceParent);
     }
+
+    /// <summary>
+    /// The decision for one scored row: action, confidence, quantity and risk (a failed check turns
+    /// BUY/SELL into HOLD), then the portfolio updated with the action actually published. Live
+    /// decisions and forensic replay both come through here. <c>produced_at</c> and
+    /// <c>latency_ms</c> are left for the caller: they are wall-clock facts, not part of the decision.
+    /// </summary>
+    /// <returns>The decision, and the portfolio as the risk checks saw it.</returns>
+    public (TradingDecision Decision, RiskInputs RiskInputs) Decide(DecisionContext context, RowResult result, string modelFingerprint, PaperPortfolio portfolio, double price)
+    {
+        var riskInputs = new RiskInputs
+        {
+            close = price,
+            initial_capital = portfolio.InitialCapital,
+            cash = portfolio.Cash,
+            shares = portfolio.Shares,
+            day_open_value = portfolio.DayOpenValue,
+        };
+        var (proposed, confidence) = DecisionPolicy.Act(result.Probabilities);
+        var assessment = proposed == TradeAction.HOLD ? null : _risk.Assess(proposed, price, portfolio);
+        var action = assessment is { Approved: false } ? TradeAction.HOLD : proposed;
+        portfolio.Apply(action, price);
+
+        var decision = new TradingDecision
+        {
+            decision_id = DecisionIds.For(context.Symbol, context.BarEndMs, modelFingerprint).ToString(),
+            symbol = context.Symbol,
+            bar_start = DateTimeOffset.FromUnixTimeMilliseconds(context.BarStartMs).UtcDateTime,
+            bar_end = DateTimeOffset.FromUnixTimeMilliseconds(context.BarEndMs).UtcDateTime,
+            action = action,
+            proposed_action = proposed,
+            confidence = confidence,
+            recommended_quantity = action == TradeAction.HOLD ? 0 : DecisionPolicy.Quantity(action, confidence, context.Regime.Entropy),
+            regime = new RegimeProbabilities { bull = context.Regime.Bull, bear = context.Regime.Bear, sideways = context.Regime.Sideways, entropy = context.Regime.Entropy },
+            strategy_weights = new StrategyWeights { bull_specialist = context.Weights.Bull, bear_specialist = context.Weights.Bear, sideways_specialist = context.Weights.Sideways },
+            selection = context.Strategy.ToString().ToLowerInvariant(),
+            selected_model = result.DecidedBy,
+            model_version = ModelVersion(modelFingerprint),
+            risk = (assessment ?? Passed).ToContract(),
+        };
+        return (decision, riskInputs);
+    }
+
+    /// <summary>Every contributing model's raw output, as recorded in forensics.</summary>
+    public static List<ModelOutput> ModelOutputs(RowResult result, ModelSet models) =>
+        [.. result.Outputs.Select(o => new ModelOutput
+        {
+            model = o.Model,
+            version = models.Models[o.Model].Info.Version,
+            sha256 = o.Sha256,
+            probabilities = [.. o.Probabilities.Select(p => (double)p)],
+            value = o.Value,
+        })];
 
     private static readonly RiskAssessment Passed = new(RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, []);
 
@@ -97,6 +121,7 @@ public sealed class DecisionAssembler
             "late_ms=" + (long)features.LateTolerance.TotalMilliseconds,
             "capital=" + features.InitialCapital.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             "selection=" + inference.Selection,
+            "compute=" + (inference.DeterministicFloat64 ? "float64" : "float32"),
             "base_quantity=" + DecisionPolicy.BaseQuantity,
             FormattableString.Invariant($"risk={risk.PositionLimit},{risk.ConcentrationLimit},{risk.DailyLossLimit},{risk.MaxLeverage},{risk.WarningThreshold}"),
             "sectors=" + string.Join(',', risk.Sectors.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}:{s.Value}")));

@@ -1,0 +1,131 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using Avro.File;
+using Avro.Specific;
+using Inference.Streaming.Contracts.Events;
+
+namespace Inference.Streaming.Worker.Forensics;
+
+/// <summary>
+/// Forensics records on disk. JSON Lines: one <see cref="DecisionForensics"/> per line with the
+/// schema's field names, enums as names, timestamps as ISO-8601 UTC and numbers in their shortest
+/// round-trip form, so <c>pandas.read_json(path, lines=True)</c> reads it and nothing is lost on
+/// the way back. Avro: an object container file (deflate) with the writer schema in its header,
+/// readable by any Avro library.
+/// </summary>
+public static class ForensicsFiles
+{
+    /// <summary>The JSON shape of the generated contract types: their fields, without Avro's own members.</summary>
+    public static JsonSerializerOptions JsonOptions { get; } = CreateJsonOptions();
+
+    public static bool IsAvro(string path) => path.EndsWith(".avro", StringComparison.OrdinalIgnoreCase);
+
+    public static string ToJson(DecisionForensics record) => JsonSerializer.Serialize(record, JsonOptions);
+
+    public static DecisionForensics FromJson(string line) =>
+        JsonSerializer.Deserialize<DecisionForensics>(line, JsonOptions) ?? throw new JsonException("a line holds null instead of a forensics record");
+
+    /// <summary>Writes <paramref name="records"/> to <paramref name="path"/> in the format its extension names (.avro, else JSON Lines).</summary>
+    /// <returns>The number of records written.</returns>
+    public static async Task<long> WriteAsync(string path, IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null)
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        long count = 0;
+        if (IsAvro(path))
+        {
+            await using var stream = File.Create(path);
+            using var writer = DataFileWriter<DecisionForensics>.OpenWriter(new SpecificDatumWriter<DecisionForensics>(DecisionForensics._SCHEMA), stream, Codec.CreateCodec(Codec.Type.Deflate));
+            await foreach (var record in records.WithCancellation(cancellationToken))
+            {
+                writer.Append(record);
+                count++;
+            }
+
+            return count;
+        }
+
+        await using var text = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+        text.NewLine = "\n";
+        await foreach (var record in records.WithCancellation(cancellationToken))
+        {
+            await text.WriteLineAsync(ToJson(record));
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Reads a file written by <see cref="WriteAsync"/> (or by any Avro writer with a compatible schema).</summary>
+    public static async IAsyncEnumerable<DecisionForensics> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        if (IsAvro(path))
+        {
+            using var reader = DataFileReader<DecisionForensics>.OpenReader(path, DecisionForensics._SCHEMA);
+            foreach (var record in reader.NextEntries)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                yield return record;
+            }
+
+            yield break;
+        }
+
+        using var text = new StreamReader(path);
+        var number = 0;
+        while (await text.ReadLineAsync(cancellationToken) is { } line)
+        {
+            number++;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            DecisionForensics record;
+            try
+            {
+                record = FromJson(line);
+            }
+            catch (JsonException ex)
+            {
+                throw new InvalidDataException($"{path}:{number}: not a forensics record: {ex.Message}", ex);
+            }
+
+            yield return record;
+        }
+    }
+
+    private static JsonSerializerOptions CreateJsonOptions()
+    {
+        var options = new JsonSerializerOptions
+        {
+            Converters = { new JsonStringEnumConverter() },
+            NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver { Modifiers = { HideAvroMembers } },
+        };
+        options.MakeReadOnly();
+        return options;
+    }
+
+    // The generated classes expose their Avro schema as a property; it is not data.
+    private static void HideAvroMembers(JsonTypeInfo type)
+    {
+        if (!typeof(ISpecificRecord).IsAssignableFrom(type.Type))
+        {
+            return;
+        }
+
+        for (var i = type.Properties.Count - 1; i >= 0; i--)
+        {
+            if (type.Properties[i].Name == nameof(ISpecificRecord.Schema))
+            {
+                type.Properties.RemoveAt(i);
+            }
+        }
+    }
+}

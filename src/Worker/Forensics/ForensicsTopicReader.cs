@@ -1,0 +1,129 @@
+using System.Runtime.CompilerServices;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Worker.Forensics;
+
+/// <summary>
+/// Reads <c>decision-forensics</c> from a cluster without joining a consumer group or committing
+/// anything: every partition is assigned directly, from the query's start offset to the end it had
+/// when reading began (so a live topic still gives a finite read), with <c>read_committed</c> isolation.
+/// </summary>
+public sealed class ForensicsTopicReader(string bootstrapServers, string registryUrl, string topic, TimeSpan idleTimeout)
+{
+    /// <summary>Records that were on the topic but did not decode, with the reason.</summary>
+    public List<string> Unreadable { get; } = [];
+
+    public async IAsyncEnumerable<DecisionForensics> ReadAsync(ForensicsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+        var serde = new ContractSerde<DecisionForensics>(registry);
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = bootstrapServers,
+            GroupId = "forensics-reader-" + Guid.NewGuid().ToString("N"),
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            EnablePartitionEof = true,
+            IsolationLevel = IsolationLevel.ReadCommitted,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            ClientId = "inference-forensics-reader",
+        }).Build();
+
+        var ranges = Ranges(consumer, query);
+        var remaining = ranges.Where(r => r.Value.Start < r.Value.End).ToDictionary(r => r.Key, r => r.Value);
+        if (remaining.Count == 0)
+        {
+            yield break;
+        }
+
+        consumer.Assign(remaining.Select(r => new TopicPartitionOffset(r.Key, r.Value.Start)));
+        var lastProgress = DateTime.UtcNow;
+        while (remaining.Count > 0)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var result = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            if (result is null)
+            {
+                if (DateTime.UtcNow - lastProgress > idleTimeout)
+                {
+                    throw new TimeoutException($"No records from {string.Join(", ", remaining.Keys)} for {idleTimeout.TotalSeconds:F0} s before the end of the requested range.");
+                }
+
+                continue;
+            }
+
+            lastProgress = DateTime.UtcNow;
+            var partition = result.TopicPartition;
+            if (!remaining.TryGetValue(partition, out var range))
+            {
+                continue;
+            }
+
+            // The next position reaches the end: done with this partition. (Under read_committed a
+            // transaction's commit marker can be the last offset; the end-of-partition event covers it.)
+            var next = result.IsPartitionEOF ? result.Offset.Value : result.Offset.Value + 1;
+            if (next >= range.End)
+            {
+                remaining.Remove(partition);
+                consumer.IncrementalUnassign([partition]);
+            }
+
+            if (result.IsPartitionEOF || result.Offset.Value >= range.End)
+            {
+                continue;
+            }
+
+            DecisionForensics record;
+            try
+            {
+                record = await serde.DeserializeAsync(result.Message.Value, topic);
+            }
+            catch (ContractDecodeException ex)
+            {
+                Unreadable.Add($"{result.TopicPartitionOffset}: {ex.Message}");
+                continue;
+            }
+
+            if (query.Includes(record))
+            {
+                yield return record;
+            }
+        }
+    }
+
+    private Dictionary<TopicPartition, (long Start, long End)> Ranges(IConsumer<byte[]?, byte[]> consumer, ForensicsQuery query)
+    {
+        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
+        var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
+        var topicMetadata = metadata.Topics.SingleOrDefault(t => t.Topic == topic);
+        if (topicMetadata is null || topicMetadata.Error.IsError || topicMetadata.Partitions.Count == 0)
+        {
+            throw new KafkaException(new Error(topicMetadata?.Error.Code ?? ErrorCode.UnknownTopicOrPart, $"Topic '{topic}' does not exist on {bootstrapServers}."));
+        }
+
+        var ranges = new Dictionary<TopicPartition, (long Start, long End)>();
+        foreach (var p in topicMetadata.Partitions.OrderBy(p => p.PartitionId))
+        {
+            var partition = new TopicPartition(topic, p.PartitionId);
+            var watermarks = consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10));
+            long start = watermarks.Low;
+            long end = watermarks.High;
+            if (query.FromOffset is { } fromOffset)
+            {
+                start = Math.Max(start, fromOffset);
+            }
+
+            if (query.ToOffset is { } toOffset)
+            {
+                end = Math.Min(end, toOffset);
+            }
+
+            ranges[partition] = (start, end);
+        }
+
+        return ranges;
+    }
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.Regimes;
+
+namespace Inference.Streaming.Worker.Forensics;
+
+/// <summary>
+/// Re-runs recorded decisions: each record's features go through the models of the replay's
+/// model set, its recorded regime through the weights rule, and the outputs through the same
+/// <see cref="DecisionAssembler.Decide"/> the live pipeline uses, against the portfolio the record
+/// says the risk checks saw. Each decision is re-run on its own, from its own record: a what-if
+/// does not carry a changed action into the next bar's portfolio.
+/// </summary>
+public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStrategyWeights weights, int batchSize = 256)
+{
+    private readonly Dictionary<string, SortedSet<string>> _recordedSha = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _recordedConfigs = new(StringComparer.Ordinal);
+
+    public async Task<ReplayReport> RunAsync(IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
+    {
+        var report = new ReplayReport();
+        var batch = new List<DecisionForensics>(batchSize);
+        await foreach (var record in records.WithCancellation(cancellationToken))
+        {
+            batch.Add(record);
+            if (batch.Count == batchSize)
+            {
+                Replay(batch, report);
+                batch.Clear();
+            }
+        }
+
+        Replay(batch, report);
+        Summarise(report);
+        return report;
+    }
+
+    private void Replay(List<DecisionForensics> records, ReplayReport report)
+    {
+        var replayable = new List<(DecisionForensics Record, DecisionContext Context, int Width)>(records.Count);
+        foreach (var record in records)
+        {
+            report.Read++;
+            foreach (var output in record.model_outputs)
+            {
+                Recorded(output.model).Add(output.sha256);
+            }
+
+            _recordedConfigs.Add(record.config_fingerprint);
+            if (Problem(record) is { } problem)
+            {
+                report.NotReplayable++;
+                report.Problems.Add($"{record.decision.decision_id} ({record.decision.symbol} {Iso(record.decision.bar_end)}): {problem}");
+                continue;
+            }
+
+            _ = DecisionPolicy.TryParseStrategy(record.decision.selection, out var strategy); // checked by Problem
+            var regime = new RegimeState(record.decision.regime.bull, record.decision.regime.bear, record.decision.regime.sideways, record.decision.regime.entropy);
+            var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, weights.WeightsFor(regime), strategy);
+            replayable.Add((record, context, record.features.Count));
+        }
+
+        // Rows of one width go through the engine together; the float64 engine gives every row the same outputs whatever its batch.
+        foreach (var group in replayable.GroupBy(r => r.Width))
+        {
+            var rows = group.ToList();
+            var width = group.Key;
+            var features = new float[rows.Count * width];
+            var plans = new RowPlan[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
+            {
+                rows[i].Record.features.ToArray().CopyTo(features, i * width);
+                plans[i] = DecisionPolicy.Plan(rows[i].Context.Strategy, rows[i].Context.Weights);
+            }
+
+            var results = InferenceEngine.Run(models, features, width, plans);
+            for (var i = 0; i < rows.Count; i++)
+            {
+                Compare(rows[i].Record, rows[i].Context, results[i], report);
+            }
+        }
+    }
+
+    private string? Problem(DecisionForensics record)
+    {
+        if (record.feature_layout != Observation.Layout)
+        {
+            return $"feature layout '{record.feature_layout}' is not {Observation.Layout}";
+        }
+
+        if (record.risk_inputs is null)
+        {
+            return "the record predates risk inputs (forensics schema version 1), so its risk checks cannot be re-run";
+        }
+
+        if (!DecisionPolicy.TryParseStrategy(record.decision.selection, out _))
+        {
+            return $"selection '{record.decision.selection}' is not a known strategy";
+        }
+
+        var width = models.Models.Values.Select(m => m.Info.InputWidth).Distinct().ToList();
+        return width.Count == 1 && width[0] != record.features.Count
+            ? $"{record.features.Count} features, but the replay models take {width[0]}"
+            : models.Models.Count == 0 ? "no model is loaded" : null;
+    }
+
+    private void Compare(DecisionForensics record, DecisionContext context, RowResult result, ReplayReport report)
+    {
+        var inputs = record.risk_inputs!;
+        var portfolio = new PaperPortfolio(inputs.initial_capital);
+        portfolio.Restore(inputs.initial_capital, inputs.cash, inputs.shares, day: -1, inputs.day_open_value);
+        var (replayed, _) = assembler.Decide(context, result, models.Fingerprint, portfolio, inputs.close);
+        var outputs = DecisionAssembler.ModelOutputs(result, models);
+
+        var sameModels = record.model_outputs.All(o => models.Models.TryGetValue(o.model, out var m) && m.Info.Sha256 == o.sha256)
+            && outputs.All(o => record.model_outputs.Any(r => r.model == o.model));
+        var expected = !sameModels || record.config_fingerprint != assembler.ConfigFingerprint;
+        if (expected)
+        {
+            report.WhatIf++;
+        }
+
+        var fields = new List<FieldDifference>();
+        var recorded = record.decision;
+        if (!expected)
+        {
+            // A decision's id and version name its model set; a what-if has another set, so new ids by design.
+            Field(fields, "decision_id", recorded.decision_id, replayed.decision_id);
+            Field(fields, "model_version", recorded.model_version, replayed.model_version);
+        }
+
+        Field(fields, "proposed_action", recorded.proposed_action.ToString(), replayed.proposed_action.ToString());
+        Field(fields, "action", recorded.action.ToString(), replayed.action.ToString());
+        Field(fields, "confidence", recorded.confidence, replayed.confidence);
+        Field(fields, "recommended_quantity", recorded.recommended_quantity.ToString(CultureInfo.InvariantCulture), replayed.recommended_quantity.ToString(CultureInfo.InvariantCulture));
+        Field(fields, "selected_model", recorded.selected_model, replayed.selected_model);
+        Field(fields, "strategy_weights.bull_specialist", recorded.strategy_weights.bull_specialist, replayed.strategy_weights.bull_specialist);
+        Field(fields, "strategy_weights.bear_specialist", recorded.strategy_weights.bear_specialist, replayed.strategy_weights.bear_specialist);
+        Field(fields, "strategy_weights.sideways_specialist", recorded.strategy_weights.sideways_specialist, replayed.strategy_weights.sideways_specialist);
+        Field(fields, "risk.approved", recorded.risk.approved.ToString(), replayed.risk.approved.ToString());
+        Field(fields, "risk.checks.position_limit", recorded.risk.checks.position_limit.ToString(), replayed.risk.checks.position_limit.ToString());
+        Field(fields, "risk.checks.concentration", recorded.risk.checks.concentration.ToString(), replayed.risk.checks.concentration.ToString());
+        Field(fields, "risk.checks.daily_loss_limit", recorded.risk.checks.daily_loss_limit.ToString(), replayed.risk.checks.daily_loss_limit.ToString());
+        Field(fields, "risk.checks.leverage", recorded.risk.checks.leverage.ToString(), replayed.risk.checks.leverage.ToString());
+        Field(fields, "risk.warnings", string.Join(" | ", recorded.risk.warnings), string.Join(" | ", replayed.risk.warnings));
+        foreach (var model in ModelNames.All)
+        {
+            var before = record.model_outputs.FirstOrDefault(o => o.model == model);
+            var after = outputs.FirstOrDefault(o => o.model == model);
+            if (before is null && after is null)
+            {
+                continue;
+            }
+
+            Field(fields, $"model_outputs[{model}].probabilities", Numbers(before?.probabilities), Numbers(after?.probabilities));
+            Field(fields, $"model_outputs[{model}].value", before is null ? "absent" : Number(before.value), after is null ? "absent" : Number(after.value));
+        }
+
+        if (fields.Count == 0)
+        {
+            report.Identical++;
+            return;
+        }
+
+        report.Different++;
+        if (!expected)
+        {
+            report.UnexpectedDifferences++;
+        }
+
+        report.Differences.Add(new DecisionDifference(recorded.decision_id, recorded.symbol, recorded.bar_end, expected, replayed.decision_id, fields));
+    }
+
+    private void Summarise(ReplayReport report)
+    {
+        foreach (var name in ModelNames.All)
+        {
+            var recorded = _recordedSha.TryGetValue(name, out var shas) ? shas.ToList() : [];
+            var loaded = models.Models.TryGetValue(name, out var model) ? model.Info.Sha256 : null;
+            if (recorded.Count == 0 && loaded is null)
+            {
+                continue;
+            }
+
+            var status = (recorded.Count, loaded) switch
+            {
+                (0, _) => "not recorded",
+                (_, null) => "missing",
+                _ when recorded.All(s => s == loaded) => "same",
+                _ => "different",
+            };
+            report.Models.Add(new ModelComparison(name, status, recorded, loaded));
+        }
+
+        report.Configuration = new ConfigurationComparison { Recorded = [.. _recordedConfigs], Replay = assembler.ConfigFingerprint };
+    }
+
+    private SortedSet<string> Recorded(string model)
+    {
+        if (!_recordedSha.TryGetValue(model, out var set))
+        {
+            _recordedSha[model] = set = new SortedSet<string>(StringComparer.Ordinal);
+        }
+
+        return set;
+    }
+
+    private static void Field(List<FieldDifference> fields, string name, string recorded, string replayed)
+    {
+        if (!string.Equals(recorded, replayed, StringComparison.Ordinal))
+        {
+            fields.Add(new FieldDifference(name, recorded, replayed));
+        }
+    }
+
+    private static void Field(List<FieldDifference> fields, string name, double recorded, double replayed)
+    {
+        if (!recorded.Equals(replayed))
+        {
+            fields.Add(new FieldDifference(name, Number(recorded), Number(replayed)));
+        }
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string Numbers(IList<double>? values) => values is null ? "absent" : "[" + string.Join(", ", values.Select(Number)) + "]";
+
+    private static long Ms(DateTime time) => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+
+    private static string Iso(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
+}
