@@ -117,7 +117,10 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
 
         var sameModels = record.model_outputs.All(o => models.Models.TryGetValue(o.model, out var m) && m.Info.Sha256 == o.sha256)
             && outputs.All(o => record.model_outputs.Any(r => r.model == o.model));
-        var expected = !sameModels || record.config_fingerprint != assembler.ConfigFingerprint;
+        // The recorded model_version names the whole model set the worker had loaded: another set
+        // (even one whose change this decision did not use) re-identifies the decision.
+        var sameSet = record.decision.model_version == replayed.model_version;
+        var expected = !sameModels || !sameSet || record.config_fingerprint != assembler.ConfigFingerprint;
         if (expected)
         {
             report.WhatIf++;
@@ -195,6 +198,11 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             report.Models.Add(new ModelComparison(name, status, recorded, loaded));
         }
 
+        // Sources deliver records in different orders (partitions interleave); the report does not.
+        var ordered = report.Differences.OrderBy(d => d.BarEnd).ThenBy(d => d.Symbol, StringComparer.Ordinal).ThenBy(d => d.DecisionId, StringComparer.Ordinal).ToList();
+        report.Differences.Clear();
+        report.Differences.AddRange(ordered);
+        report.Problems.Sort(StringComparer.Ordinal);
         report.Configuration = new ConfigurationComparison { Recorded = [.. _recordedConfigs], Replay = assembler.ConfigFingerprint };
     }
 

@@ -136,7 +136,7 @@ public sealed class EndToEndTests(KafkaFixture kafka)
     }
 
     /// <summary>Bars the worker must decide: every bar of the valid ticks but the last, still open.</summary>
-    private static Dictionary<string, List<Bar>> ExpectedBars(RecordedMarket market) =>
+    internal static Dictionary<string, List<Bar>> ExpectedBars(RecordedMarket market) =>
         market.Ticks.ToDictionary(s => s.Key, s =>
         {
             var bars = BatchFeatureReference.Bars(s.Value.Select(t => (t.TimeMs, t.Price, t.Size)), RecordedMarket.BarMs);

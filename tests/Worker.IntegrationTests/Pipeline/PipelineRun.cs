@@ -16,6 +16,9 @@ internal sealed class PipelineRun
 
     public List<ConsumeResult<byte[]?, byte[]>> DeadLetters { get; } = [];
 
+    /// <summary>The topic the run's forensics went to.</summary>
+    public string ForensicsTopic { get; private set; } = string.Empty;
+
     /// <summary>The worker's console output, complete once it has stopped.</summary>
     public string Output { get; private set; } = string.Empty;
 
@@ -47,7 +50,7 @@ internal sealed class PipelineRun
             "--DemoFeed:Enabled", "false"]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
-        var run = new PipelineRun();
+        var run = new PipelineRun { ForensicsTopic = forensics };
         var decisionSerde = new ContractSerde<TradingDecision>(kafka.Registry);
         var forensicsSerde = new ContractSerde<DecisionForensics>(kafka.Registry);
         using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig

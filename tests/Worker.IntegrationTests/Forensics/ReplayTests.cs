@@ -1,0 +1,212 @@
+using System.Text.Json.Nodes;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Forensics;
+using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
+using Inference.Streaming.Worker.IntegrationTests.Kafka;
+using Inference.Streaming.Worker.IntegrationTests.Pipeline;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Forensics;
+
+/// <summary>
+/// <c>replay</c> and <c>export</c> against a recorded end-to-end run of the worker process: the
+/// forensics are read from the broker through the registry, re-run through the models, and compared
+/// field by field.
+/// </summary>
+[Collection(KafkaClusterGroup.Name)]
+public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
+{
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+    private static PipelineRun? _recorded;
+
+    // The configuration the recorded run had beyond appsettings.json (PipelineRun's own settings).
+    private static readonly string[] RunConfiguration = ["--Features:BarInterval", "00:00:10", "--Inference:Selection", "Argmax"];
+
+    private readonly string _scratch = Directory.CreateTempSubdirectory("replay-").FullName;
+
+    [Fact]
+    public async Task ReplayOfARecordedRunReproducesEveryDecisionExactly()
+    {
+        var run = await RecordedAsync();
+
+        var (code, output, report) = await ReplayAsync(Topic(run), "--model-dir", TestPaths.PyTorchFixtures);
+
+        Assert.True(code == 0, output);
+        Assert.Equal("faithful", report["mode"]!.GetValue<string>());
+        Assert.Equal(run.Forensics.Count, report["read"]!.GetValue<long>());
+        Assert.Equal(run.Forensics.Count, report["identical"]!.GetValue<long>());
+        Assert.Equal(0, report["different"]!.GetValue<long>());
+        Assert.True(report["configuration"]!["same"]!.GetValue<bool>(), output);
+        Assert.All(report["models"]!.AsArray().Where(m => m!["status"]!.GetValue<string>() != "not recorded"), m => Assert.Equal("same", m!["status"]!.GetValue<string>()));
+    }
+
+    [Fact]
+    public async Task ReplayWithOneModelChangedReportsExactlyTheDecisionsThatModelMade()
+    {
+        var run = await RecordedAsync();
+        var changed = ModelThatMadeSomeDecisions(run);
+        var models = ModelsWithOneChanged(changed);
+        var madeByChanged = run.Forensics.Where(f => f.model_outputs.Any(o => o.model == changed)).Select(f => f.decision.decision_id).Order().ToList();
+        Assert.NotEmpty(madeByChanged);
+        Assert.NotEqual(run.Forensics.Count, madeByChanged.Count);
+
+        var (code, output, report) = await ReplayAsync(Topic(run), "--model-dir", models);
+
+        Assert.True(code == 0, output); // a what-if: differences are expected
+        Assert.Equal("what-if", report["mode"]!.GetValue<string>());
+        Assert.Equal(0, report["unexpected_differences"]!.GetValue<long>());
+        Assert.Equal("different", report["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == changed)!["status"]!.GetValue<string>());
+        var differences = report["differences"]!.AsArray();
+        Assert.Equal(madeByChanged, differences.Select(d => d!["decision_id"]!.GetValue<string>()).Order());
+        Assert.All(differences, d =>
+        {
+            var fields = d!["fields"]!.AsArray().Select(f => f!["field"]!.GetValue<string>()).ToList();
+            Assert.Contains($"model_outputs[{changed}].probabilities", fields);
+            Assert.DoesNotContain(fields, f => f.StartsWith("model_outputs[", StringComparison.Ordinal) && !f.StartsWith($"model_outputs[{changed}]", StringComparison.Ordinal));
+        });
+        Assert.Contains(differences, d => d!["fields"]!.AsArray().Any(f => f!["field"]!.GetValue<string>() == "confidence"));
+        Assert.Contains("what-if", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExportThenReplayFromEitherFileGivesTheSameReportAsTheTopic()
+    {
+        var run = await RecordedAsync();
+        var models = ModelsWithOneChanged(ModelThatMadeSomeDecisions(run));
+        var jsonl = Path.Combine(_scratch, "forensics.jsonl");
+        var avro = Path.Combine(_scratch, "forensics.avro");
+
+        var export = await InvokeAsync(["export", .. Topic(run), "--jsonl", jsonl, "--avro", avro]);
+        Assert.True(export.Code == 0, export.Output);
+        Assert.Equal(run.Forensics.Count, File.ReadLines(jsonl).Count());
+
+        var fromTopic = await ReplayAsync(Topic(run), "--model-dir", models);
+        var fromJsonl = await ReplayAsync(["--input", jsonl], "--model-dir", models);
+        var fromAvro = await ReplayAsync(["--input", avro], "--model-dir", models);
+
+        Assert.NotEqual(0, fromTopic.Report["different"]!.GetValue<long>());
+        Assert.Equal(fromTopic.Report.ToJsonString(), fromJsonl.Report.ToJsonString());
+        Assert.Equal(fromTopic.Report.ToJsonString(), fromAvro.Report.ToJsonString());
+        var exported = await ForensicsFiles.ReadAsync(jsonl, CancellationToken.None).ToListAsync();
+        Assert.Equal(run.Forensics.Select(ForensicsFiles.ToJson).Order(), exported.Select(ForensicsFiles.ToJson).Order());
+    }
+
+    [Fact]
+    public async Task ATamperedRecordIsAnUnexpectedDifferenceAndFailsTheReplay()
+    {
+        var run = await RecordedAsync();
+        var records = run.Forensics.OrderBy(f => f.decision.decision_id, StringComparer.Ordinal).ToList();
+        var tampered = records[records.Count / 2];
+        var path = Path.Combine(_scratch, "tampered.jsonl");
+        await File.WriteAllLinesAsync(path, records.Select(r => r == tampered ? ForensicsFiles.ToJson(Tamper(r)) : ForensicsFiles.ToJson(r)));
+
+        var (code, output, report) = await ReplayAsync(["--input", path], "--model-dir", TestPaths.PyTorchFixtures);
+
+        Assert.Equal(ForensicsCommands.Differences, code);
+        Assert.Equal(1, report["unexpected_differences"]!.GetValue<long>());
+        var difference = Assert.Single(report["differences"]!.AsArray());
+        Assert.Equal(tampered.decision.decision_id, difference!["decision_id"]!.GetValue<string>());
+        Assert.Equal("confidence", Assert.Single(difference["fields"]!.AsArray())!["field"]!.GetValue<string>());
+        Assert.Contains("DIFFERS " + tampered.decision.decision_id, output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SymbolAndTimeFiltersSelectTheMatchingDecisions()
+    {
+        var run = await RecordedAsync();
+        var symbol = run.Forensics[0].decision.symbol;
+        var times = run.Forensics.Select(f => f.decision.bar_end).Distinct().Order().ToList();
+        var (from, to) = (times[times.Count / 4], times[times.Count / 2]);
+        var expected = run.Forensics.Count(f => f.decision.symbol == symbol && f.decision.bar_end >= from && f.decision.bar_end < to);
+        Assert.InRange(expected, 1, run.Forensics.Count - 1);
+
+        var (code, output, report) = await ReplayAsync([.. Topic(run), "--symbol", symbol.ToLowerInvariant(), "--from", Iso(from), "--to", Iso(to)], "--model-dir", TestPaths.PyTorchFixtures);
+
+        Assert.True(code == 0, output);
+        Assert.Equal(expected, report["read"]!.GetValue<long>());
+        Assert.Equal(expected, report["identical"]!.GetValue<long>());
+    }
+
+    public void Dispose() => Directory.Delete(_scratch, recursive: true);
+
+    private async Task<PipelineRun> RecordedAsync()
+    {
+        await Gate.WaitAsync();
+        try
+        {
+            if (_recorded is null)
+            {
+                var market = await RecordedMarket.ProduceAsync(kafka, 300, seed: 11);
+                var expected = EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count);
+                _recorded = await PipelineRun.ExecuteAsync(kafka, market, expected);
+            }
+
+            return _recorded;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private string[] Topic(PipelineRun run) => ["--bootstrap", kafka.BootstrapServers, "--registry", kafka.SchemaRegistryUrl, "--topic", run.ForensicsTopic];
+
+    private async Task<(int Code, string Output, JsonNode Report)> ReplayAsync(string[] source, params string[] options)
+    {
+        var reportPath = Path.Combine(_scratch, Guid.NewGuid().ToString("N") + ".jsonl");
+        var (code, output) = await InvokeAsync(["replay", .. source, .. options, "--output", reportPath, .. RunConfiguration, "--Inference:Device", "cpu"]);
+        Assert.True(File.Exists(reportPath), output);
+        var lines = File.ReadAllLines(reportPath);
+        var summary = JsonNode.Parse(lines[^1])!;
+        Assert.Equal("summary", summary["type"]!.GetValue<string>());
+        Assert.Equal(lines.Length - 1, summary["summary"]!["differences"]!.AsArray().Count);
+        return (code, output, summary["summary"]!);
+    }
+
+    private static async Task<(int Code, string Output)> InvokeAsync(string[] args)
+    {
+        using var stdout = new StringWriter();
+        var code = await ForensicsCommands.RunAsync(args, stdout, stdout);
+        return (code, stdout.ToString());
+    }
+
+    // The specialist that decided the fewest of the recorded decisions, but at least one.
+    private static string ModelThatMadeSomeDecisions(PipelineRun run) =>
+        run.Forensics.GroupBy(f => f.decision.selected_model).OrderBy(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+
+    // A copy of the fixture models in which one model leans towards BUY: every row it scores changes.
+    private string ModelsWithOneChanged(string model)
+    {
+        var directory = Path.Combine(_scratch, "models-" + Guid.NewGuid().ToString("N"));
+        foreach (var file in Directory.GetFiles(TestPaths.PyTorchFixtures, "best_model.pth", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(directory, Path.GetRelativePath(TestPaths.PyTorchFixtures, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+
+        var path = Path.Combine(ModelNames.FolderOf(directory, model), ModelNames.CheckpointFile);
+        var (state, _) = CheckpointReader.Read(path);
+        using var network = new PolicyNetwork(43);
+        using (no_grad())
+        {
+            state["actor.2.bias"].add_(tensor(new float[] { 0f, 0.3f, -0.3f }));
+        }
+
+        network.load_state_dict(state);
+        File.Delete(path);
+        network.save_py(path);
+        return directory;
+    }
+
+    private static DecisionForensics Tamper(DecisionForensics record)
+    {
+        var copy = ForensicsFiles.FromJson(ForensicsFiles.ToJson(record));
+        copy.decision.confidence = Math.BitIncrement(copy.decision.confidence);
+        return copy;
+    }
+
+    private static string Iso(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+}
