@@ -21,13 +21,25 @@ public sealed class MarketSimulator
     private readonly long _intervalMs;
     private long _step;
     private long _lastRegimeStep = -1;
+    private readonly bool _fixedRegime;
 
-    public MarketSimulator(IReadOnlyList<string> symbols, int seed, DateTimeOffset start, TimeSpan tickInterval)
+    /// <param name="symbols">One price path per symbol.</param>
+    /// <param name="seed">Seeds every draw.</param>
+    /// <param name="start">Simulated time of the first round.</param>
+    /// <param name="tickInterval">Simulated time between rounds.</param>
+    /// <param name="regime">Holds every symbol in this regime for the whole path (training and evaluation of specialists); null switches regimes.</param>
+    public MarketSimulator(IReadOnlyList<string> symbols, int seed, DateTimeOffset start, TimeSpan tickInterval, MarketRegime? regime = null)
     {
         _random = new Random(seed);
         _symbols = [.. symbols];
         _prices = [.. symbols.Select(_ => 50 + (_random.NextDouble() * 450))];
         _regimes = [.. symbols.Select(_ => (MarketRegime)_random.Next(3))];
+        if (regime is { } held)
+        {
+            Array.Fill(_regimes, held);
+            _fixedRegime = true;
+        }
+
         _startMs = start.ToUnixTimeMilliseconds();
         _intervalMs = Math.Max(1, (long)tickInterval.TotalMilliseconds);
     }
@@ -41,7 +53,7 @@ public sealed class MarketSimulator
     {
         var timeMs = _startMs + (_step * _intervalMs);
         var regimeStep = (timeMs - _startMs) / RegimeStepMs;
-        if (regimeStep != _lastRegimeStep)
+        if (regimeStep != _lastRegimeStep && !_fixedRegime)
         {
             _lastRegimeStep = regimeStep;
             for (var i = 0; i < _regimes.Length; i++)

@@ -73,8 +73,7 @@ public sealed class DecisionAssembler
             day_open_value = portfolio.DayOpenValue,
         };
         var (proposed, confidence) = DecisionPolicy.Act(result.Probabilities);
-        var assessment = proposed == TradeAction.HOLD ? null : _risk.Assess(proposed, price, portfolio);
-        var action = assessment is { Approved: false } ? TradeAction.HOLD : proposed;
+        var action = _risk.Gate(proposed, price, portfolio, out var assessment);
         portfolio.Apply(action, price);
 
         var decision = new TradingDecision

@@ -242,10 +242,7 @@ public sealed class RecordHandler
         _metrics.BarClosed();
         state.Dirty = true;
         state.ApplyRegimesBefore(bar.EndMs);
-        state.Indicators.Add(bar);
-        state.Portfolio.MarkDay(bar.EndMs, bar.Close);
-        var features = new float[Observation.Width];
-        Observation.Compute(state.Portfolio, state.Indicators, features);
+        var features = state.Observe(bar);
         var portfolio = state.Portfolio;
         _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue));
         var weights = _weights.WeightsFor(state.Regime);

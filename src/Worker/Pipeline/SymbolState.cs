@@ -21,6 +21,19 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
 
     public RegimeState Regime { get; set; } = RegimeState.Prior;
 
+    /// <summary>
+    /// Folds a closed bar into the indicators and the day's loss accounting and returns the bar's
+    /// observation (DESIGN.md section 3). The worker and the trainer both come through here.
+    /// </summary>
+    public float[] Observe(in Bar bar)
+    {
+        Indicators.Add(bar);
+        Portfolio.MarkDay(bar.EndMs, bar.Close);
+        var features = new float[Observation.Width];
+        Observation.Compute(Portfolio, Indicators, features);
+        return features;
+    }
+
     private readonly List<(long EventTimeMs, RegimeState Regime)> _pendingRegimes = [];
 
     /// <summary>

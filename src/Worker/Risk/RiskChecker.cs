@@ -14,6 +14,16 @@ namespace Inference.Streaming.Worker.Risk;
 /// </summary>
 public sealed class RiskChecker(IOptions<RiskOptions> options)
 {
+    /// <summary>
+    /// The action the risk checks let through: a failed check turns BUY/SELL into HOLD. HOLD is
+    /// never checked (<paramref name="assessment"/> is null then).
+    /// </summary>
+    public TradeAction Gate(TradeAction proposed, double price, PaperPortfolio portfolio, out RiskAssessment? assessment)
+    {
+        assessment = proposed == TradeAction.HOLD ? null : Assess(proposed, price, portfolio);
+        return assessment is { Approved: false } ? TradeAction.HOLD : proposed;
+    }
+
     public RiskAssessment Assess(TradeAction action, double price, PaperPortfolio portfolio)
     {
         var limits = options.Value;

@@ -1,0 +1,3 @@
+using Inference.Streaming.Trainer;
+
+return await TrainerCommands.RunAsync(args, Console.Out, Console.Error);

@@ -1,0 +1,93 @@
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.DemoFeed;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.Risk;
+
+namespace Inference.Streaming.Trainer;
+
+/// <summary>
+/// One symbol's market as the worker sees it: the demo simulator's 1-second ticks aggregated into
+/// 1-minute bars, observed through the worker's own <see cref="SymbolState"/> (indicators, paper
+/// portfolio, the 43 features), every action passed through the worker's risk gate and applied
+/// to the paper portfolio at the close. The reward is the portfolio's relative value change over
+/// the next bar, commission included.
+/// </summary>
+public sealed class TradingEnvironment
+{
+    /// <summary>Bars observed before the first decision, so every indicator window (SMA50 the longest) is full.</summary>
+    public const int WarmupBars = 50;
+    public const long BarMs = 60_000;
+    private static readonly DateTimeOffset Start = new(2026, 1, 5, 14, 30, 0, TimeSpan.Zero);
+
+    private readonly MarketRegime? _regime;
+    private readonly int _episodeBars;
+    private readonly double _rewardScale;
+    private readonly RiskChecker _risk;
+    private MarketSimulator _market = null!;
+    private SymbolState _state = null!;
+    private Bar _bar;
+    private int _step;
+
+    public TradingEnvironment(MarketRegime? regime, int episodeBars, double rewardScale, RiskChecker risk)
+    {
+        _regime = regime;
+        _episodeBars = episodeBars;
+        _rewardScale = rewardScale;
+        _risk = risk;
+    }
+
+    public PaperPortfolio Portfolio => _state.Portfolio;
+
+    public Bar Bar => _bar;
+
+    public MarketRegime Regime => _market.RegimeOf(0);
+
+    public SymbolState State => _state;
+
+    /// <summary>Every closed bar, warm-up included (the evaluation's regime detector listens).</summary>
+    public event Action<Bar>? BarClosed;
+
+    /// <summary>Starts a new path from <paramref name="seed"/> and returns the first observation.</summary>
+    public float[] Reset(int seed)
+    {
+        _market = new MarketSimulator(["SIM"], seed, Start, TimeSpan.FromSeconds(1), _regime);
+        _state = new SymbolState("SIM", BarMs, PaperPortfolio.DefaultInitialCapital);
+        _step = 0;
+        float[] observation = [];
+        for (var i = 0; i < WarmupBars; i++)
+        {
+            observation = Advance();
+        }
+
+        return observation;
+    }
+
+    /// <summary>Acts at the current bar's close, then observes the next bar.</summary>
+    /// <returns>The next observation, the reward, whether the episode is over, and the action the risk checks let through.</returns>
+    public (float[] Observation, double Reward, bool Done, TradeAction Applied) Step(TradeAction action)
+    {
+        var price = _bar.Close;
+        var before = _state.Portfolio.ValueAt(price);
+        var applied = _risk.Gate(action, price, _state.Portfolio, out _);
+        _state.Portfolio.Apply(applied, price);
+        var observation = Advance();
+        var after = _state.Portfolio.ValueAt(_bar.Close);
+        _step++;
+        return (observation, (after - before) / before * _rewardScale, _step >= _episodeBars, applied);
+    }
+
+    private float[] Advance()
+    {
+        while (true)
+        {
+            var tick = _market.NextRound().First();
+            if (_state.Bars.Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar)
+            {
+                _bar = closed;
+                BarClosed?.Invoke(closed);
+                return _state.Observe(closed);
+            }
+        }
+    }
+}
