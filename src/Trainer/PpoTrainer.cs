@@ -38,7 +38,7 @@ public sealed class PpoTrainer : IDisposable
         _random = new Random(seed);
         _optimizer = optim.Adam(Network.parameters(), settings.LearningRate);
         _environments = [.. Enumerable.Range(0, settings.Environments).Select(_ => environment())];
-        _observations = [.. _environments.Select(e => e.Reset(_random.Next()))];
+        _observations = [.. _environments.Select(NewEpisode)];
         _episodeRewards = new double[_environments.Length];
     }
 
@@ -100,7 +100,7 @@ public sealed class PpoTrainer : IDisposable
 
                     episodes++;
                     _episodeRewards[e] = 0;
-                    next = _environments[e].Reset(_random.Next());
+                    next = NewEpisode(_environments[e]);
                 }
 
                 _observations[e] = next;
@@ -199,6 +199,14 @@ public sealed class PpoTrainer : IDisposable
         var valueLoss = nn.functional.mse_loss(value.squeeze(1), tensor(returns));
         var entropy = -(probabilities * logProbabilities).sum(1).mean();
         return policyLoss + (_settings.ValueCoefficient * valueLoss) - (_settings.EntropyCoefficient * entropy);
+    }
+
+    // Half the episodes start holding a position of up to the 25% position limit.
+    private float[] NewEpisode(TradingEnvironment environment)
+    {
+        var seed = _random.Next();
+        var position = _random.NextDouble() < 0.5 ? _random.NextDouble() * 0.25 : 0;
+        return environment.Reset(seed, position);
     }
 
     private (float[] Probabilities, float[] Values) Evaluate(float[] batch, int rows)

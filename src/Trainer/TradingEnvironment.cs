@@ -49,7 +49,12 @@ public sealed class TradingEnvironment
     public event Action<Bar>? BarClosed;
 
     /// <summary>Starts a new path from <paramref name="seed"/> and returns the first observation.</summary>
-    public float[] Reset(int seed)
+    /// <param name="seed">Seeds the path.</param>
+    /// <param name="position">
+    /// Fraction of the capital already invested at the first decision (training draws it, so that
+    /// each specialist learns what to do with a position another one left it); 0 starts flat.
+    /// </param>
+    public float[] Reset(int seed, double position = 0)
     {
         _market = new MarketSimulator(["SIM"], seed, Start, TimeSpan.FromSeconds(1), _regime);
         _state = new SymbolState("SIM", BarMs, PaperPortfolio.DefaultInitialCapital);
@@ -58,6 +63,14 @@ public sealed class TradingEnvironment
         for (var i = 0; i < WarmupBars; i++)
         {
             observation = Advance();
+        }
+
+        if (position > 0)
+        {
+            var portfolio = _state.Portfolio;
+            var shares = position * portfolio.Cash / _bar.Close;
+            portfolio.Restore(portfolio.InitialCapital, portfolio.Cash - (shares * _bar.Close), shares, portfolio.Day, portfolio.DayOpenValue);
+            Observation.Compute(portfolio, _state.Indicators, observation);
         }
 
         return observation;

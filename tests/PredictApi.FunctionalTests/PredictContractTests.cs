@@ -177,6 +177,84 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task TheGrafanaDashboardQueriesOnlyMetricsTheWorkerExports()
+    {
+        using var client = factory.CreateClient();
+        (await WorkerFactory.WaitForStateAsync(client, "MSFT", TimeSpan.FromSeconds(60))).Dispose();
+        (await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }))).Dispose();
+        var metrics = string.Empty;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        var exported = metrics.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => l[..l.IndexOfAny(['{', ' '])]).ToHashSet(StringComparer.Ordinal);
+        // Instruments appear on /metrics only once measured (no dead letter, no GPU here): every
+        // declared instrument's Prometheus names count, and the naming is checked on those exported.
+        var declared = DeclaredPrometheusNames(factory.Services);
+        foreach (var (instrument, names) in declared.Where(d => d.Value.Any(exported.Contains)))
+        {
+            Assert.True(names.All(exported.Contains), $"{instrument}: expected {string.Join(", ", names)} on /metrics");
+        }
+
+        var dashboard = Path.Combine(Inference.Streaming.Tests.RepositoryRoot.Path, "compose", "grafana", "dashboards", "inference-streaming.json");
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(dashboard));
+        var queried = json.RootElement.GetProperty("panels").EnumerateArray()
+            .SelectMany(p => p.GetProperty("targets").EnumerateArray())
+            .SelectMany(t => PromQl.MetricNames(t.GetProperty("expr").GetString()!))
+            .ToHashSet(StringComparer.Ordinal);
+
+        Assert.True(queried.Count >= 10, string.Join(", ", queried));
+        foreach (var name in queried)
+        {
+            Assert.True(exported.Contains(name) || declared.Values.Any(n => n.Contains(name)), $"the dashboard queries {name}, which the worker neither exports nor declares");
+        }
+
+        foreach (var panel in new[] { "Throughput", "Tick-to-decision latency", "Success and error rates", "Action distribution", "GPU utilisation", "Consumer lag" })
+        {
+            Assert.Contains(json.RootElement.GetProperty("panels").EnumerateArray(), p => p.GetProperty("title").GetString() == panel);
+        }
+    }
+
+    // The OpenTelemetry Prometheus exporter's names: unit suffix (annotations in braces dropped), _total for counters, histogram series.
+    private static Dictionary<string, string[]> DeclaredPrometheusNames(IServiceProvider services)
+    {
+        string[] meters = [Inference.Streaming.Worker.Diagnostics.PipelineMetrics.MeterName, PredictMetrics.MeterName, Inference.Streaming.Worker.Inference.ModelCatalog.MeterName, Inference.Streaming.Worker.Diagnostics.GpuMetrics.MeterName];
+        var found = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (!meters.Contains(instrument.Meter.Name))
+                {
+                    return;
+                }
+
+                var unit = instrument.Unit switch
+                {
+                    "s" => "_seconds",
+                    "By" => "_bytes",
+                    "%" => "_percent",
+                    "1" => "_ratio",
+                    _ => string.Empty,
+                };
+                var name = instrument.Name + unit;
+                var kind = instrument.GetType().GetGenericTypeDefinition();
+                string[] names = kind == typeof(System.Diagnostics.Metrics.Histogram<>) ? [name + "_bucket", name + "_sum", name + "_count"]
+                    : kind == typeof(System.Diagnostics.Metrics.Counter<>) || kind == typeof(System.Diagnostics.Metrics.ObservableCounter<>) ? [name + "_total"]
+                    : [name];
+                lock (found)
+                {
+                    found[instrument.Name] = names;
+                }
+            },
+        };
+        _ = services.GetService(typeof(Inference.Streaming.Worker.Diagnostics.GpuMetrics));
+        listener.Start();
+        return found;
+    }
+
+    [Fact]
     public async Task TheOpenApiDocumentDescribesPredict()
     {
         using var client = factory.CreateClient();

@@ -16,11 +16,12 @@ public static class ObservabilityExtensions
     public static WebApplicationBuilder AddObservability(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<InferenceTelemetry>();
+        builder.Services.AddSingleton<GpuMetrics>();
         var otlp = builder.Configuration["Telemetry:Otlp:Endpoint"];
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("inference-streaming-worker"))
             .WithMetrics(metrics => metrics
-                .AddMeter(PipelineMetrics.MeterName, PredictMetrics.MeterName, ModelCatalog.MeterName)
+                .AddMeter(PipelineMetrics.MeterName, PredictMetrics.MeterName, ModelCatalog.MeterName, GpuMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()
                 .AddPrometheusExporter())
             .WithTracing(tracing =>

@@ -1,6 +1,7 @@
 using Confluent.SchemaRegistry;
 using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.DemoFeed;
+using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Kafka;
@@ -110,6 +111,7 @@ public static class WorkerHostExtensions
         app.MapPrometheusScrapingEndpoint("/metrics");
         if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Worker)
         {
+            app.Services.GetRequiredService<GpuMetrics>(); // its gauges exist once it does
             app.UseRateLimiter();
             app.MapOpenApi();
             app.MapPredictApi();

@@ -1,25 +1,29 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Confluent.SchemaRegistry;
-using DotNet.Testcontainers.Builders;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
-using Testcontainers.Kafka;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
 
 /// <summary>
-/// One Kafka cluster for the integration tests, chosen in order: <c>KAFKA_BOOTSTRAP_SERVERS</c>
-/// when set; else Testcontainers.Kafka when a Docker engine answers; else the embedded broker
-/// (librdkafka's mock cluster). The registry is <c>SCHEMA_REGISTRY_URL</c> when set, else the
-/// embedded one over HTTP. Each test makes its own topics.
+/// One Kafka cluster for the integration tests: <c>KAFKA_BOOTSTRAP_SERVERS</c> when set, else the
+/// embedded broker (librdkafka's mock cluster). The registry is <c>SCHEMA_REGISTRY_URL</c> when
+/// set, else the embedded one over HTTP. Each test makes its own topics. The same scenarios run
+/// against Apache Kafka and Schema Registry containers through <see cref="ApacheKafkaFixture"/>.
 /// </summary>
-public sealed class KafkaFixture(IMessageSink sink) : IAsyncLifetime
+public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
 {
-    private KafkaContainer? _container;
+    private ApacheKafkaContainers? _containers;
     private EmbeddedSchemaRegistry? _registry;
+
+    /// <summary>Why this fixture has no cluster (only the container fixture can lack one); null when it has one.</summary>
+    public string? Unavailable { get; private set; }
+
+    /// <summary>Apache Kafka and Schema Registry containers, or nothing.</summary>
+    protected virtual bool ContainersOnly => false;
 
     public string Kind { get; private set; } = "none";
 
@@ -35,14 +39,21 @@ public sealed class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var configured = Environment.GetEnvironmentVariable("KAFKA_BOOTSTRAP_SERVERS");
-        if (!string.IsNullOrWhiteSpace(configured))
+        var registryUrl = Environment.GetEnvironmentVariable("SCHEMA_REGISTRY_URL");
+        if (ContainersOnly)
+        {
+            (_containers, Unavailable) = await ApacheKafkaContainers.TryStartAsync();
+            if (_containers is null)
+            {
+                sink.OnMessage(new DiagnosticMessage($"Apache Kafka scenarios skip: {Unavailable}"));
+                return;
+            }
+
+            (Kind, BootstrapServers, registryUrl) = ($"Testcontainers ({ApacheKafkaContainers.KafkaImage}, {ApacheKafkaContainers.RegistryImage})", _containers.BootstrapServers, _containers.RegistryUrl);
+        }
+        else if (!string.IsNullOrWhiteSpace(configured))
         {
             (Kind, BootstrapServers) = ("KAFKA_BOOTSTRAP_SERVERS", configured);
-        }
-        else if (await TryStartContainerAsync() is { } container)
-        {
-            _container = container;
-            (Kind, BootstrapServers) = ("Testcontainers.Kafka", container.GetBootstrapAddress());
         }
         else
         {
@@ -50,7 +61,6 @@ public sealed class KafkaFixture(IMessageSink sink) : IAsyncLifetime
             (Kind, BootstrapServers) = ("embedded broker (librdkafka mock cluster)", Mock.BootstrapServers);
         }
 
-        var registryUrl = Environment.GetEnvironmentVariable("SCHEMA_REGISTRY_URL");
         if (string.IsNullOrWhiteSpace(registryUrl))
         {
             _registry = await EmbeddedSchemaRegistry.StartAsync(0, CancellationToken.None);
@@ -99,29 +109,17 @@ public sealed class KafkaFixture(IMessageSink sink) : IAsyncLifetime
             await _registry.DisposeAsync();
         }
 
-        if (_container is not null)
+        if (_containers is not null)
         {
-            await _container.DisposeAsync();
+            await _containers.DisposeAsync();
         }
 
         Mock?.Dispose();
     }
+}
 
-    // Without a Docker engine Testcontainers fails fast (DockerUnavailableException, ~30 ms);
-    // the timeout only guards against an engine that hangs.
-    private async Task<KafkaContainer?> TryStartContainerAsync()
-    {
-        try
-        {
-            var container = new KafkaBuilder("confluentinc/cp-kafka:7.6.1").Build();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-            await container.StartAsync(timeout.Token);
-            return container;
-        }
-        catch (Exception ex) when (ex is DockerUnavailableException or OperationCanceledException or ArgumentException or InvalidOperationException)
-        {
-            sink.OnMessage(new DiagnosticMessage($"Testcontainers.Kafka unavailable ({ex.GetType().Name}: {ex.Message.Split('\n')[0]}); using the embedded broker."));
-            return null;
-        }
-    }
+/// <summary>The scenarios' cluster as Apache Kafka and Schema Registry containers; unavailable (tests skip, saying why) without a Docker engine.</summary>
+public sealed class ApacheKafkaFixture(IMessageSink sink) : KafkaFixture(sink)
+{
+    protected override bool ContainersOnly => true;
 }

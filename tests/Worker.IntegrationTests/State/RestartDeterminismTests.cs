@@ -8,15 +8,15 @@ namespace Inference.Streaming.Worker.IntegrationTests.State;
 /// The worker SIGKILLed at random points while ticks flow, and restarted each time: no decision is
 /// missing, duplicates are identical, and the decisions equal an uninterrupted run's.
 /// </summary>
-[Collection(KafkaClusterGroup.Name)]
-public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelper output)
+public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper output)
 {
     private readonly StreamHarness _harness = new(kafka);
 
 
-    [Fact]
+    [SkippableFact]
     public async Task KillingTheWorkerFiveTimesLosesNoDecisionAndChangesNone()
     {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
         var ticks = await kafka.CreateTopicAsync("kill-ticks", 3);
         var regimes = await kafka.CreateTopicAsync("kill-regimes", 3);
         var killed = await _harness.Topics("killed");
@@ -67,9 +67,10 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
         }
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task TwoWorkersJoiningAndLeavingDecideExactlyWhatOneWouldHave()
     {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
         var ticks = await kafka.CreateTopicAsync("rebalance-ticks", 3);
         var regimes = await kafka.CreateTopicAsync("rebalance-regimes", 3);
         var shared = await _harness.Topics("shared");
@@ -98,9 +99,10 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
         Assert.All(union, d => Assert.Equal(referenceContent[d.decision_id], StreamHarness.Content(d)));
     }
 
-    [Fact]
+    [SkippableFact]
     public async Task AGracefulStopCheckpointsSoARestartRepeatsNothing()
     {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
         var ticks = await kafka.CreateTopicAsync("graceful-ticks", 3);
         var regimes = await kafka.CreateTopicAsync("graceful-regimes", 3);
         var run = await _harness.Topics("graceful");
@@ -126,6 +128,7 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
     [SkippableFact]
     public async Task InExactlyOnceModeAKilledWorkerPublishesEachCommittedDecisionOnce()
     {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
         Skip.If(kafka.Mock is not null, "exactly-once needs a real cluster (KAFKA_BOOTSTRAP_SERVERS or Testcontainers): the embedded broker does not store transactional offsets and shows aborted records to read_committed readers");
         var ticks = await kafka.CreateTopicAsync("eos-ticks", 3);
         var regimes = await kafka.CreateTopicAsync("eos-regimes", 3);
@@ -151,3 +154,11 @@ public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelpe
         Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
     }
 }
+
+/// <summary>The restart scenarios on the embedded broker (or <c>KAFKA_BOOTSTRAP_SERVERS</c>).</summary>
+[Collection(KafkaClusterGroup.Name)]
+public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelper output) : RestartScenarios(kafka, output);
+
+/// <summary>The restart scenarios, exactly-once included, on Apache Kafka and Schema Registry containers.</summary>
+[Collection(ApacheKafkaGroup.Name)]
+public sealed class RestartOnApacheKafkaTests(ApacheKafkaFixture kafka, ITestOutputHelper output) : RestartScenarios(kafka, output);
