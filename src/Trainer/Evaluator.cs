@@ -12,7 +12,9 @@ namespace Inference.Streaming.Trainer;
 /// policy (prices do not depend on actions). Model policies act as the worker does: the argmax
 /// of the probabilities from the worker's own inference engine, through the worker's risk gate,
 /// on the worker's paper portfolio. The worker's blends take their regime from the demo's
-/// rule-based detector over closed bars, then the meta-controller weights and the selection rule.
+/// rule-based detector over closed bars, then the meta-controller weights and the selection rule;
+/// the <c>_true_regime</c> variants take the simulator's hidden regime instead (certainty in the
+/// true one), which separates the specialists' worth from the detector's.
 /// </summary>
 public sealed class Evaluator(ModelSet models, RiskChecker risk)
 {
@@ -20,9 +22,10 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
     public const string RandomPolicy = "random";
     public const string WorkerArgmax = "worker_argmax";
     public const string WorkerMixture = "worker_mixture";
+    public const string TrueRegimeSuffix = "_true_regime";
 
     public IReadOnlyList<string> Policies =>
-        [BuyAndHold, RandomPolicy, .. ModelNames.All.Where(models.Models.ContainsKey), WorkerArgmax, WorkerMixture];
+        [BuyAndHold, RandomPolicy, .. ModelNames.All.Where(models.Models.ContainsKey), WorkerArgmax, WorkerMixture, WorkerArgmax + TrueRegimeSuffix, WorkerMixture + TrueRegimeSuffix];
 
     /// <summary>Every policy on <paramref name="paths"/> paths of <paramref name="bars"/> decisions in <paramref name="regime"/> (null: regime switching).</summary>
     public ScenarioResult Run(string scenario, MarketRegime? regime, int paths, int bars, int seed)
@@ -37,7 +40,7 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
         var envs = seeds.Select(_ => new TradingEnvironment(regime, bars, rewardScale: 1, risk)).ToArray();
         var detectors = seeds.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var regimes = seeds.Select(_ => RegimeState.Prior).ToArray();
-        for (var i = 0; i < envs.Length; i++)
+        for (var i = 0; i < envs.Length && !policy.EndsWith(TrueRegimeSuffix, StringComparison.Ordinal); i++)
         {
             var index = i;
             envs[i].BarClosed += bar =>
@@ -62,6 +65,19 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
         equity[0] = 1;
         for (var t = 0; t < bars; t++)
         {
+            if (policy.EndsWith(TrueRegimeSuffix, StringComparison.Ordinal))
+            {
+                for (var i = 0; i < envs.Length; i++)
+                {
+                    regimes[i] = envs[i].Regime switch
+                    {
+                        MarketRegime.Bull => RegimeState.FromProbabilities(1, 0, 0),
+                        MarketRegime.Bear => RegimeState.FromProbabilities(0, 1, 0),
+                        _ => RegimeState.FromProbabilities(0, 0, 1),
+                    };
+                }
+            }
+
             var actions = policy switch
             {
                 BuyAndHold => envs.Select(_ => TradeAction.HOLD).ToArray(),
@@ -111,8 +127,8 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
         var weights = new MetaControllerWeights();
         var plans = regimes.Select(r => policy switch
         {
-            WorkerArgmax => DecisionPolicy.Plan(SelectionStrategy.Argmax, weights.WeightsFor(r)),
-            WorkerMixture => DecisionPolicy.Plan(SelectionStrategy.Mixture, weights.WeightsFor(r)),
+            WorkerArgmax or WorkerArgmax + TrueRegimeSuffix => DecisionPolicy.Plan(SelectionStrategy.Argmax, weights.WeightsFor(r)),
+            WorkerMixture or WorkerMixture + TrueRegimeSuffix => DecisionPolicy.Plan(SelectionStrategy.Mixture, weights.WeightsFor(r)),
             _ => RowPlan.ForModel(policy),
         }).ToArray();
         var features = observations.SelectMany(o => o).ToArray();

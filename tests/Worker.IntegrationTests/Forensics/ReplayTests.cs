@@ -93,6 +93,38 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(run.Forensics.Select(ForensicsFiles.ToJson).Order(), exported.Select(ForensicsFiles.ToJson).Order());
     }
 
+    [SkippableFact]
+    public async Task PythonReadsBothExportedFiles()
+    {
+        const string python = "/usr/bin/python3";
+        Skip.IfNot(File.Exists(python), "Debian's python3 is not installed");
+        var probe = await Interop.ExternalTool.RunAsync(python, ["-c", "import avro.datafile"], TimeSpan.FromSeconds(30));
+        Skip.IfNot(probe.ExitCode == 0, "python3-avro is missing: " + probe.Stderr);
+        var run = await RecordedAsync();
+        var (jsonl, avro) = (Path.Combine(_scratch, "py.jsonl"), Path.Combine(_scratch, "py.avro"));
+        var export = await InvokeAsync(["export", .. Topic(run), "--jsonl", jsonl, "--avro", avro]);
+        Assert.True(export.Code == 0, export.Output);
+
+        var script = Path.Combine(AppContext.BaseDirectory, "Interop", "read_exports.py");
+        var read = await Interop.ExternalTool.RunAsync(python, [script, avro, jsonl], TimeSpan.FromSeconds(60));
+
+        Assert.True(read.ExitCode == 0, read.Stderr);
+        var root = JsonNode.Parse(read.Stdout)!;
+        Assert.Equal("Inference.Streaming.Contracts.Events.DecisionForensics", root["schema_name"]!.GetValue<string>());
+        foreach (var file in new[] { "avro", "jsonl" })
+        {
+            var decisions = root[file]!.AsObject();
+            Assert.Equal(run.Forensics.Count, decisions.Count);
+            foreach (var record in run.Forensics)
+            {
+                var seen = decisions[record.decision.decision_id]!.AsArray();
+                Assert.Equal(record.decision.confidence, seen[0]!.GetValue<double>());
+                Assert.Equal(record.features.Count, seen[1]!.GetValue<int>());
+                Assert.Equal(record.decision.action.ToString(), seen[2]!.GetValue<string>());
+            }
+        }
+    }
+
     [Fact]
     public async Task ATamperedRecordIsAnUnexpectedDifferenceAndFailsTheReplay()
     {
