@@ -23,24 +23,27 @@ COPY src/Worker/ src/Worker/
 RUN dotnet publish src/Worker/Inference.Streaming.Worker.csproj -c Release --no-restore \
       --self-contained true -p:WeakenGlibcxx=false -o /app
 
-FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_IMAGE_TAG} AS cpu
+# What both images share: port, models volume, liveness check, entry point.
+FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_IMAGE_TAG} AS runtime
 WORKDIR /app
-COPY --from=build --chown=root:root /app ./
 ENV ASPNETCORE_URLS=http://+:8000 \
     MODEL_DIR=/app/models \
     DOTNET_gcServer=0
 VOLUME ["/app/models"]
 EXPOSE 8000
-USER $APP_UID
 # No curl in the base image: bash's /dev/tcp asks the liveness endpoint.
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
   CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET /health/live HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
 ENTRYPOINT ["/app/Inference.Streaming.Worker"]
+
+FROM runtime AS cpu
+COPY --from=build --chown=root:root /app ./
+USER $APP_UID
 
 # CUDA: libtorch comes from a PyTorch CUDA installation (pip wheels bring the CUDA runtime
 # libraries; the host brings the driver through the NVIDIA container runtime) and is loaded
 # through Inference:LibTorchDirectory (DESIGN.md section 10). TorchSharp's CPU libtorch is dropped.
-FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_IMAGE_TAG} AS cuda
+FROM runtime AS cuda
 ARG TORCH_VERSION=2.10.0
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
 RUN apt-get update \
@@ -49,18 +52,10 @@ RUN apt-get update \
 RUN python3 -m venv /opt/torch \
     && /opt/torch/bin/pip install --no-cache-dir "torch==${TORCH_VERSION}" --index-url "${TORCH_INDEX_URL}" \
     && ln -s "$(/opt/torch/bin/python -c 'import pathlib, torch; print(pathlib.Path(torch.__file__).parent / "lib")')" /opt/libtorch
-WORKDIR /app
 COPY --from=build --chown=root:root /app ./
 RUN rm -f /app/libtorch.so /app/libtorch_cpu.so /app/libc10.so /app/libgomp*.so*
-ENV ASPNETCORE_URLS=http://+:8000 \
-    MODEL_DIR=/app/models \
-    Inference__Device=cuda \
+ENV Inference__Device=cuda \
     Inference__LibTorchDirectory=/opt/libtorch \
     NVIDIA_VISIBLE_DEVICES=all \
     NVIDIA_DRIVER_CAPABILITIES=compute,utility
-VOLUME ["/app/models"]
-EXPOSE 8000
 USER $APP_UID
-HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
-  CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8000 && printf 'GET /health/live HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && head -n1 <&3 | grep -q ' 200 '"]
-ENTRYPOINT ["/app/Inference.Streaming.Worker"]

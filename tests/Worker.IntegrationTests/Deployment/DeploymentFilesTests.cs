@@ -89,16 +89,16 @@ public sealed partial class DeploymentFilesTests
     public void BothImagesRunAsNonRootWithReadOnlyModelsAndALivenessCheck()
     {
         var dockerfile = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "Dockerfile"));
-        var stages = Stage().Matches(dockerfile).Select(m => m.Groups["name"].Value).ToList();
-        Assert.Equal(["build", "cpu", "cuda"], stages);
+        var stages = Stage().Matches(dockerfile).Select(m => (m.Groups["base"].Value, m.Groups["name"].Value)).ToList();
+        Assert.Equal(["build", "runtime", "cpu", "cuda"], stages.Select(s => s.Item2));
+        Assert.Equal("runtime", stages.Single(s => s.Item2 == "cpu").Item1);
+        Assert.Equal("runtime", stages.Single(s => s.Item2 == "cuda").Item1);
+        Assert.Contains("/health/live", StageBody(dockerfile, "runtime"), StringComparison.Ordinal);
+        Assert.Contains("MODEL_DIR=/app/models", StageBody(dockerfile, "runtime"), StringComparison.Ordinal);
         foreach (var stage in new[] { "cpu", "cuda" })
         {
-            var body = dockerfile[dockerfile.IndexOf($" AS {stage}\n", StringComparison.Ordinal)..];
-            var next = body.IndexOf("\nFROM ", StringComparison.Ordinal);
-            body = next > 0 ? body[..next] : body;
-            Assert.Contains("USER $APP_UID", body, StringComparison.Ordinal);
-            Assert.Contains("/health/live", body, StringComparison.Ordinal);
-            Assert.Contains("MODEL_DIR=/app/models", body, StringComparison.Ordinal);
+            var instructions = StageBody(dockerfile, stage).Split('\n').Where(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith('#'));
+            Assert.Equal("USER $APP_UID", instructions.Last()); // the last word: everything after runs unprivileged
         }
 
         Assert.Contains("Inference__LibTorchDirectory=/opt/libtorch", dockerfile, StringComparison.Ordinal);
@@ -108,6 +108,13 @@ public sealed partial class DeploymentFilesTests
     [GeneratedRegex(@"create (?<name>[a-z.-]+) (?<partitions>""\$\$PARTITIONS""|\d+)")]
     private static partial Regex CreateTopic();
 
-    [GeneratedRegex(@"^FROM \S+ AS (?<name>\w+)$", RegexOptions.Multiline)]
+    private static string StageBody(string dockerfile, string stage)
+    {
+        var body = dockerfile[dockerfile.IndexOf($" AS {stage}\n", StringComparison.Ordinal)..];
+        var next = body.IndexOf("\nFROM ", StringComparison.Ordinal);
+        return next > 0 ? body[..next] : body;
+    }
+
+    [GeneratedRegex(@"^FROM (?<base>\S+) AS (?<name>\w+)$", RegexOptions.Multiline)]
     private static partial Regex Stage();
 }
