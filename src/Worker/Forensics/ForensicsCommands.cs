@@ -131,7 +131,13 @@ public static class ForensicsCommands
                     await WriteReportAsync(path.FullName, report, cancellationToken);
                 }
 
-                return report.Read == 0 ? Failed : report.Passed ? 0 : Differences;
+                if (report.Read == 0)
+                {
+                    stderr.WriteLine("replay: no decision in the requested range");
+                    return Failed;
+                }
+
+                return report.Passed ? 0 : Differences;
             }
             finally
             {

@@ -76,6 +76,12 @@ public sealed class ForensicsTopicReader(string bootstrapServers, string registr
                 continue;
             }
 
+            // The key is the symbol: records of other symbols are skipped without decoding.
+            if (query.Symbols.Count > 0 && result.Message.Key is { } key && !query.Symbols.Contains(System.Text.Encoding.UTF8.GetString(key)))
+            {
+                continue;
+            }
+
             DecisionForensics record;
             try
             {
