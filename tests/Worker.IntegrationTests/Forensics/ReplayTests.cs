@@ -145,6 +145,40 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     }
 
     [Fact]
+    public async Task AMixtureRunReplaysIdenticallyWithEverySpecialistsOutputs()
+    {
+        var market = await RecordedMarket.ProduceAsync(kafka, 150, seed: 12);
+        var run = await PipelineRun.ExecuteAsync(kafka, market, EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count), "Mixture");
+        Assert.All(run.Forensics, f => Assert.Equal(3, f.model_outputs.Count));
+
+        var (code, output, report) = await ReplayAsync(Topic(run), "--model-dir", TestPaths.PyTorchFixtures, "--Inference:Selection", "Mixture");
+
+        Assert.True(code == 0, output);
+        Assert.Equal("faithful", report["mode"]!.GetValue<string>());
+        Assert.Equal(run.Forensics.Count, report["identical"]!.GetValue<long>());
+    }
+
+    [Fact]
+    public async Task ARecordWithoutRiskInputsIsReportedAndNotGuessed()
+    {
+        var run = await RecordedAsync();
+        var records = run.Forensics.OrderBy(f => f.decision.decision_id, StringComparer.Ordinal).ToList();
+        var old = ForensicsFiles.FromJson(ForensicsFiles.ToJson(records[0]));
+        old.risk_inputs = null; // as written before forensics schema version 2
+        var path = Path.Combine(_scratch, "v1.jsonl");
+        await File.WriteAllLinesAsync(path, records.Skip(1).Select(ForensicsFiles.ToJson).Prepend(ForensicsFiles.ToJson(old)));
+
+        var (code, output, report) = await ReplayAsync(["--input", path], "--model-dir", TestPaths.PyTorchFixtures);
+
+        Assert.True(code == 0, output);
+        Assert.Equal(1, report["not_replayable"]!.GetValue<long>());
+        Assert.Equal(records.Count - 1, report["identical"]!.GetValue<long>());
+        var problem = Assert.Single(report["problems"]!.AsArray())!.GetValue<string>();
+        Assert.StartsWith(old.decision.decision_id, problem, StringComparison.Ordinal);
+        Assert.Contains("risk inputs", problem, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task SymbolAndTimeFiltersSelectTheMatchingDecisions()
     {
         var run = await RecordedAsync();
@@ -188,7 +222,7 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     private async Task<(int Code, string Output, JsonNode Report)> ReplayAsync(string[] source, params string[] options)
     {
         var reportPath = Path.Combine(_scratch, Guid.NewGuid().ToString("N") + ".jsonl");
-        var (code, output) = await InvokeAsync(["replay", .. source, .. options, "--output", reportPath, .. RunConfiguration, "--Inference:Device", "cpu"]);
+        var (code, output) = await InvokeAsync(["replay", .. source, .. RunConfiguration, .. options, "--output", reportPath, "--Inference:Device", "cpu"]); // later settings win
         Assert.True(File.Exists(reportPath), output);
         var lines = File.ReadAllLines(reportPath);
         var summary = JsonNode.Parse(lines[^1])!;
