@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using Inference.Streaming.Worker.Inference;
 using Microsoft.Extensions.Options;
@@ -12,34 +13,40 @@ namespace Inference.Streaming.Worker.Hosting;
 /// </summary>
 public static class ScoreCommand
 {
-    public const string Usage = "usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] [--libtorch-dir DIR]";
-
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        var modelDir = new Option<string>("--model-dir") { Description = "Model directory in the seed layout.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model to score with.", DefaultValueFactory = _ => ModelNames.Universal };
+        model.AcceptOnlyFromAmong([.. ModelNames.All]);
+        var input = new Option<string>("--input") { Description = "JSON file {\"inputs\": [[...], ...]}.", Required = true };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var libTorch = new Option<string?>("--libtorch-dir") { Description = "A PyTorch installation's lib folder to load libtorch from." };
+        var command = new RootCommand("Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}.") { modelDir, model, input, device, libTorch };
+        var parse = command.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                stderr.WriteLine("score: " + error.Message);
+            }
+
+            stderr.WriteLine("usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] [--libtorch-dir DIR]");
+            return 2;
+        }
+
         try
         {
-            var options = ParseOptions(args);
-            var modelDir = options.GetValueOrDefault("--model-dir") ?? throw new ArgumentException("--model-dir is required");
-            var inputPath = options.GetValueOrDefault("--input") ?? throw new ArgumentException("--input is required");
-            var name = options.GetValueOrDefault("--model") ?? ModelNames.Universal;
-            if (!ModelNames.All.Contains(name))
-            {
-                throw new ArgumentException($"--model '{name}' is not one of {string.Join(", ", ModelNames.All)}");
-            }
-
-            var inference = new InferenceOptions { Device = options.GetValueOrDefault("--device") ?? "cpu", LibTorchDirectory = options.GetValueOrDefault("--libtorch-dir") };
-            if (inference.Device is not ("auto" or "cpu" or "cuda"))
-            {
-                throw new ArgumentException($"--device '{inference.Device}' must be auto, cpu or cuda");
-            }
-
+            var name = parse.GetRequiredValue(model);
+            var inference = new InferenceOptions { Device = parse.GetRequiredValue(device), LibTorchDirectory = parse.GetValue(libTorch) };
+            var inputPath = parse.GetRequiredValue(input);
+            var directory = parse.GetRequiredValue(modelDir);
             var inputs = ReadInputs(inputPath);
-            var device = new TorchDevice(Options.Create(inference));
-            var loader = new ModelDirectoryLoader(device, TimeProvider.System);
-            var path = Directory.GetFiles(ModelNames.FolderOf(modelDir, name), "best_model.*").Order(StringComparer.Ordinal).FirstOrDefault()
-                ?? Path.Combine(ModelNames.FolderOf(modelDir, name), ModelNames.CheckpointFile);
-            using var model = loader.LoadOne(name, path);
-            var width = model.Info.InputWidth;
+            var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(inference)), TimeProvider.System);
+            var path = Directory.GetFiles(ModelNames.FolderOf(directory, name), "best_model.*").Order(StringComparer.Ordinal).FirstOrDefault()
+                ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
+            using var loaded = loader.LoadOne(name, path);
+            var width = loaded.Info.InputWidth;
             var rows = inputs.Count;
             var features = new float[rows * width];
             for (var r = 0; r < rows; r++)
@@ -52,35 +59,17 @@ public static class ScoreCommand
                 inputs[r].CopyTo(features, r * width);
             }
 
-            var set = new ModelSet(1, modelDir, new Dictionary<string, LoadedModel> { [name] = model }, []);
+            var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, []);
             var plans = Enumerable.Repeat(RowPlan.ForModel(name), rows).ToArray();
             var results = rows == 0 ? [] : InferenceEngine.Run(set, features, width, plans);
-            Write(stdout, model.Info, results);
+            Write(stdout, loaded.Info, results);
             return 0;
         }
         catch (Exception ex) when (ex is ArgumentException or ModelLoadException or IOException or JsonException or InvalidOperationException or UnauthorizedAccessException)
         {
             stderr.WriteLine("score: " + ex.Message);
-            stderr.WriteLine(Usage);
             return ex is ArgumentException ? 2 : 1;
         }
-    }
-
-    private static Dictionary<string, string> ParseOptions(string[] args)
-    {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        string[] known = ["--model-dir", "--model", "--input", "--device", "--libtorch-dir"];
-        for (var i = 0; i < args.Length; i++)
-        {
-            if (!known.Contains(args[i]))
-            {
-                throw new ArgumentException($"unknown option '{args[i]}'");
-            }
-
-            options[args[i]] = i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
-        }
-
-        return options;
     }
 
     private static List<float[]> ReadInputs(string path)

@@ -94,7 +94,7 @@ public sealed class PyTorchFixtureTests
         var missingModel = ScoreCommand.Run(["--model-dir", "/nonexistent", "--input", "/nonexistent.json"], stdout, stderr);
 
         Assert.Equal(2, missingInput);
-        Assert.Contains("--input is required", stderr.ToString(), StringComparison.Ordinal);
+        Assert.Contains("'--input' is required", stderr.ToString(), StringComparison.Ordinal);
         Assert.NotEqual(0, missingModel);
         Assert.Empty(stdout.ToString());
     }
