@@ -29,12 +29,18 @@ public static class WorkerCommandLine
             throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry, 'score' scores inputs with one model, 'replay' re-runs recorded decisions, 'export' writes forensics to files.");
         }
 
-        return (WorkerMode.Worker, args);
+        return (WorkerMode.Worker, [.. args, .. DefaultUrls(args, "http://127.0.0.1:8000")]);
     }
 
-    // The broker gets its own default port so it can run beside a worker on one machine.
+    // The default listen address applies only when none is given: on the command line, in
+    // ASPNETCORE_URLS (containers set it) or in URLS. (A default in appsettings.json would
+    // override ASPNETCORE_URLS, which the host reads first.) The broker gets its own default port
+    // so it can run beside a worker on one machine.
     private static string[] DefaultUrls(string[] args, string url) =>
-        args.Any(a => a.StartsWith("--urls", StringComparison.OrdinalIgnoreCase)) || Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is not null
+        args.Any(a => a.StartsWith("--urls", StringComparison.OrdinalIgnoreCase))
+        || Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is not null
+        || Environment.GetEnvironmentVariable("URLS") is not null
+        || Environment.GetEnvironmentVariable("Urls") is not null
             ? []
             : ["--urls", url];
 }

@@ -29,7 +29,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         get { lock (_gate) { return _output.ToString(); } }
     }
 
-    public static WorkerProcess Start(params string[] args)
+    public static WorkerProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    /// <summary>Starts the worker with extra environment variables.</summary>
+    public static WorkerProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var workerDirectory = WorkerDirectory();
         var start = new ProcessStartInfo("dotnet")
@@ -47,6 +50,11 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);

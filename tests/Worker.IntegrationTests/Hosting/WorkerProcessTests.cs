@@ -60,6 +60,19 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task TheListenAddressComesFromAspNetCoreUrlsAsTheImagesSetIt()
+    {
+        await using var worker = WorkerProcess.StartWith(new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
+        await worker.WaitUntilReadyAsync(StartTimeout);
+
+        var api = new Uri(worker.Banner["api"]);
+        Assert.NotEqual(8000, api.Port); // the default applies only when no address is given
+        using var http = new HttpClient { BaseAddress = api };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
+        await worker.TerminateAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task TheBrokerCommandRunsTheBrokerAndRegistryAlone()
     {
         await using var worker = WorkerProcess.Start("broker", "--urls", "http://127.0.0.1:0");
