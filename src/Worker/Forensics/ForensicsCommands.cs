@@ -166,18 +166,21 @@ public static class ForensicsCommands
         {
             var configuration = Configuration(parse);
             var reader = source.Reader(parse, configuration);
-            var records = new List<DecisionForensics>();
-            await foreach (var record in reader.ReadAsync(source.Query(parse), cancellationToken))
+            var targets = new List<string>();
+            if (parse.GetValue(jsonl) is { } jsonlFile)
             {
-                records.Add(record);
+                targets.Add(!ForensicsFiles.IsAvro(jsonlFile.FullName) ? jsonlFile.FullName : throw new ArgumentException($"{jsonlFile.Name}: --jsonl takes a JSON Lines file, not .avro"));
             }
 
-            foreach (var target in new[] { parse.GetValue(jsonl), parse.GetValue(avro) }.OfType<FileInfo>())
+            if (parse.GetValue(avro) is { } avroFile)
             {
-                var format = target == parse.GetValue(avro) ? ".avro" : ".jsonl";
-                var path = ForensicsFiles.IsAvro(target.FullName) == (format == ".avro") ? target.FullName : throw new ArgumentException($"{target.Name}: --jsonl takes a .jsonl file and --avro an .avro file");
-                var written = await ForensicsFiles.WriteAsync(path, records.ToAsyncEnumerable(), cancellationToken);
-                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {written} decisions to {path}"));
+                targets.Add(ForensicsFiles.IsAvro(avroFile.FullName) ? avroFile.FullName : throw new ArgumentException($"{avroFile.Name}: --avro takes an .avro file"));
+            }
+
+            var written = await ForensicsFiles.WriteAsync(targets, reader.ReadAsync(source.Query(parse), cancellationToken), cancellationToken);
+            foreach (var target in targets)
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {written} decisions to {target}"));
             }
 
             foreach (var problem in reader.Unreadable)

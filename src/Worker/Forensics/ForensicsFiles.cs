@@ -26,42 +26,51 @@ public static class ForensicsFiles
     public static DecisionForensics FromJson(string line) =>
         JsonSerializer.Deserialize<DecisionForensics>(line, JsonOptions) ?? throw new JsonException("a line holds null instead of a forensics record");
 
-    /// <summary>Writes <paramref name="records"/> to <paramref name="path"/> in the format its extension names (.avro, else JSON Lines).</summary>
-    /// <returns>The number of records written.</returns>
-    public static async Task<long> WriteAsync(string path, IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes <paramref name="records"/> to every file of <paramref name="paths"/> in one pass, each
+    /// in the format its extension names (.avro, else JSON Lines): an export of any size streams
+    /// through without being held in memory.
+    /// </summary>
+    /// <returns>The number of records written to each file.</returns>
+    public static async Task<long> WriteAsync(IReadOnlyList<string> paths, IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
+        var sinks = new List<IForensicsSink>(paths.Count);
+        try
         {
-            Directory.CreateDirectory(directory);
-        }
+            foreach (var path in paths)
+            {
+                var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+                if (directory is not null)
+                {
+                    Directory.CreateDirectory(directory);
+                }
 
-        long count = 0;
-        if (IsAvro(path))
-        {
-            await using var stream = File.Create(path);
-            using var writer = DataFileWriter<DecisionForensics>.OpenWriter(new SpecificDatumWriter<DecisionForensics>(DecisionForensics._SCHEMA), stream, Codec.CreateCodec(Codec.Type.Deflate));
+                sinks.Add(IsAvro(path) ? new AvroSink(path) : new JsonLinesSink(path));
+            }
+
+            long count = 0;
             await foreach (var record in records.WithCancellation(cancellationToken))
             {
-                writer.Append(record);
+                foreach (var sink in sinks)
+                {
+                    sink.Append(record);
+                }
+
                 count++;
             }
 
             return count;
         }
-
-        await using var text = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-        text.NewLine = "\n";
-        await foreach (var record in records.WithCancellation(cancellationToken))
+        finally
         {
-            await text.WriteLineAsync(ToJson(record));
-            count++;
+            foreach (var sink in sinks)
+            {
+                sink.Dispose();
+            }
         }
-
-        return count;
     }
 
-    /// <summary>Reads a file written by <see cref="WriteAsync"/> (or by any Avro writer with a compatible schema).</summary>
+    /// <summary>Reads a file written by <see cref="WriteAsync(IReadOnlyList{string}, IAsyncEnumerable{DecisionForensics}, CancellationToken)"/> (or by any Avro writer with a compatible schema).</summary>
     public static async IAsyncEnumerable<DecisionForensics> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (IsAvro(path))
@@ -127,5 +136,39 @@ public static class ForensicsFiles
                 type.Properties.RemoveAt(i);
             }
         }
+    }
+
+    private interface IForensicsSink : IDisposable
+    {
+        void Append(DecisionForensics record);
+    }
+
+    private sealed class AvroSink : IForensicsSink
+    {
+        private readonly FileStream _stream;
+        private readonly IFileWriter<DecisionForensics> _writer;
+
+        public AvroSink(string path)
+        {
+            _stream = File.Create(path);
+            _writer = DataFileWriter<DecisionForensics>.OpenWriter(new SpecificDatumWriter<DecisionForensics>(DecisionForensics._SCHEMA), _stream, Codec.CreateCodec(Codec.Type.Deflate));
+        }
+
+        public void Append(DecisionForensics record) => _writer.Append(record);
+
+        public void Dispose()
+        {
+            _writer.Dispose();
+            _stream.Dispose();
+        }
+    }
+
+    private sealed class JsonLinesSink(string path) : IForensicsSink
+    {
+        private readonly StreamWriter _writer = new(path, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" };
+
+        public void Append(DecisionForensics record) => _writer.WriteLine(ToJson(record));
+
+        public void Dispose() => _writer.Dispose();
     }
 }
