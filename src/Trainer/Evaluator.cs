@@ -56,7 +56,6 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
         var random = new Random(seeds[0] ^ 0x5EED);
         var equity = new double[bars + 1];
         var returns = new List<double>(seeds.Length * bars);
-        var totals = new double[envs.Length];
         var drawdowns = new double[envs.Length];
         var turnover = new double[envs.Length];
         var values = envs.Select(e => 1.0).ToArray();
@@ -114,12 +113,7 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
             equity[t + 1] = sum / envs.Length;
         }
 
-        for (var i = 0; i < envs.Length; i++)
-        {
-            totals[i] = values[i] - 1;
-        }
-
-        return new PolicyResult(policy, totals.Average(), Sharpe(returns), drawdowns.Average(), turnover.Average(), equity);
+        return new PolicyResult(policy, values.Average() - 1, Sharpe(returns), drawdowns.Average(), turnover.Average(), equity);
     }
 
     private TradeAction[] Decide(string policy, float[][] observations, RegimeState[] regimes)

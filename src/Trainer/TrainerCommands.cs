@@ -93,7 +93,7 @@ public static class TrainerCommands
                 .Start(context =>
                 {
                     var tasks = names.ToDictionary(n => n, n => context.AddTask(n, autoStart: false, maxValue: settings.Updates));
-                    foreach (var (name, i) in names.Select((n, i) => (n, i)))
+                    foreach (var name in names)
                     {
                         var task = tasks[name].IsIndeterminate(false);
                         task.StartTask();

@@ -18,6 +18,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
 {
     private readonly Dictionary<string, SortedSet<string>> _recordedSha = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _recordedConfigs = new(StringComparer.Ordinal);
+    private readonly List<int> _widths = [.. models.Models.Values.Select(m => m.Info.InputWidth).Distinct()];
 
     public async Task<ReplayReport> RunAsync(IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
     {
@@ -101,10 +102,9 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             return $"selection '{record.decision.selection}' is not a known strategy";
         }
 
-        var width = models.Models.Values.Select(m => m.Info.InputWidth).Distinct().ToList();
-        return width.Count == 1 && width[0] != record.features.Count
-            ? $"{record.features.Count} features, but the replay models take {width[0]}"
-            : models.Models.Count == 0 ? "no model is loaded" : null;
+        return models.Models.Count == 0 ? "no model is loaded"
+            : _widths.Count == 1 && _widths[0] != record.features.Count ? $"{record.features.Count} features, but the replay models take {_widths[0]}"
+            : null;
     }
 
     private void Compare(DecisionForensics record, DecisionContext context, RowResult result, ReplayReport report)
