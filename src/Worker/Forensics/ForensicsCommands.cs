@@ -204,7 +204,7 @@ public static class ForensicsCommands
             stderr.WriteLine("error: " + ex.Message);
             return Usage;
         }
-        catch (Exception ex) when (ex is KafkaException or TimeoutException or IOException or InvalidDataException or UnauthorizedAccessException or Avro.AvroException or HttpRequestException or ContractDecodeException)
+        catch (Exception ex) when (ex is KafkaException or TimeoutException or IOException or InvalidDataException or UnauthorizedAccessException or Avro.AvroException or HttpRequestException or ContractDecodeException or InvalidOperationException)
         {
             stderr.WriteLine("error: " + ex.Message);
             return Failed;
