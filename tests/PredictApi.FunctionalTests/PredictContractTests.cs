@@ -154,16 +154,7 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     [Fact]
     public async Task MetricsCarryTheSeedsNamesAndTheStreamsAfterTraffic()
     {
-        using var client = factory.CreateClient();
-        (await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60))).Dispose();
-        (await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }))).Dispose();
-
-        // The first decision is acknowledged a moment after its bar's state is visible.
-        var metrics = string.Empty;
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
-        {
-            metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        }
+        var metrics = await MetricsAfterTrafficAsync("AAPL");
 
         foreach (var name in new[]
         {
@@ -179,14 +170,7 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     [Fact]
     public async Task TheGrafanaDashboardQueriesOnlyMetricsTheWorkerExports()
     {
-        using var client = factory.CreateClient();
-        (await WorkerFactory.WaitForStateAsync(client, "MSFT", TimeSpan.FromSeconds(60))).Dispose();
-        (await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }))).Dispose();
-        var metrics = string.Empty;
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
-        {
-            metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-        }
+        var metrics = await MetricsAfterTrafficAsync("MSFT");
 
         var exported = metrics.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => l[..l.IndexOfAny(['{', ' '])]).ToHashSet(StringComparer.Ordinal);
         // Instruments appear on /metrics only once measured (no dead letter, no GPU here): every
@@ -214,6 +198,22 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         {
             Assert.Contains(json.RootElement.GetProperty("panels").EnumerateArray(), p => p.GetProperty("title").GetString() == panel);
         }
+    }
+
+    // A served and a refused prediction, then /metrics once the first decision is counted (it is
+    // acknowledged a moment after its bar's state is visible).
+    private async Task<string> MetricsAfterTrafficAsync(string symbol)
+    {
+        using var client = factory.CreateClient();
+        (await WorkerFactory.WaitForStateAsync(client, symbol, TimeSpan.FromSeconds(60))).Dispose();
+        (await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }))).Dispose();
+        var metrics = string.Empty;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+        }
+
+        return metrics;
     }
 
     // The OpenTelemetry Prometheus exporter's names: unit suffix (annotations in braces dropped), _total for counters, histogram series.
