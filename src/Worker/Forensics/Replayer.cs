@@ -51,14 +51,14 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             }
 
             _recordedConfigs.Add(record.config_fingerprint);
-            if (Problem(record) is { } problem)
+            var known = DecisionPolicy.TryParseStrategy(record.decision.selection, out var strategy);
+            if (Problem(record, known) is { } problem)
             {
                 report.NotReplayable++;
                 report.Problems.Add($"{record.decision.decision_id} ({record.decision.symbol} {Iso(record.decision.bar_end)}): {problem}");
                 continue;
             }
 
-            _ = DecisionPolicy.TryParseStrategy(record.decision.selection, out var strategy); // checked by Problem
             var regime = new RegimeState(record.decision.regime.bull, record.decision.regime.bear, record.decision.regime.sideways, record.decision.regime.entropy);
             var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, weights.WeightsFor(regime), strategy);
             replayable.Add((record, context, record.features.Count));
@@ -85,7 +85,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
         }
     }
 
-    private string? Problem(DecisionForensics record)
+    private string? Problem(DecisionForensics record, bool knownStrategy)
     {
         if (record.feature_layout != Observation.Layout)
         {
@@ -97,7 +97,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             return "the record predates risk inputs (forensics schema version 1), so its risk checks cannot be re-run";
         }
 
-        if (!DecisionPolicy.TryParseStrategy(record.decision.selection, out _))
+        if (!knownStrategy)
         {
             return $"selection '{record.decision.selection}' is not a known strategy";
         }
