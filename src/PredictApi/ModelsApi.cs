@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Inference.Streaming.PredictApi;
 
-/// <summary><c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c>.</summary>
+/// <summary><c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c> (problem details when a model is refused).</summary>
 public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder routes)
@@ -14,9 +14,33 @@ public static class ModelsApi
                 ? Results.Ok(models)
                 : Results.Problem(title: "Models not loaded", detail: "The models are still loading.", statusCode: StatusCodes.Status503ServiceUnavailable))
             .WithName("ListModels");
-        group.MapPost("/reload", async (IModelCatalogView catalog, CancellationToken cancellationToken) => Results.Ok(await catalog.ReloadAsync(cancellationToken)))
+        group.MapPost("/reload", ReloadAsync)
             .WithName("ReloadModels")
             .AddEndpointFilter<ApiKeyFilter>();
         return routes;
+    }
+
+    /// <summary>200 when every model loaded; 422 naming the refused files (the others serve); 503 when the reload failed as a whole.</summary>
+    private static async Task<IResult> ReloadAsync(IModelCatalogView catalog, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var models = await catalog.ReloadAsync(cancellationToken);
+            return models.Errors.Count == 0
+                ? Results.Ok(models)
+                : Results.Problem(
+                    title: "Some models were refused",
+                    detail: string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}")),
+                    statusCode: StatusCodes.Status422UnprocessableEntity,
+                    extensions: new Dictionary<string, object?> { ["errors"] = models.Errors, ["generation"] = models.Generation, ["loaded"] = models.Models.Select(m => m.Name).ToArray() });
+        }
+        catch (ModelsReloadFailedException ex)
+        {
+            return Results.Problem(
+                title: "Model reload failed",
+                detail: ex.Message + " The previous models keep serving.",
+                statusCode: StatusCodes.Status503ServiceUnavailable,
+                extensions: new Dictionary<string, object?> { ["generation"] = ex.Current?.Generation });
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using Inference.Streaming.Contracts.Rest;
+using Inference.Streaming.Contracts.Validation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -103,18 +104,18 @@ public static class PredictEndpoints
             return TooLarge(options);
         }
 
-        var symbol = request?.Symbol?.Trim();
-        if (request is null || string.IsNullOrEmpty(symbol))
+        if (request is null || string.IsNullOrWhiteSpace(request.Symbol))
         {
             return Invalid("symbol", "symbol is required.");
         }
 
-        if (symbol.Length > 20)
+        // The same rule as the stream's topics, so every symbol the stream holds can be asked for.
+        if (SymbolName.Normalise(request.Symbol) is not { } symbol)
         {
-            return Invalid("symbol", "symbol must be 1 to 20 characters.");
+            return Invalid("symbol", $"symbol must be {SymbolName.Rule}.");
         }
 
-        var result = await predictions.PredictAsync(symbol.ToUpperInvariant(), request, cancellationToken);
+        var result = await predictions.PredictAsync(symbol, request, cancellationToken);
         switch (result.Outcome)
         {
             case PredictionOutcome.Ok:

@@ -126,7 +126,9 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
             _ => RowPlan.ForModel(policy),
         }).ToArray();
         var features = observations.SelectMany(o => o).ToArray();
-        return [.. InferenceEngine.Run(models, features, Observation.Width, plans).Select(r => DecisionPolicy.Act(r.Probabilities).Action)];
+        return [.. InferenceEngine.Run(models, features, Observation.Width, plans).Select(r => r.Succeeded
+            ? DecisionPolicy.Act(r.Probabilities).Action
+            : throw new InvalidOperationException($"{policy}: no model could decide a row: {r.Failure}: {r.FailureDetail}"))];
     }
 
     private static double Sharpe(List<double> returns)

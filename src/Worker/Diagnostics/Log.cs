@@ -51,8 +51,6 @@ internal static partial class Log
     [LoggerMessage(5003, LogLevel.Error, "Inference batch of {Count} rows failed")]
     public static partial void BatchFailed(ILogger logger, int count, Exception exception);
 
-    [LoggerMessage(5004, LogLevel.Error, "Decision for {Symbol} bar ending {BarEnd} failed; its input offset stays unstored")]
-    public static partial void DecisionFailed(ILogger logger, string symbol, DateTime barEnd, Exception exception);
 
     [LoggerMessage(7000, LogLevel.Information, "stream: {TicksPerSecond:F0} ticks/s, {Bars} bars, {Decisions} decisions (HOLD {Holds}, BUY {Buys}, SELL {Sells}), mean batch {MeanBatch:F1}, p99 tick-to-decision {P99:F1} ms, {DeadLetters} dead-lettered")]
     public static partial void Summary(ILogger logger, double ticksPerSecond, long bars, long decisions, long holds, long buys, long sells, double meanBatch, double p99, long deadLetters);
@@ -65,4 +63,16 @@ internal static partial class Log
 
     [LoggerMessage(2010, LogLevel.Warning, "Checkpoint of partition {Partition} not acknowledged in time; offsets stay at the previous checkpoint")]
     public static partial void CheckpointFailed(ILogger logger, int partition);
+
+    [LoggerMessage(2011, LogLevel.Error, "Dead letter for {Topic}[{Partition}]@{Offset} ({Reason}) could not be delivered: {Error}; the record is skipped")]
+    public static partial void DeadLetterFailed(ILogger logger, string topic, int partition, long offset, string reason, string error);
+
+    [LoggerMessage(2012, LogLevel.Error, "Handling {Topic}[{Partition}]@{Offset} threw {Error}; the record is dead-lettered and the stream goes on")]
+    public static partial void RecordFailed(ILogger logger, string topic, int partition, long offset, string error, Exception exception);
+
+    [LoggerMessage(2013, LogLevel.Information, "Evicted {Count} idle symbols from partition {Partition} (idle longer than Features:SymbolIdleTimeout in event time)")]
+    public static partial void SymbolsEvicted(ILogger logger, int count, int partition);
+
+    [LoggerMessage(5005, LogLevel.Error, "No decision for {Symbol} bar ending {BarEnd}: {Reason}: {Detail}; dead-lettered as decision-failed, the stream goes on")]
+    public static partial void DecisionNotMade(ILogger logger, string symbol, DateTime barEnd, string reason, string detail);
 }

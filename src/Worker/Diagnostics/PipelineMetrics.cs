@@ -16,6 +16,11 @@ public sealed class PipelineMetrics
     private readonly Counter<long> _bars;
     private readonly Counter<long> _decisions;
     private readonly Counter<long> _deadLetters;
+    private readonly Counter<long> _deadLettersFailed;
+    private readonly Counter<long> _decisionFailures;
+    private readonly Counter<long> _symbolsEvicted;
+    private readonly Counter<long> _recordsFailed;
+    private long _liveSymbols;
     private readonly Histogram<int> _batchSize;
     private readonly Counter<long> _kafkaErrors;
     private long _producerRetries;
@@ -41,6 +46,11 @@ public sealed class PipelineMetrics
         _bars = meter.CreateCounter<long>("inference_bars_closed", "{bar}", "Bars closed");
         _decisions = meter.CreateCounter<long>("inference_decisions", "{decision}", "Decisions published, by action");
         _deadLetters = meter.CreateCounter<long>("inference_dead_letters", "{record}", "Records sent to the dead-letter topic, by reason");
+        _deadLettersFailed = meter.CreateCounter<long>("inference_dead_letters_failed", "{record}", "Dead letters that could not be delivered even truncated, by reason; the record was skipped");
+        _decisionFailures = meter.CreateCounter<long>("inference_decision_failures", "{bar}", "Closed bars no model could decide, by reason; each is dead-lettered as decision-failed");
+        _symbolsEvicted = meter.CreateCounter<long>("inference_symbols_evicted", "{symbol}", "Symbols whose state left memory after Features:SymbolIdleTimeout");
+        _recordsFailed = meter.CreateCounter<long>("inference_records_failed", "{record}", "Input records whose handling threw; each is dead-lettered as processing-error");
+        meter.CreateObservableGauge("inference_symbols", () => Interlocked.Read(ref _liveSymbols), "{symbol}", "Symbols held in memory by this worker (Features:MaxSymbols caps it)");
         _batchSize = meter.CreateHistogram("inference_batch_size", "{row}", "Rows per inference batch", null, new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         _inferenceSeconds = meter.CreateHistogram("inference_batch_duration", "s", "Model time per batch", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _tickToDecisionSeconds = meter.CreateHistogram("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
@@ -65,6 +75,28 @@ public sealed class PipelineMetrics
     {
         _deadLetters.Add(1, new KeyValuePair<string, object?>("reason", reason));
         Interlocked.Increment(ref _deadLetterTotal);
+    }
+
+    public void DeadLetterFailed(string reason) => _deadLettersFailed.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void DecisionFailed(string reason) => _decisionFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void RecordFailed() => _recordsFailed.Add(1);
+
+    public void SymbolsEvicted(int count) => _symbolsEvicted.Add(count);
+
+    public void LiveSymbols(long count) => Interlocked.Exchange(ref _liveSymbols, count);
+
+    /// <summary>Total consumer lag over the assigned input partitions, from the latest statistics.</summary>
+    public long TotalLag()
+    {
+        long total = 0;
+        foreach (var lag in _lag.Values)
+        {
+            total += lag;
+        }
+
+        return total;
     }
 
     public void RecordBatch(int rows, double inferenceMs)

@@ -113,7 +113,7 @@ public static class ForensicsCommands
             var records = file is not null ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query) : reader!.ReadAsync(query, cancellationToken);
 
             var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(inference)), TimeProvider.System);
-            var models = loader.Load(directory, generation: 1);
+            var models = loader.Load(directory, generation: 1, Observation.Width);
             try
             {
                 foreach (var error in models.Errors)

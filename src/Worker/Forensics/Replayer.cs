@@ -109,6 +109,12 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
 
     private void Compare(DecisionForensics record, DecisionContext context, RowResult result, ReplayReport report)
     {
+        if (!result.Succeeded)
+        {
+            report.Problems.Add($"{record.decision.decision_id}: no model could decide it: {result.Failure}: {result.FailureDetail}");
+            return;
+        }
+
         var inputs = record.risk_inputs!;
         var portfolio = new PaperPortfolio(inputs.initial_capital);
         portfolio.Restore(inputs.initial_capital, inputs.cash, inputs.shares, day: -1, inputs.day_open_value);

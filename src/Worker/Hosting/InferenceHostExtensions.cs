@@ -17,7 +17,9 @@ public static class InferenceHostExtensions
                 {
                     options.Directory = directory;
                 }
-            });
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<TorchDevice>();
         services.AddSingleton<ModelDirectoryLoader>();

@@ -17,7 +17,7 @@ public static class PipelineHostExtensions
         var services = builder.Services;
         services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RiskOptions>().BindConfiguration(RiskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<DiagnosticsOptions>().BindConfiguration(DiagnosticsOptions.Section);
+        services.AddOptions<DiagnosticsOptions>().BindConfiguration(DiagnosticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<IStrategyWeights, MetaControllerWeights>();
@@ -45,6 +45,7 @@ public static class PipelineHostExtensions
 
         services.AddSingleton<RecordHandler>();
         services.AddSingleton<SymbolDirectory>();
+        services.AddHealthChecks().AddCheck<ConsumerLagHealthCheck>("consumer-lag");
 
         // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
         // batcher (finishes queued bars); the shared producer is flushed when the container disposes.

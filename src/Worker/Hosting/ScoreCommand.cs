@@ -62,6 +62,12 @@ public static class ScoreCommand
             var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, []);
             var plans = Enumerable.Repeat(RowPlan.ForModel(name), rows).ToArray();
             var results = rows == 0 ? [] : InferenceEngine.Run(set, features, width, plans);
+            if (results.Select((r, i) => (r, i)).FirstOrDefault(x => !x.r.Succeeded) is { r: { } failed } row)
+            {
+                stderr.WriteLine($"score: input row {row.i}: {failed.Failure}: {failed.FailureDetail}");
+                return 1;
+            }
+
             Write(stdout, loaded.Info, results);
             return 0;
         }

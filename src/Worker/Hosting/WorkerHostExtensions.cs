@@ -82,7 +82,11 @@ public static class WorkerHostExtensions
         if (configured ?? (embedded && mode == WorkerMode.Worker))
         {
             // Features:BarInterval also shapes the detector's bars.
-            builder.Services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section);
+            builder.Services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section)
+                // The demo's clock is simulated and may run ahead of the wall clock: bound it by the stream's own time.
+                .PostConfigure(features => features.EventTimeReference = features.EventTimeReference == EventTimeReference.Auto
+                    ? EventTimeReference.Watermark
+                    : features.EventTimeReference);
             builder.Services.AddHostedService<DemoFeedService>();
         }
     }

@@ -14,8 +14,12 @@ public static class CheckpointReader
 {
     private const string PolicyKey = "policy_state_dict";
 
-    /// <summary>Reads the policy's state_dict; the caller owns (disposes) the returned tensors.</summary>
-    public static (Dictionary<string, Tensor> StateDict, CheckpointFormat Format) Read(string path)
+    /// <summary>
+    /// Reads the policy's state_dict; the caller owns (disposes) the returned tensors. The file's
+    /// structure is checked first (<see cref="CheckpointGuard"/>), so no length written in it can
+    /// make the parser allocate more than <paramref name="maxFileBytes"/>.
+    /// </summary>
+    public static (Dictionary<string, Tensor> StateDict, CheckpointFormat Format) Read(string path, long maxFileBytes = ModelOptions.DefaultMaxFileBytes)
     {
         byte[] header = new byte[16];
         int headerLength;
@@ -34,15 +38,19 @@ public static class CheckpointReader
             throw new ModelLoadException(path, "the file is empty");
         }
 
+        CheckpointGuard.CheckSize(path, maxFileBytes);
+
         try
         {
             if (headerLength >= 4 && header[0] == 0x50 && header[1] == 0x4B && header[2] == 0x03 && header[3] == 0x04)
             {
+                CheckpointGuard.CheckTorchZip(path, maxFileBytes);
                 return ReadTorchZip(path);
             }
 
             if (headerLength >= 9 && header[8] == (byte)'{')
             {
+                CheckpointGuard.CheckSafetensors(path);
                 return (Safetensors.LoadStateDict(path), CheckpointFormat.Safetensors);
             }
         }
@@ -50,9 +58,11 @@ public static class CheckpointReader
         {
             throw;
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (Exception ex)
         {
-            throw new ModelLoadException(path, $"not a readable checkpoint (truncated or corrupt?): {ex.GetType().Name}: {ex.Message}", ex);
+            // OutOfMemoryException included: an allocation the guard did not foresee refuses this file
+            // and leaves the process and the other models alone.
+            throw new ModelLoadException(path, $"not a readable checkpoint (truncated or corrupt?): {ex.GetType().Name}: {Diagnostics.LogText.Quote(ex.Message)}", ex);
         }
 
         var legacy = headerLength >= 2 && header[0] == 0x80;

@@ -19,6 +19,12 @@ public sealed class InferenceEngine(IModelCatalog catalog)
         return Run(lease.Set, features, width, plans);
     }
 
+    /// <summary>
+    /// Scores the rows. A model that throws or returns a non-finite output for a row counts as
+    /// failed for that row, as if it were not loaded: an argmax row falls back to <c>universal</c>, a
+    /// mixture drops it and renormalises over the specialists left (then falls back to
+    /// <c>universal</c> when none is). A row nothing can decide comes back <see cref="RowResult.Failed"/>.
+    /// </summary>
     public static RowResult[] Run(ModelSet set, ReadOnlySpan<float> features, int width, ReadOnlySpan<RowPlan> plans)
     {
         var rows = plans.Length;
@@ -27,17 +33,56 @@ public sealed class InferenceEngine(IModelCatalog catalog)
             throw new ArgumentException($"{features.Length} features is not {rows} rows of {width}.", nameof(features));
         }
 
-        var decidedBy = new string[rows];
-        var outputs = new List<ModelRowOutput>?[rows];
-        for (var r = 0; r < rows; r++)
+        if (set.Models.Count == 0)
         {
-            decidedBy[r] = Resolve(set, plans[r]);
+            throw new ModelsNotReadyException("No model is loaded.");
         }
 
-        var selected = ArrayPool<int>.Shared.Rent(rows);
+        var scoring = new RowScoring(rows);
+        for (var r = 0; r < rows; r++)
+        {
+            scoring.DecidedBy[r] = Resolve(set, plans[r]);
+        }
+
+        RunModels(set, features, width, ModelNames.All, scoring, r => scoring.DecidedBy[r]);
+
+        // Rows whose deciding models all failed fall back to universal, once.
+        var fallback = false;
+        for (var r = 0; r < rows; r++)
+        {
+            if (scoring.Outputs[r] is not { Count: > 0 } && scoring.DecidedBy[r] is { } decided && decided != ModelNames.Universal
+                && set.Models.ContainsKey(ModelNames.Universal))
+            {
+                scoring.DecidedBy[r] = ModelNames.Universal;
+                scoring.Fallback[r] = true;
+                fallback = true;
+            }
+        }
+
+        if (fallback)
+        {
+            RunModels(set, features, width, [ModelNames.Universal], scoring, r => scoring.Fallback[r] ? ModelNames.Universal : null);
+        }
+
+        var results = new RowResult[rows];
+        for (var r = 0; r < rows; r++)
+        {
+            results[r] = scoring.Outputs[r] is { Count: > 0 } outputs
+                ? Combine(plans[r], scoring.DecidedBy[r]!, outputs)
+                : RowResult.Failed(
+                    scoring.Reason[r] ?? DecisionFailure.NoModel,
+                    scoring.Detail[r]?.ToString() ?? $"no loaded model can score a row planned for '{plans[r].Model ?? "mixture"}' (nor '{ModelNames.Universal}')");
+        }
+
+        return results;
+    }
+
+    private static void RunModels(ModelSet set, ReadOnlySpan<float> features, int width, IReadOnlyList<string> names, RowScoring scoring, Func<int, string?> decidedBy)
+    {
+        var selected = ArrayPool<int>.Shared.Rent(scoring.Rows);
         try
         {
-            foreach (var name in ModelNames.All)
+            foreach (var name in names)
             {
                 if (!set.Models.TryGetValue(name, out var model))
                 {
@@ -45,9 +90,9 @@ public sealed class InferenceEngine(IModelCatalog catalog)
                 }
 
                 var count = 0;
-                for (var r = 0; r < rows; r++)
+                for (var r = 0; r < scoring.Rows; r++)
                 {
-                    if (Uses(decidedBy[r], plans[r], name))
+                    if (decidedBy(r) is { } decided && Uses(decided, name))
                     {
                         selected[count++] = r;
                     }
@@ -55,7 +100,7 @@ public sealed class InferenceEngine(IModelCatalog catalog)
 
                 if (count > 0)
                 {
-                    Forward(model, features, width, selected.AsSpan(0, count), outputs);
+                    Forward(model, features, width, selected.AsSpan(0, count), scoring);
                 }
             }
         }
@@ -63,17 +108,9 @@ public sealed class InferenceEngine(IModelCatalog catalog)
         {
             ArrayPool<int>.Shared.Return(selected);
         }
-
-        var results = new RowResult[rows];
-        for (var r = 0; r < rows; r++)
-        {
-            results[r] = Combine(plans[r], decidedBy[r], outputs[r]!);
-        }
-
-        return results;
     }
 
-    private static string Resolve(ModelSet set, RowPlan plan)
+    private static string? Resolve(ModelSet set, RowPlan plan)
     {
         if (plan.IsMixture)
         {
@@ -87,19 +124,22 @@ public sealed class InferenceEngine(IModelCatalog catalog)
             return plan.Model!;
         }
 
-        return set.Models.ContainsKey(ModelNames.Universal)
-            ? ModelNames.Universal
-            : throw new ModelsNotReadyException($"No model can score a row planned for '{plan.Model ?? "mixture"}': it is not loaded and neither is '{ModelNames.Universal}'.");
+        return set.Models.ContainsKey(ModelNames.Universal) ? ModelNames.Universal : null;
     }
 
-    private static bool Uses(string decidedBy, RowPlan plan, string model) =>
+    private static bool Uses(string decidedBy, string model) =>
         decidedBy == model || (decidedBy == "mixture" && ModelNames.Specialists.Contains(model));
 
-    private static void Forward(LoadedModel model, ReadOnlySpan<float> features, int width, ReadOnlySpan<int> rows, List<ModelRowOutput>?[] outputs)
+    private static void Forward(LoadedModel model, ReadOnlySpan<float> features, int width, ReadOnlySpan<int> rows, RowScoring scoring)
     {
         if (model.Info.InputWidth != width)
         {
-            throw new InvalidOperationException($"Model '{model.Info.Name}' takes {model.Info.InputWidth} features; the rows have {width}.");
+            foreach (var row in rows)
+            {
+                scoring.Fail(row, DecisionFailure.InferenceError, $"{model.Info.Name} takes {model.Info.InputWidth} features; the rows have {width}");
+            }
+
+            return;
         }
 
         var count = rows.Length;
@@ -143,8 +183,23 @@ public sealed class InferenceEngine(IModelCatalog catalog)
             for (var i = 0; i < count; i++)
             {
                 var row = rows[i];
-                (outputs[row] ??= new List<ModelRowOutput>(ModelNames.Specialists.Count)).Add(
-                    new ModelRowOutput(model.Info.Name, model.Info.Sha256, probabilities.AsSpan(i * PolicyNetwork.Actions, PolicyNetwork.Actions).ToArray(), values[i]));
+                var rowProbabilities = probabilities.AsSpan(i * PolicyNetwork.Actions, PolicyNetwork.Actions);
+                if (!AllFinite(rowProbabilities) || !float.IsFinite(values[i]))
+                {
+                    scoring.Fail(row, DecisionFailure.NonFiniteOutput, $"{model.Info.Name} returned a non-finite output");
+                    continue;
+                }
+
+                (scoring.Outputs[row] ??= new List<ModelRowOutput>(ModelNames.Specialists.Count)).Add(
+                    new ModelRowOutput(model.Info.Name, model.Info.Sha256, rowProbabilities.ToArray(), values[i]));
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // One model failing must not take the others' rows with it.
+            foreach (var row in rows)
+            {
+                scoring.Fail(row, DecisionFailure.InferenceError, $"{model.Info.Name} failed: {ex.GetType().Name}: {ex.Message}");
             }
         }
         finally
@@ -152,6 +207,19 @@ public sealed class InferenceEngine(IModelCatalog catalog)
             ArrayPool<float>.Shared.Return(probabilities);
             ArrayPool<float>.Shared.Return(values);
         }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (var value in values)
+        {
+            if (!float.IsFinite(value))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static void CopyOut(Tensor output, Span<float> destination)
@@ -200,5 +268,28 @@ public sealed class InferenceEngine(IModelCatalog catalog)
         }
 
         return new RowResult(probabilities, value, decidedBy, outputs);
+    }
+
+    /// <summary>Per row: who decides it, what each model returned, and what failed.</summary>
+    private sealed class RowScoring(int rows)
+    {
+        public int Rows { get; } = rows;
+
+        public string?[] DecidedBy { get; } = new string?[rows];
+
+        public List<ModelRowOutput>?[] Outputs { get; } = new List<ModelRowOutput>?[rows];
+
+        public bool[] Fallback { get; } = new bool[rows];
+
+        public string?[] Reason { get; } = new string?[rows];
+
+        public System.Text.StringBuilder?[] Detail { get; } = new System.Text.StringBuilder?[rows];
+
+        public void Fail(int row, string reason, string detail)
+        {
+            Reason[row] = reason;
+            var text = Detail[row] ??= new System.Text.StringBuilder();
+            text.Append(text.Length > 0 ? "; " : string.Empty).Append(detail);
+        }
     }
 }

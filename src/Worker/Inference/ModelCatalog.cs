@@ -24,6 +24,9 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
 
     public bool IsLoaded => Volatile.Read(ref _current) is not null;
 
+    /// <summary>Why the last reload failed as a whole (the previous set kept serving); null after a reload that finished.</summary>
+    public string? LastReloadError { get; private set; }
+
     /// <summary>The directory as configured (<c>MODEL_DIR</c> wins over <c>Models:Directory</c>).</summary>
     public string Directory => Path.GetFullPath(models.Value.Directory);
 
@@ -73,13 +76,25 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
         try
         {
             var started = time.GetTimestamp();
-            var set = loader.Load(Directory, Interlocked.Increment(ref _generation));
-            WarmUp(set);
+            ModelSet set;
+            try
+            {
+                // Off the caller's thread: loading is file and CPU work, never on the ingest path.
+                set = await Task.Run(() => WarmUp(loader.Load(Directory, Interlocked.Increment(ref _generation), Features.Observation.Width)), cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LastReloadError = $"{ex.GetType().Name}: {LogText.Quote(ex.Message)}";
+                Log.ReloadFailed(logger, ex);
+                throw new ModelReloadException(LastReloadError, ex);
+            }
+
             var previous = Interlocked.Exchange(ref _current, set);
             previous?.Retire();
+            LastReloadError = null;
             foreach (var error in set.Errors)
             {
-                Log.ModelRefused(logger, error.Name, error.Path, error.Reason);
+                Log.ModelRefused(logger, error.Name, LogText.Quote(error.Path), error.Reason);
             }
 
             var elapsed = time.GetElapsedTime(started);
@@ -101,18 +116,33 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
         _reloadGate.Dispose();
     }
 
-    // One forward per model and batch shape in use, so the first real call pays no lazy init.
-    private void WarmUp(ModelSet set)
+    // One forward per model and batch shape in use, so the first real call pays no lazy init. A model
+    // that cannot run its warm-up forward is refused like a file that cannot be read.
+    private ModelSet WarmUp(ModelSet set)
     {
-        foreach (var model in set.Models.Values)
+        var models = new Dictionary<string, LoadedModel>(StringComparer.Ordinal);
+        var errors = new List<ModelLoadError>(set.Errors);
+        foreach (var (name, model) in set.Models)
         {
-            foreach (var batch in new[] { 1, inference.Value.MaxBatchSize })
+            try
             {
-                using var scope = NewDisposeScope();
-                using var mode = inference_mode();
-                _ = model.Network.call(zeros([batch, model.Info.InputWidth], model.ComputeType).to(model.Device));
+                foreach (var batch in new[] { 1, inference.Value.MaxBatchSize })
+                {
+                    using var scope = NewDisposeScope();
+                    using var mode = inference_mode();
+                    _ = model.Network.call(zeros([batch, model.Info.InputWidth], model.ComputeType).to(model.Device));
+                }
+
+                models[name] = model;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                model.Dispose();
+                errors.Add(new ModelLoadError(name, model.Info.Path, $"warm-up forward failed: {ex.GetType().Name}: {LogText.Quote(ex.Message)}"));
             }
         }
+
+        return models.Count == set.Models.Count ? set : new ModelSet(set.Generation, set.Directory, models, errors);
     }
 
     private void OnDirectoryChanged(object sender, FileSystemEventArgs e)
@@ -129,7 +159,11 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
         {
             await ReloadAsync(CancellationToken.None);
         }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
+        catch (ModelReloadException)
+        {
+            // Logged, and shown by /health and /api/v1/models until a reload succeeds.
+        }
+        catch (Exception ex)
         {
             Log.ReloadFailed(logger, ex);
         }

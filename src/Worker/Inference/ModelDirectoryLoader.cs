@@ -8,11 +8,16 @@ namespace Inference.Streaming.Worker.Inference;
 /// Loads the seed's directory layout. Each model is loaded on its own: a missing, truncated,
 /// unsupported or checksum-mismatched file is refused by name and the others still load.
 /// </summary>
-public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
+public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, Microsoft.Extensions.Options.IOptions<ModelOptions>? options = null)
 {
     private const string InputWeightKey = "feature_extractor.0.weight";
+    private readonly long _maxFileBytes = options?.Value.MaxFileBytes ?? ModelOptions.DefaultMaxFileBytes;
 
-    public ModelSet Load(string directory, long generation)
+    /// <summary>
+    /// Loads every model of the directory. With <paramref name="inputWidth"/> (the stream's feature
+    /// layout), a model that takes another width is refused by name: it could decide nothing.
+    /// </summary>
+    public ModelSet Load(string directory, long generation, int? inputWidth = null)
     {
         var models = new Dictionary<string, LoadedModel>(StringComparer.Ordinal);
         var errors = new List<ModelLoadError>();
@@ -28,11 +33,23 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
             var path = FindCheckpoint(folder);
             try
             {
-                models[name] = LoadOne(name, path ?? Path.Combine(folder, ModelNames.CheckpointFile), path is not null);
+                var model = LoadOne(name, path ?? Path.Combine(folder, ModelNames.CheckpointFile), path is not null);
+                if (inputWidth is { } width && model.Info.InputWidth != width)
+                {
+                    model.Dispose();
+                    throw new ModelLoadException(model.Info.Path, $"takes {model.Info.InputWidth} inputs; the stream's feature layout ({ModelManifest.DefaultFeatureLayout}) has {width}");
+                }
+
+                models[name] = model;
             }
             catch (ModelLoadException ex)
             {
                 errors.Add(new ModelLoadError(name, ex.Path, ex.Reason));
+            }
+            catch (Exception ex)
+            {
+                // Whatever one file does, the others still load and the process stays up.
+                errors.Add(new ModelLoadError(name, path ?? folder, $"unexpected {ex.GetType().Name}: {Diagnostics.LogText.Quote(ex.Message)}"));
             }
         }
 
@@ -47,6 +64,7 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
             throw new ModelLoadException(path, "file not found");
         }
 
+        CheckpointGuard.CheckSize(path, _maxFileBytes);
         var manifest = ModelManifest.TryRead(Path.GetDirectoryName(path)!);
         var sha256 = Sha256Of(path);
         if (manifest?.Sha256 is { Length: > 0 } expected && !string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase))
@@ -60,7 +78,7 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
             throw new ModelLoadException(path, $"the manifest's action_map has {actionMap.Count} entries; the policy has {PolicyNetwork.Actions} actions");
         }
 
-        var (stateDict, format) = CheckpointReader.Read(path);
+        var (stateDict, format) = CheckpointReader.Read(path, _maxFileBytes);
         try
         {
             if (!stateDict.TryGetValue(InputWeightKey, out var inputWeight) || inputWeight.dim() != 2)
@@ -72,6 +90,7 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
             try
             {
                 CheckKeys(path, network, stateDict);
+                CheckFinite(path, stateDict);
                 using (no_grad())
                 {
                     network.load_state_dict(stateDict, strict: true);
@@ -126,6 +145,26 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time)
         }
 
         return null;
+    }
+
+    // A NaN or infinite weight makes every output NaN: refuse the file, naming the tensor.
+    private static void CheckFinite(string path, Dictionary<string, Tensor> stateDict)
+    {
+        foreach (var (key, tensor) in stateDict.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            if (!tensor.is_floating_point())
+            {
+                continue;
+            }
+
+            using var scope = NewDisposeScope();
+            using var finite = isfinite(tensor).all();
+            if (!finite.item<bool>())
+            {
+                using var bad = logical_not(isfinite(tensor)).sum();
+                throw new ModelLoadException(path, $"'{key}' holds {bad.item<long>()} non-finite values (NaN or infinity)");
+            }
+        }
     }
 
     private static void CheckKeys(string path, PolicyNetwork network, Dictionary<string, Tensor> stateDict)

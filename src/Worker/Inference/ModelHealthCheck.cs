@@ -2,7 +2,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Inference.Streaming.Worker.Inference;
 
-/// <summary>Healthy with every model loaded; degraded when some were refused; unhealthy with none.</summary>
+/// <summary>
+/// Healthy with every model loaded; degraded when some were refused or the last reload failed (the
+/// previous set serving); unhealthy with none.
+/// </summary>
 public sealed class ModelHealthCheck(IModelCatalog catalog) : IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -15,6 +18,11 @@ public sealed class ModelHealthCheck(IModelCatalog catalog) : IHealthCheck
         using var lease = catalog.Acquire();
         var set = lease.Set;
         var refused = string.Join("; ", set.Errors.Select(e => $"{e.Name}: {e.Reason}"));
+        if (set.Models.Count > 0 && catalog.LastReloadError is { } reloadError)
+        {
+            return Task.FromResult(HealthCheckResult.Degraded($"the last reload failed ({reloadError}); generation {set.Generation} keeps serving"));
+        }
+
         return Task.FromResult(set.Models.Count == 0
             ? HealthCheckResult.Unhealthy("no model loaded: " + refused)
             : set.Errors.Count > 0

@@ -18,6 +18,7 @@ public sealed class DecisionBatcher : BackgroundService
     private readonly IModelCatalog _catalog;
     private readonly DecisionAssembler _assembler;
     private readonly DecisionPublisher _publisher;
+    private readonly DeadLetterPublisher _deadLetters;
     private readonly PipelineMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<DecisionBatcher> _logger;
@@ -27,9 +28,9 @@ public sealed class DecisionBatcher : BackgroundService
     private readonly RowPlan[] _plans;
     private readonly List<DecisionRequest> _batch;
 
-    public DecisionBatcher(IModelCatalog catalog, DecisionAssembler assembler, DecisionPublisher publisher, PipelineMetrics metrics, IOptions<InferenceOptions> options, TimeProvider time, ILogger<DecisionBatcher> logger)
+    public DecisionBatcher(IModelCatalog catalog, DecisionAssembler assembler, DecisionPublisher publisher, DeadLetterPublisher deadLetters, PipelineMetrics metrics, IOptions<InferenceOptions> options, TimeProvider time, ILogger<DecisionBatcher> logger)
     {
-        (_catalog, _assembler, _publisher, _metrics, _time, _logger) = (catalog, assembler, publisher, metrics, time, logger);
+        (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (catalog, assembler, publisher, deadLetters, metrics, time, logger);
         _maxBatch = options.Value.MaxBatchSize;
         _maxDelay = options.Value.MaxBatchDelay;
         _features = new float[_maxBatch * Observation.Width];
@@ -129,46 +130,105 @@ public sealed class DecisionBatcher : BackgroundService
         }
 
         var started = _time.GetTimestamp();
+        RowResult[] results;
+        using var lease = TryAcquire();
+        var set = lease?.Set;
         try
         {
-            using var lease = _catalog.Acquire();
-            var results = InferenceEngine.Run(lease.Set, _features.AsSpan(0, count * Observation.Width), Observation.Width, _plans.AsSpan(0, count));
-            var inferenceMs = _time.GetElapsedTime(started).TotalMilliseconds;
-            _metrics.RecordBatch(count, inferenceMs);
-            for (var i = 0; i < count; i++)
-            {
-                var request = _batch[i];
-                try
-                {
-                    var records = _assembler.Assemble(request, results[i], lease.Set, inferenceMs, started);
-                    _publisher.Publish(records, request);
-                    request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
-                    request.Completion.SetResult(records);
-                }
-                catch (Exception ex) when (ex is not OutOfMemoryException)
-                {
-                    Fail(request, ex);
-                }
-            }
+            results = set is null
+                ? throw new ModelsNotReadyException("No model set is loaded.")
+                : InferenceEngine.Run(set, _features.AsSpan(0, count * Observation.Width), Observation.Width, _plans.AsSpan(0, count));
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Log.BatchFailed(_logger, count, ex);
+            var reason = ex is ModelsNotReadyException ? DecisionFailure.NoModel : DecisionFailure.InferenceError;
             foreach (var request in _batch)
             {
-                if (!request.Completion.Task.IsCompleted)
+                Fail(request, reason, $"{ex.GetType().Name}: {ex.Message}");
+            }
+
+            return;
+        }
+
+        var inferenceMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        _metrics.RecordBatch(count, inferenceMs);
+        for (var i = 0; i < count; i++)
+        {
+            var request = _batch[i];
+            if (!results[i].Succeeded)
+            {
+                Fail(request, results[i].Failure!, results[i].FailureDetail ?? results[i].Failure!);
+                continue;
+            }
+
+            try
+            {
+                var records = _assembler.Assemble(request, results[i], set!, inferenceMs, started);
+                if ((FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is { } field)
                 {
-                    Fail(request, ex);
+                    Fail(request, DecisionFailure.NonFiniteRecord, $"the decision's '{field}' is not finite; nothing was published");
+                    continue;
                 }
+
+                _publisher.Publish(records, request);
+                request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
+                request.Completion.SetResult(records);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Fail(request, DecisionFailure.PublishError, $"{ex.GetType().Name}: {ex.Message}");
             }
         }
     }
 
-    private void Fail(DecisionRequest request, Exception ex)
+    private ModelLease? TryAcquire()
     {
-        Log.DecisionFailed(_logger, request.Symbol.Symbol, DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.EndMs).UtcDateTime, ex);
-        request.Source.Fail();
-        request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message).Stop();
-        request.Completion.TrySetException(ex);
+        try
+        {
+            return _catalog.Acquire();
+        }
+        catch (ModelsNotReadyException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A bar no model could decide is never silent: it is logged, counted by reason and
+    /// dead-lettered as <c>decision-failed</c> (with its symbol, bar and features), and its input
+    /// record completes once that dead letter is delivered, so offsets keep moving. The portfolio is
+    /// left as it was, as for a HOLD.
+    /// </summary>
+    private void Fail(DecisionRequest request, string reason, string detail)
+    {
+        var symbol = request.Symbol.Symbol;
+        var barEnd = DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.EndMs);
+        Log.DecisionNotMade(_logger, symbol, barEnd.UtcDateTime, reason, LogText.Quote(detail));
+        _metrics.DecisionFailed(reason);
+        request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, reason).Stop();
+        try
+        {
+            var failed = new FailedBar(symbol, DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.StartMs), barEnd, reason, detail, request.Features);
+            _deadLetters.Send(
+                new DeadLetter(
+                    request.Input.topic,
+                    request.Input.partition,
+                    request.Input.offset,
+                    System.Text.Encoding.UTF8.GetBytes(symbol),
+                    System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(failed, FailedBar.Json),
+                    null,
+                    DeadLetterReasons.DecisionFailed,
+                    $"no decision for {symbol} bar ending {barEnd:O}: {reason}: {detail}",
+                    [("dlq.failure", reason), ("dlq.symbol", symbol), ("dlq.bar_end", barEnd.ToString("O", System.Globalization.CultureInfo.InvariantCulture)), ("content-type", "application/json")]),
+                request.Source);
+        }
+        finally
+        {
+            // The decision and forensics records owed for this bar will not come.
+            request.Source.Complete();
+            request.Source.Complete();
+            request.Completion.TrySetException(new DecisionFailedException(reason, detail));
+        }
     }
 }

@@ -131,7 +131,21 @@ public sealed class IngestService(
     private void Process(ConsumeResult<byte[]?, byte[]> record, CancellationToken stoppingToken)
     {
         var tracked = tracker.Begin(record.TopicPartition, record.Offset.Value);
-        handler.Handle(record, tracked, time.GetTimestamp(), stoppingToken);
+        try
+        {
+            handler.Handle(record, tracked, time.GetTimestamp(), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the record stays unfinished, so its offset is not stored and it is read again.
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // No exception from one record may stop the stream: dead-letter it and go on.
+            handler.Failed(record, tracked, ex);
+        }
+
         tracked.Complete();
     }
 
@@ -161,6 +175,8 @@ public sealed class IngestService(
             return;
         }
 
+        // Idle symbols leave memory here; their tombstones go out with this checkpoint.
+        handler.EvictIdle();
         var offsets = new List<TopicPartitionOffset>();
         foreach (var number in partitions)
         {

@@ -9,6 +9,7 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
 {
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SymbolState, long> _openBars = new();
+    private readonly List<string> _evicted = [];
 
     public int Partition { get; } = partition;
 
@@ -22,12 +23,57 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
         {
             state = new SymbolState(symbol, barIntervalMs, initialCapital);
             _symbols[symbol] = state;
+            // A symbol back after eviction is live again: no tombstone may follow its new snapshot.
+            _evicted.Remove(symbol);
         }
 
         return state;
     }
 
     public void Advance(long eventTimeMs) => WatermarkMs = Math.Max(WatermarkMs, eventTimeMs);
+
+    /// <summary>Symbols evicted since the last checkpoint: the changelog gets a tombstone for each.</summary>
+    public IReadOnlyList<string> Evicted => _evicted;
+
+    public void ClearEvicted(int count) => _evicted.RemoveRange(0, Math.Min(count, _evicted.Count));
+
+    /// <summary>
+    /// True when <paramref name="symbol"/> has had no tick or regime update for
+    /// <paramref name="idleMs"/> of the partition's event time. A function of the input sequence, so
+    /// whether a returning symbol starts fresh does not depend on when checkpoints ran.
+    /// </summary>
+    public bool IsIdle(SymbolState symbol, long idleMs) =>
+        WatermarkMs != long.MinValue && symbol.LastActivityMs != long.MinValue && symbol.LastActivityMs < WatermarkMs - idleMs;
+
+    /// <summary>Removes a symbol's state; the next checkpoint writes its tombstone.</summary>
+    public void Evict(SymbolState symbol)
+    {
+        if (_symbols.Remove(symbol.Symbol))
+        {
+            _evicted.Remove(symbol.Symbol);
+            _evicted.Add(symbol.Symbol);
+        }
+    }
+
+    /// <summary>Evicts every idle symbol whose last decision is done; returns them.</summary>
+    public List<SymbolState> EvictIdle(long idleMs)
+    {
+        var idle = new List<SymbolState>();
+        foreach (var symbol in _symbols.Values)
+        {
+            if (IsIdle(symbol, idleMs) && symbol.PendingDecision.IsCompleted)
+            {
+                idle.Add(symbol);
+            }
+        }
+
+        foreach (var symbol in idle)
+        {
+            Evict(symbol);
+        }
+
+        return idle;
+    }
 
     /// <summary>Last market-ticks offset handled on this partition; −1 when none.</summary>
     public long TicksOffset { get; set; } = -1;
@@ -71,8 +117,9 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
         while (_openBars.TryPeek(out var symbol, out var endMs) && endMs + toleranceMs <= WatermarkMs)
         {
             _openBars.Dequeue();
-            // Entries are not removed when a tick closes the bar itself; skip the stale ones.
-            if (symbol.Bars.HasOpenBar && symbol.Bars.OpenBar.EndMs == endMs)
+            // Entries are not removed when a tick closes the bar itself or the symbol is evicted; skip the stale ones.
+            if (symbol.Bars.HasOpenBar && symbol.Bars.OpenBar.EndMs == endMs
+                && _symbols.TryGetValue(symbol.Symbol, out var live) && ReferenceEquals(live, symbol))
             {
                 due.Add(symbol);
             }

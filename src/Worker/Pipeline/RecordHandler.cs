@@ -2,6 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Contracts.Validation;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Inference;
@@ -38,6 +39,15 @@ public sealed class RecordHandler
     private (ConsumeResult<byte[]?, byte[]>? Record, MarketTick? Tick) _decoded;
     private readonly long _toleranceMs;
     private readonly double _initialCapital;
+    private readonly long _skewMs;
+    private readonly bool _wallClock;
+    private readonly int _maxSymbols;
+    private readonly long _idleMs;
+    private readonly TimeProvider _time;
+    private int _symbolCount;
+
+    /// <summary>Prices outside this range are refused: inside it no portfolio or feature arithmetic overflows.</summary>
+    public const double MinPrice = 1e-9, MaxPrice = 1e12, MaxSize = 1e15;
 
     public RecordHandler(
         ISchemaRegistryClient registry,
@@ -50,8 +60,10 @@ public sealed class RecordHandler
         IOptions<InferenceOptions> inference,
         SymbolDirectory directory,
         InferenceTelemetry telemetry,
+        TimeProvider time,
         ILogger<RecordHandler> logger)
     {
+        _time = time;
         (_directory, _telemetry) = (directory, telemetry);
         _ticks = new ContractSerde<MarketTick>(registry);
         _regimes = new ContractSerde<RegimeUpdate>(registry);
@@ -60,7 +72,14 @@ public sealed class RecordHandler
         _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         _toleranceMs = (long)features.Value.LateTolerance.TotalMilliseconds;
         _initialCapital = features.Value.InitialCapital;
+        _skewMs = (long)features.Value.MaxEventTimeSkew.TotalMilliseconds;
+        _wallClock = features.Value.EventTimeReference != EventTimeReference.Watermark;
+        _maxSymbols = features.Value.MaxSymbols;
+        _idleMs = (long)features.Value.SymbolIdleTimeout.TotalMilliseconds;
     }
+
+    /// <summary>Symbols held over all partitions.</summary>
+    public int SymbolCount => _symbolCount;
 
     /// <summary>The state of the partitions this worker owns, by partition number.</summary>
     public IReadOnlyDictionary<int, PartitionState> Partitions => _partitions;
@@ -77,7 +96,11 @@ public sealed class RecordHandler
     }
 
     /// <summary>Installs a restored partition, replacing any state held for it.</summary>
-    public void Install(PartitionState partition) => _partitions[partition.Partition] = partition;
+    public void Install(PartitionState partition)
+    {
+        _partitions[partition.Partition] = partition;
+        Recount();
+    }
 
     public void Revoke(IEnumerable<int> partitions)
     {
@@ -88,6 +111,39 @@ public sealed class RecordHandler
         }
 
         _directory.RemovePartitions(revoked);
+        Recount();
+    }
+
+    /// <summary>Evicts every partition's idle symbols (at checkpoints; a returning symbol would start fresh anyway).</summary>
+    public void EvictIdle()
+    {
+        foreach (var partition in _partitions.Values)
+        {
+            var evicted = partition.EvictIdle(_idleMs);
+            if (evicted.Count > 0)
+            {
+                foreach (var symbol in evicted)
+                {
+                    _directory.Remove(symbol.Symbol);
+                }
+
+                _metrics.SymbolsEvicted(evicted.Count);
+                Log.SymbolsEvicted(_logger, evicted.Count, partition.Partition);
+            }
+        }
+
+        Recount();
+    }
+
+    private void Recount()
+    {
+        _symbolCount = 0;
+        foreach (var partition in _partitions.Values)
+        {
+            _symbolCount += partition.Symbols.Count;
+        }
+
+        _metrics.LiveSymbols(_symbolCount);
     }
 
     /// <summary>
@@ -108,12 +164,19 @@ public sealed class RecordHandler
         {
             tick = DecodeTick(record);
         }
-        catch (ContractDecodeException)
+        catch (Exception)
         {
+            // Whatever is wrong with it, Handle dead-letters it; there is nothing to wait for.
             return true;
         }
 
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs > FutureBound(partition.WatermarkMs))
+        {
+            // It will be dead-lettered; waiting for regime updates that never come would stall the partition.
+            return true;
+        }
+
         var bucketStart = timeMs - (((timeMs % _barMs) + _barMs) % _barMs);
         return partition.RegimeFrontierMs == long.MinValue ? partition.RegimesAtEnd : partition.RegimeFrontierMs >= bucketStart;
     }
@@ -165,28 +228,81 @@ public sealed class RecordHandler
         }
     }
 
+    /// <summary>
+    /// Handling <paramref name="record"/> threw something no rule foresaw: dead-letter it as
+    /// <c>processing-error</c> and go on. One record never stops the ingest loop.
+    /// </summary>
+    public void Failed(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, Exception exception)
+    {
+        _metrics.RecordFailed();
+        Log.RecordFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, LogText.Quote($"{exception.GetType().Name}: {exception.Message}"), exception);
+        try
+        {
+            _deadLetters.Send(record, DeadLetterReasons.ProcessingError, $"{exception.GetType().Name}: {exception.Message}", tracked);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.DeadLetterFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, DeadLetterReasons.ProcessingError, LogText.Quote(ex.Message));
+        }
+    }
+
     private void HandleTick(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, PartitionState partition, MarketTick tick, CancellationToken cancellationToken)
     {
-        var symbol = NormaliseSymbol(tick.symbol);
+        var symbol = SymbolName.Normalise(tick.symbol);
         if (symbol is null)
         {
-            _deadLetters.Send(record, "invalid-tick", $"symbol '{tick.symbol}' must be 1–20 non-blank characters", tracked);
+            DeadLetter(record, DeadLetterReasons.InvalidTick, $"symbol '{LogText.Quote(tick.symbol)}' must be {SymbolName.Rule}", tracked);
             return;
         }
 
-        if (!double.IsFinite(tick.price) || tick.price <= 0 || !double.IsFinite(tick.size) || tick.size < 0)
+        if (!double.IsFinite(tick.price) || tick.price < MinPrice || tick.price > MaxPrice || !double.IsFinite(tick.size) || tick.size < 0 || tick.size > MaxSize)
         {
-            _deadLetters.Send(record, "invalid-tick", FormattableString.Invariant($"price {tick.price} must be finite and positive, size {tick.size} finite and not negative"), tracked);
+            DeadLetter(record, DeadLetterReasons.InvalidTick, FormattableString.Invariant($"price {tick.price} must be finite and in [{MinPrice}, {MaxPrice}], size {tick.size} finite and in [0, {MaxSize}]"), tracked);
             return;
         }
 
-        var state = partition.GetOrAdd(symbol);
-        state.Dirty = true;
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs > FutureBound(partition.WatermarkMs))
+        {
+            DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("tick", symbol, tick.event_time, partition.WatermarkMs), tracked);
+            return;
+        }
+
+        if (partition.Symbols.TryGetValue(symbol, out var state) && partition.IsIdle(state, _idleMs))
+        {
+            // Back after Features:SymbolIdleTimeout: it starts fresh, as it would had a checkpoint evicted it already.
+            partition.Evict(state);
+            _directory.Remove(symbol);
+            _metrics.SymbolsEvicted(1);
+            _symbolCount--;
+            state = null;
+        }
+
+        if (state is null)
+        {
+            var bucketEnd = timeMs - (((timeMs % _barMs) + _barMs) % _barMs) + _barMs;
+            if (partition.WatermarkMs != long.MinValue && bucketEnd + _toleranceMs <= partition.WatermarkMs)
+            {
+                DeadLetter(record, DeadLetterReasons.LateTick, FormattableString.Invariant($"first tick of {symbol} at {tick.event_time:O} is for a bar the partition's event time ({DateTimeOffset.FromUnixTimeMilliseconds(partition.WatermarkMs):O}) has already closed"), tracked);
+                return;
+            }
+
+            if (_symbolCount >= _maxSymbols)
+            {
+                DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
+                return;
+            }
+
+            state = partition.GetOrAdd(symbol);
+            _symbolCount++;
+            _metrics.LiveSymbols(_symbolCount);
+        }
+
+        state.Dirty = true;
         var outcome = state.Bars.Add(timeMs, tick.price, tick.size, out var closed);
         if (outcome == TickOutcome.Late)
         {
-            _deadLetters.Send(record, "late-tick", FormattableString.Invariant($"tick at {tick.event_time:O} is for a bar of {symbol} that closed at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}"), tracked);
+            DeadLetter(record, DeadLetterReasons.LateTick, FormattableString.Invariant($"tick at {tick.event_time:O} is for a bar of {symbol} that closed at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}"), tracked);
             return;
         }
 
@@ -213,19 +329,68 @@ public sealed class RecordHandler
 
     private void HandleRegime(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, PartitionState partition, RegimeUpdate update)
     {
-        partition.RegimeFrontierMs = Math.Max(partition.RegimeFrontierMs, new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds());
-        var symbol = NormaliseSymbol(update.symbol);
-        var regime = RegimeState.TryCreate(update.bull, update.bear, update.sideways, update.entropy, out var problem);
-        if (symbol is null || regime is null)
+        var symbol = SymbolName.Normalise(update.symbol);
+        if (symbol is null)
         {
-            _deadLetters.Send(record, "invalid-regime", problem ?? $"symbol '{update.symbol}' must be 1–20 non-blank characters", tracked);
+            DeadLetter(record, DeadLetterReasons.InvalidRegime, $"symbol '{LogText.Quote(update.symbol)}' must be {SymbolName.Rule}", tracked);
             return;
         }
 
-        var state = partition.GetOrAdd(symbol);
+        var regime = RegimeState.TryCreate(update.bull, update.bear, update.sideways, update.entropy, out var problem);
+        if (regime is null)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidRegime, $"{symbol}: {problem}", tracked);
+            return;
+        }
+
+        // Regime updates are read ahead of ticks (alignment holds ticks back), so the reference is
+        // the later of the two inputs' event times.
+        var timeMs = new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        var reference = Math.Max(partition.WatermarkMs, partition.RegimeFrontierMs);
+        if (timeMs > FutureBound(reference))
+        {
+            DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("regime update", symbol, update.event_time, reference), tracked);
+            return;
+        }
+
+        partition.RegimeFrontierMs = Math.Max(partition.RegimeFrontierMs, timeMs);
+        if (!partition.Symbols.TryGetValue(symbol, out var state) || partition.IsIdle(state, _idleMs))
+        {
+            if (state is not null)
+            {
+                partition.Evict(state);
+                _directory.Remove(symbol);
+                _metrics.SymbolsEvicted(1);
+                _symbolCount--;
+            }
+
+            if (_symbolCount >= _maxSymbols)
+            {
+                DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
+                return;
+            }
+
+            state = partition.GetOrAdd(symbol);
+            _symbolCount++;
+            _metrics.LiveSymbols(_symbolCount);
+        }
+
         state.Dirty = true;
-        state.AddRegime(new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds(), regime.Value);
+        state.AddRegime(timeMs, regime.Value);
     }
+
+    /// <summary>The latest event time accepted on a partition whose watermark is <paramref name="watermarkMs"/>.</summary>
+    private long FutureBound(long watermarkMs)
+    {
+        var reference = _wallClock ? Math.Max(watermarkMs, _time.GetUtcNow().ToUnixTimeMilliseconds()) : watermarkMs;
+        return reference == long.MinValue ? long.MaxValue : reference + _skewMs;
+    }
+
+    private string FutureDetail(string what, string symbol, DateTime eventTime, long referenceMs) => FormattableString.Invariant(
+        $"{what} of {symbol} at {eventTime:O} is more than Features:MaxEventTimeSkew ({TimeSpan.FromMilliseconds(_skewMs)}) ahead of {(_wallClock ? "the later of the partition's event time and the wall clock" : "the partition's event time")} ({(referenceMs == long.MinValue ? "none yet" : DateTimeOffset.FromUnixTimeMilliseconds(referenceMs).ToString("O", System.Globalization.CultureInfo.InvariantCulture))})");
+
+    private void DeadLetter(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, TrackedRecord tracked) =>
+        _deadLetters.Send(record, reason, detail, tracked);
 
     private void CloseBar(SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
     {
@@ -277,12 +442,6 @@ public sealed class RecordHandler
         var tick = _ticks.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
         _decoded = (record, tick);
         return tick;
-    }
-
-    private static string? NormaliseSymbol(string? symbol)
-    {
-        var trimmed = symbol?.Trim();
-        return string.IsNullOrEmpty(trimmed) || trimmed.Length > 20 ? null : trimmed.ToUpperInvariant();
     }
 
     private static string? TraceParentOf(ConsumeResult<byte[]?, byte[]> record) =>

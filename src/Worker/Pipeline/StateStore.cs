@@ -33,8 +33,9 @@ public sealed class StateStore(
         var asOf = time.GetUtcNow().ToUnixTimeMilliseconds();
         var target = new TopicPartition(Topic, new Partition(partition.Partition));
         var dirty = partition.Symbols.Values.Where(s => s.Dirty).ToList();
+        var evicted = partition.Evicted.Count;
         var failed = 0;
-        var pending = dirty.Count + 1;
+        var pending = dirty.Count + evicted + 1;
         void Delivered(DeliveryReport<byte[]?, byte[]> report)
         {
             if (report.Error.IsError)
@@ -44,6 +45,12 @@ public sealed class StateStore(
             }
 
             Interlocked.Decrement(ref pending);
+        }
+
+        // Evicted symbols get a tombstone: compaction drops them, and a restore does not bring them back.
+        for (var i = 0; i < evicted; i++)
+        {
+            output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(partition.Evicted[i]), Value = null! }, Delivered);
         }
 
         foreach (var symbol in dirty)
@@ -69,6 +76,7 @@ public sealed class StateStore(
             symbol.Dirty = false;
         }
 
+        partition.ClearEvicted(evicted);
         return true;
     }
 
@@ -86,7 +94,8 @@ public sealed class StateStore(
         }
 
         var committed = new Dictionary<string, SymbolStateSnapshot>(StringComparer.Ordinal);
-        var uncommitted = new Dictionary<string, SymbolStateSnapshot>(StringComparer.Ordinal);
+        // A null snapshot is a tombstone: the symbol was evicted in that checkpoint.
+        var uncommitted = new Dictionary<string, SymbolStateSnapshot?>(StringComparer.Ordinal);
         StateCheckpoint? checkpoint = null;
         reader.Assign(new TopicPartitionOffset(target, Offset.Beginning));
         var deadline = time.GetTimestamp() + (long)(60 * time.TimestampFrequency);
@@ -101,12 +110,25 @@ public sealed class StateStore(
             }
 
             position = record.Offset.Value + 1;
+            if (record.Message.Value is null)
+            {
+                uncommitted[System.Text.Encoding.UTF8.GetString(record.Message.Key ?? [])] = null;
+                continue;
+            }
+
             var snapshot = _serde.DeserializeAsync(record.Message.Value, Topic).GetAwaiter().GetResult();
             if (snapshot.checkpoint is { } marker)
             {
                 foreach (var (symbol, state) in uncommitted)
                 {
-                    committed[symbol] = state;
+                    if (state is null)
+                    {
+                        committed.Remove(symbol);
+                    }
+                    else
+                    {
+                        committed[symbol] = state;
+                    }
                 }
 
                 uncommitted.Clear();

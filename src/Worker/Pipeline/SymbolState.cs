@@ -61,6 +61,16 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
 
     public IReadOnlyList<(long EventTimeMs, RegimeState Regime)> HeldRegimes => _pendingRegimes;
 
+    /// <summary>
+    /// The latest event time this symbol's state covers: its open bar's end (or the end of its last
+    /// closed bar) and its latest held regime update; <see cref="long.MinValue"/> when it has neither.
+    /// Idle eviction compares it with the partition's watermark, so it is a function of the input
+    /// sequence alone and survives a restart with the snapshot.
+    /// </summary>
+    public long LastActivityMs => Math.Max(
+        Bars.HasOpenBar ? Bars.OpenBar.EndMs : Bars.ClosedUntilMs,
+        _pendingRegimes.Count > 0 ? _pendingRegimes[^1].EventTimeMs : long.MinValue);
+
     /// <summary>Changed since the last checkpoint.</summary>
     public bool Dirty { get; set; }
 

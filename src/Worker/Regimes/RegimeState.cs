@@ -6,9 +6,13 @@ public readonly record struct RegimeState(double Bull, double Bear, double Sidew
     /// <summary>The prior before any update: 1/3 each.</summary>
     public static RegimeState Prior { get; } = FromProbabilities(1.0 / 3, 1.0 / 3, 1.0 / 3);
 
+    /// <summary>How far the three probabilities may sum from 1 before the update is refused.</summary>
+    public const double SumTolerance = 0.01;
+
     /// <summary>
-    /// Validates and renormalises; returns null with a reason when a probability is negative or not
-    /// finite, or all are zero. Entropy is computed when <paramref name="entropy"/> is absent.
+    /// Validates and renormalises: each probability finite and in [0, 1], their sum within
+    /// <see cref="SumTolerance"/> of 1; otherwise null with a reason. The entropy is always computed
+    /// from the (renormalised) probabilities: a sender's value is not trusted, only checked for sanity.
     /// </summary>
     public static RegimeState? TryCreate(double bull, double bear, double sideways, double? entropy, out string? problem)
     {
@@ -18,16 +22,16 @@ public readonly record struct RegimeState(double Bull, double Bear, double Sidew
             return null;
         }
 
-        if (bull < 0 || bear < 0 || sideways < 0)
+        if (bull is < 0 or > 1 || bear is < 0 or > 1 || sideways is < 0 or > 1)
         {
-            problem = "a regime probability is negative";
+            problem = FormattableString.Invariant($"regime probabilities ({bull}, {bear}, {sideways}) must each be in [0, 1]");
             return null;
         }
 
         var total = bull + bear + sideways;
-        if (total <= 0)
+        if (Math.Abs(total - 1.0) > SumTolerance)
         {
-            problem = "all regime probabilities are zero";
+            problem = FormattableString.Invariant($"regime probabilities sum to {total}, not 1 (tolerance {SumTolerance})");
             return null;
         }
 
@@ -38,9 +42,7 @@ public readonly record struct RegimeState(double Bull, double Bear, double Sidew
         }
 
         problem = null;
-        var state = FromProbabilities(bull / total, bear / total, sideways / total);
-        // A sender's entropy is kept only when the probabilities needed no renormalisation.
-        return entropy is { } e && Math.Abs(total - 1.0) < 1e-9 ? state with { Entropy = e } : state;
+        return FromProbabilities(bull / total, bear / total, sideways / total);
     }
 
     public static RegimeState FromProbabilities(double bull, double bear, double sideways) =>

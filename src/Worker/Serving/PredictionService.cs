@@ -57,6 +57,11 @@ public sealed class PredictionService(
             var w = weights.WeightsFor(snapshot.Regime);
             var plan = DecisionPolicy.Plan(strategy, w);
             var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan);
+            if (!result.Succeeded)
+            {
+                return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, $"No loaded model could decide {symbol}: {result.Failure}: {result.FailureDetail}");
+            }
+
             var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
             var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio()) : null;
             var identity = strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;

@@ -43,6 +43,9 @@ public sealed class SymbolDirectory
             ? (DateTimeOffset.FromUnixTimeMilliseconds(history[0].Bar.StartMs), DateTimeOffset.FromUnixTimeMilliseconds(history[^1].Bar.EndMs))
             : null;
 
+    /// <summary>Forgets an evicted symbol.</summary>
+    public void Remove(string symbol) => _symbols.TryRemove(symbol, out _);
+
     /// <summary>Forgets the symbols of partitions this worker no longer owns.</summary>
     public void RemovePartitions(IEnumerable<int> partitions)
     {
