@@ -14,9 +14,9 @@ public sealed class RegimeAndPolicyTests
     }
 
     [Fact]
-    public void ProbabilitiesAreRenormalisedAndEntropyComputed()
+    public void ProbabilitiesWithinTheToleranceAreRenormalisedAndEntropyComputed()
     {
-        var state = RegimeState.TryCreate(2, 1, 1, null, out var problem);
+        var state = RegimeState.TryCreate(0.504, 0.252, 0.252, null, out var problem);
 
         Assert.Null(problem);
         Assert.Equal(0.5, state!.Value.Bull, 15);
@@ -25,10 +25,28 @@ public sealed class RegimeAndPolicyTests
     }
 
     [Theory]
+    [InlineData(5.0)]
+    [InlineData(0.0)]
+    [InlineData(1.0986)]
+    public void TheSendersEntropyIsNotTrustedButRecomputed(double claimed)
+    {
+        var state = RegimeState.TryCreate(0.6, 0.1, 0.3, claimed, out var problem);
+
+        Assert.Null(problem);
+        Assert.Equal(RegimeState.FromProbabilities(0.6, 0.1, 0.3).Entropy, state!.Value.Entropy, 15);
+        Assert.True(state.Value.Entropy <= Math.Log(3));
+    }
+
+    [Theory]
     [InlineData(-0.1, 0.6, 0.5)]
     [InlineData(double.NaN, 0.5, 0.5)]
     [InlineData(double.PositiveInfinity, 0.5, 0.5)]
     [InlineData(0, 0, 0)]
+    [InlineData(1e308, 1e308, 1e308)]
+    [InlineData(2, 1, 1)]
+    [InlineData(1.5, 0, 0)]
+    [InlineData(0.5, 0.3, 0.1)]
+    [InlineData(0.5, 0.3, 0.3)]
     public void InvalidProbabilitiesAreRejected(double bull, double bear, double sideways)
     {
         Assert.Null(RegimeState.TryCreate(bull, bear, sideways, null, out var problem));
