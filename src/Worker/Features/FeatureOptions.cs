@@ -44,6 +44,12 @@ public sealed class FeatureOptions : IValidatableObject
     /// </summary>
     public EventTimeReference EventTimeReference { get; set; } = EventTimeReference.Auto;
 
+    /// <summary>
+    /// Events before this are refused as invalid: a partition with no event time yet has nothing
+    /// else to tell a 1970 tick from the start of a replay.
+    /// </summary>
+    public DateTimeOffset MinEventTime { get; set; } = new(1980, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     /// <summary>Symbols this worker holds at most; ticks of further new symbols are dead-lettered as <c>symbol-limit</c>.</summary>
     [Range(1, 10_000_000, ErrorMessage = "Features:MaxSymbols must be between 1 and 10,000,000.")]
     public int MaxSymbols { get; set; } = 10_000;

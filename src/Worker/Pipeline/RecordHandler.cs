@@ -45,6 +45,7 @@ public sealed class RecordHandler
     private readonly long _idleMs;
     private readonly TimeProvider _time;
     private int _symbolCount;
+    private readonly long _minEventMs;
 
     /// <summary>Prices outside this range are refused: inside it no portfolio or feature arithmetic overflows.</summary>
     public const double MinPrice = 1e-9, MaxPrice = 1e12, MaxSize = 1e15;
@@ -76,6 +77,7 @@ public sealed class RecordHandler
         _wallClock = features.Value.EventTimeReference != EventTimeReference.Watermark;
         _maxSymbols = features.Value.MaxSymbols;
         _idleMs = (long)features.Value.SymbolIdleTimeout.TotalMilliseconds;
+        _minEventMs = features.Value.MinEventTime.ToUnixTimeMilliseconds();
     }
 
     /// <summary>Symbols held over all partitions.</summary>
@@ -262,6 +264,12 @@ public sealed class RecordHandler
         }
 
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs < _minEventMs)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidTick, FormattableString.Invariant($"tick of {symbol} at {tick.event_time:O} is before Features:MinEventTime ({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"), tracked);
+            return;
+        }
+
         if (timeMs > FutureBound(partition.WatermarkMs))
         {
             DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("tick", symbol, tick.event_time, partition.WatermarkMs), tracked);
@@ -346,6 +354,12 @@ public sealed class RecordHandler
         // Regime updates are read ahead of ticks (alignment holds ticks back), so the reference is
         // the later of the two inputs' event times.
         var timeMs = new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs < _minEventMs)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidRegime, FormattableString.Invariant($"regime update of {symbol} at {update.event_time:O} is before Features:MinEventTime ({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"), tracked);
+            return;
+        }
+
         var reference = Math.Max(partition.WatermarkMs, partition.RegimeFrontierMs);
         if (timeMs > FutureBound(reference))
         {

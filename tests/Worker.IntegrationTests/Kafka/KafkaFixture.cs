@@ -88,8 +88,9 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
         return name;
     }
 
+    // Large enough for the hostile-input tests' records of about 1 MB.
     public IProducer<string, byte[]> CreateProducer() =>
-        new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, Acks = Acks.All }).Build();
+        new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, Acks = Acks.All, MessageMaxBytes = 2_000_000 }).Build();
 
     public IConsumer<string, byte[]> CreateConsumer() =>
         new ConsumerBuilder<string, byte[]>(new ConsumerConfig

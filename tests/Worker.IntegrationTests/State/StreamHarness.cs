@@ -48,9 +48,13 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         return worker;
     }
 
-    public async Task ProduceAsync(string ticks, string regimes, TimeSpan duration)
+    /// <summary>Simulated time of the first round; round r is r seconds later.</summary>
+    public static readonly DateTimeOffset Start = new(2026, 5, 4, 14, 30, 0, TimeSpan.Zero);
+
+    /// <summary>Produces the market; <paramref name="inject"/> runs before each round (its number given) to add records of its own.</summary>
+    public async Task ProduceAsync(string ticks, string regimes, TimeSpan duration, Func<int, IProducer<string, byte[]>, Task>? inject = null)
     {
-        var simulator = new MarketSimulator(Symbols, 5, new DateTimeOffset(2026, 5, 4, 14, 30, 0, TimeSpan.Zero), TimeSpan.FromSeconds(1));
+        var simulator = new MarketSimulator(Symbols, 5, Start, TimeSpan.FromSeconds(1));
         var bars = Symbols.Select(_ => new Features.BarBuilder(10_000)).ToArray();
         var detectors = Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var tickSerde = new ContractSerde<MarketTick>(kafka.Registry);
@@ -59,6 +63,11 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         var pause = duration / Rounds;
         for (var round = 0; round < Rounds; round++)
         {
+            if (inject is not null)
+            {
+                await inject(round, producer);
+            }
+
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
                 var message = new MarketTick { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime, price = tick.Price, size = tick.Size };

@@ -1,0 +1,90 @@
+using System.Text;
+using Confluent.Kafka;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
+using Inference.Streaming.Worker.IntegrationTests.Kafka;
+using Inference.Streaming.Worker.IntegrationTests.State;
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Hostile;
+
+/// <summary>
+/// One worker process over the harness's honest market with hostile records mixed in: its
+/// decisions, its dead letters (with headers) and its output, read back by independent clients.
+/// </summary>
+internal sealed class HostileRun(KafkaFixture kafka, string name)
+{
+    private readonly StreamHarness _harness = new(kafka);
+
+    public string Ticks { get; private set; } = string.Empty;
+
+    public string Regimes { get; private set; } = string.Empty;
+
+    public (string Decisions, string Forensics, string State, string DeadLetters, string Group) Topics { get; private set; }
+
+    public ContractSerde<MarketTick> TickSerde { get; } = new(kafka.Registry);
+
+    public ContractSerde<RegimeUpdate> RegimeSerde { get; } = new(kafka.Registry);
+
+    public async Task CreateTopicsAsync()
+    {
+        Ticks = await kafka.CreateTopicAsync($"{name}-ticks", 3);
+        Regimes = await kafka.CreateTopicAsync($"{name}-regimes", 3);
+        Topics = await _harness.Topics(name);
+    }
+
+    /// <summary>The honest market with <paramref name="inject"/> before each round, then the worker over all of it.</summary>
+    public async Task<WorkerProcess> RunAsync(Func<int, IProducer<string, byte[]>, Task>? inject, params string[] settings)
+    {
+        await _harness.ProduceAsync(Ticks, Regimes, TimeSpan.FromSeconds(2), inject);
+        return await _harness.StartAsync(Ticks, Regimes, Topics, "00:00:00.250", settings);
+    }
+
+    public Task<List<TradingDecision>> DecisionsAsync(int expected) => _harness.ReadAsync(Topics, expected);
+
+    public async Task<byte[]> TickAsync(string symbol, DateTimeOffset time, double price = 100, double size = 1) =>
+        await TickSerde.SerializeAsync(new MarketTick { symbol = symbol, event_time = time.UtcDateTime, price = price, size = size }, Ticks);
+
+    public async Task<byte[]> RegimeAsync(string symbol, DateTimeOffset time, double bull, double bear, double sideways, double? entropy = null) =>
+        await RegimeSerde.SerializeAsync(new RegimeUpdate { symbol = symbol, event_time = time.UtcDateTime, bull = bull, bear = bear, sideways = sideways, entropy = entropy, detector = "attack", detector_version = "1" }, Regimes);
+
+    /// <summary>Reads the dead-letter topic until <paramref name="expected"/> records arrived and nothing more for a while.</summary>
+    public async Task<List<ConsumeResult<byte[]?, byte[]?>>> DeadLettersAsync(int expected, TimeSpan? quiet = null)
+    {
+        var letters = new List<ConsumeResult<byte[]?, byte[]?>>();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = "dlq-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(Topics.DeadLetters);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        var quietSince = DateTime.UtcNow;
+        var wait = quiet ?? TimeSpan.FromSeconds(3);
+        while (DateTime.UtcNow < deadline && (letters.Count < expected || DateTime.UtcNow - quietSince < wait))
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record)
+            {
+                letters.Add(record);
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        consumer.Close();
+        return letters;
+    }
+
+    public static string? Header(ConsumeResult<byte[]?, byte[]?> letter, string key) =>
+        letter.Message.Headers.TryGetLastBytes(key, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+
+    public static int HeaderCount(ConsumeResult<byte[]?, byte[]?> letter, string key) => letter.Message.Headers.Count(h => h.Key == key);
+
+    /// <summary>Reads the worker's Prometheus text at <c>/metrics</c>.</summary>
+    public static async Task<string> MetricsAsync(WorkerProcess worker)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+        return await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+    }
+}
