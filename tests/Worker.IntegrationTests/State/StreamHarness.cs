@@ -26,8 +26,8 @@ internal sealed class StreamHarness(KafkaFixture kafka)
 
     public async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run, string checkpointInterval = "00:00:00.250", params string[] settings)
     {
+        // The caller's settings come last, so they win over the harness's defaults.
         var worker = WorkerProcess.Start([
-            .. settings,
             "--urls", "http://127.0.0.1:0",
             "--Kafka:BootstrapServers", kafka.BootstrapServers,
             "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
@@ -43,7 +43,8 @@ internal sealed class StreamHarness(KafkaFixture kafka)
             "--State:CheckpointInterval", checkpointInterval,
             "--Features:BarInterval", "00:00:10",
             "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false"]);
+            "--DemoFeed:Enabled", "false",
+            .. settings]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return worker;
     }
