@@ -26,6 +26,18 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
 
     public ContractSerde<RegimeUpdate> RegimeSerde { get; } = new(kafka.Registry);
 
+    /// <summary>
+    /// The input partition the producer's partitioner gives <paramref name="key"/>, found by producing
+    /// it to a scratch topic with the same partition count.
+    /// </summary>
+    public async Task<Partition> PartitionOfAsync(string key)
+    {
+        var scratch = await kafka.CreateTopicAsync($"{name}-probe", 3);
+        using var producer = kafka.CreateProducer();
+        var delivered = await producer.ProduceAsync(scratch, new Message<string, byte[]> { Key = key, Value = [] });
+        return delivered.Partition;
+    }
+
     public async Task CreateTopicsAsync()
     {
         Ticks = await kafka.CreateTopicAsync($"{name}-ticks", 3);
@@ -47,6 +59,62 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
 
     public async Task<byte[]> RegimeAsync(string symbol, DateTimeOffset time, double bull, double bear, double sideways, double? entropy = null) =>
         await RegimeSerde.SerializeAsync(new RegimeUpdate { symbol = symbol, event_time = time.UtcDateTime, bull = bull, bear = bear, sideways = sideways, entropy = entropy, detector = "attack", detector_version = "1" }, Regimes);
+
+    /// <summary>Every forensics record on the run's topic (read until nothing more arrives for 3 s).</summary>
+    public async Task<List<DecisionForensics>> ForensicsAsync() => await ReadAllAsync(Topics.Forensics, new ContractSerde<DecisionForensics>(kafka.Registry));
+
+    /// <summary>Keys of the tombstones (null values) on the run's state topic.</summary>
+    public async Task<List<string>> StateTombstonesAsync()
+    {
+        var keys = new List<string>();
+        foreach (var record in await ReadRawAsync(Topics.State))
+        {
+            if (record.Message.Value is null)
+            {
+                keys.Add(Encoding.UTF8.GetString(record.Message.Key!));
+            }
+        }
+
+        return keys;
+    }
+
+    private async Task<List<T>> ReadAllAsync<T>(string topic, ContractSerde<T> serde)
+        where T : class, Avro.Specific.ISpecificRecord
+    {
+        var values = new List<T>();
+        foreach (var record in await ReadRawAsync(topic))
+        {
+            values.Add(await serde.DeserializeAsync(record.Message.Value!, topic));
+        }
+
+        return values;
+    }
+
+    private Task<List<ConsumeResult<byte[]?, byte[]?>>> ReadRawAsync(string topic)
+    {
+        var records = new List<ConsumeResult<byte[]?, byte[]?>>();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = kafka.BootstrapServers,
+            GroupId = "read-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        var quietSince = DateTime.UtcNow;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (DateTime.UtcNow < deadline && DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3))
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record)
+            {
+                records.Add(record);
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        consumer.Close();
+        return Task.FromResult(records);
+    }
 
     /// <summary>Reads the dead-letter topic until <paramref name="expected"/> records arrived and nothing more for a while.</summary>
     public async Task<List<ConsumeResult<byte[]?, byte[]?>>> DeadLettersAsync(int expected, TimeSpan? quiet = null)

@@ -1,0 +1,78 @@
+using System.Globalization;
+using Confluent.Kafka;
+using Inference.Streaming.Worker.IntegrationTests.Kafka;
+using Inference.Streaming.Worker.IntegrationTests.State;
+using Xunit.Abstractions;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Hostile;
+
+/// <summary>
+/// Class 6 of the hostile-input issue: a flood of new symbols, one tick each. Features:MaxSymbols
+/// caps what is held (the rest are dead-lettered as symbol-limit), idle symbols leave memory with a
+/// tombstone in the changelog, and a symbol that comes back starts fresh.
+/// </summary>
+[Collection(KafkaClusterGroup.Name)]
+public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper output)
+{
+    private const int Flood = 1000;
+    private const int MaxSymbols = 200;
+
+    [Fact]
+    public async Task AFloodOfNewSymbolsIsCappedIdleSymbolsAreEvictedAndAReturningSymbolStartsFresh()
+    {
+        var run = new HostileRun(kafka, "flood");
+        await run.CreateTopicsAsync();
+        // The flood goes where an honest symbol's ticks keep the partition's event time moving: a
+        // partition whose symbols all go quiet closes no bar and evicts nothing (event time stops).
+        var partition = new TopicPartition(run.Ticks, await run.PartitionOfAsync("AAA"));
+        await using var worker = await run.RunAsync(async (round, producer) =>
+        {
+            var now = StreamHarness.Start.AddSeconds(round);
+            if (round == 50)
+            {
+                for (var i = 0; i < Flood; i++)
+                {
+                    var symbol = "F" + i.ToString("D4", CultureInfo.InvariantCulture);
+                    producer.Produce(partition, new Message<string, byte[]> { Key = symbol, Value = await run.TickAsync(symbol, now, price: 100) });
+                }
+            }
+            else if (round == 1000)
+            {
+                // Long after its eviction (60 s of event time idle), at another price.
+                producer.Produce(partition, new Message<string, byte[]> { Key = "F0000", Value = await run.TickAsync("F0000", now, price: 150) });
+            }
+        }, "--Features:MaxSymbols", MaxSymbols.ToString(CultureInfo.InvariantCulture), "--Features:SymbolIdleTimeout", "00:01:00");
+
+        var admitted = MaxSymbols - StreamHarness.Symbols.Length;
+        // Every honest bar, one bar for each admitted flood symbol, and the returning symbol's bar.
+        var expected = StreamHarness.ExpectedDecisions + admitted + 1;
+        var decisions = await run.DecisionsAsync(expected);
+        output.WriteLine($"flood symbols decided: {decisions.Count(d => d.symbol.StartsWith('F'))}; F0000 bars: {string.Join(", ", decisions.Where(d => d.symbol == "F0000").Select(d => d.bar_start.ToString("O", CultureInfo.InvariantCulture)))}");
+        var letters = await run.DeadLettersAsync(Flood - admitted);
+        output.WriteLine(string.Join(", ", letters.GroupBy(l => HostileRun.Header(l, "dlq.reason")).Select(g => $"{g.Key}: {g.Count()}")));
+        output.WriteLine(string.Join("\n", letters.Where(l => HostileRun.Header(l, "dlq.reason") != "symbol-limit").Take(5).Select(l => HostileRun.Header(l, "dlq.detail"))));
+        var limited = letters.Where(l => HostileRun.Header(l, "dlq.reason") == "symbol-limit").ToList();
+        var tombstones = await run.StateTombstonesAsync();
+        var forensics = await run.ForensicsAsync();
+        var metrics = await HostileRun.MetricsAsync(worker);
+        output.WriteLine($"{decisions.Count} decisions, {limited.Count} symbol-limit dead letters, {tombstones.Count} tombstones");
+
+        Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
+        Assert.Equal(StreamHarness.ExpectedDecisions, decisions.Where(d => StreamHarness.Symbols.Contains(d.symbol)).Select(d => d.decision_id).Distinct().Count());
+        Assert.Equal(Flood - admitted, limited.Count);
+        Assert.All(limited, l => Assert.Contains("Features:MaxSymbols", HostileRun.Header(l, "dlq.detail"), StringComparison.Ordinal));
+
+        // Every admitted flood symbol was evicted and tombstoned; the honest ones were not.
+        Assert.Equal(admitted, tombstones.Where(k => k.StartsWith('F')).Distinct().Count());
+        Assert.DoesNotContain(tombstones, StreamHarness.Symbols.Contains);
+        var held = metrics.Split('\n').Single(line => line.StartsWith("inference_symbols{", StringComparison.Ordinal) || line.StartsWith("inference_symbols ", StringComparison.Ordinal));
+        Assert.EndsWith(" 4", held.Trim(), StringComparison.Ordinal);
+
+        // F0000 came back after eviction: a fresh symbol, whose first bar has no return from its old price.
+        var returned = forensics.Where(f => f.decision.symbol == "F0000").OrderBy(f => f.decision.bar_end).Last();
+        Assert.Equal(2, forensics.Count(f => f.decision.symbol == "F0000"));
+        Assert.Equal(StreamHarness.Start.AddSeconds(1000).UtcDateTime, returned.decision.bar_start);
+        Assert.Equal(0.0, returned.features[9]);
+        Assert.Equal(0.0, returned.features[2]);
+    }
+}
