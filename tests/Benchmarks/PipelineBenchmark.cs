@@ -43,6 +43,10 @@ internal static class PipelineBenchmark
         {
             await SoakAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--minutes", 10));
         }
+        else if (mode == "burst")
+        {
+            await BurstAsync(cluster, registry.Url, registryClient, names, Option(args, "--burst", 9000));
+        }
         else if (mode == "latency")
         {
             await LatencyAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--seconds", 60));
@@ -86,6 +90,56 @@ internal static class PipelineBenchmark
         Stop(worker);
         var seconds = Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds;
         Console.WriteLine($"decisions {arrivals.Count}/{expected}; first to last decision {seconds:F2} s; {ticks * (arrivals.Count - 1.0) / arrivals.Count / seconds:F0} ticks/s, {arrivals.Count / seconds:F0} decisions/s");
+    }
+
+    /// <summary>
+    /// A burst of new symbols, one tick each, in the middle of a steady market (produced in advance,
+    /// then the worker started): how fast the burst's bars are decided, and whether the steady
+    /// symbols' decisions keep flowing meanwhile (the longest gap between two of their arrivals
+    /// while the burst is being decided).
+    /// </summary>
+    private static async Task BurstAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int burst)
+    {
+        const int ticksPerBar = 10;
+        var start = new DateTimeOffset(2026, 2, 2, 14, 30, 0, TimeSpan.Zero);
+        var simulator = new MarketSimulator(symbols, 11, start, TimeSpan.FromMilliseconds(1000.0 / ticksPerBar));
+        var serde = new ContractSerde<MarketTick>(registry);
+        const int rounds = 600;
+        using (var producer = Producer(cluster.BootstrapServers))
+        {
+            for (var round = 0; round < rounds; round++)
+            {
+                if (round == rounds / 2)
+                {
+                    for (var i = 0; i < burst; i++)
+                    {
+                        var tick = new MarketTick { symbol = $"B{i:D5}", event_time = start.AddMilliseconds(round * 100).UtcDateTime, price = 50 + (i % 100), size = 10 };
+                        Produce(producer, "market-ticks", tick.symbol, await serde.SerializeAsync(tick, "market-ticks"));
+                    }
+                }
+
+                foreach (var tick in simulator.NextRound())
+                {
+                    Produce(producer, "market-ticks", tick.Symbol, await serde.SerializeAsync(ToContract(tick), "market-ticks"));
+                }
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(60));
+        }
+
+        var steadyExpected = symbols.Length * ((rounds / ticksPerBar) - 1);
+        Console.WriteLine($"produced {rounds * symbols.Length} steady ticks and a burst of {burst} new symbols; expecting {steadyExpected + burst} decisions");
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        var burstArrivals = new List<long>(burst);
+        var steadyArrivals = new List<long>(steadyExpected);
+        Consume(cluster.BootstrapServers, "trading-decisions", steadyExpected + burst, TimeSpan.FromMinutes(5), (record, arrived) =>
+            (record.Message.Key is [(byte)'B', ..] ? burstArrivals : steadyArrivals).Add(arrived));
+        Stop(worker);
+        var seconds = Stopwatch.GetElapsedTime(burstArrivals[0], burstArrivals[^1]).TotalSeconds;
+        var during = steadyArrivals.Where(t => t >= burstArrivals[0] && t <= burstArrivals[^1]).ToList();
+        var longest = during.Zip(during.Skip(1), (a, b) => Stopwatch.GetElapsedTime(a, b).TotalMilliseconds).DefaultIfEmpty(0).Max();
+        Console.WriteLine($"burst: {burstArrivals.Count}/{burst} decided in {seconds:F2} s, {burstArrivals.Count / seconds:F0} decisions/s; " +
+            $"steady: {steadyArrivals.Count}/{steadyExpected} decided, {during.Count} of them while the burst was decided, longest gap between them {longest:F0} ms");
     }
 
     private static async Task LatencyAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int rate, int seconds)

@@ -56,7 +56,7 @@ public sealed class DemoFeedService(
                     ask = tick.Ask,
                     sequence = tick.Sequence,
                 };
-                Produce(producer, topics.MarketTicks.Name, key, tickSerde.SerializeAsync(message, topics.MarketTicks.Name).GetAwaiter().GetResult(), stoppingToken);
+                Produce(producer, topics.MarketTicks.Name, key, tickSerde.Serialize(message, topics.MarketTicks.Name), stoppingToken);
                 if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar
                     && detectors[i].Add(closed.Close) is { } probabilities)
                 {
@@ -71,7 +71,7 @@ public sealed class DemoFeedService(
                         detector = RuleBasedRegimeDetector.Name,
                         detector_version = RuleBasedRegimeDetector.Version,
                     };
-                    Produce(producer, topics.RegimeUpdates.Name, key, regimeSerde.SerializeAsync(update, topics.RegimeUpdates.Name).GetAwaiter().GetResult(), stoppingToken);
+                    Produce(producer, topics.RegimeUpdates.Name, key, regimeSerde.Serialize(update, topics.RegimeUpdates.Name), stoppingToken);
                 }
 
                 sent++;

@@ -220,7 +220,7 @@ public sealed class RecordHandler
             }
             else
             {
-                var update = _regimes.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
+                var update = _regimes.Deserialize(record.Message.Value ?? [], record.Topic);
                 HandleRegime(record, tracked, partition, update);
             }
         }
@@ -453,7 +453,7 @@ public sealed class RecordHandler
             return _decoded.Tick!;
         }
 
-        var tick = _ticks.DeserializeAsync(record.Message.Value ?? [], record.Topic).GetAwaiter().GetResult();
+        var tick = _ticks.Deserialize(record.Message.Value ?? [], record.Topic);
         _decoded = (record, tick);
         return tick;
     }

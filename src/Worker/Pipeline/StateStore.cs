@@ -116,7 +116,7 @@ public sealed class StateStore(
                 continue;
             }
 
-            var snapshot = _serde.DeserializeAsync(record.Message.Value, Topic).GetAwaiter().GetResult();
+            var snapshot = _serde.Deserialize(record.Message.Value, Topic);
             if (snapshot.checkpoint is { } marker)
             {
                 foreach (var (symbol, state) in uncommitted)
@@ -164,7 +164,7 @@ public sealed class StateStore(
 
     private void Produce(TopicPartition target, string key, SymbolStateSnapshot snapshot, Action<DeliveryReport<byte[]?, byte[]>> delivered)
     {
-        var value = _serde.SerializeAsync(snapshot, Topic).GetAwaiter().GetResult();
+        var value = _serde.Serialize(snapshot, Topic);
         output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value }, delivered);
     }
 }

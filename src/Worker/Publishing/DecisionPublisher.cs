@@ -29,8 +29,8 @@ public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient 
             headers.Add("traceparent", Encoding.UTF8.GetBytes(traceParent));
         }
 
-        var decisionBytes = _decisions.SerializeAsync(records.Decision, topics.TradingDecisions.Name).GetAwaiter().GetResult();
-        var forensicsBytes = _forensics.SerializeAsync(records.Forensics, topics.DecisionForensics.Name).GetAwaiter().GetResult();
+        var decisionBytes = _decisions.Serialize(records.Decision, topics.TradingDecisions.Name);
+        var forensicsBytes = _forensics.Serialize(records.Forensics, topics.DecisionForensics.Name);
         var action = records.Decision.action;
         output.Producer.Produce(topics.TradingDecisions.Name, new Message<byte[]?, byte[]> { Key = key, Value = decisionBytes, Headers = headers }, report =>
         {
