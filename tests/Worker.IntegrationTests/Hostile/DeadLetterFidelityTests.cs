@@ -34,9 +34,14 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
                 return;
             }
 
-            producer.Produce(run.Ticks, new Message<string, byte[]> { Key = "AAA", Value = hugeTick });
-            producer.Produce(run.Regimes, new Message<string, byte[]> { Key = "BBB", Value = hugeRegime });
-            producer.Produce(run.Ticks, new Message<string, byte[]> { Key = "CCC", Value = hugeSymbol });
+            // Each record of about 1 MB in a batch of its own, so no honest tick shares a batch over the broker's limit.
+            foreach (var (topic, key, value) in new[] { (run.Ticks, "AAA", hugeTick), (run.Regimes, "BBB", hugeRegime), (run.Ticks, "CCC", hugeSymbol) })
+            {
+                producer.Flush(TimeSpan.FromSeconds(10));
+                producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value });
+            }
+
+            producer.Flush(TimeSpan.FromSeconds(10));
             producer.Produce(run.Ticks, new Message<string, byte[]>
             {
                 Key = "DDD",
@@ -46,6 +51,7 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
             producer.Produce(run.Ticks, new Message<string, byte[]> { Key = "AAA", Value = null! });
             producer.Produce(run.Ticks, new Message<string, byte[]> { Key = null!, Value = [] });
             producer.Produce(run.Ticks, new Message<string, byte[]> { Key = hugeKey, Value = "x"u8.ToArray() });
+            producer.Flush(TimeSpan.FromSeconds(10));
             await Task.CompletedTask;
         });
 

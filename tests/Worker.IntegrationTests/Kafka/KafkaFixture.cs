@@ -89,8 +89,10 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     }
 
     // Large enough for the hostile-input tests' records of about 1 MB.
-    public IProducer<string, byte[]> CreateProducer() =>
-        new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, Acks = Acks.All, MessageMaxBytes = 2_000_000 }).Build();
+    public IProducer<string, byte[]> CreateProducer(Action<Error>? onError = null) =>
+        new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, Acks = Acks.All, MessageMaxBytes = 2_000_000 })
+            .SetErrorHandler((_, error) => onError?.Invoke(error))
+            .Build();
 
     public IConsumer<string, byte[]> CreateConsumer() =>
         new ConsumerBuilder<string, byte[]>(new ConsumerConfig

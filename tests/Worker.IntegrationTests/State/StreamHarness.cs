@@ -60,7 +60,16 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         var detectors = Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var tickSerde = new ContractSerde<MarketTick>(kafka.Registry);
         var regimeSerde = new ContractSerde<RegimeUpdate>(kafka.Registry);
-        using var producer = kafka.CreateProducer();
+        var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var producer = kafka.CreateProducer(error => failures.Enqueue(error.Reason));
+        void Delivered(DeliveryReport<string, byte[]> report)
+        {
+            if (report.Error.IsError)
+            {
+                failures.Enqueue($"{report.Topic} {report.Message.Key}: {report.Error.Reason}");
+            }
+        }
+
         var pause = duration / Rounds;
         for (var round = 0; round < Rounds; round++)
         {
@@ -72,11 +81,11 @@ internal sealed class StreamHarness(KafkaFixture kafka)
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
                 var message = new MarketTick { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime, price = tick.Price, size = tick.Size };
-                producer.Produce(ticks, new Message<string, byte[]> { Key = tick.Symbol, Value = await tickSerde.SerializeAsync(message, ticks) });
+                producer.Produce(ticks, new Message<string, byte[]> { Key = tick.Symbol, Value = await tickSerde.SerializeAsync(message, ticks) }, Delivered);
                 if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == Features.TickOutcome.ClosedBar && detectors[i].Add(closed.Close) is { } p)
                 {
                     var update = new RegimeUpdate { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(closed.EndMs).UtcDateTime, bull = p.Bull, bear = p.Bear, sideways = p.Sideways, detector = "test", detector_version = "1" };
-                    producer.Produce(regimes, new Message<string, byte[]> { Key = tick.Symbol, Value = await regimeSerde.SerializeAsync(update, regimes) });
+                    producer.Produce(regimes, new Message<string, byte[]> { Key = tick.Symbol, Value = await regimeSerde.SerializeAsync(update, regimes) }, Delivered);
                 }
             }
 
@@ -84,6 +93,8 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         }
 
         producer.Flush(TimeSpan.FromSeconds(10));
+        // A lost honest record would make every comparison meaningless: say so instead.
+        Assert.True(failures.IsEmpty, "producing the market failed: " + string.Join("; ", failures.Take(5)));
     }
 
     /// <summary>Reads decisions until every expected bar has one and nothing new arrives for a while.</summary>
