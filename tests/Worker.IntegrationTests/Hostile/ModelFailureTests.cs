@@ -74,7 +74,7 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
                 Assert.All(failed, l =>
                 {
                     Assert.Equal("decision-failed", HostileRun.Header(l, "dlq.reason"));
-                    Assert.Equal(DecisionFailure.NoModel, HostileRun.Header(l, "dlq.failure"));
+                    Assert.Equal("no-model", HostileRun.Header(l, "dlq.failure"));
                     Assert.Contains(HostileRun.Header(l, "dlq.symbol"), StreamHarness.Symbols);
                     var bar = JsonDocument.Parse(l.Message.Value!).RootElement;
                     Assert.Equal(43, bar.GetProperty("features").GetArrayLength());
