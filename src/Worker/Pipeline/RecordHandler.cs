@@ -276,16 +276,7 @@ public sealed class RecordHandler
             return;
         }
 
-        if (partition.Symbols.TryGetValue(symbol, out var state) && partition.IsIdle(state, _idleMs))
-        {
-            // Back after Features:SymbolIdleTimeout: it starts fresh, as it would had a checkpoint evicted it already.
-            partition.Evict(state);
-            _directory.Remove(symbol);
-            _metrics.SymbolsEvicted(1);
-            _symbolCount--;
-            state = null;
-        }
-
+        var state = Live(partition, symbol);
         if (state is null)
         {
             var bucketEnd = timeMs - (((timeMs % _barMs) + _barMs) % _barMs) + _barMs;
@@ -295,15 +286,10 @@ public sealed class RecordHandler
                 return;
             }
 
-            if (_symbolCount >= _maxSymbols)
+            if ((state = Admit(partition, symbol, record, tracked)) is null)
             {
-                DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
                 return;
             }
-
-            state = partition.GetOrAdd(symbol);
-            _symbolCount++;
-            _metrics.LiveSymbols(_symbolCount);
         }
 
         state.Dirty = true;
@@ -368,29 +354,50 @@ public sealed class RecordHandler
         }
 
         partition.RegimeFrontierMs = Math.Max(partition.RegimeFrontierMs, timeMs);
-        if (!partition.Symbols.TryGetValue(symbol, out var state) || partition.IsIdle(state, _idleMs))
+        var state = Live(partition, symbol) ?? Admit(partition, symbol, record, tracked);
+        if (state is not null)
         {
-            if (state is not null)
-            {
-                partition.Evict(state);
-                _directory.Remove(symbol);
-                _metrics.SymbolsEvicted(1);
-                _symbolCount--;
-            }
+            state.Dirty = true;
+            state.AddRegime(timeMs, regime.Value);
+        }
+    }
 
-            if (_symbolCount >= _maxSymbols)
-            {
-                DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
-                return;
-            }
-
-            state = partition.GetOrAdd(symbol);
-            _symbolCount++;
-            _metrics.LiveSymbols(_symbolCount);
+    /// <summary>
+    /// The symbol's state, or null when it has none, including when it has been idle past
+    /// Features:SymbolIdleTimeout: then it is evicted here and starts fresh, exactly as if a
+    /// checkpoint had evicted it already, so restarts do not change what it decides.
+    /// </summary>
+    private SymbolState? Live(PartitionState partition, string symbol)
+    {
+        if (!partition.Symbols.TryGetValue(symbol, out var state))
+        {
+            return null;
         }
 
-        state.Dirty = true;
-        state.AddRegime(timeMs, regime.Value);
+        if (!partition.IsIdle(state, _idleMs))
+        {
+            return state;
+        }
+
+        partition.Evict(state);
+        _directory.Remove(symbol);
+        _metrics.SymbolsEvicted(1);
+        _symbolCount--;
+        return null;
+    }
+
+    /// <summary>A new symbol's state, or null (dead-lettered as symbol-limit) when the worker holds Features:MaxSymbols.</summary>
+    private SymbolState? Admit(PartitionState partition, string symbol, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked)
+    {
+        if (_symbolCount >= _maxSymbols)
+        {
+            DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
+            return null;
+        }
+
+        _symbolCount++;
+        _metrics.LiveSymbols(_symbolCount);
+        return partition.GetOrAdd(symbol);
     }
 
     /// <summary>The latest event time accepted on a partition whose watermark is <paramref name="watermarkMs"/>.</summary>

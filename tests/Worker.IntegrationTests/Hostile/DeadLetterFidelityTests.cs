@@ -24,6 +24,9 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
         random.NextBytes(hugeTick);
         var hugeRegime = new byte[990_000];
         random.NextBytes(hugeRegime);
+        // Over the producer's default message.max.bytes (1,000,000) once headers are added, under the broker's.
+        var overLimit = new byte[1_040_000];
+        random.NextBytes(overLimit);
         var hugeKey = new string('K', 995_000);
         var hugeSymbol = await run.TickAsync(new string('X', 900_000), StreamHarness.Start.AddSeconds(300));
 
@@ -35,7 +38,7 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
             }
 
             // Each record of about 1 MB in a batch of its own, so no honest tick shares a batch over the broker's limit.
-            foreach (var (topic, key, value) in new[] { (run.Ticks, "AAA", hugeTick), (run.Regimes, "BBB", hugeRegime), (run.Ticks, "CCC", hugeSymbol) })
+            foreach (var (topic, key, value) in new[] { (run.Ticks, "AAA", hugeTick), (run.Regimes, "BBB", hugeRegime), (run.Ticks, "CCC", hugeSymbol), (run.Ticks, "BBB", overLimit) })
             {
                 producer.Flush(TimeSpan.FromSeconds(10));
                 producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value });
@@ -56,12 +59,12 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
         });
 
         var decisions = await run.DecisionsAsync(StreamHarness.ExpectedDecisions);
-        var letters = await run.DeadLettersAsync(7);
+        var letters = await run.DeadLettersAsync(8);
         output.WriteLine($"{decisions.Count} decisions, {letters.Count} dead letters");
 
         Assert.False(worker.HasExited, "the worker stopped:\n" + worker.Output);
         Assert.Equal(StreamHarness.ExpectedDecisions, decisions.Select(d => d.decision_id).Distinct().Count());
-        Assert.Equal(7, letters.Count);
+        Assert.Equal(8, letters.Count);
         Assert.All(letters, l =>
         {
             Assert.Equal(1, HostileRun.HeaderCount(l, "dlq.reason"));
@@ -79,6 +82,8 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
         Assert.Equal(hugeTick[..tick.Message.Value!.Length], tick.Message.Value);
         Assert.True(tick.Message.Value.Length < 100_000);
         var regime = Assert.Single(letters, l => HostileRun.Header(l, "dlq.value.size") == "990000");
+        var over = Assert.Single(letters, l => HostileRun.Header(l, "dlq.value.size") == "1040000");
+        Assert.Equal(overLimit[..over.Message.Value!.Length], over.Message.Value);
         Assert.Equal(run.Regimes, HostileRun.Header(regime, "dlq.topic"));
 
         // The megabyte symbol: refused by the symbol rule, and quoted short in the log and the header.
