@@ -1,50 +1,39 @@
-using System.Security.Cryptography;
-using System.Text;
+using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.PredictApi;
 
 /// <summary>
-/// Requires a valid <c>X-API-Key</c> when <c>Api:Keys</c> is configured. Keys are compared as
-/// SHA-256 digests in constant time, and never logged.
+/// Requires a valid <c>X-API-Key</c> when <c>Api:Keys</c> is configured (401 with
+/// <c>WWW-Authenticate</c> otherwise). Failed attempts count against the caller's address under
+/// <c>Api:RateLimit:FailedAuthPerMinute</c>; beyond it they get 429 with <c>Retry-After</c>, so
+/// keys cannot be guessed at speed.
 /// </summary>
-public sealed class ApiKeyFilter : IEndpointFilter
+/// <remarks>ASP.NET Core creates endpoint filters per request: the failure counts live in the <see cref="FailedAuthLimiter"/> singleton.</remarks>
+public sealed class ApiKeyFilter(ApiKeys keys, FailedAuthLimiter failures) : IEndpointFilter
 {
-    private readonly byte[][] _digests;
-
-    public ApiKeyFilter(IOptions<ApiOptions> options) =>
-        _digests = [.. options.Value.Keys.Where(k => !string.IsNullOrEmpty(k)).Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k)))];
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (_digests.Length == 0 || IsValid(context.HttpContext.Request.Headers[ApiOptions.KeyHeader].ToString()))
+        var http = context.HttpContext;
+        if (!keys.Required || keys.Identify(http.Request.Headers[ApiOptions.KeyHeader].ToString()) is not null)
         {
             return await next(context);
         }
 
-        context.HttpContext.Response.Headers.WWWAuthenticate = "ApiKey header=\"" + ApiOptions.KeyHeader + "\"";
+        if (failures.Fail("ip:" + http.Connection.RemoteIpAddress) is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            return Results.Problem(
+                type: "https://tools.ietf.org/html/rfc6585#section-4",
+                title: "Too many failed authentications",
+                detail: "Too many requests from this address failed authentication (Api:RateLimit:FailedAuthPerMinute).",
+                statusCode: StatusCodes.Status429TooManyRequests);
+        }
+
+        http.Response.Headers.WWWAuthenticate = "ApiKey header=\"" + ApiOptions.KeyHeader + "\"";
         return Results.Problem(
             title: "Unauthorized",
             detail: $"A valid API key is required in the {ApiOptions.KeyHeader} header.",
             statusCode: StatusCodes.Status401Unauthorized);
-    }
-
-    private bool IsValid(string presented)
-    {
-        if (presented.Length == 0)
-        {
-            return false;
-        }
-
-        var digest = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        var valid = false;
-        foreach (var candidate in _digests)
-        {
-            // No early exit: the time taken does not depend on which key matched.
-            valid |= CryptographicOperations.FixedTimeEquals(candidate, digest);
-        }
-
-        return valid;
     }
 }

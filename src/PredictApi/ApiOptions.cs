@@ -21,7 +21,17 @@ public sealed class ApiOptions
 /// <summary>Per-client rate limit on predict (<c>Api:RateLimit:*</c>).</summary>
 public sealed class RateLimitOptions
 {
-    /// <summary>Requests per minute per client (API key, else remote address); 0 turns the limit off.</summary>
+    /// <summary>
+    /// Requests per minute per client: its authenticated API key, else its remote address (a key that
+    /// does not authenticate counts against the address); 0 turns the limit off.
+    /// </summary>
     [Range(0, 10_000_000)]
     public int PermitsPerMinute { get; set; }
+
+    /// <summary>
+    /// Failed authentications per minute per remote address before further failures get 429 with
+    /// Retry-After instead of 401 (key guessing); 0 turns the limit off.
+    /// </summary>
+    [Range(0, 10_000_000)]
+    public int FailedAuthPerMinute { get; set; } = 20;
 }

@@ -14,6 +14,8 @@ public static class PredictApiServiceExtensions
     {
         services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<PredictMetrics>();
+        services.AddSingleton<ApiKeys>();
+        services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<ApiKeyFilter>();
         services.AddProblemDetails();
         services.AddOpenApi();
@@ -28,10 +30,10 @@ public static class PredictApiServiceExtensions
                     return RateLimitPartition.GetNoLimiter("unlimited");
                 }
 
-                // Per client: its API key when it sends one, else its address.
-                var client = context.Request.Headers[ApiOptions.KeyHeader].ToString() is { Length: > 0 } key
-                    ? "key:" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))[..16]
-                    : "ip:" + context.Connection.RemoteIpAddress;
+                // Per client: its API key once that key authenticates, else its address. A made-up key is
+                // no new client: it counts against the address it came from.
+                var client = context.RequestServices.GetRequiredService<ApiKeys>().Identify(context.Request.Headers[ApiOptions.KeyHeader].ToString())
+                    ?? "ip:" + context.Connection.RemoteIpAddress;
                 return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = permits,
@@ -47,7 +49,13 @@ public static class PredictApiServiceExtensions
                 await problems.WriteAsync(new ProblemDetailsContext
                 {
                     HttpContext = rejected.HttpContext,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Title = "Too many requests", Detail = "The per-client rate limit (Api:RateLimit:PermitsPerMinute) is exhausted." },
+                    ProblemDetails =
+                    {
+                        Type = "https://tools.ietf.org/html/rfc6585#section-4",
+                        Status = StatusCodes.Status429TooManyRequests,
+                        Title = "Too many requests",
+                        Detail = "The per-client rate limit (Api:RateLimit:PermitsPerMinute) is exhausted.",
+                    },
                 });
             };
         });

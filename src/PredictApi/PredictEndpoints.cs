@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.PredictApi;
@@ -22,7 +23,18 @@ public static class PredictEndpoints
     public const string RateLimitPolicy = "predict";
     public const string RiskWarningsHeader = "X-Risk-Warnings";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false };
+    // A key given twice ({"symbol": "AAPL", "SYMBOL": "MSFT"}) is refused, not last-one-wins.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false, AllowDuplicateProperties = false };
+
+    // What each field must be, in JSON's words (System.Text.Json's messages name .NET types).
+    private static readonly Dictionary<string, string> JsonTypes = new(StringComparer.Ordinal)
+    {
+        ["symbol"] = "a string",
+        ["timestamp"] = "an ISO-8601 date-time string",
+        ["strategy_override"] = "a string",
+        ["risk_check"] = "a boolean",
+        ["explain"] = "a boolean",
+    };
 
     public static IEndpointRouteBuilder MapPredictApi(this IEndpointRouteBuilder routes)
     {
@@ -55,14 +67,14 @@ public static class PredictEndpoints
         return routes;
     }
 
-    private static async Task<IResult> PredictAsync(HttpContext context, IPredictionService predictions, PredictMetrics metrics, IOptions<ApiOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> PredictAsync(HttpContext context, IPredictionService predictions, PredictMetrics metrics, IOptions<ApiOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         metrics.Started();
         var status = "error";
         try
         {
-            var result = await HandleAsync(context, predictions, options.Value, cancellationToken);
+            var result = await HandleAsync(context, predictions, options.Value, loggers.CreateLogger(typeof(PredictEndpoints).FullName!), cancellationToken);
             status = result is IStatusCodeHttpResult { StatusCode: { } code } && code != StatusCodes.Status200OK ? code.ToString(System.Globalization.CultureInfo.InvariantCulture) : "success";
             return result;
         }
@@ -72,7 +84,7 @@ public static class PredictEndpoints
         }
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, IPredictionService predictions, ApiOptions options, CancellationToken cancellationToken)
+    private static async Task<IResult> HandleAsync(HttpContext context, IPredictionService predictions, ApiOptions options, ILogger logger, CancellationToken cancellationToken)
     {
         if (context.Request.ContentLength > options.MaxRequestBodyBytes)
         {
@@ -97,11 +109,35 @@ public static class PredictEndpoints
         }
         catch (JsonException ex)
         {
-            return Invalid(ex.Path is { Length: > 2 } path ? path[2..] : "body", "The body is not a valid predict request: " + ex.Message);
+            var written = ex.Path is { Length: > 2 } path ? path[2..] : "body";
+            // Keys match case-insensitively: report the contract's spelling of the field.
+            var field = JsonTypes.Keys.FirstOrDefault(k => k.Equals(written, StringComparison.OrdinalIgnoreCase)) ?? written;
+            return Invalid(field, JsonProblem(ex, field));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return TooLarge(options);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Malformed chunked encoding, a body that stalls past the read timeout: the client's fault,
+            // answered as such and logged quietly (no stack trace).
+            PredictLog.BadRequestBody(logger, ex.StatusCode, ex.Message);
+            return ex.StatusCode == StatusCodes.Status408RequestTimeout
+                ? Results.Problem(title: "Request timeout", detail: "The request body did not arrive in time.", statusCode: StatusCodes.Status408RequestTimeout)
+                : Results.Problem(title: "Bad request", detail: "The request body could not be read: " + ex.Message, statusCode: StatusCodes.Status400BadRequest);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away mid-body: nobody is left to answer.
+            PredictLog.ClientAborted(logger, ex.GetType().Name);
+            return Results.Empty;
+        }
+        catch (IOException ex)
+        {
+            // Kestrel reports some malformed bodies as plain IOExceptions (a chunk size that overflows).
+            PredictLog.BadRequestBody(logger, StatusCodes.Status400BadRequest, ex.Message);
+            return Results.Problem(title: "Bad request", detail: "The request body could not be read: " + ex.Message, statusCode: StatusCodes.Status400BadRequest);
         }
 
         if (request is null || string.IsNullOrWhiteSpace(request.Symbol))
@@ -140,6 +176,23 @@ public static class PredictEndpoints
                 };
                 return Results.Problem(title: title, detail: result.Detail, statusCode: code);
         }
+    }
+
+    private static string JsonProblem(JsonException ex, string field)
+    {
+        if (ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("duplicate", StringComparison.Ordinal))
+        {
+            return $"The body gives '{field}' more than once (keys are matched case-insensitively).";
+        }
+
+        if (JsonTypes.TryGetValue(field, out var expected) && ex.Message.Contains("could not be converted", StringComparison.Ordinal))
+        {
+            return $"{field} must be {expected}.";
+        }
+
+        // Anything else: the reader's position, without .NET type names.
+        var line = ex.LineNumber is { } l ? $" (line {l + 1}, byte {ex.BytePositionInLine + 1})" : string.Empty;
+        return "The body is not valid JSON for a predict request" + line + ".";
     }
 
     private static IResult TooLarge(ApiOptions options) =>

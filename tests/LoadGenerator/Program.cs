@@ -6,15 +6,9 @@ using Inference.Streaming.LoadGenerator;
 // The seed's load_test.py, improved: predict under load with a fixed concurrency, then the same
 // run against GET /health/live on the same server as the floor, side by side.
 // dotnet run -c Release --project tests/LoadGenerator -- --url http://127.0.0.1:8000 --requests 20000 --concurrent 32 --output results.json
-LoadOptions options;
-try
+if (LoadOptions.Parse(args, Console.Out, Console.Error, out var exitCode) is not { } options)
 {
-    options = LoadOptions.Parse(args);
-}
-catch (Exception ex) when (ex is ArgumentException or FormatException or UriFormatException)
-{
-    Console.Error.WriteLine(ex.Message);
-    return 2;
+    return exitCode;
 }
 
 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrent, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })

@@ -61,7 +61,14 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         var tickSerde = new ContractSerde<MarketTick>(kafka.Registry);
         var regimeSerde = new ContractSerde<RegimeUpdate>(kafka.Registry);
         var failures = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        using var producer = kafka.CreateProducer(error => failures.Enqueue(error.Reason));
+        // Brokers going away are transient (the fault tests do it on purpose); a fatal error or a lost record is not.
+        using var producer = kafka.CreateProducer(error =>
+        {
+            if (error.IsFatal)
+            {
+                failures.Enqueue(error.Reason);
+            }
+        });
         void Delivered(DeliveryReport<string, byte[]> report)
         {
             if (report.Error.IsError)
