@@ -52,8 +52,7 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
             var models = await http.GetFromJsonAsync<ModelsResponse>(new Uri("/api/v1/models", UriKind.Relative));
             Assert.Equal(refused.Order(), models!.Errors.Select(e => e.Name).Order());
             Assert.All(models.Errors, e => Assert.EndsWith(ModelNames.CheckpointFile, e.Path, StringComparison.Ordinal));
-            var health = await http.GetFromJsonAsync<JsonElement>(new Uri("/health", UriKind.Relative));
-            Assert.Equal("degraded", health.GetProperty("status").GetString());
+            Assert.Equal(("degraded", "degraded"), await HealthAsync(http));
 
             var decisions = layout == "universal-serves"
                 ? await run.DecisionsAsync(StreamHarness.ExpectedDecisions)
@@ -113,7 +112,7 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
             Assert.Equal(ModelNames.Universal, error.Name);
             Assert.Contains("data.pkl claims", error.Reason, StringComparison.Ordinal);
             Assert.Equal(3, models.Models.Count);
-            Assert.Equal("degraded", (await http.GetFromJsonAsync<JsonElement>(new Uri("/health", UriKind.Relative))).GetProperty("status").GetString());
+            Assert.Equal(("degraded", "degraded"), await HealthAsync(http));
 
             // A reload with the good file back serves all four.
             File.WriteAllBytes(universal, good);
@@ -122,7 +121,8 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
                 Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
             }
 
-            Assert.Equal("healthy", (await http.GetFromJsonAsync<JsonElement>(new Uri("/health", UriKind.Relative))).GetProperty("status").GetString());
+            // The models' check is healthy again (the whole may still wait for the consumer's assignment).
+            Assert.Equal("healthy", (await HealthAsync(http)).Models);
 
             // A live reload onto a hostile file, then onto a 2 GiB one: problem details, never a 500.
             foreach (var (write, reason) in new (Action, string)[] { (() => HostileModels.HugeLength(universal), "data.pkl claims"), (() => HostileModels.Sparse(universal), "Models:MaxFileBytes") })
@@ -136,8 +136,7 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
                 Assert.Equal("application/problem+json", reload.Content.Headers.ContentType?.MediaType);
                 Assert.Contains(reason, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
                 Assert.Contains(ModelNames.Universal, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-                var health = await http.GetFromJsonAsync<JsonElement>(new Uri("/health", UriKind.Relative));
-                Assert.Equal("degraded", health.GetProperty("status").GetString());
+                Assert.Equal(("degraded", "degraded"), await HealthAsync(http));
             }
 
             // The stream goes on with the specialists and universal's fallbacks refused.
@@ -155,6 +154,13 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    // /health's status, and its models check.
+    private static async Task<(string? Status, string? Models)> HealthAsync(HttpClient http)
+    {
+        var health = await http.GetFromJsonAsync<JsonElement>(new Uri("/health", UriKind.Relative));
+        return (health.GetProperty("status").GetString(), health.GetProperty("checks").GetProperty("models").GetProperty("status").GetString());
     }
 
     // The group's committed offsets reach the end of every tick partition: no failed bar freezes them.
