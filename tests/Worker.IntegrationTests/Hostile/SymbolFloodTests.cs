@@ -41,7 +41,10 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
                 // Long after its eviction (60 s of event time idle), at another price.
                 producer.Produce(partition, new Message<string, byte[]> { Key = "F0000", Value = await run.TickAsync("F0000", now, price: 150) });
             }
-        }, "--Features:MaxSymbols", MaxSymbols.ToString(CultureInfo.InvariantCulture), "--Features:SymbolIdleTimeout", "00:01:00");
+        }, "--Features:MaxSymbols", MaxSymbols.ToString(CultureInfo.InvariantCulture), "--Features:SymbolIdleTimeout", "00:01:00",
+            // One member for the whole run: the symbol cap is per worker, and a rebalance on a loaded
+            // machine (the harness's 2 s session) would hand partitions back and forth mid-flood.
+            "--Kafka:Consumer:session.timeout.ms", "30000", "--Kafka:Consumer:heartbeat.interval.ms", "3000");
 
         var admitted = MaxSymbols - StreamHarness.Symbols.Length;
         // Every honest bar, one bar for each admitted flood symbol, and the returning symbol's bar.
