@@ -14,7 +14,4 @@ public static class DeadLetterReasons
     public const string SymbolLimit = "symbol-limit";
     public const string ProcessingError = "processing-error";
     public const string DecisionFailed = "decision-failed";
-
-    public static readonly IReadOnlyList<string> All =
-        [Malformed, UnknownSchema, IncompatibleSchema, RegistryUnavailable, InvalidTick, InvalidRegime, LateTick, FutureEvent, SymbolLimit, ProcessingError, DecisionFailed];
 }

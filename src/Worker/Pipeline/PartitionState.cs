@@ -9,7 +9,8 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
 {
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SymbolState, long> _openBars = new();
-    private readonly List<string> _evicted = [];
+    // A set: re-admitting a symbol removes it in O(1), whatever a flood left pending.
+    private readonly HashSet<string> _evicted = new(StringComparer.Ordinal);
 
     public int Partition { get; } = partition;
 
@@ -33,9 +34,10 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     public void Advance(long eventTimeMs) => WatermarkMs = Math.Max(WatermarkMs, eventTimeMs);
 
     /// <summary>Symbols evicted since the last checkpoint: the changelog gets a tombstone for each.</summary>
-    public IReadOnlyList<string> Evicted => _evicted;
+    public IReadOnlyCollection<string> Evicted => _evicted;
 
-    public void ClearEvicted(int count) => _evicted.RemoveRange(0, Math.Min(count, _evicted.Count));
+    /// <summary>Forgets the tombstones a checkpoint wrote.</summary>
+    public void ClearEvicted(IEnumerable<string> written) => _evicted.ExceptWith(written);
 
     /// <summary>
     /// True when <paramref name="symbol"/> has had no tick or regime update for
@@ -50,7 +52,6 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     {
         if (_symbols.Remove(symbol.Symbol))
         {
-            _evicted.Remove(symbol.Symbol);
             _evicted.Add(symbol.Symbol);
         }
     }

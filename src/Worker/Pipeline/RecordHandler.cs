@@ -80,8 +80,6 @@ public sealed class RecordHandler
         _minEventMs = features.Value.MinEventTime.ToUnixTimeMilliseconds();
     }
 
-    /// <summary>Symbols held over all partitions.</summary>
-    public int SymbolCount => _symbolCount;
 
     /// <summary>The state of the partitions this worker owns, by partition number.</summary>
     public IReadOnlyDictionary<int, PartitionState> Partitions => _partitions;

@@ -33,9 +33,9 @@ public sealed class StateStore(
         var asOf = time.GetUtcNow().ToUnixTimeMilliseconds();
         var target = new TopicPartition(Topic, new Partition(partition.Partition));
         var dirty = partition.Symbols.Values.Where(s => s.Dirty).ToList();
-        var evicted = partition.Evicted.Count;
+        var evicted = partition.Evicted.ToList();
         var failed = 0;
-        var pending = dirty.Count + evicted + 1;
+        var pending = dirty.Count + evicted.Count + 1;
         void Delivered(DeliveryReport<byte[]?, byte[]> report)
         {
             if (report.Error.IsError)
@@ -48,9 +48,9 @@ public sealed class StateStore(
         }
 
         // Evicted symbols get a tombstone: compaction drops them, and a restore does not bring them back.
-        for (var i = 0; i < evicted; i++)
+        foreach (var symbol in evicted)
         {
-            output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(partition.Evicted[i]), Value = null! }, Delivered);
+            output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(symbol), Value = null! }, Delivered);
         }
 
         foreach (var symbol in dirty)
