@@ -11,9 +11,16 @@ using Inference.Streaming.Benchmarks;
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline burst [--symbols 200] [--burst 9000]
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline soak [--symbols 200] [--rate 5000] [--minutes 10]
 // dotnet run -c Release --project tests/Benchmarks -- --state-size
+// dotnet run -c Release --project tests/Benchmarks -- --embedded [--minutes 30] [--worker-dir DIR] [-- worker args]
 if (args.Length > 0 && args[0] == "--pipeline")
 {
     await PipelineBenchmark.RunAsync(args);
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--embedded")
+{
+    await EmbeddedSoak.RunAsync(args);
     return;
 }
 
