@@ -17,6 +17,15 @@ public sealed class DemoFeedOptions
     [Range(0.0, 1_000_000.0)]
     public double TicksPerSecond { get; set; } = 300;
 
+    /// <summary>
+    /// The feed sends what is due in bursts this far apart, as market-data gateways batch. A broker
+    /// stores each burst as one message set per partition instead of one per round of ticks; the
+    /// embedded broker's cost per fetch grows with the message sets a partition holds
+    /// (docs/PERFORMANCE.md). <c>00:00:00</c> sends each round as soon as it is due.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "DemoFeed:BurstInterval must be between 0 and 1 second.")]
+    public TimeSpan BurstInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     public int Seed { get; set; } = 42;
 
     /// <summary>Simulated time of the first tick.</summary>

@@ -77,7 +77,7 @@ public sealed class DemoFeedService(
                 sent++;
             }
 
-            Pace(clock, sent, settings.TicksPerSecond, stoppingToken);
+            Pace(clock, sent, settings, stoppingToken);
         }
 
         producer.Flush(TimeSpan.FromSeconds(5));
@@ -99,17 +99,21 @@ public sealed class DemoFeedService(
         }
     }
 
-    private static void Pace(Stopwatch clock, long sent, double ticksPerSecond, CancellationToken stoppingToken)
+    /// <summary>
+    /// Keeps the feed at its rate, sending what is due in bursts <see cref="DemoFeedOptions.BurstInterval"/>
+    /// apart: the feed runs ahead by one burst, then waits for the clock to catch up.
+    /// </summary>
+    private static void Pace(Stopwatch clock, long sent, DemoFeedOptions settings, CancellationToken stoppingToken)
     {
-        if (ticksPerSecond <= 0)
+        if (settings.TicksPerSecond <= 0)
         {
             return;
         }
 
-        var due = TimeSpan.FromSeconds(sent / ticksPerSecond) - clock.Elapsed;
-        if (due > TimeSpan.Zero)
+        var ahead = TimeSpan.FromSeconds(sent / settings.TicksPerSecond) - clock.Elapsed;
+        if (ahead > TimeSpan.Zero && ahead >= settings.BurstInterval)
         {
-            stoppingToken.WaitHandle.WaitOne(due);
+            stoppingToken.WaitHandle.WaitOne(ahead);
         }
     }
 }

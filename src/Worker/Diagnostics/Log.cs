@@ -12,6 +12,39 @@ internal static partial class Log
     [LoggerMessage(2000, LogLevel.Information, "Created Kafka topics: {Topics}")]
     public static partial void TopicsCreated(ILogger logger, string topics);
 
+    [LoggerMessage(2022, LogLevel.Warning, "{Topic}[{Partition}]: offset {Offset} is no longer on the broker (removed by retention), so reading starts again at the log start and the records in between are lost to this worker. librdkafka: {Message}")]
+    public static partial void OffsetReset(ILogger logger, string topic, int partition, long offset, string message);
+
+    [LoggerMessage(2023, LogLevel.Warning, "{Topic}[{Partition}]: reading resumed at offset {Offset} after an offset reset; {Skipped} offsets were skipped")]
+    public static partial void ResumedAfterReset(ILogger logger, string topic, int partition, long offset, long skipped);
+
+    [LoggerMessage(EventId = 2024, Message = "librdkafka {Facility}: {Message}")]
+    public static partial void ClientLog(ILogger logger, LogLevel level, string facility, string message);
+
+    [LoggerMessage(2025, LogLevel.Information, "Joining group {Group} as static member {InstanceId}, which a restart within the consumer's session.timeout.ms finds with its partitions unmoved; leaves the group on a graceful stop: {LeaveOnStop}")]
+    public static partial void StaticMember(ILogger logger, string group, string instanceId, bool leaveOnStop);
+
+    [LoggerMessage(2026, LogLevel.Information, "The broker is librdkafka's mock cluster, which ignores group.instance.id and holds each rebalance for the session timeout: session.timeout.ms is {SessionTimeoutMs} here so restarts and hand-overs take seconds (Kafka:Consumer:session.timeout.ms overrides)")]
+    public static partial void MockClusterSession(ILogger logger, int sessionTimeoutMs);
+
+    [LoggerMessage(3015, LogLevel.Warning, "No group instance slot could be locked in {Folder} ({Reason}); this worker joins with a per-process instance id, which a restart does not reuse")]
+    public static partial void GroupInstanceFallback(ILogger logger, string folder, string reason);
+
+    [LoggerMessage(3010, LogLevel.Information, "Embedded broker keeps {Topic} for {Retention} (Embedded:Retention, or the topic's retention.ms)")]
+    public static partial void EmbeddedRetention(ILogger logger, string topic, TimeSpan retention);
+
+    [LoggerMessage(3011, LogLevel.Debug, "Embedded retention removed {Records} records of {Topic}[{Partition}]; the partition now starts at offset {Start}")]
+    public static partial void EmbeddedRetentionRemoved(ILogger logger, string topic, int partition, long records, long start);
+
+    [LoggerMessage(3012, LogLevel.Debug, "Embedded retention skipped {Topic}[{Partition}] this time: {Reason}")]
+    public static partial void EmbeddedRetentionSkipped(ILogger logger, string topic, int partition, string reason);
+
+    [LoggerMessage(3013, LogLevel.Warning, "The embedded broker removed records of {Topic}[{Partition}] before offset {Start} on its own: a partition holds at most 5 MiB or 100,000 message sets there. Records are produced faster than Embedded:Retention can keep them; lower it (or the topic's retention.ms) to make removals deliberate")]
+    public static partial void EmbeddedBrokerDropped(ILogger logger, string topic, int partition, long start);
+
+    [LoggerMessage(3014, LogLevel.Debug, "Embedded retention client: {Message}")]
+    public static partial void EmbeddedRetentionClient(ILogger logger, string message);
+
     [LoggerMessage(3000, LogLevel.Information, "Embedded Kafka cluster at {Bootstrap}, Schema Registry at {Registry} (librdkafka from {Library})")]
     public static partial void EmbeddedStarted(ILogger logger, string bootstrap, string registry, string library);
 
@@ -58,8 +91,14 @@ internal static partial class Log
     [LoggerMessage(8000, LogLevel.Information, "Demo feed: {Symbols} symbols, {TicksPerSecond} ticks/s, seed {Seed}, into {Topic}")]
     public static partial void DemoFeedStarted(ILogger logger, int symbols, double ticksPerSecond, int seed, string topic);
 
-    [LoggerMessage(2009, LogLevel.Information, "Restored {Topic}[{Partition}]: {Symbols} symbols, resuming after ticks offset {TicksOffset}, regimes offset {RegimesOffset}")]
-    public static partial void StateRestored(ILogger logger, string topic, int partition, int symbols, long ticksOffset, long regimesOffset);
+    [LoggerMessage(2009, LogLevel.Information, "Restored {Topic}[{Partition}]: {Symbols} symbols from {Records} records (offsets {Start} to {End}) in {ElapsedMs:F0} ms, resuming after ticks offset {TicksOffset}, regimes offset {RegimesOffset}")]
+    public static partial void StateRestored(ILogger logger, string topic, int partition, int symbols, long records, long start, long end, double elapsedMs, long ticksOffset, long regimesOffset);
+
+    [LoggerMessage(2020, LogLevel.Information, "{Topic}[{Partition}] starts at offset {Start}: the records before it were removed by the broker. The checkpoints kept span {Span}, at least the {Needed} in which every symbol is rewritten (State:RefreshInterval plus State:CheckpointInterval), so every symbol was restored")]
+    public static partial void StateTailComplete(ILogger logger, string topic, int partition, long start, TimeSpan span, TimeSpan needed);
+
+    [LoggerMessage(2021, LogLevel.Warning, "{Topic}[{Partition}] starts at offset {Start}: the records before it were removed by the broker, and the checkpoints kept span only {Span}, less than the {Needed} in which every symbol is rewritten (State:RefreshInterval plus State:CheckpointInterval). Symbols whose newest snapshot was removed start again from no history; keep the changelog longer (its retention, or the embedded broker's Embedded:Retention) or shorten State:RefreshInterval")]
+    public static partial void StateTailIncomplete(ILogger logger, string topic, int partition, long start, TimeSpan span, TimeSpan needed);
 
     [LoggerMessage(2010, LogLevel.Warning, "Checkpoint of partition {Partition} not acknowledged in time; offsets stay at the previous checkpoint")]
     public static partial void CheckpointFailed(ILogger logger, int partition);

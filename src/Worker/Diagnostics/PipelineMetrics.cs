@@ -20,6 +20,8 @@ public sealed class PipelineMetrics
     private readonly Counter<long> _decisionFailures;
     private readonly Counter<long> _symbolsEvicted;
     private readonly Counter<long> _recordsFailed;
+    private readonly Counter<long> _offsetResets;
+    private readonly Counter<long> _stateRestoresIncomplete;
     private long _liveSymbols;
     private readonly Histogram<int> _batchSize;
     private readonly Counter<long> _kafkaErrors;
@@ -56,6 +58,8 @@ public sealed class PipelineMetrics
         _tickToDecisionSeconds = meter.CreateHistogram("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         meter.CreateObservableGauge("inference_consumer_lag", ObserveLag, "{message}", "Messages behind the end of each input partition, from librdkafka statistics");
         _kafkaErrors = meter.CreateCounter<long>("inference_kafka_errors", "{error}", "Errors reported by the Kafka clients, by code");
+        _offsetResets = meter.CreateCounter<long>("inference_offset_resets", "{partition}", "Input partitions whose next offset the broker no longer held (removed by retention), so reading resumed at the log start, by topic");
+        _stateRestoresIncomplete = meter.CreateCounter<long>("inference_state_restores_incomplete", "{partition}", "State partitions restored from a changelog that no longer reached back one State:RefreshInterval, by topic");
         meter.CreateObservableCounter("inference_producer_retries", () => Interlocked.Read(ref _producerRetries), "{request}", "Produce requests retried by the producer (librdkafka statistics)");
     }
 
@@ -82,6 +86,10 @@ public sealed class PipelineMetrics
     public void DecisionFailed(string reason) => _decisionFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void RecordFailed() => _recordsFailed.Add(1);
+
+    public void OffsetReset(string topic) => _offsetResets.Add(1, new KeyValuePair<string, object?>("topic", topic));
+
+    public void StateRestoreIncomplete(string topic) => _stateRestoresIncomplete.Add(1, new KeyValuePair<string, object?>("topic", topic));
 
     public void SymbolsEvicted(int count) => _symbolsEvicted.Add(count);
 

@@ -10,6 +10,15 @@ public sealed class EmbeddedOptions
     [Range(1, 9)]
     public int Brokers { get; set; } = 3;
 
+    /// <summary>
+    /// How long the embedded broker keeps a record, for every topic without its own
+    /// <c>Kafka:Topics:*:Config:retention.ms</c>; <c>00:00:00</c> keeps records until the broker's
+    /// own limit (5 MiB or 100,000 message sets per partition), which removes them unannounced.
+    /// The broker's cost per fetch grows with what a partition holds, so this also bounds its CPU.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Embedded:Retention must be between 0 and 7 days.")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Port of the embedded Schema Registry on 127.0.0.1; 0 picks a free one.</summary>
     [Range(0, 65535)]
     public int SchemaRegistryPort { get; set; }

@@ -35,6 +35,12 @@ internal static partial class LibRdKafka
     public static partial void rd_kafka_destroy(IntPtr rk);
 
     [LibraryImport(Library)]
+    public static partial IntPtr rd_kafka_clusterid(IntPtr rk, int timeoutMs);
+
+    [LibraryImport(Library)]
+    public static partial void rd_kafka_mem_free(IntPtr rk, IntPtr ptr);
+
+    [LibraryImport(Library)]
     public static partial IntPtr rd_kafka_mock_cluster_new(IntPtr rk, int brokerCount);
 
     [LibraryImport(Library)]
@@ -54,6 +60,9 @@ internal static partial class LibRdKafka
 
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
+
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int rd_kafka_mock_partition_delete_records(IntPtr mcluster, string topic, int partition, long beforeOffset);
 
     [LibraryImport(Library)]
     public static partial void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, [In] int[] errors);

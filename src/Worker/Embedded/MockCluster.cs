@@ -25,6 +25,54 @@ public sealed class MockCluster : IDisposable
 
     public int BrokerCount { get; }
 
+    /// <summary>
+    /// True when <paramref name="bootstrapServers"/> is a mock cluster (here, or in a <c>broker</c>
+    /// process): its metadata carries the cluster id <c>mockCluster…</c>. False when the cluster
+    /// cannot be reached within <paramref name="timeout"/>.
+    /// </summary>
+    public static bool IsMockCluster(string bootstrapServers, IEnumerable<KeyValuePair<string, string>> clientConfig, TimeSpan timeout)
+    {
+        const int errLength = 512;
+        var err = Marshal.AllocHGlobal(errLength);
+        var handle = IntPtr.Zero;
+        try
+        {
+            var conf = LibRdKafka.rd_kafka_conf_new();
+            _ = LibRdKafka.rd_kafka_conf_set(conf, "log_level", "3", err, errLength);
+            foreach (var (key, value) in clientConfig)
+            {
+                // Security settings reach the cluster the way the worker's own clients do.
+                _ = LibRdKafka.rd_kafka_conf_set(conf, key, value, err, errLength);
+            }
+
+            _ = LibRdKafka.rd_kafka_conf_set(conf, "bootstrap.servers", bootstrapServers, err, errLength);
+            handle = LibRdKafka.rd_kafka_new(LibRdKafka.ProducerType, conf, err, errLength);
+            if (handle == IntPtr.Zero)
+            {
+                return false;
+            }
+
+            var id = LibRdKafka.rd_kafka_clusterid(handle, (int)timeout.TotalMilliseconds);
+            if (id == IntPtr.Zero)
+            {
+                return false;
+            }
+
+            var text = Marshal.PtrToStringUTF8(id);
+            LibRdKafka.rd_kafka_mem_free(handle, id);
+            return text?.StartsWith("mockCluster", StringComparison.Ordinal) == true;
+        }
+        finally
+        {
+            if (handle != IntPtr.Zero)
+            {
+                LibRdKafka.rd_kafka_destroy(handle);
+            }
+
+            Marshal.FreeHGlobal(err);
+        }
+    }
+
     /// <summary>Starts a mock cluster with <paramref name="brokerCount"/> brokers on loopback.</summary>
     public static MockCluster Start(int brokerCount)
     {
@@ -69,6 +117,13 @@ public sealed class MockCluster : IDisposable
     public void SetBrokerDown(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"set broker {brokerId} down");
 
     public void SetBrokerUp(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"set broker {brokerId} up");
+
+    /// <summary>
+    /// Removes every record of one partition before <paramref name="beforeOffset"/>, as a broker's
+    /// retention does: the log then starts there, and a fetch from an older offset is out of range.
+    /// </summary>
+    public void DeleteRecords(string topic, int partition, long beforeOffset) =>
+        Check(LibRdKafka.rd_kafka_mock_partition_delete_records(Cluster, topic, partition, beforeOffset), $"delete records of {topic}[{partition}] before offset {beforeOffset}");
 
     /// <summary>Makes the next requests of one API key fail with the given Kafka error codes, in order.</summary>
     public void PushRequestErrors(short apiKey, params int[] errorCodes) =>

@@ -42,6 +42,7 @@ public static class WorkerHostExtensions
             services.AddSingleton<IEmbeddedEnvironmentSource, NotEmbeddedEnvironmentSource>();
         }
 
+        services.AddSingleton<GroupInstance>();
         services.AddSingleton<IKafkaClientFactory, KafkaClientFactory>();
         services.AddSingleton<ISchemaRegistryClient>(sp =>
         {
@@ -100,6 +101,7 @@ public static class WorkerHostExtensions
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedKafka>());
         services.AddSingleton<IKafkaEndpoints>(sp => sp.GetRequiredService<EmbeddedKafka>());
         services.AddSingleton<ITopicProvisioner, MockClusterTopicProvisioner>();
+        services.AddHostedService<EmbeddedRetention>();
         services.AddSingleton<IEmbeddedEnvironmentSource, EmbeddedEnvironmentSource>();
 
         // librdkafka's mock broker answers an empty fetch only after fetch.wait.max.ms (default 500)

@@ -11,6 +11,9 @@ public interface IKafkaClientFactory
 
     IAdminClient CreateAdminClient(string clientId);
 
+    /// <summary>True when the cluster is librdkafka's mock broker (the embedded broker).</summary>
+    bool IsMockCluster();
+
     /// <summary>A consumer outside any group, for reading assigned partitions (state restore).</summary>
     IConsumer<byte[]?, byte[]> CreateReader(string clientId);
 }

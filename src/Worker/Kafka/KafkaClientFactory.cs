@@ -7,8 +7,11 @@ namespace Inference.Streaming.Worker.Kafka;
 /// Builds Confluent clients from <see cref="KafkaOptions"/>: the shared <c>Kafka:Client</c> keys,
 /// then the producer or consumer keys, all passed to librdkafka unchanged.
 /// </summary>
-public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<KafkaOptions> options) : IKafkaClientFactory
+public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<KafkaOptions> options, GroupInstance? instance = null) : IKafkaClientFactory
 {
+    private readonly Lock _probeGate = new();
+    private bool? _isMockCluster;
+
     public IProducer<byte[]?, byte[]> CreateProducer(string clientId, Action<ProducerBuilder<byte[]?, byte[]>>? configure = null)
     {
         var config = new ProducerConfig
@@ -44,11 +47,39 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             StatisticsIntervalMs = 5000,
             // End-of-partition events tell the ingest loop that no regime update is waiting.
             EnablePartitionEof = true,
+            // Static membership: a restart within session.timeout.ms keeps this member's partitions.
+            GroupInstanceId = instance?.Id,
         };
+        if (!options.Value.Consumer.ContainsKey("session.timeout.ms") && IsMockCluster())
+        {
+            // librdkafka's mock broker matches group members by member id only, so it ignores
+            // group.instance.id, and it holds every rebalance for the session timeout less a second
+            // (rdkafka_mock_cgrp.c). A short session keeps a restart or a hand-over to seconds there.
+            config.SessionTimeoutMs = MockClusterSessionTimeoutMs;
+            config.HeartbeatIntervalMs = MockClusterSessionTimeoutMs / 4;
+        }
+
         Apply(config, clientId, options.Value.Consumer);
         var builder = new ConsumerBuilder<byte[]?, byte[]>(config);
         configure?.Invoke(builder);
         return builder.Build();
+    }
+
+    /// <summary>The consumer's session timeout on librdkafka's mock broker unless <c>Kafka:Consumer:session.timeout.ms</c> is set.</summary>
+    public const int MockClusterSessionTimeoutMs = 4000;
+
+    /// <summary>True when the cluster is librdkafka's mock broker (the embedded broker, here or in a <c>broker</c> process): its cluster id says so.</summary>
+    public bool IsMockCluster()
+    {
+        lock (_probeGate)
+        {
+            if (_isMockCluster is null)
+            {
+                _isMockCluster = Embedded.MockCluster.IsMockCluster(endpoints.BootstrapServers, options.Value.Client, TimeSpan.FromSeconds(5));
+            }
+
+            return _isMockCluster.Value;
+        }
     }
 
     public IConsumer<byte[]?, byte[]> CreateReader(string clientId)

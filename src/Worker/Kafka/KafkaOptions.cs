@@ -15,6 +15,25 @@ public sealed class KafkaOptions
 
     public DeliveryMode Delivery { get; set; } = DeliveryMode.AtLeastOnce;
 
+    /// <summary>
+    /// Join the group as a static member (KIP-345): a worker restarted within the consumer's
+    /// <c>session.timeout.ms</c> gets its partitions back without a rebalance.
+    /// </summary>
+    public bool StaticMembership { get; set; } = true;
+
+    /// <summary>
+    /// The static member's <c>group.instance.id</c>; unset, <c>{machine}-{slot}</c>, stable for a worker
+    /// restarted on the same machine and different for two workers running there at once.
+    /// </summary>
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// On a graceful stop, leave the group so the others take this worker's partitions at once
+    /// (true); or keep them for this instance until its session times out, for a restart that
+    /// should find its partitions unmoved (false).
+    /// </summary>
+    public bool LeaveGroupOnStop { get; set; } = true;
+
     public TopicsOptions Topics { get; set; } = new();
 
     /// <summary>Fail start-up when topics are missing and cannot be created (true), or only log (false).</summary>

@@ -23,6 +23,7 @@ public sealed class IngestService(
     StateStore state,
     KafkaConnectivity connectivity,
     IInputCommitter committer,
+    GroupInstance instance,
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
     IOptions<Features.FeatureOptions> features,
@@ -55,7 +56,9 @@ public sealed class IngestService(
                 }
             }
 
+            var resets = new OffsetResets(metrics, logger);
             using var consumer = clients.CreateConsumer("inference-ingest", kafka.Value.GroupId, builder => builder
+                .SetLogHandler((_, message) => resets.OnClientLog(message))
                 .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                 .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
                 .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
@@ -66,6 +69,16 @@ public sealed class IngestService(
                 })
                 .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
             committer.Start();
+            if (instance.Id is { } id)
+            {
+                Log.StaticMember(logger, kafka.Value.GroupId, id, kafka.Value.LeaveGroupOnStop);
+            }
+
+            if (!kafka.Value.Consumer.ContainsKey("session.timeout.ms") && clients.IsMockCluster())
+            {
+                Log.MockClusterSession(logger, KafkaClientFactory.MockClusterSessionTimeoutMs);
+            }
+
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
             var lastCheckpoint = time.GetTimestamp();
             try
@@ -90,6 +103,7 @@ public sealed class IngestService(
                     else if (record is { IsPartitionEOF: false })
                     {
                         connectivity.OnReachable();
+                        resets.OnRecord(record);
                         if (handler.RegimesCaughtUp(record))
                         {
                             Process(record, stoppingToken);
@@ -115,7 +129,7 @@ public sealed class IngestService(
             {
                 // Graceful stop: finish what was read, checkpoint it, leave the group.
                 Checkpoint(consumer, handler.Partitions.Keys.ToList());
-                consumer.Close();
+                Leave(consumer);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -126,6 +140,31 @@ public sealed class IngestService(
             Log.IngestFailed(logger, ex);
             throw;
         }
+    }
+
+    /// <summary>
+    /// A static member's close does not leave the group (KIP-345): its partitions would wait for it
+    /// until its session times out. With <c>Kafka:LeaveGroupOnStop</c> the worker unsubscribes
+    /// first and keeps polling until the revocation has run: librdkafka then sends LeaveGroup (it
+    /// skips that only when the consumer is closing), and the other workers take the partitions
+    /// at once.
+    /// </summary>
+    private void Leave(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (kafka.Value.LeaveGroupOnStop && instance.Id is not null && consumer.Subscription.Count > 0)
+        {
+            consumer.Unsubscribe();
+            var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
+            while (consumer.Assignment.Count > 0 && time.GetTimestamp() < deadline)
+            {
+                _ = consumer.Consume(TimeSpan.FromMilliseconds(50));
+            }
+
+            // The LeaveGroup request goes out from librdkafka's own thread once the unassignment is done.
+            _ = consumer.Consume(TimeSpan.FromMilliseconds(200));
+        }
+
+        consumer.Close();
     }
 
     private void Process(ConsumeResult<byte[]?, byte[]> record, CancellationToken stoppingToken)

@@ -11,8 +11,12 @@ namespace Inference.Streaming.Worker.Pipeline;
 
 /// <summary>
 /// The <c>inference-state</c> changelog. A checkpoint writes the snapshot of every symbol changed
-/// since the last one into the partition's state partition, then a marker with the input offsets
-/// it covers; restore replays a state partition and keeps what the last complete marker covers.
+/// since the last one, and of every symbol not written for <see cref="StateOptions.RefreshInterval"/>,
+/// into the partition's state partition, then a marker with the input offsets it covers; restore
+/// replays a state partition and keeps what the last complete marker covers. Because every live
+/// symbol is rewritten at least that often, restore never needs records older than that: a broker
+/// may remove them (retention; the embedded broker's limits), and restore checks that what it
+/// kept reaches back far enough.
 /// </summary>
 public sealed class StateStore(
     KafkaOutput output,
@@ -20,6 +24,8 @@ public sealed class StateStore(
     ISchemaRegistryClient registry,
     IOptions<KafkaOptions> kafka,
     IOptions<FeatureOptions> features,
+    IOptions<StateOptions> stateOptions,
+    PipelineMetrics metrics,
     TimeProvider time,
     ILogger<StateStore> logger)
 {
@@ -32,7 +38,8 @@ public sealed class StateStore(
     {
         var asOf = time.GetUtcNow().ToUnixTimeMilliseconds();
         var target = new TopicPartition(Topic, new Partition(partition.Partition));
-        var dirty = partition.Symbols.Values.Where(s => s.Dirty).ToList();
+        var refreshBefore = asOf - (long)stateOptions.Value.RefreshInterval.TotalMilliseconds;
+        var dirty = partition.Symbols.Values.Where(s => s.Dirty || s.SnapshotAtMs <= refreshBefore).ToList();
         var evicted = partition.Evicted.ToList();
         var failed = 0;
         var pending = dirty.Count + evicted.Count + 1;
@@ -74,6 +81,7 @@ public sealed class StateStore(
         foreach (var symbol in dirty)
         {
             symbol.Dirty = false;
+            symbol.SnapshotAtMs = asOf;
         }
 
         partition.ClearEvicted(evicted);
@@ -83,12 +91,14 @@ public sealed class StateStore(
     /// <summary>Reads one state partition to its end and rebuilds what its last complete checkpoint covers.</summary>
     public (PartitionState State, StateCheckpoint? Checkpoint) Restore(int partitionNumber)
     {
+        var started = time.GetTimestamp();
         var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         var partition = new PartitionState(partitionNumber, barMs, features.Value.InitialCapital);
         var target = new TopicPartition(Topic, new Partition(partitionNumber));
         using var reader = clients.CreateReader("inference-state-restore");
-        var end = reader.QueryWatermarkOffsets(target, TimeSpan.FromSeconds(10)).High.Value;
-        if (end <= 0)
+        var watermarks = reader.QueryWatermarkOffsets(target, TimeSpan.FromSeconds(10));
+        var (start, end) = (watermarks.Low.Value, watermarks.High.Value);
+        if (end <= 0 || start >= end)
         {
             return (partition, null);
         }
@@ -97,9 +107,12 @@ public sealed class StateStore(
         // A null snapshot is a tombstone: the symbol was evicted in that checkpoint.
         var uncommitted = new Dictionary<string, SymbolStateSnapshot?>(StringComparer.Ordinal);
         StateCheckpoint? checkpoint = null;
+        DateTime? firstMarkerAsOf = null;
+        DateTime? lastMarkerAsOf = null;
+        long records = 0;
         reader.Assign(new TopicPartitionOffset(target, Offset.Beginning));
         var deadline = time.GetTimestamp() + (long)(60 * time.TimestampFrequency);
-        long position = 0;
+        var position = start;
         while (position < end && time.GetTimestamp() < deadline)
         {
             var record = reader.Consume(TimeSpan.FromMilliseconds(500));
@@ -109,6 +122,7 @@ public sealed class StateStore(
                 continue;
             }
 
+            records++;
             position = record.Offset.Value + 1;
             if (record.Message.Value is null)
             {
@@ -133,6 +147,8 @@ public sealed class StateStore(
 
                 uncommitted.Clear();
                 checkpoint = marker;
+                firstMarkerAsOf ??= snapshot.as_of;
+                lastMarkerAsOf = snapshot.as_of;
             }
             else
             {
@@ -147,7 +163,9 @@ public sealed class StateStore(
 
         foreach (var snapshot in committed.Values)
         {
-            partition.Restore(StateCodec.FromSnapshot(snapshot, barMs, features.Value.InitialCapital), checkpoint?.watermark_ms ?? long.MinValue);
+            var symbol = StateCodec.FromSnapshot(snapshot, barMs, features.Value.InitialCapital);
+            symbol.SnapshotAtMs = new DateTimeOffset(snapshot.as_of, TimeSpan.Zero).ToUnixTimeMilliseconds();
+            partition.Restore(symbol, checkpoint?.watermark_ms ?? long.MinValue);
         }
 
         if (checkpoint is not null)
@@ -158,8 +176,34 @@ public sealed class StateStore(
             partition.RegimeFrontierMs = checkpoint.regime_frontier_ms ?? long.MinValue;
         }
 
-        Log.StateRestored(logger, Topic, partitionNumber, committed.Count, checkpoint?.ticks_offset ?? -1, checkpoint?.regimes_offset ?? -1);
+        var elapsed = time.GetElapsedTime(started);
+        Log.StateRestored(logger, Topic, partitionNumber, committed.Count, records, start, end, elapsed.TotalMilliseconds, checkpoint?.ticks_offset ?? -1, checkpoint?.regimes_offset ?? -1);
+        if (start > 0)
+        {
+            ReportTail(partitionNumber, start, firstMarkerAsOf, lastMarkerAsOf);
+        }
+
         return (partition, checkpoint);
+    }
+
+    /// <summary>
+    /// The partition's log starts after offset 0: older records were removed. Every live symbol was
+    /// rewritten within <see cref="StateOptions.RefreshInterval"/> (plus a checkpoint interval) of
+    /// the last checkpoint, so the restore is complete when the kept checkpoints reach back that far.
+    /// </summary>
+    private void ReportTail(int partitionNumber, long start, DateTime? firstMarkerAsOf, DateTime? lastMarkerAsOf)
+    {
+        var needed = stateOptions.Value.RefreshInterval + stateOptions.Value.CheckpointInterval;
+        var span = firstMarkerAsOf is { } first && lastMarkerAsOf is { } last ? last - first : TimeSpan.Zero;
+        if (span >= needed)
+        {
+            Log.StateTailComplete(logger, Topic, partitionNumber, start, span, needed);
+        }
+        else
+        {
+            metrics.StateRestoreIncomplete(Topic);
+            Log.StateTailIncomplete(logger, Topic, partitionNumber, start, span, needed);
+        }
     }
 
     private void Produce(TopicPartition target, string key, SymbolStateSnapshot snapshot, Action<DeliveryReport<byte[]?, byte[]>> delivered)

@@ -74,6 +74,9 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     /// <summary>Changed since the last checkpoint.</summary>
     public bool Dirty { get; set; }
 
+    /// <summary>Wall-clock time (Unix ms) of this symbol's newest snapshot in the changelog; <see cref="long.MinValue"/> before the first.</summary>
+    public long SnapshotAtMs { get; set; } = long.MinValue;
+
     /// <summary>Replaces the held regime updates (state restore).</summary>
     public void RestoreHeldRegimes(IEnumerable<(long EventTimeMs, RegimeState Regime)> held)
     {

@@ -2,11 +2,13 @@ using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry.Serdes;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Publishing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -50,7 +52,9 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
         kafkaOptions.Value.Topics.InferenceState.Name = topic;
         var clients = new KafkaClientFactory(new ConfiguredKafkaEndpoints(kafkaOptions, Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl })), kafkaOptions);
         using var output = new KafkaOutput(clients);
-        var store = new StateStore(output, clients, kafka.Registry, kafkaOptions, Options.Create(new FeatureOptions()), TimeProvider.System, NullLogger<StateStore>.Instance);
+        using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
+        var metrics = new PipelineMetrics(meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        var store = new StateStore(output, clients, kafka.Registry, kafkaOptions, Options.Create(new FeatureOptions()), Options.Create(new StateOptions()), metrics, TimeProvider.System, NullLogger<StateStore>.Instance);
 
         var (restored, checkpoint) = store.Restore(0);
 

@@ -69,4 +69,6 @@ public sealed class FakeKafkaClientFactory : IKafkaClientFactory
     public IAdminClient CreateAdminClient(string clientId) => throw new NotSupportedException();
 
     public IConsumer<byte[]?, byte[]> CreateReader(string clientId) => throw new NotSupportedException();
+
+    public bool IsMockCluster() => false;
 }

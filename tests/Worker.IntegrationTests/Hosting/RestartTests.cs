@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Kafka;
+using Xunit.Abstractions;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
+
+/// <summary>
+/// The durable development setup (README): the <c>broker</c> command with the demo feed in one
+/// process, the worker in another, killed and restarted as a crash or a deploy would. The
+/// broker's retention is short here, so the changelog and the ticks lose their oldest records
+/// within seconds, as they would after hours at the defaults.
+/// </summary>
+public sealed partial class RestartTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    // librdkafka's default session.timeout.ms: what a dynamic member's restart waits out.
+    private static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(45);
+
+    private static readonly string[] Symbols = ["AAPL", "AMZN", "MSFT", "NVDA", "SPY", "TSLA"];
+
+    [Fact]
+    public async Task AKilledWorkerDecidesAgainInSecondsRestoresEverySymbolFromATruncatedChangelogAndCountsInputItLost()
+    {
+        await using var broker = WorkerProcess.Start(
+            "broker", "--urls", "http://127.0.0.1:0", "--demo-feed", "true",
+            "--Embedded:Retention", "00:00:20", "--Kafka:Topics:MarketTicks:Config:retention.ms", "10000");
+        await broker.WaitUntilReadyAsync(StartTimeout);
+        var bootstrap = broker.Banner["kafka.bootstrap"];
+        var registryUrl = broker.Banner["schema.registry"];
+        string[] workerArgs = ["--urls", "http://127.0.0.1:0", "--Kafka:BootstrapServers", bootstrap, "--SchemaRegistry:Url", registryUrl, "--State:RefreshInterval", "00:00:03"];
+        using var decisions = new DecisionWatch(bootstrap, registryUrl);
+
+        var first = WorkerProcess.Start(workerArgs);
+        await using (first)
+        {
+            await first.WaitUntilReadyAsync(StartTimeout);
+            await WaitForAsync(() => Symbols.All(s => decisions.LastBarEnd(s) is not null), TimeSpan.FromSeconds(60), "a decision for every symbol");
+            // Retention has removed the oldest checkpoints of every state partition in use.
+            await WaitForAsync(() => StateLogStarts(bootstrap) is { Count: > 0 } starts && starts.All(s => s > 0), TimeSpan.FromSeconds(90), "retention to truncate inference-state");
+            await first.KillAsync();
+        }
+
+        // SIGKILL, then the same worker again at once: a static member gets its partitions back
+        // without waiting out its old session.
+        var killedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var second = WorkerProcess.Start(workerArgs);
+        await using (second)
+        {
+            await WaitForAsync(() => decisions.ProducedSince(killedAt) > 0, SessionTimeout, "a decision from the restarted worker");
+            var backIn = clock.Elapsed;
+            output.WriteLine($"killed worker restarted: first decision {backIn.TotalSeconds:F1} s after the kill");
+            Assert.True(backIn < SessionTimeout / 2, $"The restarted worker took {backIn.TotalSeconds:F1} s to decide: it waited for the group.");
+            await WaitForAsync(() => Symbols.All(s => decisions.ProducedSince(killedAt, s) > 0), TimeSpan.FromSeconds(30), "a decision for every symbol after the restart");
+
+            var log = second.Output;
+            output.WriteLine(string.Join('\n', log.Split('\n').Where(l => l.Contains("inference-state", StringComparison.Ordinal))));
+            Assert.Equal(Symbols.Length, RestoredSymbols(log));
+            Assert.Contains("the records before it were removed by the broker", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("span only", log, StringComparison.Ordinal);
+            Assert.DoesNotContain("Partitions revoked", log, StringComparison.Ordinal);
+            await second.KillAsync();
+        }
+
+        // Away longer than market-ticks keeps its records: the offsets to resume from are gone.
+        await Task.Delay(TimeSpan.FromSeconds(14));
+        var third = WorkerProcess.Start(workerArgs);
+        await using (third)
+        {
+            await third.WaitUntilReadyAsync(StartTimeout);
+            await WaitForAsync(() => third.Output.Contains("reading resumed at offset", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the offset reset to be reported");
+            using var http = new HttpClient { BaseAddress = new Uri(third.Banner["api"]) };
+            var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            var resets = OffsetResets().Matches(metrics).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            output.WriteLine($"offset resets counted: {resets}");
+            Assert.True(resets >= 1, "inference_offset_resets_total did not count the reset.");
+            Assert.Contains("is no longer on the broker", third.Output, StringComparison.Ordinal);
+            // The changelog keeps longer than the ticks: every symbol's state is still there.
+            Assert.Equal(Symbols.Length, RestoredSymbols(third.Output));
+            await third.TerminateAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    [Fact]
+    public async Task AGracefulStopHandsItsPartitionsToTheOtherWorkerAtOnce()
+    {
+        await using var broker = WorkerProcess.Start("broker", "--urls", "http://127.0.0.1:0", "--demo-feed", "true");
+        await broker.WaitUntilReadyAsync(StartTimeout);
+        string[] workerArgs = ["--urls", "http://127.0.0.1:0", "--Kafka:BootstrapServers", broker.Banner["kafka.bootstrap"], "--SchemaRegistry:Url", broker.Banner["schema.registry"]];
+
+        await using var stays = WorkerProcess.Start(workerArgs);
+        await stays.WaitUntilReadyAsync(StartTimeout);
+        await WaitForAsync(() => AssignedPartitions(stays.Output) == 12, TimeSpan.FromSeconds(30), "the first worker to own every partition");
+        await using var leaves = WorkerProcess.Start(workerArgs);
+        await leaves.WaitUntilReadyAsync(StartTimeout);
+        await WaitForAsync(() => AssignedPartitions(leaves.Output) > 0 && AssignedPartitions(stays.Output) < 12, TimeSpan.FromSeconds(60), "the partitions to be shared");
+        Assert.NotEqual(InstanceId(stays.Output), InstanceId(leaves.Output));
+
+        var clock = Stopwatch.StartNew();
+        await leaves.TerminateAsync(TimeSpan.FromSeconds(20));
+        await WaitForAsync(() => AssignedPartitions(stays.Output) == 12, SessionTimeout, "the remaining worker to take every partition");
+        output.WriteLine($"partitions handed over {clock.Elapsed.TotalSeconds:F1} s after SIGTERM");
+        Assert.True(clock.Elapsed < SessionTimeout / 2, $"Handing over took {clock.Elapsed.TotalSeconds:F1} s: the stopped worker did not leave the group.");
+    }
+
+    private static List<long> StateLogStarts(string bootstrap)
+    {
+        using var reader = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "restart-test-reader" }).Build();
+        var starts = new List<long>();
+        for (var partition = 0; partition < 6; partition++)
+        {
+            var watermarks = reader.QueryWatermarkOffsets(new TopicPartition("inference-state", partition), TimeSpan.FromSeconds(5));
+            if (watermarks.High.Value > 0)
+            {
+                starts.Add(watermarks.Low.Value);
+            }
+        }
+
+        return starts;
+    }
+
+    private static int RestoredSymbols(string log) =>
+        RestoredLine().Matches(log).Sum(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+
+    /// <summary>Partitions the worker holds now, from its assignment and revocation log lines.</summary>
+    private static int AssignedPartitions(string log)
+    {
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var line in log.Split('\n'))
+        {
+            var revoked = line.Contains("Partitions revoked:", StringComparison.Ordinal) || line.Contains("Partitions lost:", StringComparison.Ordinal);
+            if (!revoked && !line.Contains("Partitions assigned:", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (Match partition in PartitionName().Matches(line))
+            {
+                if (revoked)
+                {
+                    held.Remove(partition.Value);
+                }
+                else
+                {
+                    held.Add(partition.Value);
+                }
+            }
+        }
+
+        return held.Count;
+    }
+
+    private static string InstanceId(string log) => InstanceLine().Match(log) is { Success: true } match ? match.Groups[1].Value : "";
+
+    private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"Waited {timeout.TotalSeconds:F0} s for {what}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
+    [GeneratedRegex(@"Restored inference-state\[\d+\]: (\d+) symbols")]
+    private static partial Regex RestoredLine();
+
+    [GeneratedRegex(@"(?:market-ticks|regime-updates) ?\[\[?\d+\]?\]")]
+    private static partial Regex PartitionName();
+
+    [GeneratedRegex(@"static member ([^\s,]+)")]
+    private static partial Regex InstanceLine();
+
+    [GeneratedRegex(@"inference_offset_resets_total\{[^}]*topic=""market-ticks""[^}]*\} (\d+(?:\.\d+)?)")]
+    private static partial Regex OffsetResets();
+
+    /// <summary>An independent consumer of <c>trading-decisions</c>: when each decision was produced.</summary>
+    private sealed class DecisionWatch : IDisposable
+    {
+        private readonly ConcurrentQueue<(string Symbol, DateTime BarEnd, DateTime ProducedAt)> _seen = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _reader;
+
+        public DecisionWatch(string bootstrap, string registryUrl) => _reader = Task.Factory.StartNew(() =>
+        {
+            using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+            var serde = new ContractSerde<TradingDecision>(registry);
+            using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+            {
+                BootstrapServers = bootstrap,
+                GroupId = "restart-test-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+            }).Build();
+            consumer.Subscribe("trading-decisions");
+            while (!_stop.IsCancellationRequested)
+            {
+                if (consumer.Consume(TimeSpan.FromMilliseconds(100))?.Message?.Value is { } value)
+                {
+                    var decision = serde.Deserialize(value, "trading-decisions");
+                    _seen.Enqueue((decision.symbol, decision.bar_end, decision.produced_at));
+                }
+            }
+
+            consumer.Close();
+        }, TaskCreationOptions.LongRunning);
+
+        public DateTime? LastBarEnd(string symbol) =>
+            _seen.Where(d => d.Symbol == symbol).Select(d => (DateTime?)d.BarEnd).DefaultIfEmpty(null).Max();
+
+        public int ProducedSince(DateTime since, string? symbol = null) =>
+            _seen.Count(d => d.ProducedAt >= since && (symbol is null || d.Symbol == symbol));
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _reader.Wait(TimeSpan.FromSeconds(10));
+            _stop.Dispose();
+        }
+    }
+}
