@@ -30,8 +30,8 @@ internal static partial class Log
     [LoggerMessage(3015, LogLevel.Warning, "No group instance slot could be locked in {Folder} ({Reason}); this worker joins with a per-process instance id, which a restart does not reuse")]
     public static partial void GroupInstanceFallback(ILogger logger, string folder, string reason);
 
-    [LoggerMessage(3010, LogLevel.Information, "Embedded broker keeps {Topic} for {Retention} (Embedded:Retention, or the topic's retention.ms)")]
-    public static partial void EmbeddedRetention(ILogger logger, string topic, TimeSpan retention);
+    [LoggerMessage(3010, LogLevel.Information, "Embedded broker keeps records of {Topics} for {Retention} (Embedded:Retention, or a topic's retention.ms)")]
+    public static partial void EmbeddedRetention(ILogger logger, string topics, TimeSpan retention);
 
     [LoggerMessage(3011, LogLevel.Debug, "Embedded retention removed {Records} records of {Topic}[{Partition}]; the partition now starts at offset {Start}")]
     public static partial void EmbeddedRetentionRemoved(ILogger logger, string topic, int partition, long records, long start);

@@ -48,9 +48,9 @@ public sealed class EmbeddedRetention(
                 $"The embedded broker keeps {stateTopic.Name} for {kept.Retention}, less than twice State:RefreshInterval plus State:CheckpointInterval ({state.Value.RefreshInterval} + {state.Value.CheckpointInterval}): a restart could lose symbols whose newest snapshot was removed. Raise Embedded:Retention (or the topic's retention.ms) or lower State:RefreshInterval."]);
         }
 
-        foreach (var (topic, retention) in Topics)
+        foreach (var kept in Topics.GroupBy(t => t.Retention))
         {
-            Log.EmbeddedRetention(logger, topic.Name, retention);
+            Log.EmbeddedRetention(logger, string.Join(", ", kept.Select(t => t.Topic.Name)), kept.Key);
         }
 
         return base.StartAsync(cancellationToken);
