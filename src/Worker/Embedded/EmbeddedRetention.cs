@@ -48,9 +48,9 @@ public sealed class EmbeddedRetention(
                 $"The embedded broker keeps {stateTopic.Name} for {kept.Retention}, less than twice State:RefreshInterval plus State:CheckpointInterval ({state.Value.RefreshInterval} + {state.Value.CheckpointInterval}): a restart could lose symbols whose newest snapshot was removed. Raise Embedded:Retention (or the topic's retention.ms) or lower State:RefreshInterval."]);
         }
 
-        foreach (var kept in Topics.GroupBy(t => t.Retention))
+        foreach (var group in Topics.GroupBy(t => t.Retention))
         {
-            Log.EmbeddedRetention(logger, string.Join(", ", kept.Select(t => t.Topic.Name)), kept.Key);
+            Log.EmbeddedRetention(logger, string.Join(", ", group.Select(t => t.Topic.Name)), group.Key);
         }
 
         return base.StartAsync(cancellationToken);
