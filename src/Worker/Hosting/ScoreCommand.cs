@@ -22,7 +22,15 @@ public static class ScoreCommand
         var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         var libTorch = new Option<string?>("--libtorch-dir") { Description = "A PyTorch installation's lib folder to load libtorch from." };
-        var command = new RootCommand("Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}.") { modelDir, model, input, device, libTorch };
+        var time = new Option<int>("--time") { Description = "Also time this many more forwards of the whole input as one batch and add their median and p90 (ms) as \"timing\".", DefaultValueFactory = _ => 0 };
+        time.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 100_000)
+            {
+                result.AddError("--time must be between 0 and 100000.");
+            }
+        });
+        var command = new RootCommand("Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}.") { modelDir, model, input, device, libTorch, time };
         var parse = command.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -31,7 +39,7 @@ public static class ScoreCommand
                 stderr.WriteLine("score: " + error.Message);
             }
 
-            stderr.WriteLine("usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] [--libtorch-dir DIR]");
+            stderr.WriteLine("usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] [--libtorch-dir DIR] [--time N]");
             return 2;
         }
 
@@ -68,7 +76,8 @@ public static class ScoreCommand
                 return 1;
             }
 
-            Write(stdout, loaded.Info, results);
+            var timing = Time(set, features, width, plans, parse.GetValue(time));
+            Write(stdout, loaded.Info, results, timing);
             return 0;
         }
         catch (Exception ex) when (ex is ArgumentException or ModelLoadException or IOException or JsonException or InvalidOperationException or UnauthorizedAccessException)
@@ -91,7 +100,32 @@ public static class ScoreCommand
             : throw new ArgumentException($"{path}: inputs[{i}] is not an array"))];
     }
 
-    private static void Write(TextWriter stdout, ModelInfo info, RowResult[] results)
+    /// <summary>Median and p90 wall time (ms) of <paramref name="repeats"/> forwards of the whole input, after as many warm-up runs.</summary>
+    private static (double MedianMs, double P90Ms, int Repeats)? Time(ModelSet set, float[] features, int width, RowPlan[] plans, int repeats)
+    {
+        if (repeats <= 0 || plans.Length == 0)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < Math.Min(repeats, 50); i++)
+        {
+            _ = InferenceEngine.Run(set, features, width, plans);
+        }
+
+        var samples = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            _ = InferenceEngine.Run(set, features, width, plans);
+            samples[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(samples);
+        return (samples[repeats / 2], samples[Math.Min(repeats - 1, (int)(repeats * 0.9))], repeats);
+    }
+
+    private static void Write(TextWriter stdout, ModelInfo info, RowResult[] results, (double MedianMs, double P90Ms, int Repeats)? timing)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
@@ -121,6 +155,16 @@ public static class ScoreCommand
             }
 
             json.WriteEndArray();
+            if (timing is { } measured)
+            {
+                json.WriteStartObject("timing");
+                json.WriteNumber("batch", results.Length);
+                json.WriteNumber("repeats", measured.Repeats);
+                json.WriteNumber("median_ms", measured.MedianMs);
+                json.WriteNumber("p90_ms", measured.P90Ms);
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 
