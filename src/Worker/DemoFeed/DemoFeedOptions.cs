@@ -24,7 +24,7 @@ public sealed class DemoFeedOptions
     /// (docs/PERFORMANCE.md). <c>00:00:00</c> sends each round as soon as it is due.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "DemoFeed:BurstInterval must be between 0 and 1 second.")]
-    public TimeSpan BurstInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan BurstInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     public int Seed { get; set; } = 42;
 

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The GPU check, on a host with an NVIDIA GPU and PyTorch but no .NET:
+#   bash tests/Gpu/run-on-device.sh artifacts/gpu/worker.tar.gz OUT_DIR
+# Unpacks the bundle (build/gpu-bundle.sh), points the worker at this host's torch/lib, and writes
+# OUT_DIR/gpu-results.json: the fixtures scored by TorchSharp on CUDA against PyTorch's reference
+# outputs and against PyTorch on this GPU, and forward timings at batch 1 to 1024 for both.
+set -euo pipefail
+bundle=${1:?bundle path}
+out=${2:?output folder}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+work=$(mktemp -d)
+tar -xzf "$bundle" -C "$work"
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1 || true
+python3 "$here/gpu_check.py" --worker "$work/worker/Inference.Streaming.Worker" --fixtures "$root/tests/Fixtures/pytorch" --out "$out"
