@@ -10,7 +10,9 @@ mkdir -p "$out"
 dotnet publish "$root/src/Worker" -c Release -r linux-x64 --self-contained true -o "$out/worker" >/dev/null
 # libtorch and its companions come from the device's PyTorch installation.
 (cd "$out/worker" && rm -f libtorch.so libtorch_cpu.so libc10.so libgomp-*.so* libtorch_python.so libtorch_global_deps.so \
-  libshm.so libaoti_custom_ops.so libbackend_with_compiler.so libjitbackend_test.so libnnapi_backend.so libtorchbind_test.so)
+  libshm.so libaoti_custom_ops.so libbackend_with_compiler.so libjitbackend_test.so libnnapi_backend.so libtorchbind_test.so \
+  alpine-librdkafka.so libmscordaccore.so libmscordbi.so createdump)
+# (The Alpine build of librdkafka and the runtime's debugger support are not needed on a glibc GPU host.)
 tar -C "$out" -czf "$out/worker.tar.gz" worker
 rm -rf "$out/worker"
 size=$(stat -c %s "$out/worker.tar.gz")

@@ -20,9 +20,9 @@ import time
 
 MODELS = {
     "universal": "best_model.pth",
-    "bull": "bull_specialist/best_model.pth",
-    "bear": "bear_specialist/best_model.pth",
-    "sideways": "sideways_specialist/best_model.pth",
+    "bull_specialist": "bull_specialist/best_model.pth",
+    "bear_specialist": "bear_specialist/best_model.pth",
+    "sideways_specialist": "sideways_specialist/best_model.pth",
 }
 BATCHES = [1, 64, 256, 1024]
 

@@ -13,4 +13,8 @@ work=$(mktemp -d)
 tar -xzf "$bundle" -C "$work"
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/gpu.txt" 2>&1 || true
-python3 "$here/gpu_check.py" --worker "$work/worker/Inference.Streaming.Worker" --fixtures "$root/tests/Fixtures/pytorch" --out "$out"
+# The host may lack ICU; the worker needs no culture data for this.
+export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
+python=${PYTHON:-python3}
+"$python" -c 'import sys, torch; print(sys.executable, torch.__version__, torch.version.cuda, torch.cuda.is_available())' | tee "$out/torch.txt"
+"$python" "$here/gpu_check.py" --worker "$work/worker/Inference.Streaming.Worker" --fixtures "$root/tests/Fixtures/pytorch" --out "$out"

@@ -153,15 +153,23 @@ public sealed class IngestService(
     {
         if (kafka.Value.LeaveGroupOnStop && instance.Id is not null && consumer.Subscription.Count > 0)
         {
-            consumer.Unsubscribe();
-            var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
-            while (consumer.Assignment.Count > 0 && time.GetTimestamp() < deadline)
+            try
             {
-                _ = consumer.Consume(TimeSpan.FromMilliseconds(50));
-            }
+                consumer.Unsubscribe();
+                var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
+                while (consumer.Assignment.Count > 0 && time.GetTimestamp() < deadline)
+                {
+                    _ = consumer.Consume(TimeSpan.FromMilliseconds(50));
+                }
 
-            // The LeaveGroup request goes out from librdkafka's own thread once the unassignment is done.
-            _ = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                // The LeaveGroup request goes out from librdkafka's own thread once the unassignment is done.
+                _ = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            }
+            catch (KafkaException ex)
+            {
+                // Stopping anyway: the group drops this member when its session times out.
+                Log.ConsumerError(logger, ex.Error.Reason);
+            }
         }
 
         consumer.Close();
