@@ -19,7 +19,7 @@ public static class ObservabilityExtensions
         builder.Services.AddSingleton<GpuMetrics>();
         var otlp = builder.Configuration["Telemetry:Otlp:Endpoint"];
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("inference-streaming-worker"))
+            .ConfigureResource(resource => resource.AddService(EmbeddedApi.ServiceName, serviceVersion: EmbeddedApi.ServiceVersion))
             .WithMetrics(metrics => metrics
                 .AddMeter(PipelineMetrics.MeterName, PredictMetrics.MeterName, ModelCatalog.MeterName, GpuMetrics.MeterName)
                 .AddAspNetCoreInstrumentation()

@@ -113,6 +113,7 @@ public static class WorkerHostExtensions
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.MapServiceInfo();
         app.MapEmbeddedApi();
         app.MapPrometheusScrapingEndpoint("/metrics");
         if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Worker)
