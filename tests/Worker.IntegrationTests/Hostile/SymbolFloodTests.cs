@@ -11,7 +11,7 @@ namespace Inference.Streaming.Worker.IntegrationTests.Hostile;
 /// caps what is held (the rest are dead-lettered as symbol-limit), idle symbols leave memory with a
 /// tombstone in the changelog, and a symbol that comes back starts fresh.
 /// </summary>
-[Collection(KafkaClusterGroup.Name)]
+[Collection(SoloKafkaGroup.Name)]
 public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper output)
 {
     private const int Flood = 1000;
@@ -59,6 +59,13 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         var forensics = await run.ForensicsAsync();
         var metrics = await HostileRun.MetricsAsync(worker);
         output.WriteLine($"{decisions.Count} decisions, {limited.Count} symbol-limit dead letters, {tombstones.Count} tombstones");
+        // What the group and the checkpoints did, for a run that goes wrong.
+        var log = worker.Output.Split('\n');
+        output.WriteLine(string.Join('\n', log.Select((line, i) => (line, i))
+            .Where(x => (x.line.StartsWith("warn:", StringComparison.Ordinal) && !x.line.Contains("DeadLetterPublisher", StringComparison.Ordinal)) || x.line.StartsWith("fail:", StringComparison.Ordinal)
+                || x.line.Contains("Partitions", StringComparison.Ordinal) || x.line.Contains("Restored", StringComparison.Ordinal))
+            .SelectMany(x => x.line.StartsWith("warn:", StringComparison.Ordinal) || x.line.StartsWith("fail:", StringComparison.Ordinal) ? log.Skip(x.i).Take(2) : [x.line])
+            .Take(60)));
 
         Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
         Assert.Equal(StreamHarness.ExpectedDecisions, decisions.Where(d => StreamHarness.Symbols.Contains(d.symbol)).Select(d => d.decision_id).Distinct().Count());
