@@ -12,11 +12,14 @@ internal static partial class Log
     [LoggerMessage(2000, LogLevel.Information, "Created Kafka topics: {Topics}")]
     public static partial void TopicsCreated(ILogger logger, string topics);
 
-    [LoggerMessage(2022, LogLevel.Warning, "{Topic}[{Partition}]: offset {Offset} is no longer on the broker (removed by retention), so reading starts again at the log start and the records in between are lost to this worker. librdkafka: {Message}")]
+    [LoggerMessage(2027, LogLevel.Debug, "{Topic}[{Partition}]@{Offset} skipped: this partition's state already includes offsets up to {LastApplied}")]
+    public static partial void RecordAlreadyApplied(ILogger logger, string topic, int partition, long offset, long lastApplied);
+
+    [LoggerMessage(2022, LogLevel.Warning, "{Topic}[{Partition}]: the broker no longer has offset {Offset} (retention removed it, or its log no longer reaches it), so reading restarts where auto.offset.reset says: records removed are lost to this worker, records read again are skipped. librdkafka: {Message}")]
     public static partial void OffsetReset(ILogger logger, string topic, int partition, long offset, string message);
 
-    [LoggerMessage(2023, LogLevel.Warning, "{Topic}[{Partition}]: reading resumed at offset {Offset} after an offset reset; {Skipped} offsets were skipped")]
-    public static partial void ResumedAfterReset(ILogger logger, string topic, int partition, long offset, long skipped);
+    [LoggerMessage(2023, LogLevel.Warning, "{Topic}[{Partition}]: reading resumed at offset {Offset} after an offset reset at offset {From}")]
+    public static partial void ResumedAfterReset(ILogger logger, string topic, int partition, long offset, long from);
 
     [LoggerMessage(EventId = 2024, Message = "librdkafka {Facility}: {Message}")]
     public static partial void ClientLog(ILogger logger, LogLevel level, string facility, string message);

@@ -22,6 +22,7 @@ public sealed class PipelineMetrics
     private readonly Counter<long> _recordsFailed;
     private readonly Counter<long> _offsetResets;
     private readonly Counter<long> _stateRestoresIncomplete;
+    private readonly Counter<long> _replaysSkipped;
     private long _liveSymbols;
     private readonly Histogram<int> _batchSize;
     private readonly Counter<long> _kafkaErrors;
@@ -59,6 +60,7 @@ public sealed class PipelineMetrics
         meter.CreateObservableGauge("inference_consumer_lag", ObserveLag, "{message}", "Messages behind the end of each input partition, from librdkafka statistics");
         _kafkaErrors = meter.CreateCounter<long>("inference_kafka_errors", "{error}", "Errors reported by the Kafka clients, by code");
         _offsetResets = meter.CreateCounter<long>("inference_offset_resets", "{partition}", "Input partitions whose next offset the broker no longer held (removed by retention), so reading resumed at the log start, by topic");
+        _replaysSkipped = meter.CreateCounter<long>("inference_records_already_applied", "{record}", "Input records read again at or below the last offset applied to their partition's state (after an offset reset backwards), skipped, by topic");
         _stateRestoresIncomplete = meter.CreateCounter<long>("inference_state_restores_incomplete", "{partition}", "State partitions restored from a changelog that no longer reached back one State:RefreshInterval, by topic");
         meter.CreateObservableCounter("inference_producer_retries", () => Interlocked.Read(ref _producerRetries), "{request}", "Produce requests retried by the producer (librdkafka statistics)");
     }
@@ -88,6 +90,8 @@ public sealed class PipelineMetrics
     public void RecordFailed() => _recordsFailed.Add(1);
 
     public void OffsetReset(string topic) => _offsetResets.Add(1, new KeyValuePair<string, object?>("topic", topic));
+
+    public void RecordReplaySkipped(string topic) => _replaysSkipped.Add(1, new KeyValuePair<string, object?>("topic", topic));
 
     public void StateRestoreIncomplete(string topic) => _stateRestoresIncomplete.Add(1, new KeyValuePair<string, object?>("topic", topic));
 

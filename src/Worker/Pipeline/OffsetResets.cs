@@ -10,8 +10,9 @@ namespace Inference.Streaming.Worker.Pipeline;
 /// Makes a consumer's lost input visible. When the offset a partition would resume from is gone
 /// (the broker's retention removed it while the worker was away or behind), librdkafka resets it
 /// by <c>auto.offset.reset</c> and says so only in its log. This reads that log line, counts it in
-/// <c>inference_offset_resets_total</c>, and when the partition's next record arrives says how
-/// many offsets were skipped. Every other librdkafka log line goes to the worker's log.
+/// <c>inference_offset_resets_total</c>, and when the partition's next record arrives says where
+/// reading resumed. (Records read again are skipped by the record handler.) Every other
+/// librdkafka log line goes to the worker's log.
 /// </summary>
 public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger)
 {
@@ -39,7 +40,7 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
     {
         if (!_resetFrom.IsEmpty && _resetFrom.TryRemove(record.TopicPartition, out var from))
         {
-            Log.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from >= 0 ? record.Offset.Value - from : -1);
+            Log.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from);
         }
     }
 

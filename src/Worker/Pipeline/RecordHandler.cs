@@ -198,7 +198,18 @@ public sealed class RecordHandler
             partition = _partitions[record.Partition.Value];
         }
 
-        if (record.Topic == _kafka.Topics.MarketTicks.Name)
+        var isTick = record.Topic == _kafka.Topics.MarketTicks.Name;
+        var lastApplied = isTick ? partition.TicksOffset : partition.RegimesOffset;
+        if (lastApplied >= 0 && record.Offset.Value <= lastApplied)
+        {
+            // Already applied to this state: the consumer went back (an offset reset to the log
+            // start, a broker that lost its tail). Applying it again would count it twice.
+            _metrics.RecordReplaySkipped(record.Topic);
+            Log.RecordAlreadyApplied(_logger, record.Topic, record.Partition.Value, record.Offset.Value, lastApplied);
+            return;
+        }
+
+        if (isTick)
         {
             partition.TicksOffset = record.Offset.Value;
         }

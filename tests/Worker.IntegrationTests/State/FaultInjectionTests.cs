@@ -16,6 +16,7 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
     private const int NotLeaderOrFollower = 6;
     private const int RequestTimedOut = 7;
     private const int NotEnoughReplicas = 19;
+    private const int OffsetOutOfRange = 1;
 
     private readonly StreamHarness _harness = new(kafka);
 
@@ -75,6 +76,28 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
             }
         });
 
+    [SkippableFact]
+    public async Task AnOffsetResetToTheLogStartAppliesNothingTwice()
+    {
+        // The broker answers one fetch "offset out of range": librdkafka resets those partitions to
+        // the log start (auto.offset.reset) and the worker reads again what its state already holds.
+        var metrics = await RunWithFaultAsync("reset", async (cluster, _) =>
+        {
+            // Several, a few seconds in: the next fetches to every broker get one, so partitions
+            // that have already been read go back to offset 0.
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            cluster.PushRequestErrors(LibRdKafka.FetchApiKey, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        });
+
+        output.WriteLine(string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("inference_offset_resets", StringComparison.Ordinal)
+            || l.StartsWith("inference_records_already_applied", StringComparison.Ordinal) || l.StartsWith("inference_dead_letters", StringComparison.Ordinal))));
+        Assert.Contains("inference_offset_resets_total{", metrics, StringComparison.Ordinal);
+        Assert.Contains("inference_records_already_applied_total{", metrics, StringComparison.Ordinal);
+        // Read twice, applied once: no tick came late to its own bar, nothing was dead-lettered.
+        Assert.DoesNotContain("inference_dead_letters_total{", metrics, StringComparison.Ordinal);
+    }
+
     /// <summary>Runs a worker through a fault while ticks flow; checks the decisions; returns the worker's metrics text.</summary>
     private async Task<string> RunWithFaultAsync(string name, Func<MockCluster, HttpClient, Task> fault)
     {
@@ -96,6 +119,7 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
             await feed;
             published = await _harness.ReadAsync(faulted, expected);
             metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            output.WriteLine(string.Join('\n', worker.Output.Split('\n').Where(l => l.Contains("offset", StringComparison.OrdinalIgnoreCase) && !l.Contains("Partitions assigned", StringComparison.Ordinal)).Take(20)));
             Assert.False(worker.HasExited, "the worker stopped during the fault:\n" + worker.Output);
         }
 
