@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
@@ -16,7 +15,12 @@ namespace Inference.Streaming.Worker.Pipeline;
 /// </summary>
 public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger)
 {
-    private readonly ConcurrentDictionary<TopicPartition, long> _resetFrom = new();
+    // Written from librdkafka's log thread, read for every record: a plain dictionary under a lock,
+    // with a count the ingest loop can check without taking it (ConcurrentDictionary.IsEmpty takes
+    // every lock when the dictionary is empty, which is nearly always).
+    private readonly Dictionary<TopicPartition, long> _resetFrom = [];
+    private readonly Lock _gate = new();
+    private int _pending;
 
     /// <summary>The consumer's log handler.</summary>
     public void OnClientLog(LogMessage message)
@@ -25,7 +29,12 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
         {
             var partition = new TopicPartition(reset.Groups["topic"].Value, new Partition(int.Parse(reset.Groups["partition"].Value, CultureInfo.InvariantCulture)));
             var from = long.TryParse(reset.Groups["offset"].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var offset) ? offset : -1;
-            _resetFrom[partition] = from;
+            lock (_gate)
+            {
+                _resetFrom[partition] = from;
+                Volatile.Write(ref _pending, _resetFrom.Count);
+            }
+
             metrics.OffsetReset(partition.Topic);
             Log.OffsetReset(logger, partition.Topic, partition.Partition.Value, from, LogText.Quote(message.Message));
             return;
@@ -38,10 +47,23 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
     /// <summary>Call with each record read: the first after a reset tells where reading resumed.</summary>
     public void OnRecord(ConsumeResult<byte[]?, byte[]> record)
     {
-        if (!_resetFrom.IsEmpty && _resetFrom.TryRemove(record.TopicPartition, out var from))
+        if (Volatile.Read(ref _pending) == 0)
         {
-            Log.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from);
+            return;
         }
+
+        long from;
+        lock (_gate)
+        {
+            if (!_resetFrom.Remove(record.TopicPartition, out from))
+            {
+                return;
+            }
+
+            Volatile.Write(ref _pending, _resetFrom.Count);
+        }
+
+        Log.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from);
     }
 
     private static LogLevel ToLevel(SyslogLevel level) => level switch
