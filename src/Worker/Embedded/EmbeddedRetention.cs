@@ -125,7 +125,17 @@ public sealed class EmbeddedRetention(
 
         if (cut is { } before && before > Math.Max(partition.Removed, watermarks.Low.Value))
         {
-            embedded.Cluster.DeleteRecords(topic, number, before);
+            try
+            {
+                embedded.Cluster.DeleteRecords(topic, number, before);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // One partition the broker would not trim must not stop the process: the next sweep tries again.
+                Log.EmbeddedRetentionSkipped(logger, topic, number, ex.Message);
+                return;
+            }
+
             Log.EmbeddedRetentionRemoved(logger, topic, number, before - Math.Max(partition.Removed, watermarks.Low.Value), before);
             partition.Removed = before;
         }
