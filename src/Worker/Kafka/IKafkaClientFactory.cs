@@ -11,8 +11,11 @@ public interface IKafkaClientFactory
 
     IAdminClient CreateAdminClient(string clientId);
 
-    /// <summary>True when the cluster is librdkafka's mock broker (the embedded broker).</summary>
-    bool IsMockCluster();
+    /// <summary>
+    /// The consumer session timeout the factory sets because the cluster is librdkafka's mock broker
+    /// (the embedded broker) and none is configured; null when it sets none.
+    /// </summary>
+    int? MockClusterSessionTimeoutMs();
 
     /// <summary>A consumer outside any group, for reading assigned partitions (state restore).</summary>
     IConsumer<byte[]?, byte[]> CreateReader(string clientId);

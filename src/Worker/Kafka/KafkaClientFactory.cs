@@ -50,13 +50,10 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
             // Static membership: a restart within session.timeout.ms keeps this member's partitions.
             GroupInstanceId = instance?.Id,
         };
-        if (!options.Value.Consumer.ContainsKey("session.timeout.ms") && IsMockCluster())
+        if (MockClusterSessionTimeoutMs() is { } sessionTimeoutMs)
         {
-            // librdkafka's mock broker matches group members by member id only, so it ignores
-            // group.instance.id, and it holds every rebalance for the session timeout less a second
-            // (rdkafka_mock_cgrp.c). A short session keeps a restart or a hand-over to seconds there.
-            config.SessionTimeoutMs = MockClusterSessionTimeoutMs;
-            config.HeartbeatIntervalMs = MockClusterSessionTimeoutMs / 4;
+            config.SessionTimeoutMs = sessionTimeoutMs;
+            config.HeartbeatIntervalMs = sessionTimeoutMs / 4;
         }
 
         Apply(config, clientId, options.Value.Consumer);
@@ -65,11 +62,17 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
         return builder.Build();
     }
 
-    /// <summary>The consumer's session timeout on librdkafka's mock broker unless <c>Kafka:Consumer:session.timeout.ms</c> is set.</summary>
-    public const int MockClusterSessionTimeoutMs = 4000;
+    /// <summary>
+    /// librdkafka's mock broker matches group members by member id only, so it ignores
+    /// group.instance.id, and it holds every rebalance for the session timeout less a second
+    /// (rdkafka_mock_cgrp.c). A short session keeps a restart or a hand-over to seconds there, unless
+    /// <c>Kafka:Consumer:session.timeout.ms</c> is set.
+    /// </summary>
+    public int? MockClusterSessionTimeoutMs() =>
+        !options.Value.Consumer.ContainsKey("session.timeout.ms") && IsMockCluster() ? 4000 : null;
 
     /// <summary>True when the cluster is librdkafka's mock broker (the embedded broker, here or in a <c>broker</c> process): its cluster id says so.</summary>
-    public bool IsMockCluster()
+    private bool IsMockCluster()
     {
         lock (_probeGate)
         {

@@ -74,9 +74,9 @@ public sealed class IngestService(
                 Log.StaticMember(logger, kafka.Value.GroupId, id, kafka.Value.LeaveGroupOnStop);
             }
 
-            if (!kafka.Value.Consumer.ContainsKey("session.timeout.ms") && clients.IsMockCluster())
+            if (clients.MockClusterSessionTimeoutMs() is { } sessionTimeoutMs)
             {
-                Log.MockClusterSession(logger, KafkaClientFactory.MockClusterSessionTimeoutMs);
+                Log.MockClusterSession(logger, sessionTimeoutMs);
             }
 
             consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);

@@ -70,5 +70,5 @@ public sealed class FakeKafkaClientFactory : IKafkaClientFactory
 
     public IConsumer<byte[]?, byte[]> CreateReader(string clientId) => throw new NotSupportedException();
 
-    public bool IsMockCluster() => false;
+    public int? MockClusterSessionTimeoutMs() => null;
 }
