@@ -32,7 +32,7 @@ public static class ModelsApi
                     title: "Some models were refused",
                     detail: string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}")),
                     statusCode: StatusCodes.Status422UnprocessableEntity,
-                    extensions: new Dictionary<string, object?> { ["errors"] = models.Errors, ["generation"] = models.Generation, ["loaded"] = models.Models.Select(m => m.Name).ToArray() });
+                    extensions: new Dictionary<string, object?> { ["errors"] = models.Errors, ["generation"] = models.Generation, ["loaded"] = models.Models.Keys.ToArray(), ["total_models"] = models.TotalModels });
         }
         catch (ModelsReloadFailedException ex)
         {

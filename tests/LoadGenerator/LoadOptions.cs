@@ -12,7 +12,7 @@ internal sealed record LoadOptions(Uri Url, int Requests, int Concurrent, string
         var requests = new Option<int>("--requests") { Description = "Predict requests to send (and as many to /health/live for the floor).", DefaultValueFactory = _ => 10_000 };
         var concurrent = new Option<int>("--concurrent") { Description = "Requests in flight at once.", DefaultValueFactory = _ => 32 };
         var output = new Option<string?>("--output") { Description = "Write the results as JSON to this file." };
-        var symbols = new Option<string>("--symbols") { Description = "Comma-separated symbols to cycle through.", DefaultValueFactory = _ => "AAPL,MSFT,NVDA,AMZN,TSLA,SPY" };
+        var symbols = new Option<string>("--symbols") { Description = "Comma-separated symbols to cycle through.", DefaultValueFactory = _ => "AAPL,MSFT,GOOGL,AMZN,TSLA,NVDA,SPY" };
         var apiKey = new Option<string?>("--api-key") { Description = "X-API-Key to send." };
         var explain = new Option<bool>("--explain") { Description = "Ask for explanations (integrated gradients)." };
         var floor = new Option<bool>("--floor") { Description = "Also measure GET /health/live as the floor.", DefaultValueFactory = _ => true };

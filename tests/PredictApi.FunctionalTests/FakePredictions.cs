@@ -17,7 +17,7 @@ internal sealed class FakePredictions : IPredictionService
         new RegimeProbabilitiesDto(0.6, 0.1, 0.3, 0.9),
         new StrategyWeightsDto(0.54, 0.15, 0.31),
         new RiskValidationDto(approved, approved ? [] : ["position_limit: position would be 31.0% of portfolio value (limit 0.25)", "leverage: fine"], new RiskChecksDto(approved ? "pass" : "fail", "warning", "pass")),
-        new PredictMetadata("set-0123456789ab", 0.42, DateTimeOffset.UnixEpoch));
+        new PredictMetadata("bull_specialist", 0.42, DateTimeOffset.UnixEpoch) { ModelSet = "set-0123456789ab" });
 
     public Task<PredictionResult> PredictAsync(string symbol, PredictRequest request, CancellationToken cancellationToken) => Task.FromResult(symbol switch
     {

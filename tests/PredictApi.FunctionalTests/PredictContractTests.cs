@@ -44,7 +44,11 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         }
 
         var metadata = root.GetProperty("metadata");
-        Assert.StartsWith("set-", metadata.GetProperty("model_version").GetString(), StringComparison.Ordinal);
+        // The seed's model_version is the model that decided; the set's id has its own field.
+        Assert.Equal(metadata.GetProperty("selected_model").GetString(), metadata.GetProperty("model_version").GetString());
+        Assert.Contains(metadata.GetProperty("model_version").GetString(), new[] { "bull_specialist", "bear_specialist", "sideways_specialist", "universal" });
+        Assert.StartsWith("set-", metadata.GetProperty("model_set").GetString(), StringComparison.Ordinal);
+        Assert.Equal(JsonValueKind.Null, metadata.GetProperty("ab_test").ValueKind);
         Assert.True(metadata.GetProperty("latency_ms").GetDouble() >= 0);
         Assert.True(metadata.GetProperty("timestamp").TryGetDateTimeOffset(out _));
         Assert.False(root.TryGetProperty("explanation", out _));

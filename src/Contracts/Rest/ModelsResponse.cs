@@ -2,14 +2,18 @@ using System.Text.Json.Serialization;
 
 namespace Inference.Streaming.Contracts.Rest;
 
-/// <summary>Body of <c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c>.</summary>
+/// <summary>
+/// Body of <c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c>: the seed's shape, a map
+/// keyed by model name and <c>total_models</c>, plus the refusals, the set's generation and directory.
+/// </summary>
 public sealed record ModelsResponse(
-    [property: JsonPropertyName("models")] IReadOnlyList<ModelDescription> Models,
+    [property: JsonPropertyName("models")] IReadOnlyDictionary<string, ModelDescription> Models,
+    [property: JsonPropertyName("total_models")] int TotalModels,
     [property: JsonPropertyName("errors")] IReadOnlyList<ModelErrorDescription> Errors,
     [property: JsonPropertyName("generation")] long Generation,
     [property: JsonPropertyName("directory")] string Directory);
 
-/// <summary>One loaded model.</summary>
+/// <summary>One loaded model: the seed's fields, then the worker's.</summary>
 public sealed record ModelDescription(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("version")] string Version,

@@ -13,7 +13,11 @@ public sealed class PredictRequest
     [JsonPropertyName("timestamp")]
     public DateTimeOffset? Timestamp { get; set; }
 
-    /// <summary><c>argmax</c> or <c>mixture</c>; anything else is a 400.</summary>
+    /// <summary>
+    /// As in the seed, the name of a loaded model to decide with alone (<c>bull_specialist</c>,
+    /// <c>bear_specialist</c>, <c>sideways_specialist</c>, <c>universal</c>); or a selection rule,
+    /// <c>argmax</c> or <c>mixture</c>. Anything else, or a model that is not loaded, is a 400.
+    /// </summary>
     [JsonPropertyName("strategy_override")]
     public string? StrategyOverride { get; set; }
 

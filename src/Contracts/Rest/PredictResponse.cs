@@ -46,11 +46,24 @@ public sealed record RiskChecksDto(
     public string? Leverage { get; init; }
 }
 
+/// <summary>
+/// The seed's metadata: <c>model_version</c> is the model that decided (<c>mixture</c> for a blend),
+/// <c>ab_test</c> stays null until an experiment sets it; the model set's id is <c>model_set</c>.
+/// </summary>
 public sealed record PredictMetadata(
     [property: JsonPropertyName("model_version")] string ModelVersion,
     [property: JsonPropertyName("latency_ms")] double LatencyMs,
     [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp)
 {
+    /// <summary>The seed's A/B test information; null while no experiment runs. Always written.</summary>
+    [JsonPropertyName("ab_test")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
+    public AbTestDto? AbTest { get; init; }
+
+    /// <summary>Id of the model set that scored the request (the stream's decisions carry it as <c>model_version</c>).</summary>
+    [JsonPropertyName("model_set")]
+    public string? ModelSet { get; init; }
+
     [JsonPropertyName("selected_model")]
     public string? SelectedModel { get; init; }
 
@@ -60,6 +73,11 @@ public sealed record PredictMetadata(
     [JsonPropertyName("bar_end")]
     public DateTimeOffset? BarEnd { get; init; }
 }
+
+/// <summary>An experiment and the arm that answered (the seed's <c>ab_test</c>).</summary>
+public sealed record AbTestDto(
+    [property: JsonPropertyName("experiment")] string Experiment,
+    [property: JsonPropertyName("arm")] string Arm);
 
 /// <summary>Integrated-gradients attributions of the chosen action's probability.</summary>
 public sealed record ExplanationDto(

@@ -10,8 +10,9 @@ public sealed class DemoFeedOptions
     /// <summary>Unset: on for the embedded worker, off for <c>broker</c> and real clusters.</summary>
     public bool? Enabled { get; set; }
 
+    /// <summary>Every symbol the seed's documents and clients use (AAPL, MSFT, GOOGL, AMZN, TSLA), plus NVDA and SPY.</summary>
     [MinLength(1)]
-    public string[] Symbols { get; set; } = ["AAPL", "MSFT", "NVDA", "AMZN", "TSLA", "SPY"];
+    public string[] Symbols { get; set; } = ["AAPL", "MSFT", "GOOGL", "AMZN", "TSLA", "NVDA", "SPY"];
 
     /// <summary>Wall-clock pace of the feed, all symbols together; 0 runs as fast as the broker takes it.</summary>
     [Range(0.0, 1_000_000.0)]

@@ -69,6 +69,7 @@ public static class WorkerHostExtensions
         }
 
         services.AddHostedService<StartupBanner>();
+        services.AddHostedService<SeedSettings>();
         return builder;
     }
 

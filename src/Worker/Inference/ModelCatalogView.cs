@@ -31,11 +31,22 @@ public sealed class ModelCatalogView(ModelCatalog catalog) : IModelCatalogView
         return Describe()!;
     }
 
-    private static ModelsResponse Describe(ModelSet set, string? reloadError) => new(
-        [.. ModelNames.All.Where(set.Models.ContainsKey).Select(name => set.Models[name].Info).Select(i =>
-            new ModelDescription(i.Name, i.Version, i.LoadedAt, i.Device, i.Parameters, i.Sha256, i.InputWidth, i.Format.ToString(), i.FeatureLayout))],
-        [.. set.Errors.Select(e => new ModelErrorDescription(e.Name, e.Path, e.Reason)),
-            .. reloadError is null ? [] : new[] { new ModelErrorDescription("*", set.Directory, "the last reload failed; this generation keeps serving: " + reloadError) }],
-        set.Generation,
-        set.Directory);
+    private static ModelsResponse Describe(ModelSet set, string? reloadError)
+    {
+        // Insertion order is the seed's order (bull, bear, sideways, universal); JSON keeps it.
+        var models = new Dictionary<string, ModelDescription>(StringComparer.Ordinal);
+        foreach (var info in ModelNames.All.Where(set.Models.ContainsKey).Select(name => set.Models[name].Info))
+        {
+            models[info.Name] = new ModelDescription(
+                info.Name, info.Version, info.LoadedAt, info.Device, info.Parameters, info.Sha256, info.InputWidth, info.Format.ToString(), info.FeatureLayout);
+        }
+
+        return new ModelsResponse(
+            models,
+            models.Count,
+            [.. set.Errors.Select(e => new ModelErrorDescription(e.Name, e.Path, e.Reason)),
+                .. reloadError is null ? [] : new[] { new ModelErrorDescription("*", set.Directory, "the last reload failed; this generation keeps serving: " + reloadError) }],
+            set.Generation,
+            set.Directory);
+    }
 }

@@ -25,19 +25,29 @@ public sealed class PredictionService(
     DirectScorer scorer,
     TimeProvider time) : IPredictionService
 {
+    /// <summary><c>metadata.selection</c> when <c>strategy_override</c> named a model.</summary>
+    public const string OverrideSelection = "override";
+
     public async Task<PredictionResult> PredictAsync(string symbol, PredictRequest request, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
         var streamStrategy = inference.Value.SymbolSelection.TryGetValue(symbol, out var chosen) ? chosen : inference.Value.Selection;
         var strategy = streamStrategy;
-        if (request.StrategyOverride is { } name && !DecisionPolicy.TryParseStrategy(name, out strategy))
+        var model = request.StrategyOverride is { } asked ? ModelNames.All.FirstOrDefault(n => n.Equals(asked, StringComparison.OrdinalIgnoreCase)) : null;
+        if (request.StrategyOverride is { } name && model is null && !DecisionPolicy.TryParseStrategy(name, out strategy))
         {
-            return PredictionResult.Fail(PredictionOutcome.UnknownStrategy, $"Unknown strategy_override '{name}'; use 'argmax' or 'mixture'.");
+            return PredictionResult.Fail(PredictionOutcome.UnknownStrategy, FormattableString.Invariant(
+                $"Unknown strategy_override '{name}'; use a model name ({string.Join(", ", ModelNames.All)}), 'argmax' or 'mixture'."));
         }
 
         if (!catalog.IsLoaded)
         {
             return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, "Models are still loading.");
+        }
+
+        if (model is not null && !IsLoaded(model))
+        {
+            return NotLoaded(model);
         }
 
         var snapshot = directory.Find(symbol, request.Timestamp, out var known);
@@ -55,16 +65,23 @@ public sealed class PredictionService(
         try
         {
             var w = weights.WeightsFor(snapshot.Regime);
-            var plan = DecisionPolicy.Plan(strategy, w);
+            var plan = model is null ? DecisionPolicy.Plan(strategy, w) : RowPlan.ForModel(model);
             var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan);
             if (!result.Succeeded)
             {
                 return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, $"No loaded model could decide {symbol}: {result.Failure}: {result.FailureDetail}");
             }
 
+            if (model is not null && result.DecidedBy != model)
+            {
+                // A reload took the model away between the check and the forward: never another model's answer.
+                return NotLoaded(model);
+            }
+
             var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
             var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio()) : null;
-            var identity = strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
+            var identity = model is not null ? fingerprint + "|model=" + model
+                : strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
             var explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null;
             var response = new PredictResponse(
                 DecisionIds.For(symbol, snapshot.Bar.EndMs, identity).ToString(),
@@ -75,10 +92,11 @@ public sealed class PredictionService(
                 new RegimeProbabilitiesDto(snapshot.Regime.Bull, snapshot.Regime.Bear, snapshot.Regime.Sideways, snapshot.Regime.Entropy),
                 new StrategyWeightsDto(w.Bull, w.Bear, w.Sideways),
                 Validation(assessment),
-                new PredictMetadata(DecisionAssembler.ModelVersion(fingerprint), time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
+                new PredictMetadata(result.DecidedBy, time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
                 {
+                    ModelSet = DecisionAssembler.ModelVersion(fingerprint),
                     SelectedModel = result.DecidedBy,
-                    Selection = strategy.ToString().ToLowerInvariant(),
+                    Selection = model is null ? strategy.ToString().ToLowerInvariant() : OverrideSelection,
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
                 })
             {
@@ -94,6 +112,22 @@ public sealed class PredictionService(
             return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, ex.Message);
         }
     }
+
+    private bool IsLoaded(string model)
+    {
+        try
+        {
+            using var lease = catalog.Acquire();
+            return lease.Set.Models.ContainsKey(model);
+        }
+        catch (ModelsNotReadyException)
+        {
+            return false;
+        }
+    }
+
+    private static PredictionResult NotLoaded(string model) =>
+        PredictionResult.Fail(PredictionOutcome.UnknownStrategy, $"strategy_override '{model}' names a model that is not loaded (GET /api/v1/models lists those that are).");
 
     private static RiskValidationDto Validation(RiskAssessment? assessment)
     {

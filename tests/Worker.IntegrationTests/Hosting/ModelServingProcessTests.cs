@@ -35,11 +35,13 @@ public sealed class ModelServingProcessTests : IDisposable
 
         var models = await http.GetFromJsonAsync<ModelsResponse>("/api/v1/models");
         Assert.NotNull(models);
-        Assert.Equal(["bear_specialist", "sideways_specialist", "universal"], models.Models.Select(m => m.Name));
+        Assert.Equal(["bear_specialist", "sideways_specialist", "universal"], models.Models.Keys);
+        Assert.All(models.Models, m => Assert.Equal(m.Key, m.Value.Name));
+        Assert.Equal(3, models.TotalModels);
         var error = Assert.Single(models.Errors);
         Assert.Equal("bull_specialist", error.Name);
         Assert.Equal(bull, error.Path);
-        Assert.All(models.Models, m => Assert.Equal(144_388, m.Parameters));
+        Assert.All(models.Models.Values, m => Assert.Equal(144_388, m.Parameters));
         var refused = await http.GetFromJsonAsync<HealthResponse>("/health");
         Assert.Equal("degraded", refused!.Status);
         Assert.Equal("degraded", refused.Checks["models"].Status);
@@ -51,6 +53,7 @@ public sealed class ModelServingProcessTests : IDisposable
 
         Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
         Assert.Equal(4, reloaded!.Models.Count);
+        Assert.Equal(4, reloaded.TotalModels);
         Assert.Empty(reloaded.Errors);
         Assert.Equal(2, reloaded.Generation);
         // The models check turns healthy at once; the whole service once the consumer has joined too.

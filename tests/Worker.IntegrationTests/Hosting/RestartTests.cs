@@ -23,7 +23,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
     // librdkafka's default session.timeout.ms: what a dynamic member's restart waits out.
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromSeconds(45);
 
-    private static readonly string[] Symbols = ["AAPL", "AMZN", "MSFT", "NVDA", "SPY", "TSLA"];
+    private static readonly string[] Symbols = ["AAPL", "AMZN", "GOOGL", "MSFT", "NVDA", "SPY", "TSLA"];
 
     [Fact]
     public async Task AKilledWorkerDecidesAgainInSecondsRestoresEverySymbolFromATruncatedChangelogAndCountsInputItLost()
