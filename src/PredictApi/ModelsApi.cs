@@ -16,7 +16,7 @@ public static class ModelsApi
             .WithName("ListModels");
         group.MapPost("/reload", ReloadAsync)
             .WithName("ReloadModels")
-            .AddEndpointFilter<ApiKeyFilter>();
+            .RequireApiScope(ApiScopes.ModelsWrite);
         return routes;
     }
 

@@ -1,9 +1,12 @@
 using System.Globalization;
+using System.Text;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
 
 namespace Inference.Streaming.PredictApi;
 
@@ -16,7 +19,9 @@ public static class PredictApiServiceExtensions
         services.AddSingleton<PredictMetrics>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<FailedAuthLimiter>();
-        services.AddSingleton<ApiKeyFilter>();
+        services.AddSingleton<ApiAccess>();
+        services.AddAuthentication().AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<ApiOptions>>((bearer, api) => Configure(bearer, api.Value.Jwt));
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddRateLimiter(limiter =>
@@ -60,5 +65,27 @@ public static class PredictApiServiceExtensions
             };
         });
         return services;
+    }
+
+    /// <summary>JwtBearer from <c>Api:Jwt:*</c>: OIDC discovery from the authority, or a symmetric key and issuer.</summary>
+    private static void Configure(JwtBearerOptions bearer, JwtOptions jwt)
+    {
+        // Claim names as the token has them ("scope", "scp", "sub"), not WS-Federation URIs.
+        bearer.MapInboundClaims = false;
+        bearer.Audience = jwt.Audience;
+        bearer.RequireHttpsMetadata = jwt.RequireHttpsMetadata;
+        var validation = bearer.TokenValidationParameters;
+        validation.ValidAudience = jwt.Audience;
+        validation.ClockSkew = jwt.ClockSkew;
+        if (!string.IsNullOrEmpty(jwt.Authority))
+        {
+            bearer.Authority = jwt.Authority;
+        }
+        else if (!string.IsNullOrEmpty(jwt.SigningKey))
+        {
+            validation.ValidIssuer = jwt.Issuer;
+            validation.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(jwt.SigningKey));
+            validation.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
+        }
     }
 }

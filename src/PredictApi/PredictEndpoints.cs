@@ -62,7 +62,7 @@ public static class PredictEndpoints
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
-            .AddEndpointFilter<ApiKeyFilter>()
+            .RequireApiScope(ApiScopes.Predict)
             .RequireRateLimiting(RateLimitPolicy);
         return routes;
     }
