@@ -79,10 +79,17 @@ namespace Inference.Streaming.Contracts.Events
 				"aming.Contracts.Events\",\"fields\":[{\"name\":\"close\",\"type\":\"double\"},{\"name\":\"init" +
 				"ial_capital\",\"type\":\"double\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"" +
 				"type\":\"double\"},{\"name\":\"day_open_value\",\"doc\":\"Portfolio value at the day\'s fir" +
-				"st bar (daily loss limit).\",\"type\":\"double\"}]}]},{\"name\":\"timings\",\"type\":{\"type" +
-				"\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"Inference.Streaming.Contracts.E" +
-				"vents\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"double\"},{\"name\":\"inference_ms\",\"typ" +
-				"e\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]}}]}"));
+				"st bar (daily loss limit).\",\"type\":\"double\"},{\"name\":\"sector\",\"doc\":\"The symbol\'" +
+				"s sector from Risk:Sectors; null when the map does not name the symbol (its own " +
+				"sector, its own book).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"sector" +
+				"_peer_position_value\",\"doc\":\"Value of the other positions of the sector in the b" +
+				"ook the concentration check saw (the mapped symbols of the input partition).\",\"d" +
+				"efault\":null,\"type\":[\"null\",\"double\"]},{\"name\":\"book_peer_value\",\"doc\":\"Value of" +
+				" the other accounts of that book.\",\"default\":null,\"type\":[\"null\",\"double\"]}]}]}," +
+				"{\"name\":\"timings\",\"type\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"" +
+				"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"doubl" +
+				"e\"},{\"name\":\"inference_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]" +
+				"}}]}"));
 		/// <summary>
 		/// The decision exactly as published on trading-decisions.
 		/// </summary>

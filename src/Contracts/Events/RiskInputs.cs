@@ -20,7 +20,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class RiskInputs : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RiskInputs"",""doc"":""What the risk checks and the portfolio update saw: the bar's close and the symbol's paper portfolio before the decision."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""close"",""type"":""double""},{""name"":""initial_capital"",""type"":""double""},{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""day_open_value"",""doc"":""Portfolio value at the day's first bar (daily loss limit)."",""type"":""double""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RiskInputs"",""doc"":""What the risk checks and the portfolio update saw: the bar's close and the symbol's paper portfolio before the decision."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""close"",""type"":""double""},{""name"":""initial_capital"",""type"":""double""},{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""day_open_value"",""doc"":""Portfolio value at the day's first bar (daily loss limit)."",""type"":""double""},{""name"":""sector"",""doc"":""The symbol's sector from Risk:Sectors; null when the map does not name the symbol (its own sector, its own book)."",""default"":null,""type"":[""null"",""string""]},{""name"":""sector_peer_position_value"",""doc"":""Value of the other positions of the sector in the book the concentration check saw (the mapped symbols of the input partition)."",""default"":null,""type"":[""null"",""double""]},{""name"":""book_peer_value"",""doc"":""Value of the other accounts of that book."",""default"":null,""type"":[""null"",""double""]}]}");
 		private double _close;
 		private double _initial_capital;
 		private double _cash;
@@ -29,6 +29,18 @@ namespace Inference.Streaming.Contracts.Events
 		/// Portfolio value at the day's first bar (daily loss limit).
 		/// </summary>
 		private double _day_open_value;
+		/// <summary>
+		/// The symbol's sector from Risk:Sectors; null when the map does not name the symbol (its own sector, its own book).
+		/// </summary>
+		private string _sector;
+		/// <summary>
+		/// Value of the other positions of the sector in the book the concentration check saw (the mapped symbols of the input partition).
+		/// </summary>
+		private System.Nullable<System.Double> _sector_peer_position_value;
+		/// <summary>
+		/// Value of the other accounts of that book.
+		/// </summary>
+		private System.Nullable<System.Double> _book_peer_value;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -94,6 +106,48 @@ namespace Inference.Streaming.Contracts.Events
 				this._day_open_value = value;
 			}
 		}
+		/// <summary>
+		/// The symbol's sector from Risk:Sectors; null when the map does not name the symbol (its own sector, its own book).
+		/// </summary>
+		public string sector
+		{
+			get
+			{
+				return this._sector;
+			}
+			set
+			{
+				this._sector = value;
+			}
+		}
+		/// <summary>
+		/// Value of the other positions of the sector in the book the concentration check saw (the mapped symbols of the input partition).
+		/// </summary>
+		public System.Nullable<System.Double> sector_peer_position_value
+		{
+			get
+			{
+				return this._sector_peer_position_value;
+			}
+			set
+			{
+				this._sector_peer_position_value = value;
+			}
+		}
+		/// <summary>
+		/// Value of the other accounts of that book.
+		/// </summary>
+		public System.Nullable<System.Double> book_peer_value
+		{
+			get
+			{
+				return this._book_peer_value;
+			}
+			set
+			{
+				this._book_peer_value = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -103,6 +157,9 @@ namespace Inference.Streaming.Contracts.Events
 			case 2: return this.cash;
 			case 3: return this.shares;
 			case 4: return this.day_open_value;
+			case 5: return this.sector;
+			case 6: return this.sector_peer_position_value;
+			case 7: return this.book_peer_value;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -115,6 +172,9 @@ namespace Inference.Streaming.Contracts.Events
 			case 2: this.cash = (System.Double)fieldValue; break;
 			case 3: this.shares = (System.Double)fieldValue; break;
 			case 4: this.day_open_value = (System.Double)fieldValue; break;
+			case 5: this.sector = (System.String)fieldValue; break;
+			case 6: this.sector_peer_position_value = (System.Nullable<System.Double>)fieldValue; break;
+			case 7: this.book_peer_value = (System.Nullable<System.Double>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

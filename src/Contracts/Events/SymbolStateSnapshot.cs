@@ -61,16 +61,21 @@ namespace Inference.Streaming.Contracts.Events
 				"ng.Contracts.Events\",\"fields\":[{\"name\":\"initial_capital\",\"type\":\"double\"},{\"name" +
 				"\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":\"day\",\"doc\":" +
 				"\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"type\":\"long\"}," +
-				"{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":null,\"t" +
-				"ype\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inference.Str" +
-				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear" +
-				"\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":" +
-				"\"double\"}]}]},{\"name\":\"pending_regimes\",\"doc\":\"Regime updates held until a bar e" +
-				"nding after their event time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"items" +
-				"\":{\"type\":\"record\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Streaming.Contr" +
-				"acts.Events\",\"fields\":[{\"name\":\"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull\",\"ty" +
-				"pe\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"" +
-				"},{\"name\":\"entropy\",\"type\":\"double\"}]}}}]}"));
+				"{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"book_entry\",\"default\":nul" +
+				"l,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"BookEntryState\",\"doc\":\"What a symbol m" +
+				"apped in Risk:Sectors adds to its partition\'s book: its paper portfolio at its l" +
+				"atest closed bar, before that bar\'s decision.\",\"namespace\":\"Inference.Streaming." +
+				"Contracts.Events\",\"fields\":[{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"ty" +
+				"pe\":\"double\"},{\"name\":\"close\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":nu" +
+				"ll,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inferenc" +
+				"e.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":" +
+				"\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"t" +
+				"ype\":\"double\"}]}]},{\"name\":\"pending_regimes\",\"doc\":\"Regime updates held until a " +
+				"bar ending after their event time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"" +
+				"items\":{\"type\":\"record\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Streaming." +
+				"Contracts.Events\",\"fields\":[{\"name\":\"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull" +
+				"\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"do" +
+				"uble\"},{\"name\":\"entropy\",\"type\":\"double\"}]}}}]}"));
 		private string _symbol;
 		/// <summary>
 		/// Event time of the last input folded into the state.
@@ -96,6 +101,7 @@ namespace Inference.Streaming.Contracts.Events
 		private System.Nullable<System.Int64> _closed_until_ms;
 		private Inference.Streaming.Contracts.Events.IndicatorState _indicators;
 		private Inference.Streaming.Contracts.Events.PortfolioState _portfolio;
+		private Inference.Streaming.Contracts.Events.BookEntryState _book_entry;
 		private Inference.Streaming.Contracts.Events.RegimeSnapshot _regime;
 		/// <summary>
 		/// Regime updates held until a bar ending after their event time closes.
@@ -233,6 +239,17 @@ namespace Inference.Streaming.Contracts.Events
 				this._portfolio = value;
 			}
 		}
+		public Inference.Streaming.Contracts.Events.BookEntryState book_entry
+		{
+			get
+			{
+				return this._book_entry;
+			}
+			set
+			{
+				this._book_entry = value;
+			}
+		}
 		public Inference.Streaming.Contracts.Events.RegimeSnapshot regime
 		{
 			get
@@ -272,8 +289,9 @@ namespace Inference.Streaming.Contracts.Events
 			case 7: return this.closed_until_ms;
 			case 8: return this.indicators;
 			case 9: return this.portfolio;
-			case 10: return this.regime;
-			case 11: return this.pending_regimes;
+			case 10: return this.book_entry;
+			case 11: return this.regime;
+			case 12: return this.pending_regimes;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -291,8 +309,9 @@ namespace Inference.Streaming.Contracts.Events
 			case 7: this.closed_until_ms = (System.Nullable<System.Int64>)fieldValue; break;
 			case 8: this.indicators = (Inference.Streaming.Contracts.Events.IndicatorState)fieldValue; break;
 			case 9: this.portfolio = (Inference.Streaming.Contracts.Events.PortfolioState)fieldValue; break;
-			case 10: this.regime = (Inference.Streaming.Contracts.Events.RegimeSnapshot)fieldValue; break;
-			case 11: this.pending_regimes = (IList<Inference.Streaming.Contracts.Events.PendingRegime>)fieldValue; break;
+			case 10: this.book_entry = (Inference.Streaming.Contracts.Events.BookEntryState)fieldValue; break;
+			case 11: this.regime = (Inference.Streaming.Contracts.Events.RegimeSnapshot)fieldValue; break;
+			case 12: this.pending_regimes = (IList<Inference.Streaming.Contracts.Events.PendingRegime>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -4,6 +4,7 @@ using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Inference;
 using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.Risk;
 
 namespace Inference.Streaming.Worker.Forensics;
 
@@ -60,7 +61,10 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             }
 
             var regime = new RegimeState(record.decision.regime.bull, record.decision.regime.bear, record.decision.regime.sideways, record.decision.regime.entropy);
-            var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, weights.WeightsFor(regime), strategy);
+            var book = record.risk_inputs is { sector: { } sector } inputs
+                ? new SectorBook(sector, inputs.sector_peer_position_value ?? 0, inputs.book_peer_value ?? 0)
+                : SectorBook.Alone;
+            var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, weights.WeightsFor(regime), strategy, book);
             replayable.Add((record, context, record.features.Count));
         }
 

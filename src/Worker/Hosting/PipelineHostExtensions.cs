@@ -22,6 +22,7 @@ public static class PipelineHostExtensions
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<IStrategyWeights, MetaControllerWeights>();
         services.AddSingleton<RiskChecker>();
+        services.AddSingleton<SectorMap>();
         services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<KafkaOutput>();
         services.AddSingleton<Kafka.KafkaConnectivity>();

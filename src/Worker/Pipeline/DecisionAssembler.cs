@@ -30,7 +30,7 @@ public sealed class DecisionAssembler
 
     public DecisionRecords Assemble(DecisionRequest request, RowResult result, ModelSet models, double inferenceMs, long batchStartedAt)
     {
-        var context = new DecisionContext(request.Symbol.Symbol, request.Bar.StartMs, request.Bar.EndMs, request.Regime, request.Weights, request.Strategy);
+        var context = new DecisionContext(request.Symbol.Symbol, request.Bar.StartMs, request.Bar.EndMs, request.Regime, request.Weights, request.Strategy, request.Book);
         var (decision, riskInputs) = Decide(context, result, models.Fingerprint, request.Symbol.Portfolio, request.Bar.Close);
         var now = _time.GetTimestamp();
         var totalMs = _time.GetElapsedTime(request.ConsumedAt, now).TotalMilliseconds;
@@ -71,9 +71,12 @@ public sealed class DecisionAssembler
             cash = portfolio.Cash,
             shares = portfolio.Shares,
             day_open_value = portfolio.DayOpenValue,
+            sector = context.Book.Sector,
+            sector_peer_position_value = context.Book.Sector is null ? null : context.Book.PeerPositionValue,
+            book_peer_value = context.Book.Sector is null ? null : context.Book.PeerBookValue,
         };
         var (proposed, confidence) = DecisionPolicy.Act(result.Probabilities);
-        var action = _risk.Gate(proposed, price, portfolio, out var assessment);
+        var action = _risk.Gate(proposed, price, portfolio, out var assessment, context.Book);
         portfolio.Apply(action, price);
 
         var decision = new TradingDecision

@@ -1,7 +1,12 @@
 using Inference.Streaming.Worker.Inference;
 using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.Risk;
 
 namespace Inference.Streaming.Worker.Pipeline;
 
-/// <summary>What a decision is about: the symbol, its bar, and the regime and weights it was decided under.</summary>
-public sealed record DecisionContext(string Symbol, long BarStartMs, long BarEndMs, RegimeState Regime, SpecialistWeights Weights, SelectionStrategy Strategy);
+/// <summary>
+/// What a decision is about: the symbol, its bar, the regime and weights it was decided under, and
+/// the book its concentration check sees.
+/// </summary>
+public sealed record DecisionContext(
+    string Symbol, long BarStartMs, long BarEndMs, RegimeState Regime, SpecialistWeights Weights, SelectionStrategy Strategy, SectorBook Book = default);

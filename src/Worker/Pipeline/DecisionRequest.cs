@@ -22,6 +22,9 @@ public sealed class DecisionRequest
 
     public required RowPlan Plan { get; init; }
 
+    /// <summary>The book the concentration check sees for this decision (alone unless Risk:Sectors maps the symbol).</summary>
+    public Risk.SectorBook Book { get; init; }
+
     /// <summary>Position of the record that closed the bar.</summary>
     public required InputPosition Input { get; init; }
 

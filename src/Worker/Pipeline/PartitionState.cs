@@ -1,3 +1,5 @@
+using Inference.Streaming.Worker.Risk;
+
 namespace Inference.Streaming.Worker.Pipeline;
 
 /// <summary>
@@ -5,8 +7,15 @@ namespace Inference.Streaming.Worker.Pipeline;
 /// Quiet symbols' bars close when the watermark passes their end (plus the late tolerance), so bar
 /// closing depends only on the input sequence and a replay closes the same bars at the same records.
 /// </summary>
-public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital)
+/// <remarks>
+/// The symbols that <c>Risk:Sectors</c> maps form the partition's book (<see cref="EnterBook"/>):
+/// its totals change only on the ingest thread, in the partition's record order, so the
+/// concentration check sees the same book on every replay and after every restore.
+/// </remarks>
+public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital, SectorMap? sectors = null)
 {
+    private readonly SectorMap _sectors = sectors ?? SectorMap.Empty;
+    private readonly BookTotals _book = new();
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SymbolState, long> _openBars = new();
     // A set: re-admitting a symbol removes it in O(1), whatever a flood left pending.
@@ -52,8 +61,37 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     {
         if (_symbols.Remove(symbol.Symbol))
         {
+            LeaveBook(symbol);
             _evicted.Add(symbol.Symbol);
         }
+    }
+
+    /// <summary>
+    /// Records a mapped symbol's book entry at a bar close and returns the book as the symbol's
+    /// decision sees it (the other positions of its sector, the other accounts); a symbol the map
+    /// does not name is alone.
+    /// </summary>
+    public SectorBook EnterBook(SymbolState symbol, BookEntry entry)
+    {
+        if (_sectors.SectorOf(symbol.Symbol) is not { } sector)
+        {
+            return SectorBook.Alone;
+        }
+
+        LeaveBook(symbol);
+        symbol.Book = entry;
+        _book.Add(sector, entry);
+        return _book.PeersOf(sector, entry);
+    }
+
+    private void LeaveBook(SymbolState symbol)
+    {
+        if (symbol.Book is { } entry && _sectors.SectorOf(symbol.Symbol) is { } sector)
+        {
+            _book.Remove(sector, entry);
+        }
+
+        symbol.Book = null;
     }
 
     /// <summary>Evicts every idle symbol whose last decision is done; returns them.</summary>
@@ -94,7 +132,17 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     /// <summary>Restores a symbol and the partition's watermark (state restore).</summary>
     public void Restore(SymbolState symbol, long watermarkMs)
     {
+        if (_symbols.TryGetValue(symbol.Symbol, out var replaced))
+        {
+            LeaveBook(replaced);
+        }
+
         _symbols[symbol.Symbol] = symbol;
+        if (symbol.Book is { } entry && _sectors.SectorOf(symbol.Symbol) is { } sector)
+        {
+            _book.Add(sector, entry);
+        }
+
         WatermarkMs = Math.Max(WatermarkMs, watermarkMs);
         if (symbol.Bars.HasOpenBar)
         {

@@ -9,6 +9,7 @@ using Inference.Streaming.Worker.Inference;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.Risk;
 using Inference.Streaming.Worker.Serving;
 using Microsoft.Extensions.Options;
 
@@ -46,6 +47,7 @@ public sealed class RecordHandler
     private readonly TimeProvider _time;
     private int _symbolCount;
     private readonly long _minEventMs;
+    private readonly SectorMap _sectors;
 
     /// <summary>Prices outside this range are refused: inside it no portfolio or feature arithmetic overflows.</summary>
     public const double MinPrice = 1e-9, MaxPrice = 1e12, MaxSize = 1e15;
@@ -62,8 +64,10 @@ public sealed class RecordHandler
         SymbolDirectory directory,
         InferenceTelemetry telemetry,
         TimeProvider time,
-        ILogger<RecordHandler> logger)
+        ILogger<RecordHandler> logger,
+        SectorMap sectors)
     {
+        _sectors = sectors;
         _time = time;
         (_directory, _telemetry) = (directory, telemetry);
         _ticks = new ContractSerde<MarketTick>(registry);
@@ -90,7 +94,7 @@ public sealed class RecordHandler
         {
             if (!_partitions.ContainsKey(partition))
             {
-                _partitions[partition] = new PartitionState(partition, _barMs, _initialCapital);
+                _partitions[partition] = new PartitionState(partition, _barMs, _initialCapital, _sectors);
             }
         }
     }
@@ -313,7 +317,7 @@ public sealed class RecordHandler
         var traceParent = TraceParentOf(record);
         if (outcome == TickOutcome.ClosedBar)
         {
-            CloseBar(state, closed, record, tracked, consumedAt, traceParent, cancellationToken);
+            CloseBar(partition, state, closed, record, tracked, consumedAt, traceParent, cancellationToken);
         }
 
         if (state.Bars.OpenBar.Ticks == 1)
@@ -325,7 +329,7 @@ public sealed class RecordHandler
         {
             if (quiet.Bars.TryCloseAt(partition.WatermarkMs, _toleranceMs, out var bar))
             {
-                CloseBar(quiet, bar, record, tracked, consumedAt, traceParent, cancellationToken);
+                CloseBar(partition, quiet, bar, record, tracked, consumedAt, traceParent, cancellationToken);
             }
         }
     }
@@ -422,7 +426,7 @@ public sealed class RecordHandler
     private void DeadLetter(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, TrackedRecord tracked) =>
         _deadLetters.Send(record, reason, detail, tracked);
 
-    private void CloseBar(SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
+    private void CloseBar(PartitionState partition, SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
     {
         // The next observation needs the portfolio after the previous decision of this symbol.
         try
@@ -439,7 +443,8 @@ public sealed class RecordHandler
         state.ApplyRegimesBefore(bar.EndMs);
         var features = state.Observe(bar);
         var portfolio = state.Portfolio;
-        _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue));
+        var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
+        _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue) { Book = book });
         var weights = _weights.WeightsFor(state.Regime);
         var strategy = _inference.SymbolSelection.TryGetValue(state.Symbol, out var chosen) ? chosen : _inference.Selection;
         tracked.AddPending(2);
@@ -453,6 +458,7 @@ public sealed class RecordHandler
             Weights = weights,
             Strategy = strategy,
             Plan = DecisionPolicy.Plan(strategy, weights),
+            Book = book,
             Input = new InputPosition { topic = record.Topic, partition = record.Partition.Value, offset = record.Offset.Value },
             ConsumedAt = consumedAt,
             TraceParent = activity?.Id ?? traceParent,

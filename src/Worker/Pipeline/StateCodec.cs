@@ -38,6 +38,7 @@ public static class StateCodec
                 volumes = indicators.Volumes.ToArray(),
             },
             portfolio = new PortfolioState { initial_capital = portfolio.InitialCapital, cash = portfolio.Cash, shares = portfolio.Shares, day = portfolio.Day, day_open_value = portfolio.DayOpenValue },
+            book_entry = state.Book is { } book ? new BookEntryState { cash = book.Cash, shares = book.Shares, close = book.Close } : null,
             regime = Regime(state.Regime),
             pending_regimes = [.. state.HeldRegimes.Select(r => new PendingRegime { event_time_ms = r.EventTimeMs, bull = r.Regime.Bull, bear = r.Regime.Bear, sideways = r.Regime.Sideways, entropy = r.Regime.Entropy })],
         };
@@ -84,6 +85,11 @@ public static class StateCodec
         if (snapshot.portfolio is { } portfolio)
         {
             state.Portfolio.Restore(portfolio.initial_capital, portfolio.cash, portfolio.shares, portfolio.day, portfolio.day_open_value);
+        }
+
+        if (snapshot.book_entry is { } entry)
+        {
+            state.Book = new Risk.BookEntry(entry.cash, entry.shares, entry.close);
         }
 
         if (snapshot.regime is { } regime)

@@ -27,7 +27,8 @@ public sealed class StateStore(
     IOptions<StateOptions> stateOptions,
     PipelineMetrics metrics,
     TimeProvider time,
-    ILogger<StateStore> logger)
+    ILogger<StateStore> logger,
+    Risk.SectorMap? sectors = null)
 {
     private readonly ContractSerde<SymbolStateSnapshot> _serde = new(registry);
 
@@ -93,7 +94,7 @@ public sealed class StateStore(
     {
         var started = time.GetTimestamp();
         var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
-        var partition = new PartitionState(partitionNumber, barMs, features.Value.InitialCapital);
+        var partition = new PartitionState(partitionNumber, barMs, features.Value.InitialCapital, sectors);
         var target = new TopicPartition(Topic, new Partition(partitionNumber));
         using var reader = clients.CreateReader("inference-state-restore");
         var watermarks = reader.QueryWatermarkOffsets(target, TimeSpan.FromSeconds(10));

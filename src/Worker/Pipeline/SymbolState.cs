@@ -22,6 +22,13 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     public RegimeState Regime { get; set; } = RegimeState.Prior;
 
     /// <summary>
+    /// What the symbol adds to its partition's book when <c>Risk:Sectors</c> maps it: its portfolio at
+    /// its latest closed bar, before that bar's decision. Written on the ingest thread at each close
+    /// (<see cref="PartitionState.EnterBook"/>) and kept in the changelog.
+    /// </summary>
+    public Risk.BookEntry? Book { get; set; }
+
+    /// <summary>
     /// Folds a closed bar into the indicators and the day's loss accounting and returns the bar's
     /// observation (DESIGN.md section 3). The worker and the trainer both come through here.
     /// </summary>

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Inference.Streaming.Worker.Risk;
 
 /// <summary>Risk limits (<c>Risk:*</c>); defaults are the seed risk manager's.</summary>
-public sealed class RiskOptions
+public sealed class RiskOptions : IValidatableObject
 {
     public const string Section = "Risk";
 
@@ -26,6 +26,30 @@ public sealed class RiskOptions
     [Range(0.0, 1.0)]
     public double WarningThreshold { get; set; } = 0.8;
 
-    /// <summary>Optional symbol → sector map for the concentration check.</summary>
+    /// <summary>
+    /// Optional symbol → sector map for the concentration check. The symbols it names form one book
+    /// (per input partition); a symbol it does not name is its own sector and its own book.
+    /// </summary>
     public Dictionary<string, string> Sectors { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var (symbol, sector) in Sectors)
+        {
+            if (Contracts.Validation.SymbolName.Normalise(symbol) is null)
+            {
+                yield return new ValidationResult($"Risk:Sectors: '{symbol}' is not a symbol ({Contracts.Validation.SymbolName.Rule}).");
+            }
+
+            if (string.IsNullOrWhiteSpace(sector))
+            {
+                yield return new ValidationResult($"Risk:Sectors:{symbol} is empty: name a sector, or remove the entry.");
+            }
+        }
+
+        foreach (var twice in Sectors.Keys.GroupBy(k => k.Trim().ToUpperInvariant()).Where(g => g.Count() > 1))
+        {
+            yield return new ValidationResult($"Risk:Sectors names {twice.Key} more than once ({string.Join(", ", twice)}).");
+        }
+    }
 }

@@ -19,6 +19,9 @@ public sealed record ObservationSnapshot(
     long Day,
     double DayOpenValue)
 {
+    /// <summary>The book the stream's concentration check saw for this bar; REST checks against the same.</summary>
+    public Risk.SectorBook Book { get; init; }
+
     public PaperPortfolio Portfolio()
     {
         var portfolio = new PaperPortfolio(InitialCapital);

@@ -79,7 +79,7 @@ public sealed class PredictionService(
             }
 
             var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
-            var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio()) : null;
+            var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio(), snapshot.Book) : null;
             var identity = model is not null ? fingerprint + "|model=" + model
                 : strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
             var explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null;

@@ -159,6 +159,30 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     }
 
     [Fact]
+    public async Task ASectorMappedRunRecordsTheBookEachDecisionSawAndReplaysIdentically()
+    {
+        var market = await RecordedMarket.ProduceAsync(kafka, 150, seed: 13);
+        string[] sectors = ["--Risk:Sectors:AAA", "tech", "--Risk:Sectors:BBB", "tech", "--Risk:Sectors:CCC", "tech", "--Risk:ConcentrationLimit", "0.005"];
+        var trained = State.StreamHarness.TrainedModels;
+        var run = await PipelineRun.ExecuteAsync(kafka, market, EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count), "Argmax", [.. sectors, "--Models:Directory", trained]);
+
+        // DDD is not in the map: its own sector and book, as before.
+        Assert.All(run.Forensics, f => Assert.Equal(f.decision.symbol == "DDD" ? null : "tech", f.risk_inputs.sector));
+        Assert.All(run.Forensics.Where(f => f.decision.symbol == "DDD"), f => Assert.Null(f.risk_inputs.book_peer_value));
+        // Four symbols on three partitions: some mapped symbols share one, and see each other's accounts.
+        Assert.Contains(run.Forensics, f => f.risk_inputs.book_peer_value > 0);
+        Assert.True(
+            run.Forensics.Any(f => f.decision.risk.checks.concentration != RiskCheckStatus.PASS),
+            "no concentration check warned; proposed actions: " + string.Join(", ", run.Forensics.CountBy(f => f.decision.proposed_action)));
+
+        var (code, output, report) = await ReplayAsync(Topic(run), ["--model-dir", trained, .. sectors]);
+
+        Assert.True(code == 0, output);
+        Assert.Equal("faithful", report["mode"]!.GetValue<string>());
+        Assert.Equal(run.Forensics.Count, report["identical"]!.GetValue<long>());
+    }
+
+    [Fact]
     public async Task ARecordWithoutRiskInputsIsReportedAndNotGuessed()
     {
         var run = await RecordedAsync();

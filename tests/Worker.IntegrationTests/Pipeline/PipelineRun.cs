@@ -28,8 +28,8 @@ internal sealed class PipelineRun
         var forensics = await kafka.CreateTopicAsync("forensics", 3);
         var state = await kafka.CreateTopicAsync("state", 3);
         var deadLetters = await kafka.CreateTopicAsync("dlq", 1);
+        // The caller's settings come last, so they win over the run's defaults.
         await using var worker = WorkerProcess.Start([
-            .. settings,
             "--urls", "http://127.0.0.1:0",
             "--Kafka:BootstrapServers", kafka.BootstrapServers,
             "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
@@ -47,7 +47,8 @@ internal sealed class PipelineRun
             "--Features:BarInterval", "00:00:10",
             "--Inference:Selection", selection,
             "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false"]);
+            "--DemoFeed:Enabled", "false",
+            .. settings]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
         var run = new PipelineRun { ForensicsTopic = forensics };

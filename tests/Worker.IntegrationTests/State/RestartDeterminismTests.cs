@@ -1,3 +1,4 @@
+using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Xunit.Abstractions;
@@ -13,6 +14,9 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
     private readonly StreamHarness _harness = new(kafka);
 
 
+    private const string Checkpoints = "00:00:00.250";
+
+    // The sector book (Risk:Sectors) is on: it is state across symbols, and must survive every kill too.
     [SkippableFact]
     public async Task KillingTheWorkerFiveTimesLosesNoDecisionAndChangesNone()
     {
@@ -30,21 +34,21 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
         WorkerProcess? worker = null;
         try
         {
-            worker = await _harness.StartAsync(ticks, regimes, killed);
+            worker = await _harness.StartAsync(ticks, regimes, killed, Checkpoints, StreamHarness.SectorBook);
             while (kills < 5)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(random.Next(1500, 4000)));
                 await worker.KillAsync();
                 await worker.DisposeAsync();
                 kills++;
-                worker = await _harness.StartAsync(ticks, regimes, killed);
+                worker = await _harness.StartAsync(ticks, regimes, killed, Checkpoints, StreamHarness.SectorBook);
             }
 
             await feed;
             var firstRun = await _harness.ReadAsync(killed, expected);
             output.WriteLine($"killed run: {kills} kills, {firstRun.Count} decision records for {expected} bars");
 
-            await using var uninterrupted = await _harness.StartAsync(ticks, regimes, reference);
+            await using var uninterrupted = await _harness.StartAsync(ticks, regimes, reference, Checkpoints, StreamHarness.SectorBook);
             var secondRun = await _harness.ReadAsync(reference, expected);
 
             var byId = firstRun.GroupBy(d => d.decision_id).ToDictionary(g => g.Key, g => g.ToList());
@@ -57,6 +61,10 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
 
             var referenceContent = secondRun.ToDictionary(d => d.decision_id, StreamHarness.Content);
             Assert.All(byId, pair => Assert.Equal(referenceContent[pair.Key], StreamHarness.Content(pair.Value[0])));
+            // The sector book took part: some concentration checks warned or failed.
+            var concentrated = secondRun.Count(d => d.risk.checks.concentration != RiskCheckStatus.PASS);
+            output.WriteLine($"decisions whose sector concentration warned or failed: {concentrated} of {secondRun.Count}");
+            Assert.InRange(concentrated, 1, secondRun.Count - 1);
         }
         finally
         {

@@ -126,10 +126,23 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         return decisions;
     }
 
+    /// <summary>
+    /// A sector map over the harness's symbols with a concentration limit low enough that the book
+    /// decides some checks: runs that use it show that the book survives kills and rebalances. The
+    /// trained models of <c>models/</c> buy now and then (the PyTorch fixtures only sell or hold).
+    /// </summary>
+    public static readonly string[] SectorBook =
+    [
+        "--Risk:Sectors:AAA", "tech", "--Risk:Sectors:BBB", "tech", "--Risk:Sectors:CCC", "energy", "--Risk:Sectors:DDD", "tech",
+        "--Risk:ConcentrationLimit", "0.005", "--Models:Directory", TrainedModels,
+    ];
+
+    public static string TrainedModels => Path.Combine(TestPaths.RepositoryRoot, "models");
+
     /// <summary>A decision without its wall-clock fields (produced_at, latency_ms).</summary>
     public static string Content(TradingDecision d) => string.Join('|',
         d.decision_id, d.symbol, d.bar_start.Ticks, d.bar_end.Ticks, d.action, d.proposed_action, d.confidence.ToString("R", CultureInfo.InvariantCulture),
         d.recommended_quantity, d.regime.bull.ToString("R", CultureInfo.InvariantCulture), d.regime.entropy.ToString("R", CultureInfo.InvariantCulture),
         d.strategy_weights.bull_specialist.ToString("R", CultureInfo.InvariantCulture), d.selection, d.selected_model, d.model_version,
-        d.risk.approved, string.Join(';', d.risk.warnings), d.risk.checks.position_limit, d.risk.checks.daily_loss_limit);
+        d.risk.approved, string.Join(';', d.risk.warnings), d.risk.checks.position_limit, d.risk.checks.concentration, d.risk.checks.daily_loss_limit);
 }

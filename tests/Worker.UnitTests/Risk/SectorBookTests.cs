@@ -1,0 +1,157 @@
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.Risk;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.UnitTests.Risk;
+
+/// <summary>The concentration check over a book of mapped symbols (Risk:Sectors).</summary>
+public sealed class SectorBookTests
+{
+    private static readonly SectorMap Tech = new(new Dictionary<string, string> { ["AAPL"] = "tech", ["msft"] = "tech", ["XOM"] = "energy" });
+
+    private static RiskChecker Checker(double concentration = 0.50) =>
+        new(Options.Create(new RiskOptions { PositionLimit = 10, MaxLeverage = 10, ConcentrationLimit = concentration }));
+
+    /// <summary>An account of 100,000 at price 100 with <paramref name="fraction"/> of it in shares.</summary>
+    private static PaperPortfolio Account(double fraction)
+    {
+        var portfolio = new PaperPortfolio();
+        portfolio.Restore(100_000, 100_000 * (1 - fraction), 1_000 * fraction, 0, 100_000);
+        return portfolio;
+    }
+
+    [Theory]
+    // Own account 100,000 holding 10,000 (a BUY adds about 1,000); peers: 150,000 of tech in a 300,000 book.
+    // After the trade: (10,999 + 150,000) / 400,000 = 40.25 %; it warns from 80 % of the limit.
+    [InlineData(0.51, RiskCheckStatus.PASS)]
+    [InlineData(0.50, RiskCheckStatus.WARNING)]
+    [InlineData(0.4025, RiskCheckStatus.WARNING)]
+    [InlineData(0.4015, RiskCheckStatus.FAIL)]
+    public void TheSectorsShareOfTheBookIsCheckedAfterTheTrade(double limit, RiskCheckStatus expected)
+    {
+        var book = new SectorBook("tech", 150_000, 300_000);
+
+        var result = Checker(limit).Assess(TradeAction.BUY, 100, Account(0.10), book);
+
+        Assert.Equal(expected, result.Concentration);
+        Assert.Equal(expected != RiskCheckStatus.FAIL, result.Approved);
+        if (expected != RiskCheckStatus.PASS)
+        {
+            Assert.Contains(result.Warnings, w => w.StartsWith("concentration: sector tech would be 40.2 % of the book's value", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void PeersMakeATradeFailThatTheSymbolAloneWouldPass()
+    {
+        var checker = Checker(0.30);
+
+        var alone = checker.Assess(TradeAction.BUY, 100, Account(0.10));
+        var inBook = checker.Assess(TradeAction.BUY, 100, Account(0.10), new SectorBook("tech", 150_000, 300_000));
+        var otherSector = checker.Assess(TradeAction.BUY, 100, Account(0.10), new SectorBook("tech", 0, 300_000));
+
+        Assert.Equal(RiskCheckStatus.PASS, alone.Concentration);
+        Assert.Equal(RiskCheckStatus.FAIL, inBook.Concentration);
+        // A big book with nothing else in the sector dilutes the symbol's share.
+        Assert.Equal(RiskCheckStatus.PASS, otherSector.Concentration);
+        Assert.Equal(11_000 / 400_000.0, RiskChecker.SectorShare(11_000, 100_000, new SectorBook("tech", 0, 300_000)), 12);
+    }
+
+    [Fact]
+    public void ASaleIsNeverBlockedByItsSectorOnlyWarned()
+    {
+        var result = Checker(0.30).Assess(TradeAction.SELL, 100, Account(0.10), new SectorBook("tech", 150_000, 300_000));
+
+        Assert.Equal(RiskCheckStatus.WARNING, result.Concentration);
+        Assert.True(result.Approved);
+    }
+
+    [Fact]
+    public void TheRiskGateTurnsAConcentratedBuyIntoHold()
+    {
+        var action = Checker(0.30).Gate(TradeAction.BUY, 100, Account(0.10), out var assessment, new SectorBook("tech", 150_000, 300_000));
+
+        Assert.Equal(TradeAction.HOLD, action);
+        Assert.Equal(RiskCheckStatus.FAIL, assessment!.Concentration);
+    }
+
+    [Fact]
+    public void APartitionsBookHoldsItsMappedSymbolsOnly()
+    {
+        var partition = new PartitionState(0, 60_000, 100_000, Tech);
+        var (aapl, msft, xom, spy) = (partition.GetOrAdd("AAPL"), partition.GetOrAdd("MSFT"), partition.GetOrAdd("XOM"), partition.GetOrAdd("SPY"));
+
+        Assert.Equal(SectorBook.Alone, partition.EnterBook(spy, new BookEntry(90_000, 100, 100)));
+        partition.EnterBook(aapl, new BookEntry(80_000, 200, 100));
+        partition.EnterBook(xom, new BookEntry(50_000, 500, 100));
+        var seen = partition.EnterBook(msft, new BookEntry(70_000, 300, 100));
+
+        // Energy's account is in the book (it is mapped), not in tech's positions; SPY is not in the book.
+        Assert.Equal(new SectorBook("tech", 20_000, 200_000), seen);
+        Assert.Null(spy.Book);
+
+        // A newer close replaces the symbol's entry; an eviction takes it out.
+        Assert.Equal(new SectorBook("tech", 30_000, 200_000), partition.EnterBook(aapl, new BookEntry(90_000, 100, 100)));
+        partition.Evict(xom);
+        Assert.Equal(new SectorBook("tech", 30_000, 100_000), partition.EnterBook(aapl, new BookEntry(90_000, 100, 100)));
+    }
+
+    [Fact]
+    public void BookTotalsDoNotDependOnTheOrderOfEntries()
+    {
+        var random = new Random(5);
+        var entries = Enumerable.Range(0, 500).Select(_ => new BookEntry(random.NextDouble() * 1e5, random.NextDouble() * 1e3, 1 + (random.NextDouble() * 300))).ToArray();
+        var forward = new BookTotals();
+        var backward = new BookTotals();
+        foreach (var entry in entries)
+        {
+            forward.Add("s", entry);
+        }
+
+        foreach (var entry in entries.Reverse())
+        {
+            backward.Add("s", entry);
+        }
+
+        Assert.Equal(forward.PeersOf("s", entries[7]), backward.PeersOf("s", entries[7]));
+        foreach (var entry in entries.Skip(1))
+        {
+            forward.Remove("s", entry);
+        }
+
+        Assert.Equal(new SectorBook("s", 0, 0), forward.PeersOf("s", entries[0]));
+    }
+
+    [Fact]
+    public void ARestoredPartitionSeesTheSameBook()
+    {
+        var original = new PartitionState(0, 60_000, 100_000, Tech);
+        original.EnterBook(original.GetOrAdd("AAPL"), new BookEntry(80_000, 200.5, 101.25));
+        original.EnterBook(original.GetOrAdd("XOM"), new BookEntry(50_000, 500, 99.5));
+
+        var restored = new PartitionState(0, 60_000, 100_000, Tech);
+        foreach (var symbol in original.Symbols.Values.Reverse())
+        {
+            restored.Restore(StateCodec.FromSnapshot(StateCodec.ToSnapshot(symbol, 0), 60_000, 100_000), long.MinValue);
+        }
+
+        // The same snapshot restored twice (a newer one replacing an older) counts once.
+        restored.Restore(StateCodec.FromSnapshot(StateCodec.ToSnapshot(original.Symbols["AAPL"], 0), 60_000, 100_000), long.MinValue);
+        var next = new BookEntry(70_000, 300, 100);
+        Assert.Equal(original.EnterBook(original.GetOrAdd("MSFT"), next), restored.EnterBook(restored.GetOrAdd("MSFT"), next));
+    }
+
+    [Theory]
+    [InlineData("not a symbol!", "tech", "is not a symbol")]
+    [InlineData("AAPL", " ", "is empty")]
+    public void ABadSectorMapIsRefusedAtStart(string symbol, string sector, string problem)
+    {
+        var options = new RiskOptions { Sectors = new() { [symbol] = sector } };
+
+        var results = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options));
+
+        Assert.Contains(results, r => r.ErrorMessage!.Contains(problem, StringComparison.Ordinal));
+    }
+}
