@@ -5,6 +5,7 @@ using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Hosting;
@@ -66,6 +67,8 @@ public static class WorkerHostExtensions
             builder.Services.AddSingleton<Serving.DirectScorer>();
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
             builder.Services.AddHealthChecks().AddCheck<Pipeline.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
+            builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
+            builder.Services.Configure<HealthCheckPublisherOptions>(publisher => (publisher.Delay, publisher.Period) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)));
         }
 
         services.AddHostedService<StartupBanner>();

@@ -46,6 +46,12 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (meters?.Create(MeterName) is { } meter)
+        {
+            meter.CreateObservableGauge("inference_models_loaded", () => Volatile.Read(ref _current)?.Models.Count ?? 0, "{model}", "Models the current set serves");
+            meter.CreateObservableGauge("inference_models_refused", () => Volatile.Read(ref _current)?.Errors.Count ?? 0, "{model}", "Model files the current set refused (GET /api/v1/models says why)");
+        }
+
         await ReloadAsync(cancellationToken);
         if (models.Value.WatchForChanges && System.IO.Directory.Exists(Directory))
         {
