@@ -109,6 +109,10 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         ];
         var caught = await DashboardQueries.CheckAsync(prometheus, broken, IsGpuPanel);
         var rules = (await prometheus.GetAsync("api/v1/rules"))["groups"]!.AsArray().SelectMany(g => g!["rules"]!.AsArray()).ToList();
+        // The series only the alerts read: a healthy worker with every model served.
+        var health = (await prometheus.QueryAsync("min(inference_health_status{check=\"overall\"})")).Result.Single()!["value"]![1]!.GetValue<string>();
+        var refused = (await prometheus.QueryAsync("max(inference_models_refused)")).Result.Single()!["value"]![1]!.GetValue<string>();
+        var loaded = (await prometheus.QueryAsync("max(inference_models_loaded)")).Result.Single()!["value"]![1]!.GetValue<string>();
         await stop.CancelAsync();
         await traffic;
         await feed;
@@ -118,6 +122,7 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         Assert.True(dashboard.Count >= 20, $"{dashboard.Count} queries");
         output.WriteLine(string.Join('\n', caught));
         Assert.Equal(broken.Select(b => b.Item1), caught.Select(c => c[..c.IndexOf(':', StringComparison.Ordinal)]).Distinct());
+        Assert.Equal(("2", "0", "4"), (health, refused, loaded));
         // compose's alert rules load and evaluate without error on the worker's real series.
         Assert.Equal(10, rules.Count);
         Assert.All(rules, r => Assert.True(r!["health"]!.GetValue<string>() == "ok", r.ToJsonString()));
