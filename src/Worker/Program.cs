@@ -1,6 +1,24 @@
 using Inference.Streaming.Worker.Hosting;
 
-var (mode, hostArgs) = WorkerCommandLine.Parse(args);
+WorkerMode mode;
+string[] hostArgs;
+try
+{
+    (mode, hostArgs) = WorkerCommandLine.Parse(args);
+}
+catch (WorkerCommandLine.UsageException ex)
+{
+    // A wrong command line is the caller's mistake: say what is wrong and how to call, no stack trace.
+    await Console.Error.WriteLineAsync(ex.Message + Environment.NewLine + Environment.NewLine + WorkerCommandLine.Usage);
+    return 2;
+}
+
+if (mode == WorkerMode.Help)
+{
+    await Console.Out.WriteLineAsync(WorkerCommandLine.Usage);
+    return 0;
+}
+
 if (mode == WorkerMode.Score)
 {
     return ScoreCommand.Run(hostArgs, Console.Out, Console.Error);
@@ -16,6 +34,7 @@ if (mode == WorkerMode.Forensics)
 // Settings ship beside the binary; relative data paths (Models:Directory) resolve against the
 // working directory, which `dotnet run --project src/Worker` sets to the repository root.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
+
 builder.AddInferenceWorker(mode);
 var app = builder.Build();
 app.MapInferenceWorker();

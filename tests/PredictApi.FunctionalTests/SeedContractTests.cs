@@ -257,7 +257,8 @@ public sealed class MissingModelFactory : WorkerFactory
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        // WebApplicationFactory disposes twice (DisposeAsync, then Dispose): delete once.
+        if (disposing && Directory.Exists(_models))
         {
             Directory.Delete(_models, recursive: true);
         }

@@ -24,13 +24,49 @@ public static class WorkerCommandLine
             return (WorkerMode.Forensics, args);
         }
 
+        if (args.Length > 0 && args[0].ToLowerInvariant() is "help" or "--help" or "-h" or "-?")
+        {
+            return (WorkerMode.Help, []);
+        }
+
         if (args.Length > 0 && !args[0].StartsWith('-'))
         {
-            throw new ArgumentException($"Unknown command '{args[0]}'. Commands: (none) runs the worker, 'broker' runs only the embedded broker and registry, 'score' scores inputs with one model, 'replay' re-runs recorded decisions, 'export' writes forensics to files.");
+            throw new UsageException($"Unknown command '{args[0]}'.");
+        }
+
+        // Configuration comes as "--Key value" pairs: a lone "-x" is neither a command nor a key.
+        if (args.FirstOrDefault(a => a.Length > 1 && a[0] == '-' && char.IsLetter(a[1])) is { } flag)
+        {
+            throw new UsageException($"Unknown option '{flag}'.");
+        }
+
+        // ASP.NET Core's command-line configuration drops a trailing key without a value silently.
+        if (args.Length > 0 && args[^1].StartsWith("--", StringComparison.Ordinal) && !args[^1].Contains('=', StringComparison.Ordinal))
+        {
+            throw new UsageException($"Option '{args[^1]}' has no value.");
         }
 
         return (WorkerMode.Worker, [.. args, .. DefaultUrls(args, "http://127.0.0.1:8000")]);
     }
+
+    /// <summary>What <c>--help</c> prints, and what a wrong command line is answered with (exit code 2).</summary>
+    public const string Usage = """
+        Usage: dotnet run --project src/Worker -- [command] [--Key value ...]
+
+        Commands:
+          (none)    the worker and its HTTP API (embedded Kafka, registry and demo feed unless Kafka:BootstrapServers is set)
+          broker    only the embedded broker and registry (--demo-feed true adds the demo market)
+          score     score a JSON file of inputs with one model (score --help)
+          replay    re-run recorded decisions from decision-forensics or an export file (replay --help)
+          export    write decision-forensics to JSON Lines and Avro files (export --help)
+          help      this text
+
+        Configuration: any key of README's Configuration table as --Section:Key value
+        (e.g. --Kafka:BootstrapServers host:9092 --Inference:Selection Mixture), or as an environment variable.
+        """;
+
+    /// <summary>A command line that names no known command or uses an option that is not configuration.</summary>
+    public sealed class UsageException(string message) : ArgumentException(message);
 
     // The default listen address applies only when none is given: on the command line, in
     // ASPNETCORE_URLS (containers set it) or in URLS. (A default in appsettings.json would

@@ -14,4 +14,7 @@ public enum WorkerMode
 
     /// <summary>Forensics commands: <c>replay</c> and <c>export</c>.</summary>
     Forensics,
+
+    /// <summary>Prints the usage and exits.</summary>
+    Help,
 }

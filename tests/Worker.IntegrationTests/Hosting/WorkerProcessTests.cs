@@ -108,6 +108,32 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         }
     }
 
+    [Theory]
+    [InlineData("Unknown command 'detect'", "detect", "--bars", "x.csv")]
+    [InlineData("Unknown option '-v'", "-v")]
+    [InlineData("Option '--Kafka:GroupId' has no value", "--Kafka:GroupId")]
+    public async Task AWrongCommandLinePrintsTheUsageAndExits2WithoutAStackTrace(string message, params string[] args)
+    {
+        await using var worker = WorkerProcess.Start(args);
+
+        var code = await worker.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(2, code);
+        Assert.Contains(message, worker.Output, StringComparison.Ordinal);
+        Assert.Contains("Usage: dotnet run --project src/Worker", worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HelpPrintsTheUsageAndExits0()
+    {
+        await using var worker = WorkerProcess.Start("--help");
+
+        Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("replay    re-run recorded decisions", worker.Output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ARealClusterWithoutARegistryUrlFailsAtStartupNamingTheKey()
     {

@@ -34,5 +34,30 @@ public sealed class WorkerCommandLineTests
 
     [Fact]
     public void AnUnknownCommandIsAnError() =>
-        Assert.Contains("frobnicate", Assert.Throws<ArgumentException>(() => WorkerCommandLine.Parse(["frobnicate"])).Message, StringComparison.Ordinal);
+        Assert.Contains("frobnicate", Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["frobnicate"])).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("-x")]
+    [InlineData("-v")]
+    public void AShortFlagIsNotConfigurationAndIsAnError(string flag) =>
+        Assert.Contains(flag, Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["--Kafka:GroupId", "g", flag])).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ATrailingKeyWithoutAValueIsAnError() =>
+        Assert.Contains("'--Inference:Selection' has no value", Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["--urls", "http://127.0.0.1:0", "--Inference:Selection"])).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void ANegativeValueIsConfiguration()
+    {
+        var (mode, args) = WorkerCommandLine.Parse(["--Kafka:Topics:MarketTicks:Config:retention.ms", "-1", "--urls", "http://127.0.0.1:0"]);
+
+        Assert.Equal(WorkerMode.Worker, mode);
+        Assert.Equal("-1", args[1]);
+    }
+
+    [Theory]
+    [InlineData("help")]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    public void HelpAsksForTheUsage(string help) => Assert.Equal(WorkerMode.Help, WorkerCommandLine.Parse([help]).Mode);
 }
