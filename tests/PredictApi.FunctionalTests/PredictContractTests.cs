@@ -165,6 +165,7 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
             "predictions_total{", "status=\"success\"", "status=\"404\"", "prediction_latency_seconds_bucket{", "active_requests{",
             "model_load_time_seconds_count{", "inference_ticks_consumed_total{", "inference_bars_closed_total{", "inference_decisions_total{",
             "inference_batch_size_bucket{", "inference_batch_duration_seconds_bucket{", "inference_tick_to_decision_duration_seconds_bucket{",
+            "inference_stage_duration_seconds_bucket{", "stage=\"handle\"", "stage=\"queue\"", "stage=\"forward\"", "stage=\"publish\"", "stage=\"acknowledge\"",
         })
         {
             Assert.Contains(name, metrics, StringComparison.Ordinal);

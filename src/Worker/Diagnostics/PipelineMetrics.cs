@@ -29,6 +29,7 @@ public sealed class PipelineMetrics
     private long _producerRetries;
     private readonly Histogram<double> _inferenceSeconds;
     private readonly Histogram<double> _tickToDecisionSeconds;
+    private readonly Histogram<double> _stageSeconds;
     private readonly double[] _latencies = new double[LatencySamples];
     private readonly Lock _gate = new();
     private long _latencyCount;
@@ -39,6 +40,9 @@ public sealed class PipelineMetrics
     private long _deadLetterTotal;
     private readonly long[] _actions = new long[3];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
+    private static readonly double[] StageBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    private static readonly KeyValuePair<string, object?>[] Stages =
+        [new("stage", "handle"), new("stage", "queue"), new("stage", "forward"), new("stage", "publish"), new("stage", "acknowledge")];
     private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
     private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
@@ -57,6 +61,7 @@ public sealed class PipelineMetrics
         _batchSize = meter.CreateHistogram("inference_batch_size", "{row}", "Rows per inference batch", null, new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
         _inferenceSeconds = meter.CreateHistogram("inference_batch_duration", "s", "Model time per batch", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
         _tickToDecisionSeconds = meter.CreateHistogram("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
+        _stageSeconds = meter.CreateHistogram("inference_stage_duration", "s", "Time a decision spent in each stage from the tick that closed its bar to its acknowledgement (handle, queue, forward, publish, acknowledge; they add up to tick-to-decision)", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = StageBuckets });
         meter.CreateObservableGauge("inference_consumer_lag", ObserveLag, "{message}", "Messages behind the end of each input partition, from librdkafka statistics");
         _kafkaErrors = meter.CreateCounter<long>("inference_kafka_errors", "{error}", "Errors reported by the Kafka clients, by code");
         _offsetResets = meter.CreateCounter<long>("inference_offset_resets", "{partition}", "Input partitions whose next offset the broker no longer held (removed by retention), so reading resumed at the log start, by topic");
@@ -128,6 +133,20 @@ public sealed class PipelineMetrics
         {
             _latencies[_latencyCount++ % LatencySamples] = tickToDecisionMs;
         }
+    }
+
+    /// <summary>
+    /// One acknowledged decision's stages: handle (its tick consumed → its bar queued: decode, bar
+    /// close, features), queue (→ its batch's forward began), forward (the batch's model time),
+    /// publish (risk, assembly, serialisation → handed to the producer), acknowledge (→ the broker's ack).
+    /// </summary>
+    public void RecordStages(TimeSpan handle, TimeSpan queue, TimeSpan forward, TimeSpan publish, TimeSpan acknowledge)
+    {
+        _stageSeconds.Record(handle.TotalSeconds, Stages[0]);
+        _stageSeconds.Record(queue.TotalSeconds, Stages[1]);
+        _stageSeconds.Record(forward.TotalSeconds, Stages[2]);
+        _stageSeconds.Record(publish.TotalSeconds, Stages[3]);
+        _stageSeconds.Record(acknowledge.TotalSeconds, Stages[4]);
     }
 
     /// <summary>Takes librdkafka's statistics JSON and keeps each assigned partition's consumer lag.</summary>

@@ -151,11 +151,13 @@ public sealed class DecisionBatcher : BackgroundService
             return;
         }
 
-        var inferenceMs = _time.GetElapsedTime(started).TotalMilliseconds;
+        var forwardDone = _time.GetTimestamp();
+        var inferenceMs = _time.GetElapsedTime(started, forwardDone).TotalMilliseconds;
         _metrics.RecordBatch(count, inferenceMs);
         for (var i = 0; i < count; i++)
         {
             var request = _batch[i];
+            (request.BatchStartedAt, request.ForwardDoneAt) = (started, forwardDone);
             if (!results[i].Succeeded)
             {
                 Fail(request, results[i].Failure!, results[i].FailureDetail ?? results[i].Failure!);

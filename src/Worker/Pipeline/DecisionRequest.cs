@@ -33,6 +33,13 @@ public sealed class DecisionRequest
 
     public long EnqueuedAt { get; set; }
 
+    /// <summary>Timestamps of the later stages (<see cref="TimeProvider.GetTimestamp"/>): the batch's forward began and ended, the records were handed to the producer.</summary>
+    public long BatchStartedAt { get; set; }
+
+    public long ForwardDoneAt { get; set; }
+
+    public long PublishedAt { get; set; }
+
     public string? TraceParent { get; init; }
 
     /// <summary>The decision's producer span, stopped once the records are handed to the producer.</summary>

@@ -32,11 +32,19 @@ public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient 
         var decisionBytes = _decisions.Serialize(records.Decision, topics.TradingDecisions.Name);
         var forensicsBytes = _forensics.Serialize(records.Forensics, topics.DecisionForensics.Name);
         var action = records.Decision.action;
+        request.PublishedAt = time.GetTimestamp();
         output.Producer.Produce(topics.TradingDecisions.Name, new Message<byte[]?, byte[]> { Key = key, Value = decisionBytes, Headers = headers }, report =>
         {
             if (Acknowledged(report, request.Source))
             {
-                metrics.DecisionAcknowledged(action, time.GetElapsedTime(request.ConsumedAt).TotalMilliseconds);
+                var acknowledged = time.GetTimestamp();
+                metrics.DecisionAcknowledged(action, time.GetElapsedTime(request.ConsumedAt, acknowledged).TotalMilliseconds);
+                metrics.RecordStages(
+                    time.GetElapsedTime(request.ConsumedAt, request.EnqueuedAt),
+                    time.GetElapsedTime(request.EnqueuedAt, request.BatchStartedAt),
+                    time.GetElapsedTime(request.BatchStartedAt, request.ForwardDoneAt),
+                    time.GetElapsedTime(request.ForwardDoneAt, request.PublishedAt),
+                    time.GetElapsedTime(request.PublishedAt, acknowledged));
             }
         });
         output.Producer.Produce(topics.DecisionForensics.Name, new Message<byte[]?, byte[]> { Key = key, Value = forensicsBytes, Headers = headers }, report => Acknowledged(report, request.Source));
