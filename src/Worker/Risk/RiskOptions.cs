@@ -47,7 +47,7 @@ public sealed class RiskOptions : IValidatableObject
             }
         }
 
-        foreach (var twice in Sectors.Keys.GroupBy(k => k.Trim().ToUpperInvariant()).Where(g => g.Count() > 1))
+        foreach (var twice in Sectors.Keys.GroupBy(Contracts.Validation.SymbolName.Normalise).Where(g => g.Key is not null && g.Count() > 1))
         {
             yield return new ValidationResult($"Risk:Sectors names {twice.Key} more than once ({string.Join(", ", twice)}).");
         }

@@ -1,3 +1,4 @@
+using Inference.Streaming.Contracts.Validation;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Risk;
@@ -14,11 +15,13 @@ public sealed class SectorMap
     {
     }
 
+    /// <summary>Keys are normalised by the stream's own symbol rule (<see cref="SymbolName"/>), so "aapl" maps AAPL.</summary>
     public SectorMap(IReadOnlyDictionary<string, string> sectors) =>
-        // Symbols are upper-cased on the way in (SymbolName); configuration keys may be written either way.
-        _sectors = sectors.ToDictionary(s => s.Key.Trim().ToUpperInvariant(), s => s.Value.Trim(), StringComparer.Ordinal);
-
-    public bool IsEmpty => _sectors.Count == 0;
+        // RiskOptions refuses keys that break the rule and keys named twice before this runs.
+        _sectors = sectors
+            .Select(s => (Symbol: SymbolName.Normalise(s.Key), Sector: s.Value.Trim()))
+            .Where(s => s.Symbol is not null)
+            .ToDictionary(s => s.Symbol!, s => s.Sector, StringComparer.Ordinal);
 
     /// <summary>The symbol's sector; null when the map does not name it.</summary>
     public string? SectorOf(string symbol) => _sectors.GetValueOrDefault(symbol);

@@ -60,6 +60,14 @@ public sealed class SectorBookTests
     }
 
     [Fact]
+    public void ASectorNameWithBracesIsTextNotAFormat()
+    {
+        var result = Checker(0.30).Assess(TradeAction.BUY, 100, Account(0.10), new SectorBook("{0} {tech}", 150_000, 300_000));
+
+        Assert.Contains(result.Warnings, w => w.StartsWith("concentration: sector {0} {tech} would be 40.2 % of the book's value", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void ASaleIsNeverBlockedByItsSectorOnlyWarned()
     {
         var result = Checker(0.30).Assess(TradeAction.SELL, 100, Account(0.10), new SectorBook("tech", 150_000, 300_000));
