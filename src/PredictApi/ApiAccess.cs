@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
@@ -67,7 +66,7 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
         RefusedLog(logger, http.Request.Path, detail);
         if (failures.Fail("ip:" + http.Connection.RemoteIpAddress) is { } retryAfter)
         {
-            http.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            RetryAfter.Set(http.Response, retryAfter);
             return Results.Problem(
                 type: "https://tools.ietf.org/html/rfc6585#section-4",
                 title: "Too many failed authentications",

@@ -27,7 +27,7 @@ public sealed class FailedAuthLimiter : IDisposable
         }
 
         using var lease = _limiter.AttemptAcquire(address);
-        return lease.IsAcquired ? null : lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        return lease.IsAcquired ? null : RetryAfter.Of(lease);
     }
 
     public void Dispose() => _limiter?.Dispose();
