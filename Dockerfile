@@ -13,10 +13,12 @@ WORKDIR /src
 # Restore first, from the project files alone, so that the ~300 MB of packages stay cached.
 COPY global.json Directory.Build.props Directory.Build.targets Directory.Packages.props .editorconfig ./
 COPY src/Contracts/Inference.Streaming.Contracts.csproj src/Contracts/
+COPY src/Engine/Inference.Streaming.Engine.csproj src/Engine/
 COPY src/PredictApi/Inference.Streaming.PredictApi.csproj src/PredictApi/
 COPY src/Worker/Inference.Streaming.Worker.csproj src/Worker/
 RUN dotnet restore src/Worker/Inference.Streaming.Worker.csproj
 COPY src/Contracts/ src/Contracts/
+COPY src/Engine/ src/Engine/
 COPY src/PredictApi/ src/PredictApi/
 COPY src/Worker/ src/Worker/
 # Self-contained: the CUDA image has no .NET runtime of its own.

@@ -2,8 +2,8 @@ using System.Collections;
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
 using TorchSharp.PyBridge;
 
 namespace Inference.Streaming.Trainer;

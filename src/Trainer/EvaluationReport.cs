@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using Inference.Streaming.Worker.DemoFeed;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Simulation;
 using ScottPlot;
 
 namespace Inference.Streaming.Trainer;

@@ -1,6 +1,6 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,14 +1,13 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.DemoFeed;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine.Simulation;
 
 namespace Inference.Streaming.Trainer;
 
 /// <summary>
 /// One symbol's market as the worker sees it: the demo simulator's 1-second ticks aggregated into
-/// 1-minute bars, observed through the worker's own <see cref="SymbolState"/> (indicators, paper
+/// 1-minute bars, observed through the worker's own <see cref="SymbolFeatures"/> (indicators, paper
 /// portfolio, the 43 features), every action passed through the worker's risk gate and applied
 /// to the paper portfolio at the close. The reward is the portfolio's relative value change over
 /// the next bar, commission included.
@@ -25,7 +24,7 @@ public sealed class TradingEnvironment
     private readonly double _rewardScale;
     private readonly RiskChecker _risk;
     private MarketSimulator _market = null!;
-    private SymbolState _state = null!;
+    private SymbolFeatures _state = null!;
     private Bar _bar;
     private int _step;
 
@@ -43,7 +42,7 @@ public sealed class TradingEnvironment
 
     public MarketRegime Regime => _market.RegimeOf(0);
 
-    public SymbolState State => _state;
+    public SymbolFeatures State => _state;
 
     /// <summary>Every closed bar, warm-up included (the evaluation's regime detector listens).</summary>
     public event Action<Bar>? BarClosed;
@@ -57,7 +56,7 @@ public sealed class TradingEnvironment
     public float[] Reset(int seed, double position = 0)
     {
         _market = new MarketSimulator(["SIM"], seed, Start, TimeSpan.FromSeconds(1), _regime);
-        _state = new SymbolState("SIM", BarMs, PaperPortfolio.DefaultInitialCapital);
+        _state = new SymbolFeatures("SIM", BarMs, PaperPortfolio.DefaultInitialCapital);
         _step = 0;
         float[] observation = [];
         for (var i = 0; i < WarmupBars; i++)

@@ -1,9 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using Inference.Streaming.Worker.DemoFeed;
-using Inference.Streaming.Worker.Inference;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
 
@@ -165,7 +165,7 @@ public static class TrainerCommands
             }
             finally
             {
-                models.Retire();
+                models.Dispose();
             }
         });
         return command;

@@ -1,3 +1,4 @@
+using Inference.Streaming.Worker.Commands;
 using Inference.Streaming.Worker.Hosting;
 
 WorkerMode mode;
@@ -28,7 +29,7 @@ if (mode == WorkerMode.Forensics)
 {
     using var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) => (e.Cancel, _) = (true, stop.CancelAsync());
-    return await Inference.Streaming.Worker.Forensics.ForensicsCommands.RunAsync(hostArgs, Console.Out, Console.Error, stop.Token);
+    return await Inference.Streaming.Worker.Commands.ForensicsCommands.RunAsync(hostArgs, Console.Out, Console.Error, stop.Token);
 }
 
 // Settings ship beside the binary; relative data paths (Models:Directory) resolve against the

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using static TorchSharp.torch;
 
 namespace Inference.Streaming.Benchmarks;
@@ -43,7 +43,7 @@ public class ForwardBenchmarks
     public void Cleanup()
     {
         _input.Dispose();
-        _set.Retire();
+        _set.Dispose();
     }
 
     [Benchmark(Baseline = true)]

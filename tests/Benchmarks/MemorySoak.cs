@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 
 namespace Inference.Streaming.Benchmarks;
 
@@ -29,6 +29,6 @@ internal static class MemorySoak
             }
         }
 
-        set.Retire();
+        set.Dispose();
     }
 }

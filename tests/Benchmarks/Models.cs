@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Benchmarks;

@@ -5,7 +5,7 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.DemoFeed;
+using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;

@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using static TorchSharp.torch;
 
 namespace Inference.Streaming.Benchmarks;
@@ -32,8 +32,8 @@ public class PrecisionBenchmarks
     {
         _input32.Dispose();
         _input64.Dispose();
-        _set32.Retire();
-        _set64.Retire();
+        _set32.Dispose();
+        _set64.Dispose();
     }
 
     [Benchmark(Baseline = true)]

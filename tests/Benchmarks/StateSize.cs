@@ -1,5 +1,5 @@
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Benchmarks;
 
@@ -22,7 +22,7 @@ internal static class StateSize
                 }
             }
 
-            state.AddRegime(0, Worker.Regimes.RegimeState.Prior);
+            state.AddRegime(0, Engine.Regimes.RegimeState.Prior);
             state.ApplyRegimesBefore(1);
             partition.TrackOpenBar(state, state.Bars.OpenBar.EndMs);
         }

@@ -224,7 +224,7 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     // The OpenTelemetry Prometheus exporter's names: unit suffix (annotations in braces dropped), _total for counters, histogram series.
     private static Dictionary<string, string[]> DeclaredPrometheusNames(IServiceProvider services)
     {
-        string[] meters = [Inference.Streaming.Worker.Diagnostics.PipelineMetrics.MeterName, PredictMetrics.MeterName, Inference.Streaming.Worker.Inference.ModelCatalog.MeterName, Inference.Streaming.Worker.Diagnostics.GpuMetrics.MeterName];
+        string[] meters = [Inference.Streaming.Worker.Diagnostics.PipelineMetrics.MeterName, PredictMetrics.MeterName, Inference.Streaming.Engine.Inference.ModelCatalog.MeterName, Inference.Streaming.Worker.Diagnostics.GpuMetrics.MeterName];
         var found = new Dictionary<string, string[]>(StringComparer.Ordinal);
         using var listener = new System.Diagnostics.Metrics.MeterListener
         {

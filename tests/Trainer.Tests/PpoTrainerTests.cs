@@ -1,7 +1,7 @@
-using Inference.Streaming.Worker.DemoFeed;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 
 namespace Inference.Streaming.Trainer.Tests;
 
@@ -24,7 +24,7 @@ public sealed class SmokeTests : IDisposable
         }
         finally
         {
-            set.Retire();
+            set.Dispose();
         }
 
         var readme = Path.Combine(models, "README.md");

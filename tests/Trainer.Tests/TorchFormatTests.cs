@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Inference.Streaming.Worker.DemoFeed;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Trainer.Tests;

@@ -3,8 +3,9 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 

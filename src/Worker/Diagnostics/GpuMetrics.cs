@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 
 namespace Inference.Streaming.Worker.Diagnostics;
 

@@ -51,15 +51,6 @@ internal static partial class Log
     [LoggerMessage(3000, LogLevel.Information, "Embedded Kafka cluster at {Bootstrap}, Schema Registry at {Registry} (librdkafka from {Library})")]
     public static partial void EmbeddedStarted(ILogger logger, string bootstrap, string registry, string library);
 
-    [LoggerMessage(5000, LogLevel.Information, "Model set {Generation} loaded: {Count} models from {Directory} in {Milliseconds:F0} ms")]
-    public static partial void ModelsLoaded(ILogger logger, long generation, int count, string directory, double milliseconds);
-
-    [LoggerMessage(5001, LogLevel.Error, "Model {Name} refused: {Path}: {Reason}")]
-    public static partial void ModelRefused(ILogger logger, string name, string path, string reason);
-
-    [LoggerMessage(5002, LogLevel.Error, "Model reload failed; the previous set keeps serving")]
-    public static partial void ReloadFailed(ILogger logger, Exception exception);
-
     [LoggerMessage(2001, LogLevel.Information, "Partitions assigned: {Partitions}")]
     public static partial void PartitionsAssigned(ILogger logger, string partitions);
 

@@ -3,7 +3,7 @@ using Confluent.Kafka;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Hosting;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Embedded;

@@ -1,10 +1,11 @@
 using System.Globalization;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Regimes;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Decisions;
 
 namespace Inference.Streaming.Worker.Forensics;
 

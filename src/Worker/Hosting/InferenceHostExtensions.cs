@@ -1,5 +1,6 @@
+using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.PredictApi;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Worker.Serving;
 
 namespace Inference.Streaming.Worker.Hosting;
 

@@ -1,6 +1,6 @@
+using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Inference;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;

@@ -1,11 +1,12 @@
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Publishing;
-using Inference.Streaming.Worker.Regimes;
-using Inference.Streaming.Worker.Risk;
-using Inference.Streaming.Worker.Serving;
+using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.Hosting;
 

@@ -1,9 +1,9 @@
 using Confluent.SchemaRegistry;
+using Inference.Streaming.Engine.Features;
 using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.DemoFeed;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded;
-using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -66,7 +66,7 @@ public static class WorkerHostExtensions
             builder.Services.AddPredictApi();
             builder.Services.AddSingleton<Serving.DirectScorer>();
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
-            builder.Services.AddHealthChecks().AddCheck<Pipeline.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
+            builder.Services.AddHealthChecks().AddCheck<Ingest.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
             builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
             builder.Services.Configure<HealthCheckPublisherOptions>(publisher => (publisher.Delay, publisher.Period) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)));
         }

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Publishing;

@@ -2,9 +2,10 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Publishing;

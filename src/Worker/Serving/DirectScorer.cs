@@ -1,6 +1,6 @@
 using System.Threading.Channels;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
 
 namespace Inference.Streaming.Worker.Serving;
 

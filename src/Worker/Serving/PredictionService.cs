@@ -1,12 +1,14 @@
 using System.Globalization;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Contracts.Rest;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.PredictApi;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Regimes;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Worker.Decisions;
+using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Serving;

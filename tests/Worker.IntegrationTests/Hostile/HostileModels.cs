@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;

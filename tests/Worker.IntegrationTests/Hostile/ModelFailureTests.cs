@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Rest;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.State;

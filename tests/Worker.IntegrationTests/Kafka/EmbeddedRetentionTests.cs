@@ -2,7 +2,7 @@ using Confluent.Kafka;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Hosting;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;

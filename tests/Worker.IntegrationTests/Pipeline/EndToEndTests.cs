@@ -1,11 +1,11 @@
 using System.Text;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.UnitTests.Features;
 using Microsoft.Extensions.Options;
 
@@ -164,7 +164,7 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
 
         public RowResult Score(string model, float[] features) => InferenceEngine.Run(_set, features, features.Length, [RowPlan.ForModel(model)])[0];
 
-        public void Dispose() => _set.Retire();
+        public void Dispose() => _set.Dispose();
     }
 }
 

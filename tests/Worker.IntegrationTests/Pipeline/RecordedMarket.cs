@@ -1,8 +1,8 @@
 using System.Buffers.Binary;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.DemoFeed;
-using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
 

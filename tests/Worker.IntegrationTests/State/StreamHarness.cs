@@ -1,7 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.DemoFeed;
+using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
@@ -56,7 +56,7 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     public async Task ProduceAsync(string ticks, string regimes, TimeSpan duration, Func<int, IProducer<string, byte[]>, Task>? inject = null)
     {
         var simulator = new MarketSimulator(Symbols, 5, Start, TimeSpan.FromSeconds(1));
-        var bars = Symbols.Select(_ => new Features.BarBuilder(10_000)).ToArray();
+        var bars = Symbols.Select(_ => new Engine.Features.BarBuilder(10_000)).ToArray();
         var detectors = Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var tickSerde = new ContractSerde<MarketTick>(kafka.Registry);
         var regimeSerde = new ContractSerde<RegimeUpdate>(kafka.Registry);
@@ -89,7 +89,7 @@ internal sealed class StreamHarness(KafkaFixture kafka)
             {
                 var message = new MarketTick { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime, price = tick.Price, size = tick.Size };
                 producer.Produce(ticks, new Message<string, byte[]> { Key = tick.Symbol, Value = await tickSerde.SerializeAsync(message, ticks) }, Delivered);
-                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == Features.TickOutcome.ClosedBar && detectors[i].Add(closed.Close) is { } p)
+                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == Engine.Features.TickOutcome.ClosedBar && detectors[i].Add(closed.Close) is { } p)
                 {
                     var update = new RegimeUpdate { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(closed.EndMs).UtcDateTime, bull = p.Bull, bear = p.Bear, sideways = p.Sideways, detector = "test", detector_version = "1" };
                     producer.Produce(regimes, new Message<string, byte[]> { Key = tick.Symbol, Value = await regimeSerde.SerializeAsync(update, regimes) }, Delivered);

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
+using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Inference;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 

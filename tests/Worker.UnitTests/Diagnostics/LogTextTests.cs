@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Engine.Diagnostics;
 
 namespace Inference.Streaming.Worker.UnitTests.Diagnostics;
 

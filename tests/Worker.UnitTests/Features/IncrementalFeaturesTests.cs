@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Engine.Features;
 
 namespace Inference.Streaming.Worker.UnitTests.Features;
 

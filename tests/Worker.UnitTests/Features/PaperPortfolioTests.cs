@@ -1,5 +1,5 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
+using Inference.Streaming.Engine.Features;
 
 namespace Inference.Streaming.Worker.UnitTests.Features;
 

@@ -1,3 +1,4 @@
+using Inference.Streaming.Worker.Commands;
 using Inference.Streaming.Worker.Hosting;
 
 namespace Inference.Streaming.Worker.UnitTests.Hosting;

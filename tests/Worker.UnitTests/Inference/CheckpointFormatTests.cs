@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -62,7 +62,7 @@ public sealed class CheckpointFormatTests : IDisposable
             Assert.Equal(bull, error.Path);
             Assert.Contains("truncated or corrupt", error.Reason, StringComparison.Ordinal);
             Assert.Equal(3, set.Models.Count);
-            set.Retire();
+            set.Dispose();
         }
         finally
         {
@@ -85,7 +85,7 @@ public sealed class CheckpointFormatTests : IDisposable
             Assert.Equal(ModelNames.Bear, error.Name);
             Assert.Contains("does not match the manifest", error.Reason, StringComparison.Ordinal);
             Assert.True(set.Models.ContainsKey(ModelNames.Bull));
-            set.Retire();
+            set.Dispose();
         }
         finally
         {
@@ -120,7 +120,7 @@ public sealed class CheckpointFormatTests : IDisposable
             Assert.Equal(ModelNames.Universal, error.Name);
             Assert.Contains(reason, error.Reason, StringComparison.Ordinal);
             Assert.Equal(3, set.Models.Count);
-            set.Retire();
+            set.Dispose();
         }
         finally
         {

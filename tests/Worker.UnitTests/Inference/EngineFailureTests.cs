@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using static TorchSharp.torch;
 
 namespace Inference.Streaming.Worker.UnitTests.Inference;
@@ -12,7 +12,7 @@ public sealed class EngineFailureTests : IDisposable
     private readonly ModelSet _set = ModelFixtures.Loader().Load(ModelFixtures.Directory, 1);
     private readonly float[] _row = ModelFixtures.ReferenceOf(ModelNames.Bull).Inputs[0];
 
-    public void Dispose() => _set.Retire();
+    public void Dispose() => _set.Dispose();
 
     [Fact]
     public void AnArgmaxRowWhoseModelReturnsNaNFallsBackToUniversal()

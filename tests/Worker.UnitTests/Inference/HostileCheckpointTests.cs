@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -138,7 +138,7 @@ public sealed class HostileCheckpointTests : IDisposable
             Assert.Equal(ModelNames.Bull, error.Name);
             Assert.Contains($"takes {width} inputs", error.Reason, StringComparison.Ordinal);
             Assert.Equal(3, set.Models.Count);
-            set.Retire();
+            set.Dispose();
 
             using var alone = ModelFixtures.Loader().LoadOne(ModelNames.Bull, bull);
             Assert.Equal(width, alone.Info.InputWidth);

@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 
 namespace Inference.Streaming.Worker.UnitTests.Inference;
 
@@ -7,7 +7,7 @@ public sealed class InferenceEngineTests : IDisposable
     private readonly ModelSet _set = ModelFixtures.Loader().Load(ModelFixtures.Directory, 1);
     private readonly ModelFixtures.Reference _reference = ModelFixtures.ReferenceOf(ModelNames.Universal);
 
-    public void Dispose() => _set.Retire();
+    public void Dispose() => _set.Dispose();
 
     [Fact]
     public void AMixtureIsTheWeightedAverageOfTheSpecialists()
@@ -98,7 +98,7 @@ public sealed class InferenceEngineTests : IDisposable
         }
         finally
         {
-            set.Retire();
+            set.Dispose();
         }
     }
 }

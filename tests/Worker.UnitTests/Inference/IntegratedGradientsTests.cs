@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using static TorchSharp.torch;
 
 namespace Inference.Streaming.Worker.UnitTests.Inference;
@@ -8,7 +8,7 @@ public sealed class IntegratedGradientsTests : IDisposable
     private readonly ModelSet _set = ModelFixtures.Loader().Load(ModelFixtures.Directory, 1);
     private readonly ModelFixtures.Reference _reference = ModelFixtures.ReferenceOf(ModelNames.Bull);
 
-    public void Dispose() => _set.Retire();
+    public void Dispose() => _set.Dispose();
 
     [Fact]
     public void AttributionsAddUpToTheOutputDifferenceFromTheBaseline()
@@ -58,7 +58,7 @@ public sealed class IntegratedGradientsTests : IDisposable
         }
         finally
         {
-            set.Retire();
+            set.Dispose();
         }
     }
 

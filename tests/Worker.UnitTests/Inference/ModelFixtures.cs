@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.UnitTests.Inference;

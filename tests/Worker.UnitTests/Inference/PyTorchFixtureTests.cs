@@ -1,5 +1,5 @@
-using Inference.Streaming.Worker.Hosting;
-using Inference.Streaming.Worker.Inference;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Worker.Commands;
 
 namespace Inference.Streaming.Worker.UnitTests.Inference;
 
@@ -23,7 +23,7 @@ public sealed class PyTorchFixtureTests
         }
         finally
         {
-            set.Retire();
+            set.Dispose();
         }
     }
 

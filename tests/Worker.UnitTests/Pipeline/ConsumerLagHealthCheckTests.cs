@@ -1,6 +1,6 @@
 using System.Globalization;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Worker.Ingest;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Pipeline;
+using Inference.Streaming.Engine.Decisions;
 
 namespace Inference.Streaming.Worker.UnitTests.Pipeline;
 

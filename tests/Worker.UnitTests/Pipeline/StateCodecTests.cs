@@ -1,7 +1,7 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.UnitTests.Pipeline;
 

@@ -1,11 +1,11 @@
 using System.Text;
 using Confluent.SchemaRegistry;
+using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
-using Inference.Streaming.Worker.Features;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.State;
 using Inference.Streaming.Worker.UnitTests.Kafka;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,5 @@
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.UnitTests.Pipeline;
 

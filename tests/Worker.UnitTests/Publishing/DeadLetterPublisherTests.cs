@@ -1,8 +1,8 @@
 using System.Text;
 using Confluent.Kafka;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Pipeline;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.UnitTests.Kafka;
 using Microsoft.Extensions.DependencyInjection;

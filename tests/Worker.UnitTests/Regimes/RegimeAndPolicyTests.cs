@@ -1,6 +1,7 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Inference;
-using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
 
 namespace Inference.Streaming.Worker.UnitTests.Regimes;
 

@@ -1,6 +1,6 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.UnitTests.Risk;

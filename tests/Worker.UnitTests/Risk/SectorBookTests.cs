@@ -1,7 +1,7 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Features;
-using Inference.Streaming.Worker.Pipeline;
-using Inference.Streaming.Worker.Risk;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.UnitTests.Risk;

@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Inference.Streaming.Engine.Inference;
+
+/// <summary>Device and batching of inference (<c>Inference:*</c>).</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary><c>auto</c> (CUDA when available), <c>cpu</c> or <c>cuda</c>.</summary>
+    [RegularExpression("^(auto|cpu|cuda)$", ErrorMessage = "Inference:Device must be auto, cpu or cuda.")]
+    public string Device { get; set; } = "auto";
+
+    /// <summary>A PyTorch installation's <c>lib</c> folder to load libtorch (and CUDA) from.</summary>
+    public string? LibTorchDirectory { get; set; }
+
+    [Range(1, 65536)]
+    public int MaxBatchSize { get; set; } = 256;
+
+    /// <summary>
+    /// Compute in float64 and round the outputs to float32 (default): a row's result then does not
+    /// depend on which other rows share its batch, so decisions are identical across restarts and
+    /// replays. float32 BLAS kernels change with the batch size and differ in the last bits.
+    /// </summary>
+    public bool DeterministicFloat64 { get; set; } = true;
+
+    /// <summary>Longest a closed bar waits for others to share its batch (Triton's max queue delay).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Inference:MaxBatchDelay must be between 0 and 1 s.")]
+    public TimeSpan MaxBatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Default selection: <c>Argmax</c> (the seed) or <c>Mixture</c>.</summary>
+    public SelectionStrategy Selection { get; set; } = SelectionStrategy.Argmax;
+
+    /// <summary>Per-symbol overrides of <see cref="Selection"/>.</summary>
+    public Dictionary<string, SelectionStrategy> SymbolSelection { get; set; } = [];
+
+    /// <summary>
+    /// Intra-op threads for CPU inference; 0 keeps libtorch's default (one per core). One is the
+    /// default: batches here are small and several callers (stream, REST) run at once, so
+    /// intra-op parallelism only oversubscribes the cores.
+    /// </summary>
+    [Range(0, 256)]
+    public int CpuThreads { get; set; } = 1;
+}

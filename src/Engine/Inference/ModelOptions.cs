@@ -1,0 +1,22 @@
+namespace Inference.Streaming.Engine.Inference;
+
+/// <summary>Model directory in the seed layout (<c>Models:*</c>; env <c>MODEL_DIR</c> overrides the directory).</summary>
+public sealed class ModelOptions
+{
+    public const string Section = "Models";
+
+    /// <summary>64 MiB: the seed's checkpoints are under 1 MiB, with optimizer state about 3 MiB.</summary>
+    public const long DefaultMaxFileBytes = 64L * 1024 * 1024;
+
+    public string Directory { get; set; } = "models";
+
+    /// <summary>Checkpoints larger than this are refused before they are read (nor hashed).</summary>
+    [System.ComponentModel.DataAnnotations.Range(1024L, long.MaxValue, ErrorMessage = "Models:MaxFileBytes must be at least 1024.")]
+    public long MaxFileBytes { get; set; } = DefaultMaxFileBytes;
+
+    /// <summary>Reload when files in the directory change.</summary>
+    public bool WatchForChanges { get; set; } = true;
+
+    /// <summary>Quiet period after the last file change before a reload starts.</summary>
+    public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
+}

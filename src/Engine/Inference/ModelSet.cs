@@ -1,0 +1,64 @@
+namespace Inference.Streaming.Engine.Inference;
+
+/// <summary>
+/// One generation of loaded models, shared by every caller that leased it. Reference-counted: a
+/// reload retires the set, and its tensors are disposed only when the last call in flight on it
+/// has finished.
+/// </summary>
+public sealed class ModelSet : IDisposable
+{
+    private int _references = 1;
+
+    public ModelSet(long generation, string directory, IReadOnlyDictionary<string, LoadedModel> models, IReadOnlyList<ModelLoadError> errors)
+    {
+        Generation = generation;
+        Directory = directory;
+        Models = models;
+        Errors = errors;
+    }
+
+    public long Generation { get; }
+
+    public string Directory { get; }
+
+    public IReadOnlyDictionary<string, LoadedModel> Models { get; }
+
+    public IReadOnlyList<ModelLoadError> Errors { get; }
+
+    /// <summary>Names and SHA-256 of the loaded models, stable across processes (for decision ids).</summary>
+    public string Fingerprint => string.Join(';', Models.Values.OrderBy(m => m.Info.Name, StringComparer.Ordinal).Select(m => $"{m.Info.Name}={m.Info.Sha256}"));
+
+    internal bool TryAcquire()
+    {
+        var current = Volatile.Read(ref _references);
+        while (current > 0)
+        {
+            var seen = Interlocked.CompareExchange(ref _references, current + 1, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    internal void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            foreach (var model in Models.Values)
+            {
+                model.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops the owner's reference (the catalog's, or a tool's that loaded the set itself); the
+    /// tensors are freed once no lease holds the set either.
+    /// </summary>
+    public void Dispose() => Release();
+}

@@ -1,0 +1,290 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Confluent.Kafka;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Decisions;
+using Inference.Streaming.Worker.Forensics;
+using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Commands;
+
+/// <summary>
+/// <c>replay</c> and <c>export</c>: the forensics team's commands. Both read
+/// <c>decision-forensics</c> from a cluster (or, for replay, a file that export wrote). Settings
+/// not named as options are configuration in the worker's own form (<c>--Risk:PositionLimit 0.3</c>),
+/// layered over the worker's appsettings.json and environment, so a replay sees the configuration
+/// the worker had.
+/// </summary>
+public static class ForensicsCommands
+{
+    /// <summary>Exit codes: 0 done (faithful and identical, or a what-if), 1 unexpected differences, 2 usage, 3 a source or model problem.</summary>
+    public const int Differences = 1;
+    public const int Usage = 2;
+    public const int Failed = 3;
+
+    private static readonly JsonSerializerOptions ReportJson = new() { WriteIndented = false };
+
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        var root = new RootCommand("Inference.Streaming forensics commands") { Replay(stdout, stderr), Export(stdout, stderr) };
+        var parse = root.Parse(args);
+        return parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false }, cancellationToken);
+    }
+
+    private sealed class SourceOptions
+    {
+        public Option<string?> Bootstrap { get; } = new("--bootstrap") { Description = "Kafka bootstrap servers (default: Kafka:BootstrapServers)." };
+
+        public Option<string?> Registry { get; } = new("--registry") { Description = "Schema Registry URL (default: SchemaRegistry:Url)." };
+
+        public Option<string?> Topic { get; } = new("--topic") { Description = "Forensics topic (default: Kafka:Topics:DecisionForensics:Name, decision-forensics)." };
+
+        public Option<DateTimeOffset?> From { get; } = new("--from") { Description = "First bar end time to include (ISO-8601)." };
+
+        public Option<DateTimeOffset?> To { get; } = new("--to") { Description = "Bar end time to stop before (ISO-8601)." };
+
+        public Option<long?> FromOffset { get; } = new("--from-offset") { Description = "First offset to read in every partition." };
+
+        public Option<long?> ToOffset { get; } = new("--to-offset") { Description = "Offset to stop before in every partition (default: the end when reading starts)." };
+
+        public Option<string[]> Symbols { get; } = new("--symbol") { Description = "Only these symbols (repeat or comma-separate).", AllowMultipleArgumentsPerToken = true };
+
+        public Option<TimeSpan> IdleTimeout { get; } = new("--idle-timeout") { Description = "Give up when the topic yields nothing for this long.", DefaultValueFactory = _ => TimeSpan.FromSeconds(30) };
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Bootstrap, Registry, Topic, From, To, FromOffset, ToOffset, Symbols, IdleTimeout })
+            {
+                command.Options.Add(option);
+            }
+        }
+
+        public ForensicsQuery Query(ParseResult parse) => new()
+        {
+            From = parse.GetValue(From),
+            To = parse.GetValue(To),
+            FromOffset = parse.GetValue(FromOffset),
+            ToOffset = parse.GetValue(ToOffset),
+            Symbols = (parse.GetValue(Symbols) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(s => s.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal),
+        };
+
+        public ForensicsTopicReader Reader(ParseResult parse, IConfiguration configuration)
+        {
+            var bootstrap = parse.GetValue(Bootstrap) ?? configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"];
+            var registry = parse.GetValue(Registry) ?? configuration[$"{SchemaRegistryOptions.Section}:{nameof(SchemaRegistryOptions.Url)}"];
+            if (string.IsNullOrWhiteSpace(bootstrap) || string.IsNullOrWhiteSpace(registry))
+            {
+                throw new ArgumentException("reading a topic needs --bootstrap and --registry (or Kafka:BootstrapServers and SchemaRegistry:Url)");
+            }
+
+            var topic = parse.GetValue(Topic) ?? configuration["Kafka:Topics:DecisionForensics:Name"] ?? "decision-forensics";
+            return new ForensicsTopicReader(bootstrap, registry, topic, parse.GetValue(IdleTimeout));
+        }
+    }
+
+    private static Command Replay(TextWriter stdout, TextWriter stderr)
+    {
+        var source = new SourceOptions();
+        var input = new Option<FileInfo?>("--input") { Description = "Replay a file written by export (.jsonl or .avro) instead of a topic." };
+        var modelDir = new Option<string?>("--model-dir") { Description = "Models to replay with, in the seed layout (default: Models:Directory)." };
+        var output = new Option<FileInfo?>("--output") { Description = "Write the report as JSON Lines: one line per difference, then the summary." };
+        var show = new Option<int>("--show") { Description = "Differences to print.", DefaultValueFactory = _ => 10 };
+        var device = new Option<string?>("--device") { Description = "auto, cpu or cuda (default: Inference:Device)." };
+        var command = new Command("replay", "Re-run recorded decisions with the models of --model-dir and report every difference.")
+        {
+            input, modelDir, output, show, device,
+        };
+        source.AddTo(command);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction((parse, cancellationToken) => Guard(stderr, async () =>
+        {
+            var configuration = Configuration(parse);
+            var inference = Bind<InferenceOptions>(configuration, InferenceOptions.Section);
+            inference.Device = parse.GetValue(device) ?? inference.Device;
+            var directory = parse.GetValue(modelDir) ?? Environment.GetEnvironmentVariable("MODEL_DIR") ?? Bind<ModelOptions>(configuration, ModelOptions.Section).Directory;
+            var query = source.Query(parse);
+            var file = parse.GetValue(input);
+            ForensicsTopicReader? reader = file is null ? source.Reader(parse, configuration) : null;
+            var records = file is not null ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query) : reader!.ReadAsync(query, cancellationToken);
+
+            var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(inference)), TimeProvider.System);
+            var models = loader.Load(directory, generation: 1, Observation.Width);
+            try
+            {
+                foreach (var error in models.Errors)
+                {
+                    stderr.WriteLine($"replay: model {error.Name} not loaded from {error.Path}: {error.Reason}");
+                }
+
+                var risk = Bind<RiskOptions>(configuration, RiskOptions.Section);
+                var assembler = new DecisionAssembler(new RiskChecker(Options.Create(risk)), TimeProvider.System, Options.Create(Bind<FeatureOptions>(configuration, FeatureOptions.Section)), Options.Create(inference), Options.Create(risk));
+                var report = await new Replayer(models, assembler, new MetaControllerWeights()).RunAsync(records, cancellationToken);
+                report.Problems.AddRange(reader?.Unreadable ?? []);
+                Print(stdout, report, file?.FullName ?? "topic", directory, parse.GetValue(show));
+                if (parse.GetValue(output) is { } path)
+                {
+                    await WriteReportAsync(path.FullName, report, cancellationToken);
+                }
+
+                if (report.Read == 0)
+                {
+                    stderr.WriteLine("replay: no decision in the requested range");
+                    return Failed;
+                }
+
+                return report.Passed ? 0 : Differences;
+            }
+            finally
+            {
+                models.Dispose();
+            }
+        }));
+        return command;
+    }
+
+    private static Command Export(TextWriter stdout, TextWriter stderr)
+    {
+        var source = new SourceOptions();
+        var jsonl = new Option<FileInfo?>("--jsonl") { Description = "Write JSON Lines (one decision per line)." };
+        var avro = new Option<FileInfo?>("--avro") { Description = "Write an Avro object container file." };
+        var command = new Command("export", "Write decision-forensics records to JSON Lines and/or an Avro container file.") { jsonl, avro };
+        source.AddTo(command);
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(jsonl) is null && result.GetValue(avro) is null)
+            {
+                result.AddError("export needs --jsonl FILE, --avro FILE or both");
+            }
+        });
+        command.SetAction((parse, cancellationToken) => Guard(stderr, async () =>
+        {
+            var configuration = Configuration(parse);
+            var reader = source.Reader(parse, configuration);
+            var targets = new List<string>();
+            if (parse.GetValue(jsonl) is { } jsonlFile)
+            {
+                targets.Add(!ForensicsFiles.IsAvro(jsonlFile.FullName) ? jsonlFile.FullName : throw new ArgumentException($"{jsonlFile.Name}: --jsonl takes a JSON Lines file, not .avro"));
+            }
+
+            if (parse.GetValue(avro) is { } avroFile)
+            {
+                targets.Add(ForensicsFiles.IsAvro(avroFile.FullName) ? avroFile.FullName : throw new ArgumentException($"{avroFile.Name}: --avro takes an .avro file"));
+            }
+
+            var written = await ForensicsFiles.WriteAsync(targets, reader.ReadAsync(source.Query(parse), cancellationToken), cancellationToken);
+            foreach (var target in targets)
+            {
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {written} decisions to {target}"));
+            }
+
+            foreach (var problem in reader.Unreadable)
+            {
+                stderr.WriteLine("export: skipped " + problem);
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static async Task<int> Guard(TextWriter stderr, Func<Task<int>> run)
+    {
+        try
+        {
+            return await run();
+        }
+        catch (ArgumentException ex)
+        {
+            stderr.WriteLine("error: " + ex.Message);
+            return Usage;
+        }
+        catch (Exception ex) when (ex is KafkaException or TimeoutException or IOException or InvalidDataException or UnauthorizedAccessException or Avro.AvroException or HttpRequestException or ContractDecodeException or InvalidOperationException)
+        {
+            stderr.WriteLine("error: " + ex.Message);
+            return Failed;
+        }
+    }
+
+    private static IConfiguration Configuration(ParseResult parse) => new ConfigurationBuilder()
+        .SetBasePath(AppContext.BaseDirectory)
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .AddCommandLine([.. parse.UnmatchedTokens])
+        .Build();
+
+    private static T Bind<T>(IConfiguration configuration, string section)
+        where T : new()
+    {
+        var options = new T();
+        configuration.GetSection(section).Bind(options);
+        return options;
+    }
+
+    private static async IAsyncEnumerable<DecisionForensics> Filter(IAsyncEnumerable<DecisionForensics> records, ForensicsQuery query)
+    {
+        if (query.FromOffset is not null || query.ToOffset is not null)
+        {
+            throw new ArgumentException("--from-offset and --to-offset select from a topic; a file is filtered with --from, --to and --symbol");
+        }
+
+        await foreach (var record in records)
+        {
+            if (query.Includes(record))
+            {
+                yield return record;
+            }
+        }
+    }
+
+    private static void Print(TextWriter stdout, ReplayReport report, string source, string modelDirectory, int show)
+    {
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"replay of {source} with models from {modelDirectory}: {report.Mode}"));
+        stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  decisions read {report.Read}, identical {report.Identical}, different {report.Different} (unexpected {report.UnexpectedDifferences}), not replayable {report.NotReplayable}"));
+        foreach (var model in report.Models)
+        {
+            stdout.WriteLine($"  model {model.Model}: {model.Status} (recorded {string.Join(", ", model.RecordedSha256.Select(Short))}; replay {Short(model.ReplaySha256)})");
+        }
+
+        stdout.WriteLine(report.Configuration.Same
+            ? "  configuration: same as recorded"
+            : $"  configuration: differs from recorded ({string.Join(", ", report.Configuration.Recorded.Select(Short))} vs {Short(report.Configuration.Replay)})");
+        if (report.WhatIf > 0)
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  what-if: {report.WhatIf} decisions re-run with other models or configuration than recorded; their differences are expected, and their ids are those of the new model set"));
+        }
+
+        foreach (var difference in report.Differences.Take(show))
+        {
+            stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {(difference.Expected ? "changed" : "DIFFERS")} {difference.DecisionId} {difference.Symbol} {difference.BarEnd:O}"));
+            foreach (var field in difference.Fields)
+            {
+                stdout.WriteLine($"      {field.Field}: {field.Recorded} -> {field.Replayed}");
+            }
+        }
+
+        foreach (var problem in report.Problems.Take(show))
+        {
+            stdout.WriteLine("  problem: " + problem);
+        }
+    }
+
+    private static string Short(string? sha) => sha is null ? "none" : sha.Length > 12 ? sha[..12] : sha;
+
+    private static async Task WriteReportAsync(string path, ReplayReport report, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+        foreach (var difference in report.Differences)
+        {
+            await writer.WriteLineAsync(JsonSerializer.Serialize(new { type = "difference", difference }, ReportJson).AsMemory(), cancellationToken);
+        }
+
+        await writer.WriteLineAsync(JsonSerializer.Serialize(new { type = "summary", summary = report }, ReportJson).AsMemory(), cancellationToken);
+    }
+}

@@ -1,0 +1,173 @@
+using System.CommandLine;
+using System.Text.Json;
+using Inference.Streaming.Engine.Inference;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Commands;
+
+/// <summary>
+/// <c>score --model-dir DIR [--model NAME] --input FILE.json [--device cpu|cuda]</c>: scores
+/// <c>{"inputs": [[...], ...]}</c> with one model and writes <c>{"model", "sha256", "probs", "values"}</c>.
+/// The float32 outputs are written in their shortest round-trip form, so nothing is lost: this is
+/// the first step of forensic replay.
+/// </summary>
+public static class ScoreCommand
+{
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        var modelDir = new Option<string>("--model-dir") { Description = "Model directory in the seed layout.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model to score with.", DefaultValueFactory = _ => ModelNames.Universal };
+        model.AcceptOnlyFromAmong([.. ModelNames.All]);
+        var input = new Option<string>("--input") { Description = "JSON file {\"inputs\": [[...], ...]}.", Required = true };
+        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        var libTorch = new Option<string?>("--libtorch-dir") { Description = "A PyTorch installation's lib folder to load libtorch from." };
+        var time = new Option<int>("--time") { Description = "Also time this many more forwards of the whole input as one batch and add their median and p90 (ms) as \"timing\".", DefaultValueFactory = _ => 0 };
+        time.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() is < 0 or > 100_000)
+            {
+                result.AddError("--time must be between 0 and 100000.");
+            }
+        });
+        var command = new RootCommand("Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}.") { modelDir, model, input, device, libTorch, time };
+        var parse = command.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var error in parse.Errors)
+            {
+                stderr.WriteLine("score: " + error.Message);
+            }
+
+            stderr.WriteLine("usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] [--libtorch-dir DIR] [--time N]");
+            return 2;
+        }
+
+        try
+        {
+            var name = parse.GetRequiredValue(model);
+            var inference = new InferenceOptions { Device = parse.GetRequiredValue(device), LibTorchDirectory = parse.GetValue(libTorch) };
+            var inputPath = parse.GetRequiredValue(input);
+            var directory = parse.GetRequiredValue(modelDir);
+            var inputs = ReadInputs(inputPath);
+            var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(inference)), TimeProvider.System);
+            var path = Directory.GetFiles(ModelNames.FolderOf(directory, name), "best_model.*").Order(StringComparer.Ordinal).FirstOrDefault()
+                ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
+            using var loaded = loader.LoadOne(name, path);
+            var width = loaded.Info.InputWidth;
+            var rows = inputs.Count;
+            var features = new float[rows * width];
+            for (var r = 0; r < rows; r++)
+            {
+                if (inputs[r].Length != width)
+                {
+                    throw new ArgumentException($"input row {r} has {inputs[r].Length} values; model '{name}' takes {width}");
+                }
+
+                inputs[r].CopyTo(features, r * width);
+            }
+
+            var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, []);
+            var plans = Enumerable.Repeat(RowPlan.ForModel(name), rows).ToArray();
+            var results = rows == 0 ? [] : InferenceEngine.Run(set, features, width, plans);
+            if (results.Select((r, i) => (r, i)).FirstOrDefault(x => !x.r.Succeeded) is { r: { } failed } row)
+            {
+                stderr.WriteLine($"score: input row {row.i}: {failed.Failure}: {failed.FailureDetail}");
+                return 1;
+            }
+
+            var timing = Time(set, features, width, plans, parse.GetValue(time));
+            Write(stdout, loaded.Info, results, timing);
+            return 0;
+        }
+        catch (Exception ex) when (ex is ArgumentException or ModelLoadException or IOException or JsonException or InvalidOperationException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine("score: " + ex.Message);
+            return ex is ArgumentException ? 2 : 1;
+        }
+    }
+
+    private static List<float[]> ReadInputs(string path)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(path));
+        if (!document.RootElement.TryGetProperty("inputs", out var inputs) || inputs.ValueKind != JsonValueKind.Array)
+        {
+            throw new ArgumentException($"{path}: expected {{\"inputs\": [[...], ...]}}");
+        }
+
+        return [.. inputs.EnumerateArray().Select((row, i) => row.ValueKind == JsonValueKind.Array
+            ? row.EnumerateArray().Select(v => v.GetSingle()).ToArray()
+            : throw new ArgumentException($"{path}: inputs[{i}] is not an array"))];
+    }
+
+    /// <summary>Median and p90 wall time (ms) of <paramref name="repeats"/> forwards of the whole input, after as many warm-up runs.</summary>
+    private static (double MedianMs, double P90Ms, int Repeats)? Time(ModelSet set, float[] features, int width, RowPlan[] plans, int repeats)
+    {
+        if (repeats <= 0 || plans.Length == 0)
+        {
+            return null;
+        }
+
+        for (var i = 0; i < Math.Min(repeats, 50); i++)
+        {
+            _ = InferenceEngine.Run(set, features, width, plans);
+        }
+
+        var samples = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            _ = InferenceEngine.Run(set, features, width, plans);
+            samples[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(samples);
+        return (samples[repeats / 2], samples[Math.Min(repeats - 1, (int)(repeats * 0.9))], repeats);
+    }
+
+    private static void Write(TextWriter stdout, ModelInfo info, RowResult[] results, (double MedianMs, double P90Ms, int Repeats)? timing)
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream))
+        {
+            json.WriteStartObject();
+            json.WriteString("model", info.Name);
+            json.WriteString("version", info.Version);
+            json.WriteString("sha256", info.Sha256);
+            json.WriteString("device", info.Device);
+            json.WriteStartArray("probs");
+            foreach (var result in results)
+            {
+                json.WriteStartArray();
+                foreach (var p in result.Outputs[0].Probabilities)
+                {
+                    json.WriteNumberValue(p);
+                }
+
+                json.WriteEndArray();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("values");
+            foreach (var result in results)
+            {
+                json.WriteNumberValue(result.Outputs[0].Value);
+            }
+
+            json.WriteEndArray();
+            if (timing is { } measured)
+            {
+                json.WriteStartObject("timing");
+                json.WriteNumber("batch", results.Length);
+                json.WriteNumber("repeats", measured.Repeats);
+                json.WriteNumber("median_ms", measured.MedianMs);
+                json.WriteNumber("p90_ms", measured.P90Ms);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+        }
+
+        stdout.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+}

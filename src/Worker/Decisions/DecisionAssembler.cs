@@ -1,0 +1,134 @@
+using System.Security.Cryptography;
+using System.Text;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Publishing;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Decisions;
+
+/// <summary>
+/// Turns a row's model outputs into the published decision: action, confidence, quantity, risk
+/// (a failed check turns BUY/SELL into HOLD, recorded in both records), the portfolio update with
+/// the action actually published, and the forensics record with everything needed to re-run it.
+/// </summary>
+public sealed class DecisionAssembler
+{
+    private readonly RiskChecker _risk;
+    private readonly TimeProvider _time;
+
+    public DecisionAssembler(RiskChecker risk, TimeProvider time, IOptions<FeatureOptions> features, IOptions<InferenceOptions> inference, IOptions<RiskOptions> risks)
+    {
+        _risk = risk;
+        _time = time;
+        ConfigFingerprint = Fingerprint(features.Value, inference.Value, risks.Value);
+    }
+
+    /// <summary>SHA-256 of the configuration that shapes decisions.</summary>
+    public string ConfigFingerprint { get; }
+
+    public DecisionRecords Assemble(DecisionRequest request, RowResult result, ModelSet models, double inferenceMs, long batchStartedAt)
+    {
+        var context = new DecisionContext(request.Symbol.Symbol, request.Bar.StartMs, request.Bar.EndMs, request.Regime, request.Weights, request.Strategy, request.Book);
+        var (decision, riskInputs) = Decide(context, result, models.Fingerprint, request.Symbol.Portfolio, request.Bar.Close);
+        var now = _time.GetTimestamp();
+        var totalMs = _time.GetElapsedTime(request.ConsumedAt, now).TotalMilliseconds;
+        decision.produced_at = _time.GetUtcNow().UtcDateTime;
+        decision.latency_ms = totalMs;
+        var forensics = new DecisionForensics
+        {
+            decision = decision,
+            feature_layout = Observation.Layout,
+            features = [.. request.Features],
+            model_outputs = ModelOutputs(result, models),
+            input = request.Input,
+            config_fingerprint = ConfigFingerprint,
+            risk_inputs = riskInputs,
+            timings = new DecisionTimings
+            {
+                queue_ms = _time.GetElapsedTime(request.EnqueuedAt, batchStartedAt).TotalMilliseconds,
+                inference_ms = inferenceMs,
+                total_ms = totalMs,
+            },
+        };
+        return new DecisionRecords(decision, forensics, request.TraceParent);
+    }
+
+    /// <summary>
+    /// The decision for one scored row: action, confidence, quantity and risk (a failed check turns
+    /// BUY/SELL into HOLD), then the portfolio updated with the action actually published. Live
+    /// decisions and forensic replay both come through here. <c>produced_at</c> and
+    /// <c>latency_ms</c> are left for the caller: they are wall-clock facts, not part of the decision.
+    /// </summary>
+    /// <returns>The decision, and the portfolio as the risk checks saw it.</returns>
+    public (TradingDecision Decision, RiskInputs RiskInputs) Decide(DecisionContext context, RowResult result, string modelFingerprint, PaperPortfolio portfolio, double price)
+    {
+        var riskInputs = new RiskInputs
+        {
+            close = price,
+            initial_capital = portfolio.InitialCapital,
+            cash = portfolio.Cash,
+            shares = portfolio.Shares,
+            day_open_value = portfolio.DayOpenValue,
+            sector = context.Book.Sector,
+            sector_peer_position_value = context.Book.Sector is null ? null : context.Book.PeerPositionValue,
+            book_peer_value = context.Book.Sector is null ? null : context.Book.PeerBookValue,
+        };
+        var (proposed, confidence) = DecisionPolicy.Act(result.Probabilities);
+        var action = _risk.Gate(proposed, price, portfolio, out var assessment, context.Book);
+        portfolio.Apply(action, price);
+
+        var decision = new TradingDecision
+        {
+            decision_id = DecisionIds.For(context.Symbol, context.BarEndMs, modelFingerprint).ToString(),
+            symbol = context.Symbol,
+            bar_start = DateTimeOffset.FromUnixTimeMilliseconds(context.BarStartMs).UtcDateTime,
+            bar_end = DateTimeOffset.FromUnixTimeMilliseconds(context.BarEndMs).UtcDateTime,
+            action = action,
+            proposed_action = proposed,
+            confidence = confidence,
+            recommended_quantity = action == TradeAction.HOLD ? 0 : DecisionPolicy.Quantity(action, confidence, context.Regime.Entropy),
+            regime = new RegimeProbabilities { bull = context.Regime.Bull, bear = context.Regime.Bear, sideways = context.Regime.Sideways, entropy = context.Regime.Entropy },
+            strategy_weights = new StrategyWeights { bull_specialist = context.Weights.Bull, bear_specialist = context.Weights.Bear, sideways_specialist = context.Weights.Sideways },
+            selection = context.Strategy.ToString().ToLowerInvariant(),
+            selected_model = result.DecidedBy,
+            model_version = ModelVersion(modelFingerprint),
+            risk = (assessment ?? Passed).ToContract(),
+        };
+        return (decision, riskInputs);
+    }
+
+    /// <summary>Every contributing model's raw output, as recorded in forensics.</summary>
+    public static List<ModelOutput> ModelOutputs(RowResult result, ModelSet models) =>
+        [.. result.Outputs.Select(o => new ModelOutput
+        {
+            model = o.Model,
+            version = models.Models[o.Model].Info.Version,
+            sha256 = o.Sha256,
+            probabilities = [.. o.Probabilities.Select(p => (double)p)],
+            value = o.Value,
+        })];
+
+    private static readonly RiskAssessment Passed = new(RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, []);
+
+    public static string ModelVersion(string fingerprint) =>
+        "set-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint)))[..12];
+
+    private static string Fingerprint(FeatureOptions features, InferenceOptions inference, RiskOptions risk)
+    {
+        var text = string.Join('|',
+            "layout=" + Observation.Layout,
+            "bar_ms=" + (long)features.BarInterval.TotalMilliseconds,
+            "late_ms=" + (long)features.LateTolerance.TotalMilliseconds,
+            "capital=" + features.InitialCapital.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            "selection=" + inference.Selection,
+            "compute=" + (inference.DeterministicFloat64 ? "float64" : "float32"),
+            "base_quantity=" + DecisionPolicy.BaseQuantity,
+            FormattableString.Invariant($"risk={risk.PositionLimit},{risk.ConcentrationLimit},{risk.DailyLossLimit},{risk.MaxLeverage},{risk.WarningThreshold}"),
+            "sectors=" + string.Join(',', risk.Sectors.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}:{s.Value}")));
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+    }
+}

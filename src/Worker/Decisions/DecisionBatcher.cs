@@ -1,0 +1,237 @@
+using System.Threading.Channels;
+using Inference.Streaming.Engine.Diagnostics;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Publishing;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Decisions;
+
+/// <summary>
+/// Micro-batches closed bars in the manner of Triton's dynamic batcher: a batch goes to the models
+/// when it reaches <c>Inference:MaxBatchSize</c> or when its first bar has waited
+/// <c>Inference:MaxBatchDelay</c>, whichever comes first. One forward per model per batch.
+/// </summary>
+public sealed class DecisionBatcher : BackgroundService
+{
+    private readonly Channel<DecisionRequest> _queue;
+    private readonly IModelCatalog _catalog;
+    private readonly DecisionAssembler _assembler;
+    private readonly DecisionPublisher _publisher;
+    private readonly DeadLetterPublisher _deadLetters;
+    private readonly PipelineMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<DecisionBatcher> _logger;
+    private readonly int _maxBatch;
+    private readonly TimeSpan _maxDelay;
+    private readonly float[] _features;
+    private readonly RowPlan[] _plans;
+    private readonly List<DecisionRequest> _batch;
+
+    public DecisionBatcher(IModelCatalog catalog, DecisionAssembler assembler, DecisionPublisher publisher, DeadLetterPublisher deadLetters, PipelineMetrics metrics, IOptions<InferenceOptions> options, TimeProvider time, ILogger<DecisionBatcher> logger)
+    {
+        (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (catalog, assembler, publisher, deadLetters, metrics, time, logger);
+        _maxBatch = options.Value.MaxBatchSize;
+        _maxDelay = options.Value.MaxBatchDelay;
+        _features = new float[_maxBatch * Observation.Width];
+        _plans = new RowPlan[_maxBatch];
+        _batch = new List<DecisionRequest>(_maxBatch);
+        _queue = Channel.CreateBounded<DecisionRequest>(new BoundedChannelOptions(_maxBatch * 4)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    /// <summary>Queues a closed bar; blocks the caller while the queue is full (back-pressure on ingest).</summary>
+    public Task<DecisionRecords> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
+    {
+        request.EnqueuedAt = _time.GetTimestamp();
+        if (!_queue.Writer.TryWrite(request))
+        {
+            _queue.Writer.WriteAsync(request, cancellationToken).AsTask().GetAwaiter().GetResult();
+        }
+
+        return request.Completion.Task;
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync(stoppingToken))
+            {
+                await FillAsync(reader, stoppingToken);
+                Run();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Drain what is queued so no closed bar is dropped on the way out.
+            while (reader.TryPeek(out _))
+            {
+                await FillAsync(reader, CancellationToken.None);
+                Run();
+            }
+        }
+    }
+
+    private async Task FillAsync(ChannelReader<DecisionRequest> reader, CancellationToken cancellationToken)
+    {
+        _batch.Clear();
+        var deadline = _time.GetTimestamp() + (long)(_maxDelay.TotalSeconds * _time.TimestampFrequency);
+        while (_batch.Count < _maxBatch)
+        {
+            if (reader.TryRead(out var request))
+            {
+                _batch.Add(request);
+                continue;
+            }
+
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+            if (_batch.Count > 0 && remaining <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            if (_batch.Count > 0)
+            {
+                wait.CancelAfter(remaining);
+            }
+
+            try
+            {
+                if (!await reader.WaitToReadAsync(wait.Token))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+        }
+    }
+
+    private void Run()
+    {
+        if (_batch.Count == 0)
+        {
+            return;
+        }
+
+        var count = _batch.Count;
+        for (var i = 0; i < count; i++)
+        {
+            _batch[i].Features.CopyTo(_features, i * Observation.Width);
+            _plans[i] = _batch[i].Plan;
+        }
+
+        var started = _time.GetTimestamp();
+        RowResult[] results;
+        using var lease = TryAcquire();
+        var set = lease?.Set;
+        try
+        {
+            results = set is null
+                ? throw new ModelsNotReadyException("No model set is loaded.")
+                : InferenceEngine.Run(set, _features.AsSpan(0, count * Observation.Width), Observation.Width, _plans.AsSpan(0, count));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.BatchFailed(_logger, count, ex);
+            var reason = ex is ModelsNotReadyException ? DecisionFailure.NoModel : DecisionFailure.InferenceError;
+            foreach (var request in _batch)
+            {
+                Fail(request, reason, $"{ex.GetType().Name}: {ex.Message}");
+            }
+
+            return;
+        }
+
+        var forwardDone = _time.GetTimestamp();
+        var inferenceMs = _time.GetElapsedTime(started, forwardDone).TotalMilliseconds;
+        _metrics.RecordBatch(count, inferenceMs);
+        for (var i = 0; i < count; i++)
+        {
+            var request = _batch[i];
+            (request.BatchStartedAt, request.ForwardDoneAt) = (started, forwardDone);
+            if (!results[i].Succeeded)
+            {
+                Fail(request, results[i].Failure!, results[i].FailureDetail ?? results[i].Failure!);
+                continue;
+            }
+
+            try
+            {
+                var records = _assembler.Assemble(request, results[i], set!, inferenceMs, started);
+                if ((FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is { } field)
+                {
+                    Fail(request, DecisionFailure.NonFiniteRecord, $"the decision's '{field}' is not finite; nothing was published");
+                    continue;
+                }
+
+                _publisher.Publish(records, request);
+                request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
+                request.Completion.SetResult(records);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                Fail(request, DecisionFailure.PublishError, $"{ex.GetType().Name}: {ex.Message}");
+            }
+        }
+    }
+
+    private ModelLease? TryAcquire()
+    {
+        try
+        {
+            return _catalog.Acquire();
+        }
+        catch (ModelsNotReadyException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// A bar no model could decide is never silent: it is logged, counted by reason and
+    /// dead-lettered as <c>decision-failed</c> (with its symbol, bar and features), and its input
+    /// record completes once that dead letter is delivered, so offsets keep moving. The portfolio is
+    /// left as it was, as for a HOLD.
+    /// </summary>
+    private void Fail(DecisionRequest request, string reason, string detail)
+    {
+        var symbol = request.Symbol.Symbol;
+        var barEnd = DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.EndMs);
+        Log.DecisionNotMade(_logger, symbol, barEnd.UtcDateTime, reason, LogText.Quote(detail));
+        _metrics.DecisionFailed(reason);
+        request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, reason).Stop();
+        try
+        {
+            var failed = new FailedBar(symbol, DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.StartMs), barEnd, reason, detail, request.Features);
+            _deadLetters.Send(
+                new DeadLetter(
+                    request.Input.topic,
+                    request.Input.partition,
+                    request.Input.offset,
+                    System.Text.Encoding.UTF8.GetBytes(symbol),
+                    System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(failed, FailedBar.Json),
+                    null,
+                    DeadLetterReasons.DecisionFailed,
+                    $"no decision for {symbol} bar ending {barEnd:O}: {reason}: {detail}",
+                    [("dlq.failure", reason), ("dlq.symbol", symbol), ("dlq.bar_end", barEnd.ToString("O", System.Globalization.CultureInfo.InvariantCulture)), ("content-type", "application/json")]),
+                request.Source);
+        }
+        finally
+        {
+            // The decision and forensics records owed for this bar will not come.
+            request.Source.Complete();
+            request.Source.Complete();
+            request.Completion.TrySetException(new DecisionFailedException(reason, detail));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Ingest;
+using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.State;
+
+namespace Inference.Streaming.Worker.Decisions;
+
+/// <summary>A closed bar waiting for its decision.</summary>
+public sealed class DecisionRequest
+{
+    public required SymbolState Symbol { get; init; }
+
+    public required Bar Bar { get; init; }
+
+    public required float[] Features { get; init; }
+
+    public required RegimeState Regime { get; init; }
+
+    public required SpecialistWeights Weights { get; init; }
+
+    public required SelectionStrategy Strategy { get; init; }
+
+    public required RowPlan Plan { get; init; }
+
+    /// <summary>The book the concentration check sees for this decision (alone unless Risk:Sectors maps the symbol).</summary>
+    public SectorBook Book { get; init; }
+
+    /// <summary>Position of the record that closed the bar.</summary>
+    public required InputPosition Input { get; init; }
+
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> when that record was consumed.</summary>
+    public required long ConsumedAt { get; init; }
+
+    public long EnqueuedAt { get; set; }
+
+    /// <summary>Timestamps of the later stages (<see cref="TimeProvider.GetTimestamp"/>): the batch's forward began and ended, the records were handed to the producer.</summary>
+    public long BatchStartedAt { get; set; }
+
+    public long ForwardDoneAt { get; set; }
+
+    public long PublishedAt { get; set; }
+
+    public string? TraceParent { get; init; }
+
+    /// <summary>The decision's producer span, stopped once the records are handed to the producer.</summary>
+    public System.Diagnostics.Activity? Activity { get; init; }
+
+    /// <summary>The input record that owes this decision; completed by the acknowledgements.</summary>
+    public required TrackedRecord Source { get; init; }
+
+    public TaskCompletionSource<DecisionRecords> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,4 +1,0 @@
-namespace Inference.Streaming.Worker.DemoFeed;
-
-/// <summary>One simulated print.</summary>
-public readonly record struct SimulatedTick(string Symbol, long TimeMs, double Price, double Size, double Bid, double Ask, long Sequence);

@@ -1,4 +1,0 @@
-namespace Inference.Streaming.Worker.Features;
-
-/// <summary>One closed OHLCV bar; times are Unix milliseconds, the end exclusive.</summary>
-public readonly record struct Bar(long StartMs, long EndMs, double Open, double High, double Low, double Close, double Volume, int Ticks);

@@ -1,9 +1,0 @@
-namespace Inference.Streaming.Worker.Features;
-
-/// <summary>What a tick did to its symbol's bars.</summary>
-public enum TickOutcome
-{
-    Added,
-    ClosedBar,
-    Late,
-}

@@ -1,0 +1,321 @@
+using Confluent.Kafka;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.State;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Ingest;
+
+/// <summary>
+/// The ingest loop: one consumer on <c>market-ticks</c> and <c>regime-updates</c>, on its own
+/// long-running thread (Consume blocks). Records become per-symbol state; closed bars go to the
+/// micro-batcher. Every <c>State:CheckpointInterval</c>, once everything produced for the records
+/// read so far is acknowledged, the changed symbols' state and a checkpoint marker go to the
+/// changelog and the input offsets are stored: a restart, rebalance or crash resumes from the last
+/// checkpoint with exactly that state (at-least-once; replayed decisions are identical).
+/// </summary>
+public sealed class IngestService(
+    IKafkaClientFactory clients,
+    PipelineMetrics metrics,
+    IModelCatalog catalog,
+    RecordHandler handler,
+    OffsetTracker tracker,
+    StateStore state,
+    KafkaConnectivity connectivity,
+    IInputCommitter committer,
+    GroupInstance instance,
+    IOptions<KafkaOptions> kafka,
+    IOptions<StateOptions> stateOptions,
+    IOptions<FeatureOptions> features,
+    TimeProvider time,
+    ILogger<IngestService> logger) : BackgroundService
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(10);
+
+    // Ticks held back until their partition's regime updates catch up, with when they were held.
+    private readonly Dictionary<int, (ConsumeResult<byte[]?, byte[]> Record, long Since)> _held = [];
+
+    /// <summary>True once the consumer has partitions and their state is restored (readiness).</summary>
+    public bool IsAssigned { get; private set; }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Run(CancellationToken stoppingToken)
+    {
+        try
+        {
+            if (!catalog.IsLoaded)
+            {
+                Log.WaitingForModels(logger);
+                while (!catalog.IsLoaded)
+                {
+                    stoppingToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
+                    stoppingToken.ThrowIfCancellationRequested();
+                }
+            }
+
+            var resets = new OffsetResets(metrics, logger);
+            using var consumer = clients.CreateConsumer("inference-ingest", kafka.Value.GroupId, builder => builder
+                .SetLogHandler((_, message) => resets.OnClientLog(message))
+                .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
+                .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
+                .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
+                .SetErrorHandler((_, error) =>
+                {
+                    connectivity.OnError(error);
+                    Log.ConsumerError(logger, error.Reason);
+                })
+                .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
+            committer.Start();
+            if (instance.Id is { } id)
+            {
+                Log.StaticMember(logger, kafka.Value.GroupId, id, kafka.Value.LeaveGroupOnStop);
+            }
+
+            if (clients.MockClusterSessionTimeoutMs() is { } sessionTimeoutMs)
+            {
+                Log.MockClusterSession(logger, sessionTimeoutMs);
+            }
+
+            consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
+            var lastCheckpoint = time.GetTimestamp();
+            try
+            {
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    ConsumeResult<byte[]?, byte[]>? record;
+                    try
+                    {
+                        record = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                    }
+                    catch (ConsumeException ex)
+                    {
+                        Log.ConsumerError(logger, ex.Error.Reason);
+                        continue;
+                    }
+
+                    if (record is { IsPartitionEOF: true } && record.Topic == kafka.Value.Topics.RegimeUpdates.Name)
+                    {
+                        handler.RegimesReadToEnd(record.Partition.Value);
+                    }
+                    else if (record is { IsPartitionEOF: false })
+                    {
+                        connectivity.OnReachable();
+                        resets.OnRecord(record);
+                        if (handler.RegimesCaughtUp(record))
+                        {
+                            Process(record, stoppingToken);
+                        }
+                        else
+                        {
+                            // Wait for the regime updates: later ticks of this partition stay in the broker.
+                            _held[record.Partition.Value] = (record, time.GetTimestamp());
+                            consumer.Pause([record.TopicPartition]);
+                        }
+                    }
+
+                    ReleaseHeld(consumer, stoppingToken);
+
+                    if (time.GetElapsedTime(lastCheckpoint) >= stateOptions.Value.CheckpointInterval)
+                    {
+                        Checkpoint(consumer, handler.Partitions.Keys.ToList());
+                        lastCheckpoint = time.GetTimestamp();
+                    }
+                }
+            }
+            finally
+            {
+                // Graceful stop: finish what was read, checkpoint it, leave the group.
+                Checkpoint(consumer, handler.Partitions.Keys.ToList());
+                Leave(consumer);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.IngestFailed(logger, ex);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A static member's close does not leave the group (KIP-345): its partitions would wait for it
+    /// until its session times out. With <c>Kafka:LeaveGroupOnStop</c> the worker unsubscribes
+    /// first and keeps polling until the revocation has run: librdkafka then sends LeaveGroup (it
+    /// skips that only when the consumer is closing), and the other workers take the partitions
+    /// at once.
+    /// </summary>
+    private void Leave(IConsumer<byte[]?, byte[]> consumer)
+    {
+        if (kafka.Value.LeaveGroupOnStop && instance.Id is not null && consumer.Subscription.Count > 0)
+        {
+            try
+            {
+                consumer.Unsubscribe();
+                var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
+                while (consumer.Assignment.Count > 0 && time.GetTimestamp() < deadline)
+                {
+                    _ = consumer.Consume(TimeSpan.FromMilliseconds(50));
+                }
+
+                // The LeaveGroup request goes out from librdkafka's own thread once the unassignment is done.
+                _ = consumer.Consume(TimeSpan.FromMilliseconds(200));
+            }
+            catch (KafkaException ex)
+            {
+                // Stopping anyway: the group drops this member when its session times out.
+                Log.ConsumerError(logger, ex.Error.Reason);
+            }
+        }
+
+        consumer.Close();
+    }
+
+    private void Process(ConsumeResult<byte[]?, byte[]> record, CancellationToken stoppingToken)
+    {
+        var tracked = tracker.Begin(record.TopicPartition, record.Offset.Value);
+        try
+        {
+            handler.Handle(record, tracked, time.GetTimestamp(), stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the record stays unfinished, so its offset is not stored and it is read again.
+            throw;
+        }
+        catch (Exception ex)
+        {
+            // No exception from one record may stop the stream: dead-letter it and go on.
+            handler.Failed(record, tracked, ex);
+        }
+
+        tracked.Complete();
+    }
+
+    private void ReleaseHeld(IConsumer<byte[]?, byte[]> consumer, CancellationToken stoppingToken)
+    {
+        if (_held.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var (partition, (record, since)) in _held.ToList())
+        {
+            if (handler.RegimesCaughtUp(record) || time.GetElapsedTime(since) >= features.Value.RegimeAlignmentTimeout)
+            {
+                _held.Remove(partition);
+                Process(record, stoppingToken);
+                consumer.Resume([record.TopicPartition]);
+            }
+        }
+    }
+
+    /// <summary>Waits for the outputs of every record read, then writes each partition's checkpoint and stores its offsets.</summary>
+    private void Checkpoint(IConsumer<byte[]?, byte[]> consumer, List<int> partitions)
+    {
+        if (!WaitForInFlight())
+        {
+            return;
+        }
+
+        // Idle symbols leave memory here; their tombstones go out with this checkpoint.
+        handler.EvictIdle();
+        var offsets = new List<TopicPartitionOffset>();
+        foreach (var number in partitions)
+        {
+            if (!handler.Partitions.TryGetValue(number, out var partition))
+            {
+                continue;
+            }
+
+            if (!state.Checkpoint(partition, CheckpointTimeout))
+            {
+                Log.CheckpointFailed(logger, number);
+                continue;
+            }
+
+            Add(offsets, kafka.Value.Topics.MarketTicks.Name, number, partition.TicksOffset);
+            Add(offsets, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
+        }
+
+        committer.Commit(consumer, offsets);
+    }
+
+    private static void Add(List<TopicPartitionOffset> offsets, string topic, int partition, long lastOffset)
+    {
+        if (lastOffset >= 0)
+        {
+            offsets.Add(new TopicPartitionOffset(topic, new Partition(partition), new Offset(lastOffset + 1)));
+        }
+    }
+
+    private bool WaitForInFlight()
+    {
+        var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
+        tracker.RemoveDone();
+        while (tracker.InFlight() > 0 && time.GetTimestamp() < deadline)
+        {
+            Thread.Sleep(2);
+            tracker.RemoveDone();
+        }
+
+        return tracker.InFlight() == 0;
+    }
+
+    private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
+    {
+        var starts = new List<TopicPartitionOffset>();
+        var topics = kafka.Value.Topics;
+        foreach (var number in partitions.Select(p => p.Partition.Value).Distinct().Order())
+        {
+            var (restored, checkpoint) = state.Restore(number);
+            handler.Install(restored);
+            foreach (var partition in partitions.Where(p => p.Partition.Value == number))
+            {
+                var last = partition.Topic == topics.MarketTicks.Name ? checkpoint?.ticks_offset : checkpoint?.regimes_offset;
+                starts.Add(new TopicPartitionOffset(partition, last is { } offset ? new Offset(offset + 1) : Offset.Unset));
+            }
+        }
+
+        IsAssigned = true;
+        Log.PartitionsAssigned(logger, string.Join(", ", starts));
+        return starts;
+    }
+
+    private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
+    {
+        var revoked = partitions.Select(p => p.TopicPartition).ToList();
+        var numbers = revoked.Select(p => p.Partition.Value).Distinct().ToList();
+        Checkpoint(consumer, numbers);
+        foreach (var number in numbers)
+        {
+            _held.Remove(number);
+        }
+
+        tracker.Forget(revoked);
+        handler.Revoke(numbers);
+        metrics.ForgetLag();
+        IsAssigned = false;
+        Log.PartitionsRevoked(logger, string.Join(", ", revoked));
+    }
+
+    private void OnLost(List<TopicPartitionOffset> partitions)
+    {
+        var lost = partitions.Select(p => p.TopicPartition).ToList();
+        foreach (var number in lost.Select(p => p.Partition.Value))
+        {
+            _held.Remove(number);
+        }
+
+        tracker.Forget(lost);
+        handler.Revoke(lost.Select(p => p.Partition.Value).Distinct());
+        IsAssigned = false;
+        Log.PartitionsLost(logger, string.Join(", ", lost));
+    }
+}

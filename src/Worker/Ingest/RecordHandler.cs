@@ -1,0 +1,488 @@
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Contracts.Validation;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Diagnostics;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Decisions;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.State;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Ingest;
+
+/// <summary>
+/// Turns one input record into state changes and closed-bar decision requests, on the ingest
+/// thread. Bad input (undecodable, unknown schema, invalid values, ticks for closed bars) goes to
+/// the dead-letter topic with its reason.
+/// </summary>
+public sealed class RecordHandler
+{
+    private readonly Dictionary<int, PartitionState> _partitions = [];
+    private readonly ContractSerde<MarketTick> _ticks;
+    private readonly ContractSerde<RegimeUpdate> _regimes;
+    private readonly DecisionBatcher _batcher;
+    private readonly DeadLetterPublisher _deadLetters;
+    private readonly IStrategyWeights _weights;
+    private readonly PipelineMetrics _metrics;
+    private readonly ILogger<RecordHandler> _logger;
+    private readonly SymbolDirectory _directory;
+    private readonly InferenceTelemetry _telemetry;
+    private readonly KafkaOptions _kafka;
+    private readonly InferenceOptions _inference;
+    private readonly long _barMs;
+
+    // The tick last decoded for the alignment check, so Handle does not decode the same bytes again.
+    private (ConsumeResult<byte[]?, byte[]>? Record, MarketTick? Tick) _decoded;
+    private readonly long _toleranceMs;
+    private readonly double _initialCapital;
+    private readonly long _skewMs;
+    private readonly bool _wallClock;
+    private readonly int _maxSymbols;
+    private readonly long _idleMs;
+    private readonly TimeProvider _time;
+    private int _symbolCount;
+    private readonly long _minEventMs;
+    private readonly SectorMap _sectors;
+
+    /// <summary>Prices outside this range are refused: inside it no portfolio or feature arithmetic overflows.</summary>
+    public const double MinPrice = 1e-9, MaxPrice = 1e12, MaxSize = 1e15;
+
+    public RecordHandler(
+        ISchemaRegistryClient registry,
+        DecisionBatcher batcher,
+        DeadLetterPublisher deadLetters,
+        IStrategyWeights weights,
+        PipelineMetrics metrics,
+        IOptions<KafkaOptions> kafka,
+        IOptions<FeatureOptions> features,
+        IOptions<InferenceOptions> inference,
+        SymbolDirectory directory,
+        InferenceTelemetry telemetry,
+        TimeProvider time,
+        ILogger<RecordHandler> logger,
+        SectorMap sectors)
+    {
+        _sectors = sectors;
+        _time = time;
+        (_directory, _telemetry) = (directory, telemetry);
+        _ticks = new ContractSerde<MarketTick>(registry);
+        _regimes = new ContractSerde<RegimeUpdate>(registry);
+        (_batcher, _deadLetters, _weights, _metrics, _logger) = (batcher, deadLetters, weights, metrics, logger);
+        (_kafka, _inference) = (kafka.Value, inference.Value);
+        _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
+        _toleranceMs = (long)features.Value.LateTolerance.TotalMilliseconds;
+        _initialCapital = features.Value.InitialCapital;
+        _skewMs = (long)features.Value.MaxEventTimeSkew.TotalMilliseconds;
+        _wallClock = features.Value.EventTimeReference != EventTimeReference.Watermark;
+        _maxSymbols = features.Value.MaxSymbols;
+        _idleMs = (long)features.Value.SymbolIdleTimeout.TotalMilliseconds;
+        _minEventMs = features.Value.MinEventTime.ToUnixTimeMilliseconds();
+    }
+
+
+    /// <summary>The state of the partitions this worker owns, by partition number.</summary>
+    public IReadOnlyDictionary<int, PartitionState> Partitions => _partitions;
+
+    public void Assign(IEnumerable<int> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            if (!_partitions.ContainsKey(partition))
+            {
+                _partitions[partition] = new PartitionState(partition, _barMs, _initialCapital, _sectors);
+            }
+        }
+    }
+
+    /// <summary>Installs a restored partition, replacing any state held for it.</summary>
+    public void Install(PartitionState partition)
+    {
+        _partitions[partition.Partition] = partition;
+        Recount();
+    }
+
+    public void Revoke(IEnumerable<int> partitions)
+    {
+        var revoked = partitions.ToList();
+        foreach (var partition in revoked)
+        {
+            _partitions.Remove(partition);
+        }
+
+        _directory.RemovePartitions(revoked);
+        Recount();
+    }
+
+    /// <summary>Evicts every partition's idle symbols (at checkpoints; a returning symbol would start fresh anyway).</summary>
+    public void EvictIdle()
+    {
+        foreach (var partition in _partitions.Values)
+        {
+            var evicted = partition.EvictIdle(_idleMs);
+            if (evicted.Count > 0)
+            {
+                foreach (var symbol in evicted)
+                {
+                    _directory.Remove(symbol.Symbol);
+                }
+
+                _metrics.SymbolsEvicted(evicted.Count);
+                Log.SymbolsEvicted(_logger, evicted.Count, partition.Partition);
+            }
+        }
+
+        Recount();
+    }
+
+    private void Recount()
+    {
+        _symbolCount = 0;
+        foreach (var partition in _partitions.Values)
+        {
+            _symbolCount += partition.Symbols.Count;
+        }
+
+        _metrics.LiveSymbols(_symbolCount);
+    }
+
+    /// <summary>
+    /// Event-time alignment of the two inputs: a tick may be processed once the partition's regime
+    /// updates have reached the start of its bucket (so every update for the bars it may close has
+    /// been read), or, on a partition that has never carried an update, once the regime partition is
+    /// read to its end. Decides with the bucket of the tick's time; undecodable records pass.
+    /// </summary>
+    public bool RegimesCaughtUp(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (record.Topic != _kafka.Topics.MarketTicks.Name || !_partitions.TryGetValue(record.Partition.Value, out var partition))
+        {
+            return true;
+        }
+
+        MarketTick tick;
+        try
+        {
+            tick = DecodeTick(record);
+        }
+        catch (Exception)
+        {
+            // Whatever is wrong with it, Handle dead-letters it; there is nothing to wait for.
+            return true;
+        }
+
+        var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs > FutureBound(partition.WatermarkMs))
+        {
+            // It will be dead-lettered; waiting for regime updates that never come would stall the partition.
+            return true;
+        }
+
+        var bucketStart = timeMs - (((timeMs % _barMs) + _barMs) % _barMs);
+        return partition.RegimeFrontierMs == long.MinValue ? partition.RegimesAtEnd : partition.RegimeFrontierMs >= bucketStart;
+    }
+
+    /// <summary>The regime-updates partition <paramref name="partition"/> was read to its end.</summary>
+    public void RegimesReadToEnd(int partition)
+    {
+        if (_partitions.TryGetValue(partition, out var state))
+        {
+            state.RegimesAtEnd = true;
+        }
+    }
+
+    public void Handle(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, CancellationToken cancellationToken)
+    {
+        if (!_partitions.TryGetValue(record.Partition.Value, out var partition))
+        {
+            Assign([record.Partition.Value]);
+            partition = _partitions[record.Partition.Value];
+        }
+
+        var isTick = record.Topic == _kafka.Topics.MarketTicks.Name;
+        var lastApplied = isTick ? partition.TicksOffset : partition.RegimesOffset;
+        if (lastApplied >= 0 && record.Offset.Value <= lastApplied)
+        {
+            // Already applied to this state: the consumer went back (an offset reset to the log
+            // start, a broker that lost its tail). Applying it again would count it twice.
+            _metrics.RecordReplaySkipped(record.Topic);
+            Log.RecordAlreadyApplied(_logger, record.Topic, record.Partition.Value, record.Offset.Value, lastApplied);
+            return;
+        }
+
+        if (isTick)
+        {
+            partition.TicksOffset = record.Offset.Value;
+        }
+        else
+        {
+            partition.RegimesOffset = record.Offset.Value;
+            partition.RegimesAtEnd = false;
+        }
+
+        try
+        {
+            if (record.Topic == _kafka.Topics.MarketTicks.Name)
+            {
+                _metrics.TickConsumed();
+                var tick = DecodeTick(record);
+                HandleTick(record, tracked, consumedAt, partition, tick, cancellationToken);
+            }
+            else
+            {
+                var update = _regimes.Deserialize(record.Message.Value ?? [], record.Topic);
+                HandleRegime(record, tracked, partition, update);
+            }
+        }
+        catch (ContractDecodeException ex)
+        {
+            _deadLetters.Send(record, ex.ReasonCode, ex.Message, tracked);
+        }
+    }
+
+    /// <summary>
+    /// Handling <paramref name="record"/> threw something no rule foresaw: dead-letter it as
+    /// <c>processing-error</c> and go on. One record never stops the ingest loop.
+    /// </summary>
+    public void Failed(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, Exception exception)
+    {
+        _metrics.RecordFailed();
+        Log.RecordFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, LogText.Quote($"{exception.GetType().Name}: {exception.Message}"), exception);
+        try
+        {
+            _deadLetters.Send(record, DeadLetterReasons.ProcessingError, $"{exception.GetType().Name}: {exception.Message}", tracked);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.DeadLetterFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, DeadLetterReasons.ProcessingError, LogText.Quote(ex.Message));
+        }
+    }
+
+    private void HandleTick(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, PartitionState partition, MarketTick tick, CancellationToken cancellationToken)
+    {
+        var symbol = SymbolName.Normalise(tick.symbol);
+        if (symbol is null)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidTick, $"symbol '{LogText.Quote(tick.symbol)}' must be {SymbolName.Rule}", tracked);
+            return;
+        }
+
+        if (!double.IsFinite(tick.price) || tick.price < MinPrice || tick.price > MaxPrice || !double.IsFinite(tick.size) || tick.size < 0 || tick.size > MaxSize)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidTick, FormattableString.Invariant($"price {tick.price} must be finite and in [{MinPrice}, {MaxPrice}], size {tick.size} finite and in [0, {MaxSize}]"), tracked);
+            return;
+        }
+
+        var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs < _minEventMs)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidTick, FormattableString.Invariant($"tick of {symbol} at {tick.event_time:O} is before Features:MinEventTime ({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"), tracked);
+            return;
+        }
+
+        if (timeMs > FutureBound(partition.WatermarkMs))
+        {
+            DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("tick", symbol, tick.event_time, partition.WatermarkMs), tracked);
+            return;
+        }
+
+        var state = Live(partition, symbol);
+        if (state is null)
+        {
+            var bucketEnd = timeMs - (((timeMs % _barMs) + _barMs) % _barMs) + _barMs;
+            if (partition.WatermarkMs != long.MinValue && bucketEnd + _toleranceMs <= partition.WatermarkMs)
+            {
+                DeadLetter(record, DeadLetterReasons.LateTick, FormattableString.Invariant($"first tick of {symbol} at {tick.event_time:O} is for a bar the partition's event time ({DateTimeOffset.FromUnixTimeMilliseconds(partition.WatermarkMs):O}) has already closed"), tracked);
+                return;
+            }
+
+            if ((state = Admit(partition, symbol, record, tracked)) is null)
+            {
+                return;
+            }
+        }
+
+        state.Dirty = true;
+        var outcome = state.Bars.Add(timeMs, tick.price, tick.size, out var closed);
+        if (outcome == TickOutcome.Late)
+        {
+            DeadLetter(record, DeadLetterReasons.LateTick, FormattableString.Invariant($"tick at {tick.event_time:O} is for a bar of {symbol} that closed at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}"), tracked);
+            return;
+        }
+
+        partition.Advance(timeMs);
+        var traceParent = TraceParentOf(record);
+        if (outcome == TickOutcome.ClosedBar)
+        {
+            CloseBar(partition, state, closed, record, tracked, consumedAt, traceParent, cancellationToken);
+        }
+
+        if (state.Bars.OpenBar.Ticks == 1)
+        {
+            partition.TrackOpenBar(state, state.Bars.OpenBar.EndMs);
+        }
+
+        foreach (var quiet in partition.DueForClose(_toleranceMs))
+        {
+            if (quiet.Bars.TryCloseAt(partition.WatermarkMs, _toleranceMs, out var bar))
+            {
+                CloseBar(partition, quiet, bar, record, tracked, consumedAt, traceParent, cancellationToken);
+            }
+        }
+    }
+
+    private void HandleRegime(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, PartitionState partition, RegimeUpdate update)
+    {
+        var symbol = SymbolName.Normalise(update.symbol);
+        if (symbol is null)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidRegime, $"symbol '{LogText.Quote(update.symbol)}' must be {SymbolName.Rule}", tracked);
+            return;
+        }
+
+        var regime = RegimeState.TryCreate(update.bull, update.bear, update.sideways, update.entropy, out var problem);
+        if (regime is null)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidRegime, $"{symbol}: {problem}", tracked);
+            return;
+        }
+
+        // Regime updates are read ahead of ticks (alignment holds ticks back), so the reference is
+        // the later of the two inputs' event times.
+        var timeMs = new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+        if (timeMs < _minEventMs)
+        {
+            DeadLetter(record, DeadLetterReasons.InvalidRegime, FormattableString.Invariant($"regime update of {symbol} at {update.event_time:O} is before Features:MinEventTime ({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"), tracked);
+            return;
+        }
+
+        var reference = Math.Max(partition.WatermarkMs, partition.RegimeFrontierMs);
+        if (timeMs > FutureBound(reference))
+        {
+            DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("regime update", symbol, update.event_time, reference), tracked);
+            return;
+        }
+
+        partition.RegimeFrontierMs = Math.Max(partition.RegimeFrontierMs, timeMs);
+        var state = Live(partition, symbol) ?? Admit(partition, symbol, record, tracked);
+        if (state is not null)
+        {
+            state.Dirty = true;
+            state.AddRegime(timeMs, regime.Value);
+        }
+    }
+
+    /// <summary>
+    /// The symbol's state, or null when it has none, including when it has been idle past
+    /// Features:SymbolIdleTimeout: then it is evicted here and starts fresh, exactly as if a
+    /// checkpoint had evicted it already, so restarts do not change what it decides.
+    /// </summary>
+    private SymbolState? Live(PartitionState partition, string symbol)
+    {
+        if (!partition.Symbols.TryGetValue(symbol, out var state))
+        {
+            return null;
+        }
+
+        if (!partition.IsIdle(state, _idleMs))
+        {
+            return state;
+        }
+
+        partition.Evict(state);
+        _directory.Remove(symbol);
+        _metrics.SymbolsEvicted(1);
+        _symbolCount--;
+        return null;
+    }
+
+    /// <summary>A new symbol's state, or null (dead-lettered as symbol-limit) when the worker holds Features:MaxSymbols.</summary>
+    private SymbolState? Admit(PartitionState partition, string symbol, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked)
+    {
+        if (_symbolCount >= _maxSymbols)
+        {
+            DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
+            return null;
+        }
+
+        _symbolCount++;
+        _metrics.LiveSymbols(_symbolCount);
+        return partition.GetOrAdd(symbol);
+    }
+
+    /// <summary>The latest event time accepted on a partition whose watermark is <paramref name="watermarkMs"/>.</summary>
+    private long FutureBound(long watermarkMs)
+    {
+        var reference = _wallClock ? Math.Max(watermarkMs, _time.GetUtcNow().ToUnixTimeMilliseconds()) : watermarkMs;
+        return reference == long.MinValue ? long.MaxValue : reference + _skewMs;
+    }
+
+    private string FutureDetail(string what, string symbol, DateTime eventTime, long referenceMs) => FormattableString.Invariant(
+        $"{what} of {symbol} at {eventTime:O} is more than Features:MaxEventTimeSkew ({TimeSpan.FromMilliseconds(_skewMs)}) ahead of {(_wallClock ? "the later of the partition's event time and the wall clock" : "the partition's event time")} ({(referenceMs == long.MinValue ? "none yet" : DateTimeOffset.FromUnixTimeMilliseconds(referenceMs).ToString("O", System.Globalization.CultureInfo.InvariantCulture))})");
+
+    private void DeadLetter(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, TrackedRecord tracked) =>
+        _deadLetters.Send(record, reason, detail, tracked);
+
+    private void CloseBar(PartitionState partition, SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
+    {
+        // The next observation needs the portfolio after the previous decision of this symbol.
+        try
+        {
+            state.PendingDecision.Wait(cancellationToken);
+        }
+        catch (AggregateException)
+        {
+            // That decision failed and was logged; its record keeps its offset unstored.
+        }
+
+        _metrics.BarClosed();
+        state.Dirty = true;
+        state.ApplyRegimesBefore(bar.EndMs);
+        var features = state.Observe(bar);
+        var portfolio = state.Portfolio;
+        var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
+        _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue) { Book = book });
+        var weights = _weights.WeightsFor(state.Regime);
+        var strategy = _inference.SymbolSelection.TryGetValue(state.Symbol, out var chosen) ? chosen : _inference.Selection;
+        tracked.AddPending(2);
+        var activity = _telemetry.StartDecision(_kafka.Topics.TradingDecisions.Name, state.Symbol, traceParent);
+        var request = new DecisionRequest
+        {
+            Symbol = state,
+            Bar = bar,
+            Features = features,
+            Regime = state.Regime,
+            Weights = weights,
+            Strategy = strategy,
+            Plan = DecisionPolicy.Plan(strategy, weights),
+            Book = book,
+            Input = new InputPosition { topic = record.Topic, partition = record.Partition.Value, offset = record.Offset.Value },
+            ConsumedAt = consumedAt,
+            TraceParent = activity?.Id ?? traceParent,
+            Activity = activity,
+            Source = tracked,
+        };
+        state.PendingDecision = _batcher.Enqueue(request, cancellationToken);
+    }
+
+    private MarketTick DecodeTick(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (ReferenceEquals(_decoded.Record, record))
+        {
+            return _decoded.Tick!;
+        }
+
+        var tick = _ticks.Deserialize(record.Message.Value ?? [], record.Topic);
+        _decoded = (record, tick);
+        return tick;
+    }
+
+    private static string? TraceParentOf(ConsumeResult<byte[]?, byte[]> record) =>
+        record.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+}

@@ -1,6 +1,0 @@
-using Inference.Streaming.Contracts.Events;
-
-namespace Inference.Streaming.Worker.Pipeline;
-
-/// <summary>What one closed bar publishes.</summary>
-public sealed record DecisionRecords(TradingDecision Decision, DecisionForensics Forensics, string? TraceParent);

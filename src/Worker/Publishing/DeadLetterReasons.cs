@@ -1,0 +1,17 @@
+namespace Inference.Streaming.Worker.Publishing;
+
+/// <summary>Every <c>dlq.reason</c> the worker writes (README "Bad input" explains each).</summary>
+public static class DeadLetterReasons
+{
+    public const string Malformed = "malformed";
+    public const string UnknownSchema = "unknown-schema";
+    public const string IncompatibleSchema = "incompatible-schema";
+    public const string RegistryUnavailable = "registry-unavailable";
+    public const string InvalidTick = "invalid-tick";
+    public const string InvalidRegime = "invalid-regime";
+    public const string LateTick = "late-tick";
+    public const string FutureEvent = "future-event";
+    public const string SymbolLimit = "symbol-limit";
+    public const string ProcessingError = "processing-error";
+    public const string DecisionFailed = "decision-failed";
+}
