@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
@@ -123,7 +124,8 @@ public static class ForensicsCommands
                 }
 
                 var risk = Bind<RiskOptions>(configuration, RiskOptions.Section);
-                var assembler = new DecisionAssembler(new RiskChecker(Options.Create(risk)), TimeProvider.System, Options.Create(Bind<FeatureOptions>(configuration, FeatureOptions.Section)), Options.Create(inference), Options.Create(risk));
+                var rules = new DecisionFunction(new MetaControllerWeights(), new RiskChecker(Options.Create(risk)), Options.Create(inference));
+                var assembler = new DecisionAssembler(rules, TimeProvider.System, Options.Create(Bind<FeatureOptions>(configuration, FeatureOptions.Section)), Options.Create(inference), Options.Create(risk));
                 var report = await new Replayer(models, assembler, new MetaControllerWeights()).RunAsync(records, cancellationToken);
                 report.Problems.AddRange(reader?.Unreadable ?? []);
                 Print(stdout, report, file?.FullName ?? "topic", directory, parse.GetValue(show));

@@ -11,18 +11,20 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Decisions;
 
 /// <summary>
-/// Turns a row's model outputs into the published decision: action, confidence, quantity, risk
-/// (a failed check turns BUY/SELL into HOLD, recorded in both records), the portfolio update with
-/// the action actually published, and the forensics record with everything needed to re-run it.
+/// Turns a row's model outputs into the records a bar publishes: the decision (through
+/// <see cref="DecisionFunction"/>: action, confidence, quantity, risk; a failed check turns BUY/SELL
+/// into HOLD, recorded in both records) and the forensics record with everything needed to re-run
+/// it. It changes no state: the stream applies the published action to the portfolio on its
+/// ingest thread.
 /// </summary>
 public sealed class DecisionAssembler
 {
-    private readonly RiskChecker _risk;
+    private readonly DecisionFunction _decisions;
     private readonly TimeProvider _time;
 
-    public DecisionAssembler(RiskChecker risk, TimeProvider time, IOptions<FeatureOptions> features, IOptions<InferenceOptions> inference, IOptions<RiskOptions> risks)
+    public DecisionAssembler(DecisionFunction decisions, TimeProvider time, IOptions<FeatureOptions> features, IOptions<InferenceOptions> inference, IOptions<RiskOptions> risks)
     {
-        _risk = risk;
+        _decisions = decisions;
         _time = time;
         ConfigFingerprint = Fingerprint(features.Value, inference.Value, risks.Value);
     }
@@ -58,10 +60,10 @@ public sealed class DecisionAssembler
     }
 
     /// <summary>
-    /// The decision for one scored row: action, confidence, quantity and risk (a failed check turns
-    /// BUY/SELL into HOLD), then the portfolio updated with the action actually published. Live
-    /// decisions and forensic replay both come through here. <c>produced_at</c> and
-    /// <c>latency_ms</c> are left for the caller: they are wall-clock facts, not part of the decision.
+    /// The decision record for one scored row: action, confidence, quantity and risk (a failed check
+    /// turns BUY/SELL into HOLD). Live decisions and forensic replay both come through here; the
+    /// portfolio is read, never changed. <c>produced_at</c> and <c>latency_ms</c> are left for the
+    /// caller: they are wall-clock facts, not part of the decision.
     /// </summary>
     /// <returns>The decision, and the portfolio as the risk checks saw it.</returns>
     public (TradingDecision Decision, RiskInputs RiskInputs) Decide(DecisionContext context, RowResult result, string modelFingerprint, PaperPortfolio portfolio, double price)
@@ -77,9 +79,7 @@ public sealed class DecisionAssembler
             sector_peer_position_value = context.Book.Sector is null ? null : context.Book.PeerPositionValue,
             book_peer_value = context.Book.Sector is null ? null : context.Book.PeerBookValue,
         };
-        var (proposed, confidence) = DecisionPolicy.Act(result.Probabilities);
-        var action = _risk.Gate(proposed, price, portfolio, out var assessment, context.Book);
-        portfolio.Apply(action, price);
+        var decided = _decisions.Decide(result.Probabilities, context.Regime.Entropy, price, portfolio, context.Book);
 
         var decision = new TradingDecision
         {
@@ -87,16 +87,16 @@ public sealed class DecisionAssembler
             symbol = context.Symbol,
             bar_start = DateTimeOffset.FromUnixTimeMilliseconds(context.BarStartMs).UtcDateTime,
             bar_end = DateTimeOffset.FromUnixTimeMilliseconds(context.BarEndMs).UtcDateTime,
-            action = action,
-            proposed_action = proposed,
-            confidence = confidence,
-            recommended_quantity = action == TradeAction.HOLD ? 0 : DecisionPolicy.Quantity(action, confidence, context.Regime.Entropy),
+            action = decided.Action,
+            proposed_action = decided.Proposed,
+            confidence = decided.Confidence,
+            recommended_quantity = decided.Quantity,
             regime = new RegimeProbabilities { bull = context.Regime.Bull, bear = context.Regime.Bear, sideways = context.Regime.Sideways, entropy = context.Regime.Entropy },
             strategy_weights = new StrategyWeights { bull_specialist = context.Weights.Bull, bear_specialist = context.Weights.Bear, sideways_specialist = context.Weights.Sideways },
             selection = context.Strategy.ToString().ToLowerInvariant(),
             selected_model = result.DecidedBy,
-            model_version = ModelVersion(modelFingerprint),
-            risk = (assessment ?? Passed).ToContract(),
+            model_version = DecisionIds.ModelSet(modelFingerprint),
+            risk = (decided.Assessment ?? Passed).ToContract(),
         };
         return (decision, riskInputs);
     }
@@ -113,9 +113,6 @@ public sealed class DecisionAssembler
         })];
 
     private static readonly RiskAssessment Passed = new(RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, []);
-
-    public static string ModelVersion(string fingerprint) =>
-        "set-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(fingerprint)))[..12];
 
     private static string Fingerprint(FeatureOptions features, InferenceOptions inference, RiskOptions risk)
     {

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
@@ -13,13 +14,13 @@ namespace Inference.Streaming.Worker.Decisions;
 /// when it reaches <c>Inference:MaxBatchSize</c> or when its first bar has waited
 /// <c>Inference:MaxBatchDelay</c>, whichever comes first. One forward per model per batch.
 /// </summary>
-public sealed class DecisionBatcher : BackgroundService
+public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
 {
     private readonly Channel<DecisionRequest> _queue;
     private readonly IModelCatalog _catalog;
     private readonly DecisionAssembler _assembler;
-    private readonly DecisionPublisher _publisher;
-    private readonly DeadLetterPublisher _deadLetters;
+    private readonly IDecisionSink _publisher;
+    private readonly IDeadLetterSink _deadLetters;
     private readonly PipelineMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger<DecisionBatcher> _logger;
@@ -29,7 +30,7 @@ public sealed class DecisionBatcher : BackgroundService
     private readonly RowPlan[] _plans;
     private readonly List<DecisionRequest> _batch;
 
-    public DecisionBatcher(IModelCatalog catalog, DecisionAssembler assembler, DecisionPublisher publisher, DeadLetterPublisher deadLetters, PipelineMetrics metrics, IOptions<InferenceOptions> options, TimeProvider time, ILogger<DecisionBatcher> logger)
+    public DecisionBatcher(IModelCatalog catalog, DecisionAssembler assembler, IDecisionSink publisher, IDeadLetterSink deadLetters, PipelineMetrics metrics, IOptions<InferenceOptions> options, TimeProvider time, ILogger<DecisionBatcher> logger)
     {
         (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (catalog, assembler, publisher, deadLetters, metrics, time, logger);
         _maxBatch = options.Value.MaxBatchSize;
@@ -45,7 +46,7 @@ public sealed class DecisionBatcher : BackgroundService
     }
 
     /// <summary>Queues a closed bar; blocks the caller while the queue is full (back-pressure on ingest).</summary>
-    public Task<DecisionRecords> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
+    public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {
         request.EnqueuedAt = _time.GetTimestamp();
         if (!_queue.Writer.TryWrite(request))
@@ -174,15 +175,29 @@ public sealed class DecisionBatcher : BackgroundService
                     continue;
                 }
 
-                _publisher.Publish(records, request);
+                request.PublishedAt = _time.GetTimestamp();
+                var action = records.Decision.action;
+                _publisher.Publish(records, request.Source, acknowledged => Acknowledged(request, action, acknowledged));
                 request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
-                request.Completion.SetResult(records);
+                request.Completion.SetResult(action);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 Fail(request, DecisionFailure.PublishError, $"{ex.GetType().Name}: {ex.Message}");
             }
         }
+    }
+
+    /// <summary>The decision was acknowledged at <paramref name="acknowledged"/>: tick-to-decision latency and its stages.</summary>
+    private void Acknowledged(DecisionRequest request, TradeAction action, long acknowledged)
+    {
+        _metrics.DecisionAcknowledged(action, _time.GetElapsedTime(request.ConsumedAt, acknowledged).TotalMilliseconds);
+        _metrics.RecordStages(
+            _time.GetElapsedTime(request.ConsumedAt, request.EnqueuedAt),
+            _time.GetElapsedTime(request.EnqueuedAt, request.BatchStartedAt),
+            _time.GetElapsedTime(request.BatchStartedAt, request.ForwardDoneAt),
+            _time.GetElapsedTime(request.ForwardDoneAt, request.PublishedAt),
+            _time.GetElapsedTime(request.PublishedAt, acknowledged));
     }
 
     private ModelLease? TryAcquire()

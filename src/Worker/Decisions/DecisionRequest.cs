@@ -3,7 +3,6 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
-using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
 
@@ -50,7 +49,8 @@ public sealed class DecisionRequest
     public System.Diagnostics.Activity? Activity { get; init; }
 
     /// <summary>The input record that owes this decision; completed by the acknowledgements.</summary>
-    public required TrackedRecord Source { get; init; }
+    public required IOutputTracker Source { get; init; }
 
-    public TaskCompletionSource<DecisionRecords> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>The action published for the bar, for the ingest thread to apply to the portfolio.</summary>
+    public TaskCompletionSource<TradeAction> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,3 +1,4 @@
+using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
@@ -23,13 +24,14 @@ public static class PipelineHostExtensions
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<IStrategyWeights, MetaControllerWeights>();
         services.AddSingleton<RiskChecker>();
+        services.AddSingleton<DecisionFunction>();
         services.AddSingleton<SectorMap>();
         services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<KafkaOutput>();
         services.AddSingleton<Kafka.KafkaConnectivity>();
         services.AddHealthChecks().AddCheck<Kafka.KafkaConnectivity>("kafka");
-        services.AddSingleton<DecisionPublisher>();
-        services.AddSingleton<DeadLetterPublisher>();
+        services.AddSingleton<IDecisionSink, DecisionPublisher>();
+        services.AddSingleton<IDeadLetterSink, DeadLetterPublisher>();
         services.AddSingleton<OffsetTracker>();
         services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<StateStore>();
@@ -46,12 +48,15 @@ public static class PipelineHostExtensions
         }
 
         services.AddSingleton<RecordHandler>();
+        services.AddSingleton<RegimeAlignment>();
         services.AddSingleton<SymbolDirectory>();
+        services.AddSingleton<IObservationSink>(sp => sp.GetRequiredService<SymbolDirectory>());
         services.AddHealthChecks().AddCheck<ConsumerLagHealthCheck>("consumer-lag");
 
         // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
         // batcher (finishes queued bars); the shared producer is flushed when the container disposes.
         services.AddSingleton<DecisionBatcher>();
+        services.AddSingleton<IDecisionIntake>(sp => sp.GetRequiredService<DecisionBatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<DecisionBatcher>());
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());

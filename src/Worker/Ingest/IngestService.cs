@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
@@ -21,6 +20,7 @@ public sealed class IngestService(
     PipelineMetrics metrics,
     IModelCatalog catalog,
     RecordHandler handler,
+    RegimeAlignment alignment,
     OffsetTracker tracker,
     StateStore state,
     KafkaConnectivity connectivity,
@@ -28,15 +28,11 @@ public sealed class IngestService(
     GroupInstance instance,
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
-    IOptions<FeatureOptions> features,
     TimeProvider time,
     ILogger<IngestService> logger) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(10);
-
-    // Ticks held back until their partition's regime updates catch up, with when they were held.
-    private readonly Dictionary<int, (ConsumeResult<byte[]?, byte[]> Record, long Since)> _held = [];
 
     /// <summary>True once the consumer has partitions and their state is restored (readiness).</summary>
     public bool IsAssigned { get; private set; }
@@ -100,20 +96,20 @@ public sealed class IngestService(
 
                     if (record is { IsPartitionEOF: true } && record.Topic == kafka.Value.Topics.RegimeUpdates.Name)
                     {
-                        handler.RegimesReadToEnd(record.Partition.Value);
+                        alignment.ReadToEnd(record.Partition.Value);
                     }
                     else if (record is { IsPartitionEOF: false })
                     {
                         connectivity.OnReachable();
                         resets.OnRecord(record);
-                        if (handler.RegimesCaughtUp(record))
+                        if (alignment.CaughtUp(record))
                         {
                             Process(record, stoppingToken);
                         }
                         else
                         {
                             // Wait for the regime updates: later ticks of this partition stay in the broker.
-                            _held[record.Partition.Value] = (record, time.GetTimestamp());
+                            alignment.Hold(record);
                             consumer.Pause([record.TopicPartition]);
                         }
                     }
@@ -200,26 +196,17 @@ public sealed class IngestService(
 
     private void ReleaseHeld(IConsumer<byte[]?, byte[]> consumer, CancellationToken stoppingToken)
     {
-        if (_held.Count == 0)
+        foreach (var record in alignment.Release())
         {
-            return;
-        }
-
-        foreach (var (partition, (record, since)) in _held.ToList())
-        {
-            if (handler.RegimesCaughtUp(record) || time.GetElapsedTime(since) >= features.Value.RegimeAlignmentTimeout)
-            {
-                _held.Remove(partition);
-                Process(record, stoppingToken);
-                consumer.Resume([record.TopicPartition]);
-            }
+            Process(record, stoppingToken);
+            consumer.Resume([record.TopicPartition]);
         }
     }
 
     /// <summary>Waits for the outputs of every record read, then writes each partition's checkpoint and stores its offsets.</summary>
     private void Checkpoint(IConsumer<byte[]?, byte[]> consumer, List<int> partitions)
     {
-        if (!WaitForInFlight())
+        if (!WaitForInFlight() || !SettleDecisions())
         {
             return;
         }
@@ -253,6 +240,28 @@ public sealed class IngestService(
         {
             offsets.Add(new TopicPartitionOffset(topic, new Partition(partition), new Offset(lastOffset + 1)));
         }
+    }
+
+    /// <summary>
+    /// Applies every finished decision to its portfolio (the ingest thread is the portfolio's only
+    /// writer), so the checkpoint holds the state after them; every decision has finished once
+    /// <see cref="WaitForInFlight"/> has seen its acknowledgements.
+    /// </summary>
+    private bool SettleDecisions()
+    {
+        foreach (var partition in handler.Partitions.Values)
+        {
+            foreach (var symbol in partition.Symbols.Values)
+            {
+                if (!symbol.Settle(DrainTimeout))
+                {
+                    Log.CheckpointFailed(logger, partition.Partition);
+                    return false;
+                }
+            }
+        }
+
+        return true;
     }
 
     private bool WaitForInFlight()
@@ -293,10 +302,7 @@ public sealed class IngestService(
         var revoked = partitions.Select(p => p.TopicPartition).ToList();
         var numbers = revoked.Select(p => p.Partition.Value).Distinct().ToList();
         Checkpoint(consumer, numbers);
-        foreach (var number in numbers)
-        {
-            _held.Remove(number);
-        }
+        alignment.Forget(numbers);
 
         tracker.Forget(revoked);
         handler.Revoke(numbers);
@@ -308,10 +314,7 @@ public sealed class IngestService(
     private void OnLost(List<TopicPartitionOffset> partitions)
     {
         var lost = partitions.Select(p => p.TopicPartition).ToList();
-        foreach (var number in lost.Select(p => p.Partition.Value))
-        {
-            _held.Remove(number);
-        }
+        alignment.Forget(lost.Select(p => p.Partition.Value));
 
         tracker.Forget(lost);
         handler.Revoke(lost.Select(p => p.Partition.Value).Distinct());

@@ -6,7 +6,6 @@ using Inference.Streaming.Contracts.Validation;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Decisions;
@@ -28,15 +27,14 @@ public sealed class RecordHandler
     private readonly Dictionary<int, PartitionState> _partitions = [];
     private readonly ContractSerde<MarketTick> _ticks;
     private readonly ContractSerde<RegimeUpdate> _regimes;
-    private readonly DecisionBatcher _batcher;
-    private readonly DeadLetterPublisher _deadLetters;
-    private readonly IStrategyWeights _weights;
+    private readonly IDecisionIntake _decisions;
+    private readonly IDeadLetterSink _deadLetters;
+    private readonly DecisionFunction _rules;
     private readonly PipelineMetrics _metrics;
     private readonly ILogger<RecordHandler> _logger;
-    private readonly SymbolDirectory _directory;
+    private readonly IObservationSink _directory;
     private readonly InferenceTelemetry _telemetry;
     private readonly KafkaOptions _kafka;
-    private readonly InferenceOptions _inference;
     private readonly long _barMs;
 
     // The tick last decoded for the alignment check, so Handle does not decode the same bytes again.
@@ -57,14 +55,13 @@ public sealed class RecordHandler
 
     public RecordHandler(
         ISchemaRegistryClient registry,
-        DecisionBatcher batcher,
-        DeadLetterPublisher deadLetters,
-        IStrategyWeights weights,
+        IDecisionIntake decisions,
+        IDeadLetterSink deadLetters,
+        DecisionFunction rules,
         PipelineMetrics metrics,
         IOptions<KafkaOptions> kafka,
         IOptions<FeatureOptions> features,
-        IOptions<InferenceOptions> inference,
-        SymbolDirectory directory,
+        IObservationSink directory,
         InferenceTelemetry telemetry,
         TimeProvider time,
         ILogger<RecordHandler> logger,
@@ -75,8 +72,8 @@ public sealed class RecordHandler
         (_directory, _telemetry) = (directory, telemetry);
         _ticks = new ContractSerde<MarketTick>(registry);
         _regimes = new ContractSerde<RegimeUpdate>(registry);
-        (_batcher, _deadLetters, _weights, _metrics, _logger) = (batcher, deadLetters, weights, metrics, logger);
-        (_kafka, _inference) = (kafka.Value, inference.Value);
+        (_decisions, _deadLetters, _rules, _metrics, _logger) = (decisions, deadLetters, rules, metrics, logger);
+        _kafka = kafka.Value;
         _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         _toleranceMs = (long)features.Value.LateTolerance.TotalMilliseconds;
         _initialCapital = features.Value.InitialCapital;
@@ -154,16 +151,17 @@ public sealed class RecordHandler
     }
 
     /// <summary>
-    /// Event-time alignment of the two inputs: a tick may be processed once the partition's regime
-    /// updates have reached the start of its bucket (so every update for the bars it may close has
-    /// been read), or, on a partition that has never carried an update, once the regime partition is
-    /// read to its end. Decides with the bucket of the tick's time; undecodable records pass.
+    /// For regime alignment: the event time of <paramref name="record"/> when it is a tick that may
+    /// have to wait for its partition's regime updates, with that partition's state; null when it
+    /// need not wait (a regime update, a partition not yet held, a record that will be
+    /// dead-lettered: undecodable, or beyond the future bound, for which no update would ever come).
     /// </summary>
-    public bool RegimesCaughtUp(ConsumeResult<byte[]?, byte[]> record)
+    public long? TickTimeToAlign(ConsumeResult<byte[]?, byte[]> record, out PartitionState? partition)
     {
-        if (record.Topic != _kafka.Topics.MarketTicks.Name || !_partitions.TryGetValue(record.Partition.Value, out var partition))
+        partition = null;
+        if (record.Topic != _kafka.Topics.MarketTicks.Name || !_partitions.TryGetValue(record.Partition.Value, out partition))
         {
-            return true;
+            return null;
         }
 
         MarketTick tick;
@@ -174,30 +172,14 @@ public sealed class RecordHandler
         catch (Exception)
         {
             // Whatever is wrong with it, Handle dead-letters it; there is nothing to wait for.
-            return true;
+            return null;
         }
 
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
-        if (timeMs > FutureBound(partition.WatermarkMs))
-        {
-            // It will be dead-lettered; waiting for regime updates that never come would stall the partition.
-            return true;
-        }
-
-        var bucketStart = timeMs - (((timeMs % _barMs) + _barMs) % _barMs);
-        return partition.RegimeFrontierMs == long.MinValue ? partition.RegimesAtEnd : partition.RegimeFrontierMs >= bucketStart;
+        return timeMs > FutureBound(partition.WatermarkMs) ? null : timeMs;
     }
 
-    /// <summary>The regime-updates partition <paramref name="partition"/> was read to its end.</summary>
-    public void RegimesReadToEnd(int partition)
-    {
-        if (_partitions.TryGetValue(partition, out var state))
-        {
-            state.RegimesAtEnd = true;
-        }
-    }
-
-    public void Handle(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, CancellationToken cancellationToken)
+    public void Handle(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, long consumedAt, CancellationToken cancellationToken)
     {
         if (!_partitions.TryGetValue(record.Partition.Value, out var partition))
         {
@@ -250,7 +232,7 @@ public sealed class RecordHandler
     /// Handling <paramref name="record"/> threw something no rule foresaw: dead-letter it as
     /// <c>processing-error</c> and go on. One record never stops the ingest loop.
     /// </summary>
-    public void Failed(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, Exception exception)
+    public void Failed(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, Exception exception)
     {
         _metrics.RecordFailed();
         Log.RecordFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, LogText.Quote($"{exception.GetType().Name}: {exception.Message}"), exception);
@@ -264,7 +246,7 @@ public sealed class RecordHandler
         }
     }
 
-    private void HandleTick(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, PartitionState partition, MarketTick tick, CancellationToken cancellationToken)
+    private void HandleTick(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, long consumedAt, PartitionState partition, MarketTick tick, CancellationToken cancellationToken)
     {
         var symbol = SymbolName.Normalise(tick.symbol);
         if (symbol is null)
@@ -337,7 +319,7 @@ public sealed class RecordHandler
         }
     }
 
-    private void HandleRegime(ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, PartitionState partition, RegimeUpdate update)
+    private void HandleRegime(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, PartitionState partition, RegimeUpdate update)
     {
         var symbol = SymbolName.Normalise(update.symbol);
         if (symbol is null)
@@ -403,7 +385,7 @@ public sealed class RecordHandler
     }
 
     /// <summary>A new symbol's state, or null (dead-lettered as symbol-limit) when the worker holds Features:MaxSymbols.</summary>
-    private SymbolState? Admit(PartitionState partition, string symbol, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked)
+    private SymbolState? Admit(PartitionState partition, string symbol, ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked)
     {
         if (_symbolCount >= _maxSymbols)
         {
@@ -426,20 +408,13 @@ public sealed class RecordHandler
     private string FutureDetail(string what, string symbol, DateTime eventTime, long referenceMs) => FormattableString.Invariant(
         $"{what} of {symbol} at {eventTime:O} is more than Features:MaxEventTimeSkew ({TimeSpan.FromMilliseconds(_skewMs)}) ahead of {(_wallClock ? "the later of the partition's event time and the wall clock" : "the partition's event time")} ({(referenceMs == long.MinValue ? "none yet" : DateTimeOffset.FromUnixTimeMilliseconds(referenceMs).ToString("O", System.Globalization.CultureInfo.InvariantCulture))})");
 
-    private void DeadLetter(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, TrackedRecord tracked) =>
+    private void DeadLetter(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker tracked) =>
         _deadLetters.Send(record, reason, detail, tracked);
 
-    private void CloseBar(PartitionState partition, SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, TrackedRecord tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
+    private void CloseBar(PartitionState partition, SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
     {
         // The next observation needs the portfolio after the previous decision of this symbol.
-        try
-        {
-            state.PendingDecision.Wait(cancellationToken);
-        }
-        catch (AggregateException)
-        {
-            // That decision failed and was logged; its record keeps its offset unstored.
-        }
+        state.Settle(Timeout.InfiniteTimeSpan, cancellationToken);
 
         _metrics.BarClosed();
         state.Dirty = true;
@@ -448,8 +423,7 @@ public sealed class RecordHandler
         var portfolio = state.Portfolio;
         var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
         _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue) { Book = book });
-        var weights = _weights.WeightsFor(state.Regime);
-        var strategy = _inference.SymbolSelection.TryGetValue(state.Symbol, out var chosen) ? chosen : _inference.Selection;
+        var route = _rules.Route(state.Symbol, state.Regime);
         tracked.AddPending(2);
         var activity = _telemetry.StartDecision(_kafka.Topics.TradingDecisions.Name, state.Symbol, traceParent);
         var request = new DecisionRequest
@@ -458,9 +432,9 @@ public sealed class RecordHandler
             Bar = bar,
             Features = features,
             Regime = state.Regime,
-            Weights = weights,
-            Strategy = strategy,
-            Plan = DecisionPolicy.Plan(strategy, weights),
+            Weights = route.Weights,
+            Strategy = route.Strategy,
+            Plan = route.Plan,
             Book = book,
             Input = new InputPosition { topic = record.Topic, partition = record.Partition.Value, offset = record.Offset.Value },
             ConsumedAt = consumedAt,
@@ -468,7 +442,7 @@ public sealed class RecordHandler
             Activity = activity,
             Source = tracked,
         };
-        state.PendingDecision = _batcher.Enqueue(request, cancellationToken);
+        state.Await(_decisions.Enqueue(request, cancellationToken), bar.Close);
     }
 
     private MarketTick DecodeTick(ConsumeResult<byte[]?, byte[]> record)

@@ -1,10 +1,12 @@
+using Inference.Streaming.Worker.Publishing;
+
 namespace Inference.Streaming.Worker.Ingest;
 
 /// <summary>
 /// One consumed input record and the outputs still owed for it. Its offset may be stored once
 /// the record itself is handled and every record produced for it is acknowledged.
 /// </summary>
-public sealed class TrackedRecord(long offset)
+public sealed class TrackedRecord(long offset) : IOutputTracker
 {
     private int _pending = 1;
     private int _failed;

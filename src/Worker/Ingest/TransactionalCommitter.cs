@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.Ingest;
 

@@ -3,7 +3,6 @@ using System.Text;
 using Confluent.Kafka;
 using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -21,6 +20,7 @@ namespace Inference.Streaming.Worker.Publishing;
 /// record's coordinates, and skipped: one record never stops the stream.
 /// </summary>
 public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOptions> options, PipelineMetrics metrics, ILogger<DeadLetterPublisher> logger)
+    : IDeadLetterSink
 {
     /// <summary>What a truncated dead letter keeps of the value.</summary>
     public const int TruncatedValueBytes = 64 * 1024;
@@ -33,10 +33,10 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
     private readonly int _maxMessageBytes = options.Value.Producer.TryGetValue("message.max.bytes", out var configured)
         && int.TryParse(configured, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) ? bytes : 1_000_000;
 
-    public void Send(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, TrackedRecord source) =>
+    public void Send(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker source) =>
         Send(new DeadLetter(record.Topic, record.Partition.Value, record.Offset.Value, record.Message.Key, record.Message.Value, record.Message.Headers, reason, detail), source);
 
-    public void Send(DeadLetter letter, TrackedRecord source)
+    public void Send(DeadLetter letter, IOutputTracker source)
     {
         metrics.DeadLettered(letter.Reason);
         Log.DeadLettered(logger, letter.Topic, letter.Partition, letter.Offset, letter.Reason, LogText.Quote(letter.Detail));
@@ -58,7 +58,7 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
         return (key, value, "value");
     }
 
-    private void Produce(DeadLetter letter, Headers headers, byte[]? key, byte[]? value, TrackedRecord source, bool retryAsReference)
+    private void Produce(DeadLetter letter, Headers headers, byte[]? key, byte[]? value, IOutputTracker source, bool retryAsReference)
     {
         void Delivered(DeliveryReport<byte[]?, byte[]> report)
         {
@@ -104,7 +104,7 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
         }
     }
 
-    private void Failed(DeadLetter letter, string error, TrackedRecord source)
+    private void Failed(DeadLetter letter, string error, IOutputTracker source)
     {
         metrics.DeadLetterFailed(letter.Reason);
         Log.DeadLetterFailed(logger, letter.Topic, letter.Partition, letter.Offset, letter.Reason, LogText.Quote(error));

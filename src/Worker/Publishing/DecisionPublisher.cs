@@ -2,9 +2,7 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -15,12 +13,13 @@ namespace Inference.Streaming.Worker.Publishing;
 /// each acknowledgement. Called on the batcher's thread in bar order, so a symbol's decisions
 /// reach the topic in order.
 /// </summary>
-public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient registry, IOptions<KafkaOptions> options, PipelineMetrics metrics, KafkaConnectivity connectivity, TimeProvider time, ILogger<DecisionPublisher> logger)
+public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient registry, IOptions<KafkaOptions> options, KafkaConnectivity connectivity, TimeProvider time, ILogger<DecisionPublisher> logger)
+    : IDecisionSink
 {
     private readonly ContractSerde<TradingDecision> _decisions = new(registry);
     private readonly ContractSerde<DecisionForensics> _forensics = new(registry);
 
-    public void Publish(DecisionRecords records, DecisionRequest request)
+    public void Publish(DecisionRecords records, IOutputTracker source, Action<long>? decisionAcknowledged = null)
     {
         var topics = options.Value.Topics;
         var key = Encoding.UTF8.GetBytes(records.Decision.symbol);
@@ -32,26 +31,17 @@ public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient 
 
         var decisionBytes = _decisions.Serialize(records.Decision, topics.TradingDecisions.Name);
         var forensicsBytes = _forensics.Serialize(records.Forensics, topics.DecisionForensics.Name);
-        var action = records.Decision.action;
-        request.PublishedAt = time.GetTimestamp();
         output.Producer.Produce(topics.TradingDecisions.Name, new Message<byte[]?, byte[]> { Key = key, Value = decisionBytes, Headers = headers }, report =>
         {
-            if (Acknowledged(report, request.Source))
+            if (Acknowledged(report, source))
             {
-                var acknowledged = time.GetTimestamp();
-                metrics.DecisionAcknowledged(action, time.GetElapsedTime(request.ConsumedAt, acknowledged).TotalMilliseconds);
-                metrics.RecordStages(
-                    time.GetElapsedTime(request.ConsumedAt, request.EnqueuedAt),
-                    time.GetElapsedTime(request.EnqueuedAt, request.BatchStartedAt),
-                    time.GetElapsedTime(request.BatchStartedAt, request.ForwardDoneAt),
-                    time.GetElapsedTime(request.ForwardDoneAt, request.PublishedAt),
-                    time.GetElapsedTime(request.PublishedAt, acknowledged));
+                decisionAcknowledged?.Invoke(time.GetTimestamp());
             }
         });
-        output.Producer.Produce(topics.DecisionForensics.Name, new Message<byte[]?, byte[]> { Key = key, Value = forensicsBytes, Headers = headers }, report => Acknowledged(report, request.Source));
+        output.Producer.Produce(topics.DecisionForensics.Name, new Message<byte[]?, byte[]> { Key = key, Value = forensicsBytes, Headers = headers }, report => Acknowledged(report, source));
     }
 
-    private bool Acknowledged(DeliveryReport<byte[]?, byte[]> report, TrackedRecord source)
+    private bool Acknowledged(DeliveryReport<byte[]?, byte[]> report, IOutputTracker source)
     {
         if (report.Error.IsError)
         {

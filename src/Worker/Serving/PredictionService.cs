@@ -4,12 +4,9 @@ using Inference.Streaming.Contracts.Rest;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.PredictApi;
-using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.State;
-using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Serving;
 
@@ -21,9 +18,7 @@ namespace Inference.Streaming.Worker.Serving;
 public sealed class PredictionService(
     SymbolDirectory directory,
     IModelCatalog catalog,
-    IStrategyWeights weights,
-    RiskChecker risk,
-    IOptions<InferenceOptions> inference,
+    DecisionFunction decisions,
     DirectScorer scorer,
     TimeProvider time) : IPredictionService
 {
@@ -33,7 +28,7 @@ public sealed class PredictionService(
     public async Task<PredictionResult> PredictAsync(string symbol, PredictRequest request, CancellationToken cancellationToken)
     {
         var started = time.GetTimestamp();
-        var streamStrategy = inference.Value.SymbolSelection.TryGetValue(symbol, out var chosen) ? chosen : inference.Value.Selection;
+        var streamStrategy = decisions.StrategyFor(symbol);
         var strategy = streamStrategy;
         var model = request.StrategyOverride is { } asked ? ModelNames.All.FirstOrDefault(n => n.Equals(asked, StringComparison.OrdinalIgnoreCase)) : null;
         if (request.StrategyOverride is { } name && model is null && !DecisionPolicy.TryParseStrategy(name, out strategy))
@@ -66,8 +61,8 @@ public sealed class PredictionService(
 
         try
         {
-            var w = weights.WeightsFor(snapshot.Regime);
-            var plan = model is null ? DecisionPolicy.Plan(strategy, w) : RowPlan.ForModel(model);
+            var route = decisions.Route(symbol, snapshot.Regime, strategy);
+            var plan = model is null ? route.Plan : RowPlan.ForModel(model);
             var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan);
             if (!result.Succeeded)
             {
@@ -80,8 +75,10 @@ public sealed class PredictionService(
                 return NotLoaded(model);
             }
 
-            var (action, confidence) = DecisionPolicy.Act(result.Probabilities);
-            var assessment = request.RiskCheck && action != TradeAction.HOLD ? risk.Assess(action, snapshot.Bar.Close, snapshot.Portfolio(), snapshot.Book) : null;
+            // The answer is the models' proposal; the risk checks are reported beside it, as the seed's were.
+            var decided = decisions.Decide(result.Probabilities, snapshot.Regime.Entropy, snapshot.Bar.Close, snapshot.Portfolio(), snapshot.Book);
+            var (action, confidence) = (decided.Proposed, decided.Confidence);
+            var assessment = request.RiskCheck ? decided.Assessment : null;
             var identity = model is not null ? fingerprint + "|model=" + model
                 : strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
             var explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null;
@@ -90,13 +87,13 @@ public sealed class PredictionService(
                 symbol,
                 action.ToString(),
                 confidence,
-                DecisionPolicy.Quantity(action, confidence, snapshot.Regime.Entropy),
+                decided.ProposedQuantity,
                 new RegimeProbabilitiesDto(snapshot.Regime.Bull, snapshot.Regime.Bear, snapshot.Regime.Sideways, snapshot.Regime.Entropy),
-                new StrategyWeightsDto(w.Bull, w.Bear, w.Sideways),
+                new StrategyWeightsDto(route.Weights.Bull, route.Weights.Bear, route.Weights.Sideways),
                 Validation(assessment),
                 new PredictMetadata(result.DecidedBy, time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
                 {
-                    ModelSet = DecisionAssembler.ModelVersion(fingerprint),
+                    ModelSet = DecisionIds.ModelSet(fingerprint),
                     SelectedModel = result.DecidedBy,
                     Selection = model is null ? strategy.ToString().ToLowerInvariant() : OverrideSelection,
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),

@@ -100,7 +100,7 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
         var idle = new List<SymbolState>();
         foreach (var symbol in _symbols.Values)
         {
-            if (IsIdle(symbol, idleMs) && symbol.PendingDecision.IsCompleted)
+            if (IsIdle(symbol, idleMs) && !symbol.HasDecisionInFlight)
             {
                 idle.Add(symbol);
             }

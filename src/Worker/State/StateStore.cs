@@ -5,7 +5,6 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Publishing;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.State;

@@ -7,7 +7,7 @@ namespace Inference.Streaming.Worker.State;
 /// close and read by the REST path without touching the stream's mutable state. Keeps the last
 /// <see cref="Depth"/> bars per symbol so a request can name a recent time.
 /// </summary>
-public sealed class SymbolDirectory
+public sealed class SymbolDirectory : IObservationSink
 {
     public const int Depth = 8;
 

@@ -1,3 +1,4 @@
+using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
 
@@ -6,7 +7,10 @@ namespace Inference.Streaming.Worker.State;
 /// <summary>
 /// What the stream keeps for one symbol: its features and portfolio (<see cref="SymbolFeatures"/>)
 /// and the stream's bookkeeping for them: the book entry its sector's risk check sees, whether it
-/// changed since the last checkpoint, and the decision in flight. Owned by the ingest thread.
+/// changed since the last checkpoint, and the decision in flight. Owned by the ingest thread, which
+/// is also the only writer of the portfolio: a decision made on the batcher's thread is applied
+/// here (<see cref="Settle"/>) before the symbol's next observation and before its state is
+/// checkpointed.
 /// </summary>
 public sealed class SymbolState(string symbol, long barIntervalMs, double initialCapital)
     : SymbolFeatures(symbol, barIntervalMs, initialCapital)
@@ -24,6 +28,50 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     /// <summary>Wall-clock time (Unix ms) of this symbol's newest snapshot in the changelog; <see cref="long.MinValue"/> before the first.</summary>
     public long SnapshotAtMs { get; set; } = long.MinValue;
 
-    /// <summary>Completes when the last decision has been applied to the portfolio.</summary>
-    public Task PendingDecision { get; set; } = Task.CompletedTask;
+    private Task<TradeAction>? _decision;
+    private double _decisionPrice;
+
+    /// <summary>A decision for this symbol's last closed bar has been asked for and not yet applied.</summary>
+    public bool HasDecisionInFlight => _decision is not null;
+
+    /// <summary>Remembers the decision asked for the bar that closed at <paramref name="price"/>.</summary>
+    public void Await(Task<TradeAction> decision, double price)
+    {
+        if (_decision is not null)
+        {
+            throw new InvalidOperationException($"{Symbol}: the previous decision was not applied before the next bar's.");
+        }
+
+        (_decision, _decisionPrice) = (decision, price);
+    }
+
+    /// <summary>
+    /// Waits for the decision in flight and applies the published action to the portfolio at its
+    /// bar's close. A decision that failed leaves the portfolio as it was, as a HOLD would.
+    /// </summary>
+    /// <returns>False when the decision did not complete within <paramref name="timeout"/> (it stays in flight).</returns>
+    public bool Settle(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        if (_decision is not { } decision)
+        {
+            return true;
+        }
+
+        try
+        {
+            if (!decision.Wait(timeout, cancellationToken))
+            {
+                return false;
+            }
+
+            Portfolio.Apply(decision.Result, _decisionPrice);
+        }
+        catch (AggregateException)
+        {
+            // That decision failed and was logged and dead-lettered; its record keeps its offset unstored.
+        }
+
+        _decision = null;
+        return true;
+    }
 }

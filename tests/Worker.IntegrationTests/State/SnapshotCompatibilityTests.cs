@@ -6,7 +6,6 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -4,7 +4,6 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
 using Inference.Streaming.Worker.UnitTests.Kafka;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,6 @@
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Kafka;
 
-namespace Inference.Streaming.Worker.Publishing;
+namespace Inference.Streaming.Worker.Kafka;
 
 /// <summary>The one producer every publisher shares; flushed with a timeout when the host stops.</summary>
 public sealed class KafkaOutput(IKafkaClientFactory clients, KafkaConnectivity? connectivity = null, PipelineMetrics? metrics = null) : IDisposable
