@@ -3,7 +3,6 @@ using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.Simulation;
 
 namespace Inference.Streaming.Trainer;
@@ -17,7 +16,7 @@ namespace Inference.Streaming.Trainer;
 /// the <c>_true_regime</c> variants take the simulator's hidden regime instead (certainty in the
 /// true one), which separates the specialists' worth from the detector's.
 /// </summary>
-public sealed class Evaluator(ModelSet models, RiskChecker risk)
+public sealed class Evaluator(ModelSet models, TrainerEngine engine)
 {
     public const string BuyAndHold = "buy_and_hold";
     public const string RandomPolicy = "random";
@@ -38,7 +37,7 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
 
     private PolicyResult RunPolicy(string policy, MarketRegime? regime, int[] seeds, int bars)
     {
-        var envs = seeds.Select(_ => new TradingEnvironment(regime, bars, rewardScale: 1, risk)).ToArray();
+        var envs = seeds.Select(_ => new TradingEnvironment(regime, bars, rewardScale: 1, engine)).ToArray();
         var detectors = seeds.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var regimes = seeds.Select(_ => RegimeState.Prior).ToArray();
         for (var i = 0; i < envs.Length && !policy.EndsWith(TrueRegimeSuffix, StringComparison.Ordinal); i++)
@@ -119,11 +118,10 @@ public sealed class Evaluator(ModelSet models, RiskChecker risk)
 
     private TradeAction[] Decide(string policy, float[][] observations, RegimeState[] regimes)
     {
-        var weights = new MetaControllerWeights();
         var plans = regimes.Select(r => policy switch
         {
-            WorkerArgmax or WorkerArgmax + TrueRegimeSuffix => DecisionPolicy.Plan(SelectionStrategy.Argmax, weights.WeightsFor(r)),
-            WorkerMixture or WorkerMixture + TrueRegimeSuffix => DecisionPolicy.Plan(SelectionStrategy.Mixture, weights.WeightsFor(r)),
+            WorkerArgmax or WorkerArgmax + TrueRegimeSuffix => engine.Rules.Route("SIM", r, SelectionStrategy.Argmax).Plan,
+            WorkerMixture or WorkerMixture + TrueRegimeSuffix => engine.Rules.Route("SIM", r, SelectionStrategy.Mixture).Plan,
             _ => RowPlan.ForModel(policy),
         }).ToArray();
         var features = observations.SelectMany(o => o).ToArray();

@@ -1,14 +1,14 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.Simulation;
 
 namespace Inference.Streaming.Trainer;
 
 /// <summary>
 /// One symbol's market as the worker sees it: the demo simulator's 1-second ticks aggregated into
-/// 1-minute bars, observed through the worker's own <see cref="SymbolFeatures"/> (indicators, paper
-/// portfolio, the 43 features), every action passed through the worker's risk gate and applied
+/// bars of <c>Features:BarInterval</c> (1 minute by default), observed through the worker's own
+/// <see cref="SymbolFeatures"/> (indicators, paper portfolio, the 43 features), every action passed
+/// through the worker's decision rules (<c>DecisionFunction.Gate</c>) and applied
 /// to the paper portfolio at the close. The reward is the portfolio's relative value change over
 /// the next bar, commission included.
 /// </summary>
@@ -16,24 +16,23 @@ public sealed class TradingEnvironment
 {
     /// <summary>Bars observed before the first decision, so every indicator window (SMA50 the longest) is full.</summary>
     public const int WarmupBars = 50;
-    public const long BarMs = 60_000;
     private static readonly DateTimeOffset Start = new(2026, 1, 5, 14, 30, 0, TimeSpan.Zero);
 
     private readonly MarketRegime? _regime;
     private readonly int _episodeBars;
     private readonly double _rewardScale;
-    private readonly RiskChecker _risk;
+    private readonly TrainerEngine _engine;
     private MarketSimulator _market = null!;
     private SymbolFeatures _state = null!;
     private Bar _bar;
     private int _step;
 
-    public TradingEnvironment(MarketRegime? regime, int episodeBars, double rewardScale, RiskChecker risk)
+    public TradingEnvironment(MarketRegime? regime, int episodeBars, double rewardScale, TrainerEngine engine)
     {
         _regime = regime;
         _episodeBars = episodeBars;
         _rewardScale = rewardScale;
-        _risk = risk;
+        _engine = engine;
     }
 
     public PaperPortfolio Portfolio => _state.Portfolio;
@@ -56,7 +55,7 @@ public sealed class TradingEnvironment
     public float[] Reset(int seed, double position = 0)
     {
         _market = new MarketSimulator(["SIM"], seed, Start, TimeSpan.FromSeconds(1), _regime);
-        _state = new SymbolFeatures("SIM", BarMs, PaperPortfolio.DefaultInitialCapital);
+        _state = new SymbolFeatures("SIM", _engine.BarMs, PaperPortfolio.DefaultInitialCapital);
         _step = 0;
         float[] observation = [];
         for (var i = 0; i < WarmupBars; i++)
@@ -81,7 +80,7 @@ public sealed class TradingEnvironment
     {
         var price = _bar.Close;
         var before = _state.Portfolio.ValueAt(price);
-        var applied = _risk.Gate(action, price, _state.Portfolio, out _);
+        var (applied, _) = _engine.Rules.Gate(action, price, _state.Portfolio);
         _state.Portfolio.Apply(applied, price);
         var observation = Advance();
         var after = _state.Portfolio.ValueAt(_bar.Close);

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
@@ -12,7 +11,7 @@ namespace Inference.Streaming.Trainer;
 /// <summary><c>train</c> (the default) and <c>evaluate</c>.</summary>
 public static class TrainerCommands
 {
-    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
+    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand("Trains the seed-layout models on simulated regime markets, and evaluates them.");
         var train = Train(stdout);
@@ -23,7 +22,16 @@ public static class TrainerCommands
             args = ["train", .. args];
         }
 
-        return root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr });
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception ex) when (ex is ArgumentException or OptionsValidationException)
+        {
+            // A wrong command line or setting: say what is wrong, without a stack trace.
+            await stderr.WriteLineAsync("error: " + (ex is OptionsValidationException invalid ? string.Join(" ", invalid.Failures) : ex.Message));
+            return 2;
+        }
     }
 
     /// <summary>The regime a model of the seed layout is trained in; null (regime switching) for universal.</summary>
@@ -37,10 +45,9 @@ public static class TrainerCommands
 
     /// <summary>Trains one model and writes it into <paramref name="root"/> in the seed layout.</summary>
     /// <returns>The checkpoint's SHA-256.</returns>
-    public static string TrainOne(string model, string root, PpoSettings settings, int seed, Action<int, PpoTrainer>? progress = null)
+    public static string TrainOne(string model, string root, PpoSettings settings, int seed, TrainerEngine engine, Action<int, PpoTrainer>? progress = null)
     {
-        var risk = new RiskChecker(Options.Create(new RiskOptions()));
-        using var trainer = new PpoTrainer(settings, seed, () => new TradingEnvironment(RegimeOf(model), settings.EpisodeBars, settings.RewardScale, risk));
+        using var trainer = new PpoTrainer(settings, seed, () => new TradingEnvironment(RegimeOf(model), settings.EpisodeBars, settings.RewardScale, engine));
         for (var update = 0; update < settings.Updates; update++)
         {
             var rollout = trainer.Collect();
@@ -53,7 +60,7 @@ public static class TrainerCommands
             ["model"] = model,
             ["market"] = RegimeOf(model)?.ToString().ToLowerInvariant() ?? "regime-switching",
             ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-            ["simulator"] = "demo MarketSimulator, 1 s ticks, 1-minute bars",
+            ["simulator"] = string.Create(CultureInfo.InvariantCulture, $"demo MarketSimulator, 1 s ticks, {engine.BarMs} ms bars"),
             ["trainer"] = "Inference.Streaming.Trainer",
         };
         return CheckpointWriter.Write(ModelNames.FolderOf(root, model), trainer.Network, training);
@@ -69,8 +76,10 @@ public static class TrainerCommands
         var threads = new Option<int>("--threads") { Description = "libtorch intra-op threads.", DefaultValueFactory = _ => new PpoSettings().Threads };
         var models = new Option<string[]>("--models") { Description = "Models to train (default: all four).", AllowMultipleArgumentsPerToken = true, DefaultValueFactory = _ => [.. ModelNames.All] };
         var command = new Command("train", "Train the bull, bear and sideways specialists and the universal model with PPO.") { output, seed, updates, envs, steps, threads, models };
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
         {
+            using var engine = TrainerEngine.FromConfiguration(parse.UnmatchedTokens);
             var settings = new PpoSettings
             {
                 Updates = parse.GetValue(updates),
@@ -97,7 +106,7 @@ public static class TrainerCommands
                     {
                         var task = tasks[name].IsIndeterminate(false);
                         task.StartTask();
-                        shas[name] = TrainOne(name, root, settings, parse.GetValue(seed) + (1000 * ModelNames.All.ToList().IndexOf(name)), (update, trainer) =>
+                        shas[name] = TrainOne(name, root, settings, parse.GetValue(seed) + (1000 * ModelNames.All.ToList().IndexOf(name)), engine, (update, trainer) =>
                         {
                             task.Description = string.Create(CultureInfo.InvariantCulture, $"{name} (episode reward {trainer.RecentEpisodeReward:F2})");
                             if (Environment.GetEnvironmentVariable("TRAINER_LOG") is not null && update % 10 == 0)
@@ -131,12 +140,13 @@ public static class TrainerCommands
         var readme = new Option<string?>("--readme") { Description = "Markdown file whose evaluation section to replace (default: MODEL_DIR/README.md)." };
         var chart = new Option<string?>("--chart") { Description = "PNG to write (default: MODEL_DIR/evaluation.png)." };
         var command = new Command("evaluate", "Evaluate the models on held-out simulated paths against buy-and-hold, a random policy and the worker's blends.") { modelDir, paths, bars, seed, readme, chart };
+        command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
         {
             var directory = parse.GetValue(modelDir)!;
             // CPU with the worker's defaults (float64 compute, one thread): scored as the worker scores.
-            var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(new InferenceOptions { Device = "cpu" })), TimeProvider.System);
-            var models = loader.Load(directory, generation: 1);
+            using var engine = TrainerEngine.FromConfiguration(parse.UnmatchedTokens);
+            var models = engine.Loader.Load(directory, generation: 1);
             try
             {
                 if (models.Models.Count == 0)
@@ -144,7 +154,7 @@ public static class TrainerCommands
                     throw new ArgumentException($"no model loaded from {directory}: {string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}"))}");
                 }
 
-                var evaluator = new Evaluator(models, new RiskChecker(Options.Create(new RiskOptions())));
+                var evaluator = new Evaluator(models, engine);
                 var (n, length, first) = (parse.GetValue(paths), parse.GetValue(bars), parse.GetValue(seed));
                 ScenarioResult[] scenarios =
                 [

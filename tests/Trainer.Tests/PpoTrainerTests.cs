@@ -1,6 +1,5 @@
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
@@ -9,6 +8,9 @@ namespace Inference.Streaming.Trainer.Tests;
 
 public sealed class PpoTrainerTests : IDisposable
 {
+    // The worker's defaults: 1-minute bars, the default risk limits.
+    private static readonly TrainerEngine Engine = TrainerEngine.FromConfiguration([]);
+
     private static readonly PpoSettings Tiny = new() { Environments = 4, Steps = 64, MinibatchSize = 64, Updates = 2, EpisodeBars = 100, Threads = 1 };
     private readonly string _scratch = Directory.CreateTempSubdirectory("trainer-").FullName;
 
@@ -75,8 +77,8 @@ public sealed class PpoTrainerTests : IDisposable
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 
     private static Func<TradingEnvironment> Environment(MarketRegime regime) =>
-        () => new TradingEnvironment(regime, Tiny.EpisodeBars, Tiny.RewardScale, new RiskChecker(Options.Create(new RiskOptions())));
+        () => new TradingEnvironment(regime, Tiny.EpisodeBars, Tiny.RewardScale, Engine);
 
     private static string CommandTrain(string output, int seed) =>
-        TrainerCommands.TrainOne(ModelNames.Bear, output, Tiny, seed);
+        TrainerCommands.TrainOne(ModelNames.Bear, output, Tiny, seed, Engine);
 }

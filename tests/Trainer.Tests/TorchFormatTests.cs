@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.Simulation;
-using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Trainer.Tests;
 
@@ -24,7 +22,8 @@ public sealed class TorchFormatTests : IDisposable
         Assert.Equal(["optimizer_state_dict", "policy_state_dict"], Keys(pytorchWritten));
 
         var settings = new PpoSettings { Environments = 2, Steps = 16, MinibatchSize = 16, EpisodeBars = 50, Threads = 1 };
-        using var trainer = new PpoTrainer(settings, seed: 4, () => new TradingEnvironment(MarketRegime.Bear, 50, 100, new RiskChecker(Options.Create(new RiskOptions()))));
+        using var engine = TrainerEngine.FromConfiguration([]);
+        using var trainer = new PpoTrainer(settings, seed: 4, () => new TradingEnvironment(MarketRegime.Bear, 50, 100, engine));
         trainer.Update(trainer.Collect());
         CheckpointWriter.Write(_scratch, trainer.Network, new Dictionary<string, string> { ["seed"] = "4" });
 

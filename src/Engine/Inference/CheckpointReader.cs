@@ -1,9 +1,8 @@
 using System.Collections;
 using System.Text;
+using Inference.Streaming.Engine.Diagnostics;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
-
-using Inference.Streaming.Engine.Diagnostics;
 
 namespace Inference.Streaming.Engine.Inference;
 

@@ -10,15 +10,8 @@ namespace Inference.Streaming.Engine.Inference;
 /// inference mode, every tensor disposed in a scope. Safe for concurrent callers: the only shared
 /// state is the leased, read-only model set.
 /// </summary>
-public sealed class InferenceEngine(IModelCatalog catalog)
+public static class InferenceEngine
 {
-    /// <summary>Scores <paramref name="plans"/>.Length rows of <paramref name="width"/> floats each.</summary>
-    public RowResult[] Run(ReadOnlySpan<float> features, int width, ReadOnlySpan<RowPlan> plans)
-    {
-        using var lease = catalog.Acquire();
-        return Run(lease.Set, features, width, plans);
-    }
-
     /// <summary>
     /// Scores the rows. A model that throws or returns a non-finite output for a row counts as
     /// failed for that row, as if it were not loaded: an argmax row falls back to <c>universal</c>, a

@@ -1,8 +1,7 @@
 using System.Security.Cryptography;
+using Inference.Streaming.Engine.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
-
-using Inference.Streaming.Engine.Diagnostics;
 
 namespace Inference.Streaming.Engine.Inference;
 

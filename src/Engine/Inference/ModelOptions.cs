@@ -5,9 +5,13 @@ public sealed class ModelOptions
 {
     public const string Section = "Models";
 
+    /// <summary>The seed's environment variable for the directory; it wins over <c>Models:Directory</c>.</summary>
+    public const string SeedDirectoryVariable = "MODEL_DIR";
+
     /// <summary>64 MiB: the seed's checkpoints are under 1 MiB, with optimizer state about 3 MiB.</summary>
     public const long DefaultMaxFileBytes = 64L * 1024 * 1024;
 
+    [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = false, ErrorMessage = "Models:Directory must name a directory.")]
     public string Directory { get; set; } = "models";
 
     /// <summary>Checkpoints larger than this are refused before they are read (nor hashed).</summary>
@@ -18,5 +22,6 @@ public sealed class ModelOptions
     public bool WatchForChanges { get; set; } = true;
 
     /// <summary>Quiet period after the last file change before a reload starts.</summary>
+    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Models:ReloadDebounce must be between 0 and 1 hour.")]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 }

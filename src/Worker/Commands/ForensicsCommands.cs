@@ -3,11 +3,10 @@ using System.Globalization;
 using System.Text.Json;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.Regimes;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Forensics;
 using Inference.Streaming.Worker.Kafka;
@@ -75,17 +74,29 @@ public static class ForensicsCommands
             Symbols = (parse.GetValue(Symbols) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).Select(s => s.ToUpperInvariant()).ToHashSet(StringComparer.Ordinal),
         };
 
-        public ForensicsTopicReader Reader(ParseResult parse, IConfiguration configuration)
+        /// <summary>The command's composition root: the worker's Kafka settings with this command line's overrides, validated.</summary>
+        public IHost Host(ParseResult parse, Action<IServiceCollection>? register = null) => CommandHost.Build(parse.UnmatchedTokens, services =>
         {
-            var bootstrap = parse.GetValue(Bootstrap) ?? configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"];
-            var registry = parse.GetValue(Registry) ?? configuration[$"{SchemaRegistryOptions.Section}:{nameof(SchemaRegistryOptions.Url)}"];
-            if (string.IsNullOrWhiteSpace(bootstrap) || string.IsNullOrWhiteSpace(registry))
+            services.AddKafkaOptions();
+            services.PostConfigure<KafkaOptions>(kafka =>
+            {
+                kafka.BootstrapServers = parse.GetValue(Bootstrap) ?? kafka.BootstrapServers;
+                kafka.Topics.DecisionForensics.Name = parse.GetValue(Topic) ?? kafka.Topics.DecisionForensics.Name;
+            });
+            services.PostConfigure<SchemaRegistryOptions>(registry => registry.Url = parse.GetValue(Registry) ?? registry.Url);
+            register?.Invoke(services);
+        });
+
+        public ForensicsTopicReader Reader(ParseResult parse, IServiceProvider services)
+        {
+            var kafka = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
+            var registry = services.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
+            if (string.IsNullOrWhiteSpace(kafka.BootstrapServers) || string.IsNullOrWhiteSpace(registry.Url))
             {
                 throw new ArgumentException("reading a topic needs --bootstrap and --registry (or Kafka:BootstrapServers and SchemaRegistry:Url)");
             }
 
-            var topic = parse.GetValue(Topic) ?? configuration["Kafka:Topics:DecisionForensics:Name"] ?? "decision-forensics";
-            return new ForensicsTopicReader(bootstrap, registry, topic, parse.GetValue(IdleTimeout));
+            return new ForensicsTopicReader(kafka.BootstrapServers, registry.Url, kafka.Topics.DecisionForensics.Name, parse.GetValue(IdleTimeout));
         }
     }
 
@@ -105,47 +116,42 @@ public static class ForensicsCommands
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, cancellationToken) => Guard(stderr, async () =>
         {
-            var configuration = Configuration(parse);
-            var inference = Bind<InferenceOptions>(configuration, InferenceOptions.Section);
-            inference.Device = parse.GetValue(device) ?? inference.Device;
-            var directory = parse.GetValue(modelDir) ?? Environment.GetEnvironmentVariable("MODEL_DIR") ?? Bind<ModelOptions>(configuration, ModelOptions.Section).Directory;
+            using var host = source.Host(parse, services =>
+            {
+                services.AddDecisionEngine();
+                services.AddModelLoading();
+                services.AddSingleton<DecisionAssembler>();
+                services.PostConfigure<InferenceOptions>(inference => inference.Device = parse.GetValue(device) ?? inference.Device);
+                services.PostConfigure<ModelOptions>(models => models.Directory = parse.GetValue(modelDir) ?? models.Directory);
+            });
+            var provider = host.Services;
+            var directory = provider.GetRequiredService<IOptions<ModelOptions>>().Value.Directory;
             var query = source.Query(parse);
             var file = parse.GetValue(input);
-            ForensicsTopicReader? reader = file is null ? source.Reader(parse, configuration) : null;
+            ForensicsTopicReader? reader = file is null ? source.Reader(parse, provider) : null;
             var records = file is not null ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query) : reader!.ReadAsync(query, cancellationToken);
 
-            var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(inference)), TimeProvider.System);
-            var models = loader.Load(directory, generation: 1, Observation.Width);
-            try
+            using var models = provider.GetRequiredService<ModelDirectoryLoader>().Load(directory, generation: 1, Observation.Width);
+            foreach (var error in models.Errors)
             {
-                foreach (var error in models.Errors)
-                {
-                    stderr.WriteLine($"replay: model {error.Name} not loaded from {error.Path}: {error.Reason}");
-                }
-
-                var risk = Bind<RiskOptions>(configuration, RiskOptions.Section);
-                var rules = new DecisionFunction(new MetaControllerWeights(), new RiskChecker(Options.Create(risk)), Options.Create(inference));
-                var assembler = new DecisionAssembler(rules, TimeProvider.System, Options.Create(Bind<FeatureOptions>(configuration, FeatureOptions.Section)), Options.Create(inference), Options.Create(risk));
-                var report = await new Replayer(models, assembler, new MetaControllerWeights()).RunAsync(records, cancellationToken);
-                report.Problems.AddRange(reader?.Unreadable ?? []);
-                Print(stdout, report, file?.FullName ?? "topic", directory, parse.GetValue(show));
-                if (parse.GetValue(output) is { } path)
-                {
-                    await WriteReportAsync(path.FullName, report, cancellationToken);
-                }
-
-                if (report.Read == 0)
-                {
-                    stderr.WriteLine("replay: no decision in the requested range");
-                    return Failed;
-                }
-
-                return report.Passed ? 0 : Differences;
+                stderr.WriteLine($"replay: model {error.Name} not loaded from {error.Path}: {error.Reason}");
             }
-            finally
+
+            var report = await new Replayer(models, provider.GetRequiredService<DecisionAssembler>(), provider.GetRequiredService<DecisionFunction>()).RunAsync(records, cancellationToken);
+            report.Problems.AddRange(reader?.Unreadable ?? []);
+            Print(stdout, report, file?.FullName ?? "topic", directory, parse.GetValue(show));
+            if (parse.GetValue(output) is { } path)
             {
-                models.Dispose();
+                await WriteReportAsync(path.FullName, report, cancellationToken);
             }
+
+            if (report.Read == 0)
+            {
+                stderr.WriteLine("replay: no decision in the requested range");
+                return Failed;
+            }
+
+            return report.Passed ? 0 : Differences;
         }));
         return command;
     }
@@ -167,8 +173,8 @@ public static class ForensicsCommands
         });
         command.SetAction((parse, cancellationToken) => Guard(stderr, async () =>
         {
-            var configuration = Configuration(parse);
-            var reader = source.Reader(parse, configuration);
+            using var host = source.Host(parse);
+            var reader = source.Reader(parse, host.Services);
             var targets = new List<string>();
             if (parse.GetValue(jsonl) is { } jsonlFile)
             {
@@ -207,26 +213,16 @@ public static class ForensicsCommands
             stderr.WriteLine("error: " + ex.Message);
             return Usage;
         }
+        catch (OptionsValidationException ex)
+        {
+            stderr.WriteLine("error: " + string.Join(" ", ex.Failures));
+            return Usage;
+        }
         catch (Exception ex) when (ex is KafkaException or TimeoutException or IOException or InvalidDataException or UnauthorizedAccessException or Avro.AvroException or HttpRequestException or ContractDecodeException or InvalidOperationException)
         {
             stderr.WriteLine("error: " + ex.Message);
             return Failed;
         }
-    }
-
-    private static IConfiguration Configuration(ParseResult parse) => new ConfigurationBuilder()
-        .SetBasePath(AppContext.BaseDirectory)
-        .AddJsonFile("appsettings.json", optional: true)
-        .AddEnvironmentVariables()
-        .AddCommandLine([.. parse.UnmatchedTokens])
-        .Build();
-
-    private static T Bind<T>(IConfiguration configuration, string section)
-        where T : new()
-    {
-        var options = new T();
-        configuration.GetSection(section).Bind(options);
-        return options;
     }
 
     private static async IAsyncEnumerable<DecisionForensics> Filter(IAsyncEnumerable<DecisionForensics> records, ForensicsQuery query)

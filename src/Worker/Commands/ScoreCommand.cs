@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using Inference.Streaming.Engine;
 using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
 
@@ -46,11 +47,19 @@ public static class ScoreCommand
         try
         {
             var name = parse.GetRequiredValue(model);
-            var inference = new InferenceOptions { Device = parse.GetRequiredValue(device), LibTorchDirectory = parse.GetValue(libTorch) };
             var inputPath = parse.GetRequiredValue(input);
             var directory = parse.GetRequiredValue(modelDir);
             var inputs = ReadInputs(inputPath);
-            var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(inference)), TimeProvider.System);
+            using var host = CommandHost.Build([], services =>
+            {
+                services.AddModelLoading();
+                services.PostConfigure<InferenceOptions>(inference =>
+                {
+                    inference.Device = parse.GetRequiredValue(device);
+                    inference.LibTorchDirectory = parse.GetValue(libTorch) ?? inference.LibTorchDirectory;
+                });
+            });
+            var loader = host.Services.GetRequiredService<ModelDirectoryLoader>();
             var path = Directory.GetFiles(ModelNames.FolderOf(directory, name), "best_model.*").Order(StringComparer.Ordinal).FirstOrDefault()
                 ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
             using var loaded = loader.LoadOne(name, path);
@@ -80,10 +89,10 @@ public static class ScoreCommand
             Write(stdout, loaded.Info, results, timing);
             return 0;
         }
-        catch (Exception ex) when (ex is ArgumentException or ModelLoadException or IOException or JsonException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ArgumentException or OptionsValidationException or ModelLoadException or IOException or JsonException or InvalidOperationException or UnauthorizedAccessException)
         {
             stderr.WriteLine("score: " + ex.Message);
-            return ex is ArgumentException ? 2 : 1;
+            return ex is ArgumentException or OptionsValidationException ? 2 : 1;
         }
     }
 

@@ -97,11 +97,9 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 break;
             }
 
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            if (_batch.Count > 0)
-            {
-                wait.CancelAfter(remaining);
-            }
+            // The delay runs on the injected clock, so a test's fake clock decides when a partial batch goes.
+            using var delay = _batch.Count > 0 ? new CancellationTokenSource(remaining, _time) : null;
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, delay?.Token ?? CancellationToken.None);
 
             try
             {

@@ -11,12 +11,12 @@ namespace Inference.Streaming.Worker.Forensics;
 
 /// <summary>
 /// Re-runs recorded decisions: each record's features go through the models of the replay's
-/// model set, its recorded regime through the weights rule, and the outputs through the same
-/// <see cref="DecisionAssembler.Decide"/> the live pipeline uses, against the portfolio the record
+/// model set, its recorded regime and selection through the same <see cref="DecisionFunction"/>
+/// and <see cref="DecisionAssembler.Decide"/> the live pipeline uses, against the portfolio the record
 /// says the risk checks saw. Each decision is re-run on its own, from its own record: a what-if
 /// does not carry a changed action into the next bar's portfolio.
 /// </summary>
-public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStrategyWeights weights, int batchSize = 256)
+public sealed class Replayer(ModelSet models, DecisionAssembler assembler, DecisionFunction rules, int batchSize = 256)
 {
     private readonly Dictionary<string, SortedSet<string>> _recordedSha = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _recordedConfigs = new(StringComparer.Ordinal);
@@ -43,7 +43,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
 
     private void Replay(List<DecisionForensics> records, ReplayReport report)
     {
-        var replayable = new List<(DecisionForensics Record, DecisionContext Context, int Width)>(records.Count);
+        var replayable = new List<(DecisionForensics Record, DecisionContext Context, RowPlan Plan, int Width)>(records.Count);
         foreach (var record in records)
         {
             report.Read++;
@@ -65,8 +65,9 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             var book = record.risk_inputs is { sector: { } sector } inputs
                 ? new SectorBook(sector, inputs.sector_peer_position_value ?? 0, inputs.book_peer_value ?? 0)
                 : SectorBook.Alone;
-            var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, weights.WeightsFor(regime), strategy, book);
-            replayable.Add((record, context, record.features.Count));
+            var route = rules.Route(record.decision.symbol, regime, strategy);
+            var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, route.Weights, route.Strategy, book);
+            replayable.Add((record, context, route.Plan, record.features.Count));
         }
 
         // Rows of one width go through the engine together; the float64 engine gives every row the same outputs whatever its batch.
@@ -79,7 +80,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, IStra
             for (var i = 0; i < rows.Count; i++)
             {
                 rows[i].Record.features.ToArray().CopyTo(features, i * width);
-                plans[i] = DecisionPolicy.Plan(rows[i].Context.Strategy, rows[i].Context.Weights);
+                plans[i] = rows[i].Plan;
             }
 
             var results = InferenceEngine.Run(models, features, width, plans);

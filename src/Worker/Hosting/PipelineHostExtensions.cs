@@ -1,13 +1,11 @@
-using Inference.Streaming.Engine.Decisions;
-using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Regimes;
-using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
+using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Hosting;
 
@@ -17,15 +15,10 @@ public static class PipelineHostExtensions
     public static WebApplicationBuilder AddStreamingPipeline(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RiskOptions>().BindConfiguration(RiskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddDecisionEngine();
         services.AddOptions<DiagnosticsOptions>().BindConfiguration(DiagnosticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
-        services.AddSingleton<IStrategyWeights, MetaControllerWeights>();
-        services.AddSingleton<RiskChecker>();
-        services.AddSingleton<DecisionFunction>();
-        services.AddSingleton<SectorMap>();
         services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<KafkaOutput>();
         services.AddSingleton<Kafka.KafkaConnectivity>();
@@ -35,17 +28,19 @@ public static class PipelineHostExtensions
         services.AddSingleton<OffsetTracker>();
         services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<StateStore>();
-        if (builder.Configuration.GetValue<DeliveryMode?>("Kafka:Delivery") == DeliveryMode.ExactlyOnce)
+        // Kafka:Delivery picks the committer: stored offsets (at-least-once) or a transaction per checkpoint.
+        services.AddSingleton<IInputCommitter>(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Delivery == DeliveryMode.ExactlyOnce
+            ? ActivatorUtilities.CreateInstance<TransactionalCommitter>(sp)
+            : ActivatorUtilities.CreateInstance<StoredOffsetCommitter>(sp));
+        services.PostConfigure<KafkaOptions>(kafka =>
         {
-            services.AddSingleton<IInputCommitter, TransactionalCommitter>();
-            // Stable per host, so a restarted worker's InitTransactions aborts what its predecessor left
-            // open; give each process on one host its own Kafka:Producer:transactional.id.
-            services.PostConfigure<KafkaOptions>(kafka => kafka.Producer.TryAdd("transactional.id", $"{kafka.GroupId}-{Environment.MachineName}"));
-        }
-        else
-        {
-            services.AddSingleton<IInputCommitter, StoredOffsetCommitter>();
-        }
+            if (kafka.Delivery == DeliveryMode.ExactlyOnce)
+            {
+                // Stable per host, so a restarted worker's InitTransactions aborts what its predecessor left
+                // open; give each process on one host its own Kafka:Producer:transactional.id.
+                kafka.Producer.TryAdd("transactional.id", $"{kafka.GroupId}-{Environment.MachineName}");
+            }
+        });
 
         services.AddSingleton<RecordHandler>();
         services.AddSingleton<RegimeAlignment>();

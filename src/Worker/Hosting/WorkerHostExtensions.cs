@@ -1,4 +1,5 @@
 using Confluent.SchemaRegistry;
+using Inference.Streaming.Engine;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.DemoFeed;
@@ -22,10 +23,7 @@ public static class WorkerHostExtensions
         services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddProblemDetails();
 
-        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
-        services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.Section).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();
+        services.AddKafkaOptions();
 
         var embedded = string.IsNullOrWhiteSpace(builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"]);
         if (embedded)
@@ -65,6 +63,7 @@ public static class WorkerHostExtensions
             builder.AddStreamingPipeline();
             builder.Services.AddPredictApi();
             builder.Services.AddSingleton<Serving.DirectScorer>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<Serving.DirectScorer>());
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
             builder.Services.AddHealthChecks().AddCheck<Ingest.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
             builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
@@ -87,11 +86,11 @@ public static class WorkerHostExtensions
         if (configured ?? (embedded && mode == WorkerMode.Worker))
         {
             // Features:BarInterval also shapes the detector's bars.
-            builder.Services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section)
-                // The demo's clock is simulated and may run ahead of the wall clock: bound it by the stream's own time.
-                .PostConfigure(features => features.EventTimeReference = features.EventTimeReference == EventTimeReference.Auto
-                    ? EventTimeReference.Watermark
-                    : features.EventTimeReference);
+            builder.Services.AddDecisionEngine();
+            // The demo's clock is simulated and may run ahead of the wall clock: bound it by the stream's own time.
+            builder.Services.PostConfigure<FeatureOptions>(features => features.EventTimeReference = features.EventTimeReference == EventTimeReference.Auto
+                ? EventTimeReference.Watermark
+                : features.EventTimeReference);
             builder.Services.AddHostedService<DemoFeedService>();
         }
     }

@@ -294,7 +294,11 @@ public sealed class RecordHandler
         var outcome = state.Bars.Add(timeMs, tick.price, tick.size, out var closed);
         if (outcome == TickOutcome.Late)
         {
-            DeadLetter(record, DeadLetterReasons.LateTick, FormattableString.Invariant($"tick at {tick.event_time:O} is for a bar of {symbol} that closed at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}"), tracked);
+            // Late against a closed bar, or older than the symbol's open bar when none has closed yet (bars never reopen).
+            var detail = state.Bars.ClosedUntilMs > timeMs
+                ? FormattableString.Invariant($"tick at {tick.event_time:O} is for a bar of {symbol} that closed at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}")
+                : FormattableString.Invariant($"tick at {tick.event_time:O} is older than the open bar of {symbol}, which starts at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.OpenBar.StartMs):O}");
+            DeadLetter(record, DeadLetterReasons.LateTick, detail, tracked);
             return;
         }
 

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
+using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Serving;
 
@@ -10,45 +11,46 @@ namespace Inference.Streaming.Worker.Serving;
 /// scored at once. Unlike the stream's batcher it never waits for a batch to fill, so it adds no
 /// delay; under concurrency it turns N batch-1 forwards into one batch-N forward.
 /// </summary>
-public sealed class DirectScorer : IAsyncDisposable
+public sealed class DirectScorer : BackgroundService
 {
-    private const int MaxBatch = 256;
-
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly IModelCatalog _catalog;
-    private readonly Task _loop;
-    private readonly List<Pending> _batch = new(MaxBatch);
-    private readonly float[] _features = new float[MaxBatch * Observation.Width];
-    private readonly RowPlan[] _plans = new RowPlan[MaxBatch];
+    private readonly int _maxBatch;
+    private readonly List<Pending> _batch;
+    private readonly float[] _features;
+    private readonly RowPlan[] _plans;
 
-    public DirectScorer(IModelCatalog catalog)
+    public DirectScorer(IModelCatalog catalog, IOptions<InferenceOptions> inference)
     {
         _catalog = catalog;
-        _loop = Task.Run(RunAsync);
+        _maxBatch = inference.Value.MaxBatchSize;
+        _batch = new List<Pending>(_maxBatch);
+        _features = new float[_maxBatch * Observation.Width];
+        _plans = new RowPlan[_maxBatch];
     }
 
     /// <summary>Scores one row; completes with the result and the fingerprint of the model set that scored it.</summary>
+    /// <exception cref="ModelsNotReadyException">The host is stopping and takes no more requests.</exception>
     public Task<(RowResult Result, string Fingerprint)> ScoreAsync(float[] features, RowPlan plan)
     {
         var pending = new Pending(features, plan);
-        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
-
-        return pending.Completion.Task;
+        return _queue.Writer.TryWrite(pending) ? pending.Completion.Task : throw new ModelsNotReadyException("The worker is stopping.");
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Takes no more requests; the loop answers those already queued, then ends.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken)
     {
         _queue.Writer.TryComplete();
-        await _loop;
+        return base.StopAsync(cancellationToken);
     }
 
-    private async Task RunAsync()
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
+        while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             _batch.Clear();
-            while (_batch.Count < MaxBatch && reader.TryRead(out var pending))
+            while (_batch.Count < _maxBatch && reader.TryRead(out var pending))
             {
                 if (pending.Features.Length == Observation.Width)
                 {

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using Inference.Streaming.Contracts.Rest;
 using Inference.Streaming.Worker.Embedded;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Xunit.Abstractions;
 
@@ -81,11 +82,11 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
     {
         // The broker answers one fetch "offset out of range": librdkafka resets those partitions to
         // the log start (auto.offset.reset) and the worker reads again what its state already holds.
-        var metrics = await RunWithFaultAsync("reset", async (cluster, _) =>
+        var metrics = await RunWithFaultAsync("reset", async (cluster, http) =>
         {
-            // Several, a few seconds in: the next fetches to every broker get one, so partitions
-            // that have already been read go back to offset 0.
-            await Task.Delay(TimeSpan.FromSeconds(4));
+            // Several, once a good part of the input has been read: the next fetches to every broker
+            // get one, so partitions that have already been read go back to offset 0.
+            await Eventually.CounterReachesAsync(http, "inference_ticks_consumed_total", 1_000, TimeSpan.FromSeconds(60));
             cluster.PushRequestErrors(LibRdKafka.FetchApiKey, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange);
             await Task.Delay(TimeSpan.FromSeconds(2));
         });
@@ -114,7 +115,8 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
         await using (var worker = await _harness.StartAsync(ticks, regimes, faulted))
         {
             using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
-            await Task.Delay(TimeSpan.FromSeconds(4));
+            // The fault hits a worker that is already deciding.
+            await Eventually.CounterReachesAsync(http, "inference_decisions_total", 1, TimeSpan.FromSeconds(60));
             await fault(kafka.Mock!, http);
             await feed;
             published = await _harness.ReadAsync(faulted, expected);

@@ -87,9 +87,15 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
 
         var feed = Task.Run(() => _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(20)));
         await using var first = await _harness.StartAsync(ticks, regimes, shared);
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        using (var http = new HttpClient { BaseAddress = new Uri(first.Banner["api"]) })
+        {
+            // The first worker decides alone for a while before the second joins.
+            await Eventually.CounterReachesAsync(http, "inference_decisions_total", 1, TimeSpan.FromSeconds(60));
+        }
+
         await using var second = await _harness.StartAsync(ticks, regimes, shared);
-        await Task.Delay(TimeSpan.FromSeconds(5));
+        // The group has rebalanced onto both before the first leaves.
+        await Eventually.HoldsAsync(() => second.Output.Contains("Partitions assigned", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the second worker is assigned partitions");
         var stopping = await first.TerminateAsync(TimeSpan.FromSeconds(15));
         Assert.Equal(0, first.ExitCode);
         await feed;

@@ -16,10 +16,9 @@ public sealed class ModelCatalogTests : IDisposable
     {
         using var catalog = CreateCatalog(watch: false);
         await catalog.StartAsync(CancellationToken.None);
-        var engine = new InferenceEngine(catalog);
         // Scored on the bull fixture's inputs, for which PyTorch's outputs of the new weights are known.
         var input = _bull.Inputs[0];
-        var before = engine.Run(input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
+        var before = Score(catalog, input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
         Assert.True(Math.Abs(before - _bull.Probs[0][0]) > 1e-4, "the two fixtures must score the row differently");
         var failures = 0;
         var sawNew = 0;
@@ -30,7 +29,7 @@ public sealed class ModelCatalogTests : IDisposable
             {
                 try
                 {
-                    var p = engine.Run(input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
+                    var p = Score(catalog, input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
                     var isOld = Math.Abs(p - before) < 1e-6;
                     var isNew = Math.Abs(p - _bull.Probs[0][0]) < 1e-6;
                     if (isNew)
@@ -61,7 +60,7 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.Equal(2, reloaded.Generation);
         Assert.Equal(0, failures);
         Assert.Equal(1, sawNew);
-        var after = engine.Run(input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0];
+        var after = Score(catalog, input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0];
         Assert.InRange(Math.Abs(after.Probabilities[0] - _bull.Probs[0][0]), 0, 1e-6);
     }
 
@@ -70,7 +69,6 @@ public sealed class ModelCatalogTests : IDisposable
     {
         using var catalog = CreateCatalog(watch: true);
         await catalog.StartAsync(CancellationToken.None);
-        var engine = new InferenceEngine(catalog);
 
         File.Copy(ModelFixtures.CheckpointOf(ModelNames.Bull), Path.Combine(_directory, ModelNames.CheckpointFile), overwrite: true);
 
@@ -79,7 +77,7 @@ public sealed class ModelCatalogTests : IDisposable
         do
         {
             await Task.Delay(50);
-            p = engine.Run(_bull.Inputs[0], 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
+            p = Score(catalog, _bull.Inputs[0], 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
         }
         while (Math.Abs(p - _bull.Probs[0][0]) > 1e-6 && DateTime.UtcNow < deadline);
 
@@ -102,4 +100,10 @@ public sealed class ModelCatalogTests : IDisposable
         Options.Create(new InferenceOptions { MaxBatchSize = 8 }),
         TimeProvider.System,
         NullLogger<ModelCatalog>.Instance);
+
+    private static RowResult[] Score(ModelCatalog catalog, ReadOnlySpan<float> features, int width, ReadOnlySpan<RowPlan> plans)
+    {
+        using var lease = catalog.Acquire();
+        return InferenceEngine.Run(lease.Set, features, width, plans);
+    }
 }

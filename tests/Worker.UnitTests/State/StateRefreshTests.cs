@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Inference.Streaming.Worker.UnitTests.Pipeline;
+namespace Inference.Streaming.Worker.UnitTests.State;
 
 /// <summary>
 /// Checkpoints write what changed, and every symbol not written for <c>State:RefreshInterval</c>:

@@ -1,7 +1,7 @@
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Worker.State;
 
-namespace Inference.Streaming.Worker.UnitTests.Pipeline;
+namespace Inference.Streaming.Worker.UnitTests.State;
 
 public sealed class SymbolStateTests
 {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 
-namespace Inference.Streaming.Worker.UnitTests.Pipeline;
+namespace Inference.Streaming.Worker.UnitTests.Ingest;
 
 /// <summary>librdkafka reports a reset offset only in its log: the worker must notice, count and say it.</summary>
 public sealed class OffsetResetsTests : IDisposable

@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Decisions;
 
-namespace Inference.Streaming.Worker.UnitTests.Pipeline;
+namespace Inference.Streaming.Worker.UnitTests.Decisions;
 
 public sealed class DecisionIdsTests
 {

@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.UnitTests.Pipeline;
+namespace Inference.Streaming.Worker.UnitTests.Ingest;
 
 public sealed class ConsumerLagHealthCheckTests
 {

@@ -3,7 +3,7 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Worker.State;
 
-namespace Inference.Streaming.Worker.UnitTests.Pipeline;
+namespace Inference.Streaming.Worker.UnitTests.State;
 
 public sealed class StateCodecTests
 {

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Kafka;
+
+/// <summary>The Kafka and Schema Registry settings, bound once and validated at start, for the worker and the commands that read its topics.</summary>
+public static class KafkaServiceExtensions
+{
+    public static IServiceCollection AddKafkaOptions(this IServiceCollection services)
+    {
+        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();
+        return services;
+    }
+}

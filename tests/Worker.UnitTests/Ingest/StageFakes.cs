@@ -1,0 +1,65 @@
+using Confluent.Kafka;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Decisions;
+using Inference.Streaming.Worker.Publishing;
+
+namespace Inference.Streaming.Worker.UnitTests.Ingest;
+
+/// <summary>The decision stage as the ingest side sees it: records what was asked, answers with <see cref="Answer"/>.</summary>
+internal sealed class FakeDecisionIntake : IDecisionIntake
+{
+    public List<DecisionRequest> Requests { get; } = [];
+
+    public TradeAction Answer { get; set; } = TradeAction.HOLD;
+
+    public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
+    {
+        Requests.Add(request);
+        return Task.FromResult(Answer);
+    }
+}
+
+/// <summary>Dead letters as a list of reasons and details, delivered at once.</summary>
+internal sealed class FakeDeadLetterSink : IDeadLetterSink
+{
+    public List<(string Reason, string Detail, long Offset)> Letters { get; } = [];
+
+    public void Send(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker source) =>
+        Send(new DeadLetter(record.Topic, record.Partition.Value, record.Offset.Value, record.Message.Key, record.Message.Value, record.Message.Headers, reason, detail), source);
+
+    public void Send(DeadLetter letter, IOutputTracker source)
+    {
+        Letters.Add((letter.Reason, letter.Detail, letter.Offset));
+        source.AddPending(1);
+        source.Complete();
+    }
+}
+
+/// <summary>Published decisions, acknowledged at once.</summary>
+internal sealed class FakeDecisionSink : IDecisionSink
+{
+    private readonly Lock _gate = new();
+    private readonly List<DecisionRecords> _published = [];
+
+    public IReadOnlyList<DecisionRecords> Published
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _published];
+            }
+        }
+    }
+
+    public void Publish(DecisionRecords records, IOutputTracker source, Action<long>? decisionAcknowledged = null)
+    {
+        lock (_gate)
+        {
+            _published.Add(records);
+        }
+
+        source.Complete();
+        source.Complete();
+    }
+}
