@@ -1,9 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using Inference.Streaming.Worker.Diagnostics;
-using Inference.Streaming.Worker.Hosting;
 using Inference.Streaming.Worker.Kafka;
-using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Embedded;
@@ -21,8 +19,6 @@ public sealed class EmbeddedRetention(
     EmbeddedKafka embedded,
     IOptions<EmbeddedOptions> options,
     IOptions<KafkaOptions> kafka,
-    IOptions<StateOptions> state,
-    WorkerModeHolder mode,
     TimeProvider time,
     ILogger<EmbeddedRetention> logger) : BackgroundService
 {
@@ -36,18 +32,6 @@ public sealed class EmbeddedRetention(
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
-        // The state changelog must keep every symbol's newest snapshot: each is rewritten within
-        // State:RefreshInterval, so the changelog must keep at least that long, with room to spare.
-        // (A worker elsewhere, on the `broker` command, checks what it finds when it restores.)
-        var stateTopic = kafka.Value.Topics.InferenceState;
-        if (mode.Mode == WorkerMode.Worker
-            && Topics.FirstOrDefault(t => t.Topic == stateTopic) is { Topic: not null } kept
-            && kept.Retention < 2 * (state.Value.RefreshInterval + state.Value.CheckpointInterval))
-        {
-            throw new OptionsValidationException(EmbeddedOptions.Section, typeof(EmbeddedOptions), [
-                $"The embedded broker keeps {stateTopic.Name} for {kept.Retention}, less than twice State:RefreshInterval plus State:CheckpointInterval ({state.Value.RefreshInterval} + {state.Value.CheckpointInterval}): a restart could lose symbols whose newest snapshot was removed. Raise Embedded:Retention (or the topic's retention.ms) or lower State:RefreshInterval."]);
-        }
-
         foreach (var group in Topics.GroupBy(t => t.Retention))
         {
             Log.EmbeddedRetention(logger, string.Join(", ", group.Select(t => t.Topic.Name)), group.Key);
@@ -145,7 +129,8 @@ public sealed class EmbeddedRetention(
         }
     }
 
-    private static List<(TopicOptions, TimeSpan)> Resolve(EmbeddedOptions embedded, KafkaOptions kafka)
+    /// <summary>The retention each topic gets: its own <c>retention.ms</c>, else <c>Embedded:Retention</c>.</summary>
+    public static List<(TopicOptions, TimeSpan)> Resolve(EmbeddedOptions embedded, KafkaOptions kafka)
     {
         var topics = new List<(TopicOptions, TimeSpan)>();
         foreach (var (key, topic) in kafka.Topics.All())

@@ -28,7 +28,7 @@ public static class WorkerHostExtensions
         var embedded = string.IsNullOrWhiteSpace(builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"]);
         if (embedded)
         {
-            builder.AddEmbeddedKafka();
+            builder.AddEmbeddedKafka(mode);
         }
         else if (mode == WorkerMode.Broker)
         {
@@ -96,7 +96,7 @@ public static class WorkerHostExtensions
     }
 
     /// <summary>Registers the embedded broker and registry first, so they start before and stop after everything else.</summary>
-    private static void AddEmbeddedKafka(this WebApplicationBuilder builder)
+    private static void AddEmbeddedKafka(this WebApplicationBuilder builder, WorkerMode mode)
     {
         var services = builder.Services;
         services.AddOptions<EmbeddedOptions>().BindConfiguration(EmbeddedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
@@ -105,6 +105,10 @@ public static class WorkerHostExtensions
         services.AddSingleton<IKafkaEndpoints>(sp => sp.GetRequiredService<EmbeddedKafka>());
         services.AddSingleton<ITopicProvisioner, MockClusterTopicProvisioner>();
         services.AddHostedService<EmbeddedRetention>();
+        if (mode == WorkerMode.Worker)
+        {
+            services.AddSingleton<IValidateOptions<EmbeddedOptions>, EmbeddedStateRetentionValidator>();
+        }
         services.AddSingleton<IEmbeddedEnvironmentSource, EmbeddedEnvironmentSource>();
 
         // librdkafka's mock broker answers an empty fetch only after fetch.wait.max.ms (default 500)

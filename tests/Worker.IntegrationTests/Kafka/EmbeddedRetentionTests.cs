@@ -24,7 +24,7 @@ public sealed class EmbeddedRetentionTests : IAsyncLifetime
     {
         var kafka = Topics(("short", "60000"), ("forever", "-1"));
         var retention = new EmbeddedRetention(_embedded, Options.Create(new EmbeddedOptions { Retention = TimeSpan.FromHours(1) }), kafka,
-            Options.Create(new StateOptions()), new WorkerModeHolder(WorkerMode.Broker), _time, NullLogger<EmbeddedRetention>.Instance);
+            _time, NullLogger<EmbeddedRetention>.Instance);
         Assert.Equal(["short", "inference-state"], retention.Topics.Select(t => t.Topic.Name));
         Assert.Equal([TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)], retention.Topics.Select(t => t.Retention));
 
@@ -51,14 +51,19 @@ public sealed class EmbeddedRetentionTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task AWorkerRefusesToStartWhenItsChangelogWouldNotKeepTwoRefreshIntervals()
+    public void AWorkerRefusesToStartWhenItsChangelogWouldNotKeepTwoRefreshIntervals()
     {
         var kafka = Topics(("short", "60000"), ("forever", "-1"));
-        var retention = new EmbeddedRetention(_embedded, Options.Create(new EmbeddedOptions { Retention = TimeSpan.FromMinutes(1) }), kafka,
-            Options.Create(new StateOptions { RefreshInterval = TimeSpan.FromMinutes(1) }), new WorkerModeHolder(WorkerMode.Worker), _time, NullLogger<EmbeddedRetention>.Instance);
+        var state = Options.Create(new StateOptions { RefreshInterval = TimeSpan.FromMinutes(1) });
+        var validator = new EmbeddedStateRetentionValidator(kafka, state);
 
-        var refused = await Assert.ThrowsAsync<OptionsValidationException>(() => retention.StartAsync(CancellationToken.None));
-        Assert.Contains("State:RefreshInterval", refused.Message, StringComparison.Ordinal);
+        // Registered for the worker's EmbeddedOptions, which are validated on start.
+        var refused = validator.Validate(null, new EmbeddedOptions { Retention = TimeSpan.FromMinutes(1) });
+        var kept = validator.Validate(null, new EmbeddedOptions { Retention = TimeSpan.FromMinutes(3) });
+
+        Assert.True(refused.Failed);
+        Assert.Contains("State:RefreshInterval", refused.FailureMessage, StringComparison.Ordinal);
+        Assert.True(kept.Succeeded);
     }
 
     private IOptions<KafkaOptions> Topics((string Name, string RetentionMs) first, (string Name, string RetentionMs) second)
