@@ -17,7 +17,7 @@ public static class ObservabilityExtensions
     {
         builder.Services.AddSingleton<InferenceTelemetry>();
         builder.Services.AddSingleton<GpuMetrics>();
-        var otlp = builder.Configuration["Telemetry:Otlp:Endpoint"];
+        var otlp = TelemetryOptions.From(builder.Configuration).Otlp.Endpoint;
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService(EmbeddedApi.ServiceName, serviceVersion: EmbeddedApi.ServiceVersion))
             .WithMetrics(metrics => metrics
@@ -27,14 +27,14 @@ public static class ObservabilityExtensions
             .WithTracing(tracing =>
             {
                 tracing.AddSource(InferenceTelemetry.SourceName).AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
-                if (!string.IsNullOrWhiteSpace(otlp))
+                if (otlp is not null)
                 {
-                    tracing.AddOtlpExporter(o => o.Endpoint = new Uri(otlp));
+                    tracing.AddOtlpExporter(o => o.Endpoint = otlp);
                 }
             });
-        if (!string.IsNullOrWhiteSpace(otlp))
+        if (otlp is not null)
         {
-            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => o.Endpoint = new Uri(otlp)));
+            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => o.Endpoint = otlp));
         }
 
         return builder;

@@ -93,6 +93,8 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
     [InlineData("Kafka:Topics:RegimeUpdates:Partitions", "4")]
     [InlineData("Kafka:Topics:TradingDecisions:Name", "")]
     [InlineData("Embedded:Brokers", "0")]
+    [InlineData("Telemetry:Otlp:Endpoint", "collector:4317")]
+    [InlineData("Models:ReloadDebounce", "02:00:00")]
     public async Task InvalidConfigurationFailsAtStartupNamingTheKey(string key, string value)
     {
         await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0", $"--{key}={value}");

@@ -1,0 +1,41 @@
+namespace Inference.Streaming.Worker.Diagnostics;
+
+/// <summary>Where traces and metrics are exported (<c>Telemetry:*</c>); nothing leaves the process by default.</summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "Telemetry";
+
+    public OtlpOptions Otlp { get; set; } = new();
+
+    /// <summary>OpenTelemetry Protocol export (<c>Telemetry:Otlp:*</c>).</summary>
+    public sealed class OtlpOptions
+    {
+        /// <summary>The collector's endpoint (e.g. <c>http://collector:4317</c>); empty turns export off.</summary>
+        public Uri? Endpoint { get; set; }
+    }
+
+    /// <summary>The settings in <paramref name="configuration"/>, checked: OpenTelemetry's exporters are chosen when the host is composed, before options exist.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The endpoint is not an absolute http(s) URL.</exception>
+    public static TelemetryOptions From(IConfiguration configuration)
+    {
+        TelemetryOptions options;
+        try
+        {
+            options = configuration.GetSection(Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw Invalid($"Telemetry:Otlp:Endpoint is not a URL ({ex.InnerException?.Message ?? ex.Message}).");
+        }
+
+        if (options.Otlp.Endpoint is { } endpoint && (!endpoint.IsAbsoluteUri || endpoint.Scheme is not ("http" or "https")))
+        {
+            throw Invalid($"Telemetry:Otlp:Endpoint '{endpoint}' must be an absolute http or https URL.");
+        }
+
+        return options;
+    }
+
+    private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string failure) =>
+        new(Section, typeof(TelemetryOptions), [failure]);
+}
