@@ -9,5 +9,5 @@ internal static class RepositoryPaths
 
     public static string Schemas => Path.Combine(Root, "schemas");
 
-    public static string GeneratedEvents => Path.Combine(Root, "src", "Contracts", "Events");
+    public static string Contracts => Path.Combine(Root, "src", "Contracts");
 }

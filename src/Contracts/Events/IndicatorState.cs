@@ -17,7 +17,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class IndicatorState : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""IndicatorState"",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""bar_count"",""type"":""long""},{""name"":""ema12"",""type"":""double""},{""name"":""ema26"",""type"":""double""},{""name"":""signal"",""type"":""double""},{""name"":""closes"",""doc"":""Oldest first."",""type"":{""type"":""array"",""items"":""double""}},{""name"":""true_ranges"",""type"":{""type"":""array"",""items"":""double""}},{""name"":""volumes"",""type"":{""type"":""array"",""items"":""double""}}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""IndicatorState"",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.IndicatorState""],""fields"":[{""name"":""bar_count"",""type"":""long""},{""name"":""ema12"",""type"":""double""},{""name"":""ema26"",""type"":""double""},{""name"":""signal"",""type"":""double""},{""name"":""closes"",""doc"":""Oldest first."",""type"":{""type"":""array"",""items"":""double""}},{""name"":""true_ranges"",""type"":{""type"":""array"",""items"":""double""}},{""name"":""volumes"",""type"":{""type"":""array"",""items"":""double""}}]}");
 		private long _bar_count;
 		private double _ema12;
 		private double _ema26;

@@ -17,7 +17,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class OpenBarState : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""OpenBarState"",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""start_ms"",""type"":""long""},{""name"":""end_ms"",""type"":""long""},{""name"":""open"",""type"":""double""},{""name"":""high"",""type"":""double""},{""name"":""low"",""type"":""double""},{""name"":""close"",""type"":""double""},{""name"":""volume"",""type"":""double""},{""name"":""ticks"",""type"":""int""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""OpenBarState"",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.OpenBarState""],""fields"":[{""name"":""start_ms"",""type"":""long""},{""name"":""end_ms"",""type"":""long""},{""name"":""open"",""type"":""double""},{""name"":""high"",""type"":""double""},{""name"":""low"",""type"":""double""},{""name"":""close"",""type"":""double""},{""name"":""volume"",""type"":""double""},{""name"":""ticks"",""type"":""int""}]}");
 		private long _start_ms;
 		private long _end_ms;
 		private double _open;

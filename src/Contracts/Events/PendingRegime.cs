@@ -17,7 +17,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class PendingRegime : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PendingRegime"",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""event_time_ms"",""type"":""long""},{""name"":""bull"",""type"":""double""},{""name"":""bear"",""type"":""double""},{""name"":""sideways"",""type"":""double""},{""name"":""entropy"",""type"":""double""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PendingRegime"",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.PendingRegime""],""fields"":[{""name"":""event_time_ms"",""type"":""long""},{""name"":""bull"",""type"":""double""},{""name"":""bear"",""type"":""double""},{""name"":""sideways"",""type"":""double""},{""name"":""entropy"",""type"":""double""}]}");
 		private long _event_time_ms;
 		private double _bull;
 		private double _bear;

@@ -17,7 +17,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class PortfolioState : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PortfolioState"",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""initial_capital"",""type"":""double""},{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""day"",""doc"":""UTC day of the daily-loss accounting; -1 before the first bar."",""type"":""long""},{""name"":""day_open_value"",""type"":""double""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""PortfolioState"",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.PortfolioState""],""fields"":[{""name"":""initial_capital"",""type"":""double""},{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""day"",""doc"":""UTC day of the daily-loss accounting; -1 before the first bar."",""type"":""long""},{""name"":""day_open_value"",""type"":""double""}]}");
 		private double _initial_capital;
 		private double _cash;
 		private double _shares;

@@ -17,9 +17,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class RegimeSnapshot : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inference.Streaming.Contrac" +
-				"ts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"doub" +
-				"le\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]}"));
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RegimeSnapshot"",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.RegimeSnapshot""],""fields"":[{""name"":""bull"",""type"":""double""},{""name"":""bear"",""type"":""double""},{""name"":""sideways"",""type"":""double""},{""name"":""entropy"",""type"":""double""}]}");
 		private double _bull;
 		private double _bear;
 		private double _sideways;

@@ -25,57 +25,64 @@ namespace Inference.Streaming.Contracts.Events
 				": symbol, or \'__checkpoint__\' for a checkpoint marker. Per-symbol records writte" +
 				"n before a partition\'s marker belong to that checkpoint; records after the last " +
 				"marker belong to an unfinished one and are ignored on restore. New fields need d" +
-				"efaults.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"" +
-				"symbol\",\"type\":\"string\"},{\"name\":\"as_of\",\"doc\":\"Event time of the last input fol" +
-				"ded into the state.\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"" +
-				"name\":\"state_version\",\"doc\":\"Layout version of the state payload: 1 had no state" +
-				", 2 is complete.\",\"default\":1,\"type\":\"int\"},{\"name\":\"last_input_partition\",\"defa" +
-				"ult\":null,\"type\":[\"null\",\"int\"]},{\"name\":\"last_input_offset\",\"default\":null,\"typ" +
-				"e\":[\"null\",\"long\"]},{\"name\":\"checkpoint\",\"doc\":\"Set only on checkpoint markers.\"" +
-				",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"StateCheckpoint\",\"doc\":\"" +
-				"A partition\'s consistent cut: the state of every symbol written before this mark" +
-				"er reflects exactly the inputs up to these offsets, and every output for them is" +
-				" acknowledged.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"n" +
-				"ame\":\"partition\",\"type\":\"int\"},{\"name\":\"ticks_offset\",\"doc\":\"Last market-ticks o" +
-				"ffset folded in; -1 when none.\",\"type\":\"long\"},{\"name\":\"regimes_offset\",\"doc\":\"L" +
-				"ast regime-updates offset folded in; -1 when none.\",\"type\":\"long\"},{\"name\":\"wate" +
-				"rmark_ms\",\"doc\":\"The partition\'s event-time watermark (latest valid tick time).\"" +
-				",\"type\":\"long\"},{\"name\":\"sequence\",\"doc\":\"Checkpoint number within this partitio" +
-				"n\'s history.\",\"type\":\"long\"},{\"name\":\"regime_frontier_ms\",\"doc\":\"Latest regime-u" +
-				"pdate event time seen on the partition; null before any.\",\"default\":null,\"type\":" +
-				"[\"null\",\"long\"]}]}]},{\"name\":\"bar\",\"doc\":\"The open bar, if any.\",\"default\":null," +
-				"\"type\":[\"null\",{\"type\":\"record\",\"name\":\"OpenBarState\",\"namespace\":\"Inference.Str" +
-				"eaming.Contracts.Events\",\"fields\":[{\"name\":\"start_ms\",\"type\":\"long\"},{\"name\":\"en" +
-				"d_ms\",\"type\":\"long\"},{\"name\":\"open\",\"type\":\"double\"},{\"name\":\"high\",\"type\":\"doub" +
-				"le\"},{\"name\":\"low\",\"type\":\"double\"},{\"name\":\"close\",\"type\":\"double\"},{\"name\":\"vo" +
-				"lume\",\"type\":\"double\"},{\"name\":\"ticks\",\"type\":\"int\"}]}]},{\"name\":\"closed_until_m" +
-				"s\",\"doc\":\"End of the last closed bar; earlier ticks are late.\",\"default\":null,\"t" +
-				"ype\":[\"null\",\"long\"]},{\"name\":\"indicators\",\"default\":null,\"type\":[\"null\",{\"type\"" +
-				":\"record\",\"name\":\"IndicatorState\",\"namespace\":\"Inference.Streaming.Contracts.Eve" +
-				"nts\",\"fields\":[{\"name\":\"bar_count\",\"type\":\"long\"},{\"name\":\"ema12\",\"type\":\"double" +
-				"\"},{\"name\":\"ema26\",\"type\":\"double\"},{\"name\":\"signal\",\"type\":\"double\"},{\"name\":\"c" +
-				"loses\",\"doc\":\"Oldest first.\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{\"name\":\"" +
-				"true_ranges\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{\"name\":\"volumes\",\"type\":" +
-				"{\"type\":\"array\",\"items\":\"double\"}}]}]},{\"name\":\"portfolio\",\"default\":null,\"type\"" +
-				":[\"null\",{\"type\":\"record\",\"name\":\"PortfolioState\",\"namespace\":\"Inference.Streami" +
-				"ng.Contracts.Events\",\"fields\":[{\"name\":\"initial_capital\",\"type\":\"double\"},{\"name" +
-				"\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":\"day\",\"doc\":" +
-				"\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"type\":\"long\"}," +
-				"{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"book_entry\",\"default\":nul" +
-				"l,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"BookEntryState\",\"doc\":\"What a symbol m" +
-				"apped in Risk:Sectors adds to its partition\'s book: its paper portfolio at its l" +
-				"atest closed bar, before that bar\'s decision.\",\"namespace\":\"Inference.Streaming." +
-				"Contracts.Events\",\"fields\":[{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"ty" +
-				"pe\":\"double\"},{\"name\":\"close\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":nu" +
-				"ll,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inferenc" +
-				"e.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":" +
-				"\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"t" +
-				"ype\":\"double\"}]}]},{\"name\":\"pending_regimes\",\"doc\":\"Regime updates held until a " +
-				"bar ending after their event time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"" +
-				"items\":{\"type\":\"record\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Streaming." +
-				"Contracts.Events\",\"fields\":[{\"name\":\"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull" +
-				"\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"name\":\"sideways\",\"type\":\"do" +
-				"uble\"},{\"name\":\"entropy\",\"type\":\"double\"}]}}}]}"));
+				"efaults.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"aliases\":[\"Inferen" +
+				"ce.Streaming.Contracts.State.SymbolStateSnapshot\"],\"fields\":[{\"name\":\"symbol\",\"t" +
+				"ype\":\"string\"},{\"name\":\"as_of\",\"doc\":\"Event time of the last input folded into t" +
+				"he state.\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"sta" +
+				"te_version\",\"doc\":\"Layout version of the state payload: 1 had no state, 2 is com" +
+				"plete.\",\"default\":1,\"type\":\"int\"},{\"name\":\"last_input_partition\",\"default\":null," +
+				"\"type\":[\"null\",\"int\"]},{\"name\":\"last_input_offset\",\"default\":null,\"type\":[\"null\"" +
+				",\"long\"]},{\"name\":\"checkpoint\",\"doc\":\"Set only on checkpoint markers.\",\"default\"" +
+				":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"StateCheckpoint\",\"doc\":\"A partitio" +
+				"n\'s consistent cut: the state of every symbol written before this marker reflect" +
+				"s exactly the inputs up to these offsets, and every output for them is acknowled" +
+				"ged.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"aliases\":[\"Inference.S" +
+				"treaming.Contracts.State.StateCheckpoint\"],\"fields\":[{\"name\":\"partition\",\"type\":" +
+				"\"int\"},{\"name\":\"ticks_offset\",\"doc\":\"Last market-ticks offset folded in; -1 when" +
+				" none.\",\"type\":\"long\"},{\"name\":\"regimes_offset\",\"doc\":\"Last regime-updates offse" +
+				"t folded in; -1 when none.\",\"type\":\"long\"},{\"name\":\"watermark_ms\",\"doc\":\"The par" +
+				"tition\'s event-time watermark (latest valid tick time).\",\"type\":\"long\"},{\"name\":" +
+				"\"sequence\",\"doc\":\"Checkpoint number within this partition\'s history.\",\"type\":\"lo" +
+				"ng\"},{\"name\":\"regime_frontier_ms\",\"doc\":\"Latest regime-update event time seen on" +
+				" the partition; null before any.\",\"default\":null,\"type\":[\"null\",\"long\"]}]}]},{\"n" +
+				"ame\":\"bar\",\"doc\":\"The open bar, if any.\",\"default\":null,\"type\":[\"null\",{\"type\":\"" +
+				"record\",\"name\":\"OpenBarState\",\"namespace\":\"Inference.Streaming.Contracts.Events\"" +
+				",\"aliases\":[\"Inference.Streaming.Contracts.State.OpenBarState\"],\"fields\":[{\"name" +
+				"\":\"start_ms\",\"type\":\"long\"},{\"name\":\"end_ms\",\"type\":\"long\"},{\"name\":\"open\",\"type" +
+				"\":\"double\"},{\"name\":\"high\",\"type\":\"double\"},{\"name\":\"low\",\"type\":\"double\"},{\"nam" +
+				"e\":\"close\",\"type\":\"double\"},{\"name\":\"volume\",\"type\":\"double\"},{\"name\":\"ticks\",\"t" +
+				"ype\":\"int\"}]}]},{\"name\":\"closed_until_ms\",\"doc\":\"End of the last closed bar; ear" +
+				"lier ticks are late.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"indicators" +
+				"\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"IndicatorState\",\"namesp" +
+				"ace\":\"Inference.Streaming.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Cont" +
+				"racts.State.IndicatorState\"],\"fields\":[{\"name\":\"bar_count\",\"type\":\"long\"},{\"name" +
+				"\":\"ema12\",\"type\":\"double\"},{\"name\":\"ema26\",\"type\":\"double\"},{\"name\":\"signal\",\"ty" +
+				"pe\":\"double\"},{\"name\":\"closes\",\"doc\":\"Oldest first.\",\"type\":{\"type\":\"array\",\"ite" +
+				"ms\":\"double\"}},{\"name\":\"true_ranges\",\"type\":{\"type\":\"array\",\"items\":\"double\"}},{" +
+				"\"name\":\"volumes\",\"type\":{\"type\":\"array\",\"items\":\"double\"}}]}]},{\"name\":\"portfoli" +
+				"o\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"PortfolioState\",\"names" +
+				"pace\":\"Inference.Streaming.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Con" +
+				"tracts.State.PortfolioState\"],\"fields\":[{\"name\":\"initial_capital\",\"type\":\"double" +
+				"\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":\"da" +
+				"y\",\"doc\":\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"type\"" +
+				":\"long\"},{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"book_entry\",\"def" +
+				"ault\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"BookEntryState\",\"doc\":\"What a" +
+				" symbol mapped in Risk:Sectors adds to its partition\'s book: its paper portfolio" +
+				" at its latest closed bar, before that bar\'s decision.\",\"namespace\":\"Inference.S" +
+				"treaming.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Contracts.State.BookE" +
+				"ntryState\"],\"fields\":[{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"d" +
+				"ouble\"},{\"name\":\"close\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":null,\"ty" +
+				"pe\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inference.Stre" +
+				"aming.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Contracts.State.RegimeSn" +
+				"apshot\"],\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double" +
+				"\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]}]},{\"" +
+				"name\":\"pending_regimes\",\"doc\":\"Regime updates held until a bar ending after thei" +
+				"r event time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"recor" +
+				"d\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"al" +
+				"iases\":[\"Inference.Streaming.Contracts.State.PendingRegime\"],\"fields\":[{\"name\":\"" +
+				"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"ty" +
+				"pe\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"doub" +
+				"le\"}]}}}]}"));
 		private string _symbol;
 		/// <summary>
 		/// Event time of the last input folded into the state.

@@ -1,6 +1,6 @@
+using Inference.Streaming.Contracts.Events;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
-using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;

@@ -1,7 +1,7 @@
+using Inference.Streaming.Contracts.Events;
 using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry.Serdes;
-using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
