@@ -17,13 +17,26 @@ namespace Inference.Streaming.Engine;
 /// </summary>
 public static class EngineServiceExtensions
 {
-    /// <summary>Features, risk and inference options, and the decision rules (weights, risk checks, <see cref="DecisionFunction"/>).</summary>
+    /// <summary>Features, risk and inference options, and the decision rules (weights, risk checks,
+    /// <see cref="DecisionFunction"/>).</summary>
     public static IServiceCollection AddDecisionEngine(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
-        services.AddOptions<FeatureOptions>().BindConfiguration(FeatureOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<RiskOptions>().BindConfiguration(RiskOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services
+            .AddOptions<FeatureOptions>()
+            .BindConfiguration(FeatureOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services
+            .AddOptions<RiskOptions>()
+            .BindConfiguration(RiskOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services
+            .AddOptions<InferenceOptions>()
+            .BindConfiguration(InferenceOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.TryAddSingleton<IStrategyWeights, MetaControllerWeights>();
         services.TryAddSingleton<RiskChecker>();
         services.TryAddSingleton<SectorMap>();
@@ -31,20 +44,29 @@ public static class EngineServiceExtensions
         return services;
     }
 
-    /// <summary>The model directory (<c>Models:*</c>; the seed's <c>MODEL_DIR</c> wins), the device and the checkpoint loader.</summary>
+    /// <summary>The model directory (<c>Models:*</c>; the seed's <c>MODEL_DIR</c> wins), the device and the checkpoint
+    /// loader.</summary>
     public static IServiceCollection AddModelLoading(this IServiceCollection services)
     {
-        services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section)
-            .PostConfigure<IConfiguration>((options, configuration) =>
-            {
-                if (configuration[ModelOptions.SeedDirectoryVariable] is { Length: > 0 } directory)
+        services
+            .AddOptions<ModelOptions>()
+            .BindConfiguration(ModelOptions.Section)
+            .PostConfigure<IConfiguration>(
+                (options, configuration) =>
                 {
-                    options.Directory = directory;
+                    if (configuration[ModelOptions.SeedDirectoryVariable] is { Length: > 0 } directory)
+                    {
+                        options.Directory = directory;
+                    }
                 }
-            })
+            )
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.AddOptions<InferenceOptions>().BindConfiguration(InferenceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services
+            .AddOptions<InferenceOptions>()
+            .BindConfiguration(InferenceOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TorchDevice>();
         services.TryAddSingleton<ModelDirectoryLoader>();
@@ -64,7 +86,11 @@ public static class EngineServiceExtensions
         }
         catch (AggregateException ex) when (ex.InnerExceptions.All(e => e is OptionsValidationException))
         {
-            var failures = ex.InnerExceptions.Cast<OptionsValidationException>().SelectMany(e => e.Failures).Distinct().ToList();
+            var failures = ex
+                .InnerExceptions.Cast<OptionsValidationException>()
+                .SelectMany(e => e.Failures)
+                .Distinct()
+                .ToList();
             throw new OptionsValidationException(Options.DefaultName, typeof(object), failures);
         }
     }

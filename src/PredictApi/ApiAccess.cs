@@ -19,7 +19,12 @@ namespace Inference.Streaming.PredictApi;
 /// the caller's address (<c>Api:RateLimit:FailedAuthPerMinute</c>); beyond it they get 429 with
 /// <c>Retry-After</c>, so keys and tokens cannot be guessed at speed. Keys and tokens are never logged.
 /// </summary>
-public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, IOptions<ApiOptions> options, ILogger<ApiAccess> logger)
+public sealed partial class ApiAccess(
+    ApiKeys keys,
+    FailedAuthLimiter failures,
+    IOptions<ApiOptions> options,
+    ILogger<ApiAccess> logger
+)
 {
     private readonly ApiOptions _options = options.Value;
 
@@ -41,7 +46,9 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
         {
             if (keys.Identify(key) is not null)
             {
-                return _options.EffectiveKeyScopes.Contains(scope) ? null : Forbidden(scope, "API keys are not granted it (Api:KeyScopes)");
+                return _options.EffectiveKeyScopes.Contains(scope)
+                    ? null
+                    : Forbidden(scope, "API keys are not granted it (Api:KeyScopes)");
             }
 
             detail = $"The {ApiOptions.KeyHeader} header does not hold a valid API key.";
@@ -52,7 +59,9 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
             if (result.Succeeded)
             {
                 http.User = result.Principal;
-                return Scopes(result.Principal).Contains(scope) ? null : Forbidden(scope, "the token's scope claim does not name it");
+                return Scopes(result.Principal).Contains(scope)
+                    ? null
+                    : Forbidden(scope, "the token's scope claim does not name it");
             }
 
             tokenError = Describe(result.Failure);
@@ -70,17 +79,22 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
             return Results.Problem(
                 type: "https://tools.ietf.org/html/rfc6585#section-4",
                 title: "Too many failed authentications",
-                detail: "Too many requests from this address failed authentication (Api:RateLimit:FailedAuthPerMinute).",
-                statusCode: StatusCodes.Status429TooManyRequests);
+                detail: "Too many requests from this address failed authentication "
+                    + "(Api:RateLimit:FailedAuthPerMinute).",
+                statusCode: StatusCodes.Status429TooManyRequests
+            );
         }
 
         http.Response.Headers.WWWAuthenticate = Challenges(tokenError);
         return Results.Problem(title: "Unauthorized", detail: detail, statusCode: StatusCodes.Status401Unauthorized);
     }
 
-    /// <summary>The scopes a token grants: the space-separated <c>scope</c> claim (RFC 8693) and <c>scp</c> (Entra ID, Okta).</summary>
+    /// <summary>The scopes a token grants: the space-separated <c>scope</c> claim (RFC 8693) and <c>scp</c> (Entra ID,
+    /// Okta).</summary>
     public static HashSet<string> Scopes(ClaimsPrincipal principal) =>
-        principal.FindAll("scope").Concat(principal.FindAll("scp"))
+        principal
+            .FindAll("scope")
+            .Concat(principal.FindAll("scp"))
             .SelectMany(c => c.Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             .ToHashSet(StringComparer.Ordinal);
 
@@ -102,7 +116,9 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
         var challenges = new List<string>();
         if (_options.Jwt.Enabled)
         {
-            challenges.Add(tokenError is null ? "Bearer" : $"Bearer error=\"invalid_token\", error_description=\"{tokenError}\"");
+            challenges.Add(
+                tokenError is null ? "Bearer" : $"Bearer error=\"invalid_token\", error_description=\"{tokenError}\""
+            );
         }
 
         if (keys.Required)
@@ -113,24 +129,28 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
         return new StringValues([.. challenges]);
     }
 
-    private static IResult Forbidden(string scope, string why) => Results.Problem(
-        title: "Forbidden",
-        detail: $"This endpoint needs the '{scope}' scope; {why}.",
-        statusCode: StatusCodes.Status403Forbidden);
+    private static IResult Forbidden(string scope, string why) =>
+        Results.Problem(
+            title: "Forbidden",
+            detail: $"This endpoint needs the '{scope}' scope; {why}.",
+            statusCode: StatusCodes.Status403Forbidden
+        );
 
     /// <summary>Why a token was refused, in words safe to send back (no token content).</summary>
-    private static string Describe(Exception? failure) => failure switch
-    {
-        SecurityTokenExpiredException => "the token has expired",
-        SecurityTokenNotYetValidException => "the token is not valid yet",
-        SecurityTokenInvalidAudienceException => "the token was issued for another audience",
-        SecurityTokenInvalidIssuerException => "the token's issuer is not trusted",
-        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature is not valid",
-        SecurityTokenInvalidAlgorithmException => "the token's signing algorithm is not accepted",
-        SecurityTokenMalformedException => "the token is malformed",
-        null => "the token could not be read",
-        _ => "the token is not valid",
-    };
+    private static string Describe(Exception? failure) =>
+        failure switch
+        {
+            SecurityTokenExpiredException => "the token has expired",
+            SecurityTokenNotYetValidException => "the token is not valid yet",
+            SecurityTokenInvalidAudienceException => "the token was issued for another audience",
+            SecurityTokenInvalidIssuerException => "the token's issuer is not trusted",
+            SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException =>
+                "the token's signature is not valid",
+            SecurityTokenInvalidAlgorithmException => "the token's signing algorithm is not accepted",
+            SecurityTokenMalformedException => "the token is malformed",
+            null => "the token could not be read",
+            _ => "the token is not valid",
+        };
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Refused a request to {Path}: {Reason}")]
     private static partial void RefusedLog(ILogger logger, PathString path, string reason);
@@ -140,8 +160,13 @@ public sealed partial class ApiAccess(ApiKeys keys, FailedAuthLimiter failures, 
 public static class ApiAccessExtensions
 {
     public static RouteHandlerBuilder RequireApiScope(this RouteHandlerBuilder builder, string scope) =>
-        builder.AddEndpointFilter(async (context, next) =>
-            await context.HttpContext.RequestServices.GetRequiredService<ApiAccess>().AuthorizeAsync(context.HttpContext, scope) is { } refused
-                ? refused
-                : await next(context));
+        builder.AddEndpointFilter(
+            async (context, next) =>
+                await context
+                    .HttpContext.RequestServices.GetRequiredService<ApiAccess>()
+                    .AuthorizeAsync(context.HttpContext, scope)
+                    is { } refused
+                    ? refused
+                    : await next(context)
+        );
 }

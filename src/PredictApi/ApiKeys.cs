@@ -10,11 +10,17 @@ namespace Inference.Streaming.PredictApi;
 /// </summary>
 public sealed class ApiKeys(IOptions<ApiOptions> options)
 {
-    private readonly byte[][] _digests = [.. options.Value.Keys.Where(k => !string.IsNullOrEmpty(k)).Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k)))];
+    private readonly byte[][] _digests =
+    [
+        .. options
+            .Value.Keys.Where(k => !string.IsNullOrEmpty(k))
+            .Select(k => SHA256.HashData(Encoding.UTF8.GetBytes(k))),
+    ];
 
     public bool Required => _digests.Length > 0;
 
-    /// <summary>A stable, non-reversible name for a valid key (for rate-limit partitions), or null when it is not one.</summary>
+    /// <summary>A stable, non-reversible name for a valid key (for rate-limit partitions), or null when it is not
+    /// one.</summary>
     public string? Identify(string presented)
     {
         if (presented.Length == 0 || _digests.Length == 0)

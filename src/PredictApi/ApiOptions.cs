@@ -32,7 +32,9 @@ public sealed class ApiOptions : IValidatableObject
     {
         foreach (var scope in EffectiveKeyScopes.Where(s => !ApiScopes.All.Contains(s)))
         {
-            yield return new ValidationResult($"Api:KeyScopes: unknown scope '{scope}'; the scopes are {string.Join(", ", ApiScopes.All)}.");
+            yield return new ValidationResult(
+                $"Api:KeyScopes: unknown scope '{scope}'; the scopes are {string.Join(", ", ApiScopes.All)}."
+            );
         }
 
         foreach (var problem in Jwt.Problems())
@@ -49,16 +51,19 @@ public sealed class ApiOptions : IValidatableObject
 /// </summary>
 public sealed class JwtOptions
 {
-    /// <summary>The identity provider's issuer URL; its <c>/.well-known/openid-configuration</c> gives the signing keys.</summary>
+    /// <summary>The identity provider's issuer URL; its <c>/.well-known/openid-configuration</c> gives the signing
+    /// keys.</summary>
     public string? Authority { get; set; }
 
     /// <summary>The audience tokens must carry (<c>aud</c>).</summary>
     public string? Audience { get; set; }
 
-    /// <summary>HMAC-SHA256 key (at least 32 bytes of UTF-8) for self-issued tokens; instead of <see cref="Authority"/>.</summary>
+    /// <summary>HMAC-SHA256 key (at least 32 bytes of UTF-8) for self-issued tokens; instead of
+    /// <see cref="Authority"/>.</summary>
     public string? SigningKey { get; set; }
 
-    /// <summary>The issuer (<c>iss</c>) that self-issued tokens must carry; required with <see cref="SigningKey"/>.</summary>
+    /// <summary>The issuer (<c>iss</c>) that self-issued tokens must carry; required with
+    /// <see cref="SigningKey"/>.</summary>
     public string? Issuer { get; set; }
 
     /// <summary>Fetch the discovery document over HTTPS only; turn off only for a local test provider.</summary>

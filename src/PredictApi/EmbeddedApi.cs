@@ -16,11 +16,15 @@ public static class EmbeddedApi
 
     /// <summary>The build's informational version (<c>1.0.0+commit</c>).</summary>
     public static string ServiceVersion { get; } =
-        (Assembly.GetEntryAssembly() ?? typeof(EmbeddedApi).Assembly).GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        (Assembly.GetEntryAssembly() ?? typeof(EmbeddedApi).Assembly)
+            .GetCustomAttribute<AssemblyInformationalVersionAttribute>()
+            ?.InformationalVersion
+        ?? "unknown";
 
     public static IEndpointRouteBuilder MapServiceInfo(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/", () => Results.Ok(new ServiceInfo(ServiceName, ServiceVersion, "operational")))
+        routes
+            .MapGet("/", () => Results.Ok(new ServiceInfo(ServiceName, ServiceVersion, "operational")))
             .WithName("GetServiceInfo")
             .WithTags("Health");
         return routes;
@@ -28,13 +32,19 @@ public static class EmbeddedApi
 
     public static IEndpointRouteBuilder MapEmbeddedApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapGet("/api/v1/embedded", (IEmbeddedEnvironmentSource source) =>
-                source.Current is { } environment
-                    ? Results.Ok(environment)
-                    : Results.Problem(
-                        title: "Not embedded",
-                        detail: "This worker runs against a real Kafka cluster (Kafka:BootstrapServers is set); there is no embedded broker or registry.",
-                        statusCode: StatusCodes.Status404NotFound))
+        routes
+            .MapGet(
+                "/api/v1/embedded",
+                (IEmbeddedEnvironmentSource source) =>
+                    source.Current is { } environment
+                        ? Results.Ok(environment)
+                        : Results.Problem(
+                            title: "Not embedded",
+                            detail: "This worker runs against a real Kafka cluster (Kafka:BootstrapServers is set); "
+                                + "there is no embedded broker or registry.",
+                            statusCode: StatusCodes.Status404NotFound
+                        )
+            )
             .WithName("GetEmbeddedEnvironment")
             .WithTags("Embedded");
         return routes;

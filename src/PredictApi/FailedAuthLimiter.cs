@@ -14,11 +14,24 @@ public sealed class FailedAuthLimiter : IDisposable
     public FailedAuthLimiter(IOptions<ApiOptions> options)
     {
         var perMinute = options.Value.RateLimit.FailedAuthPerMinute;
-        _limiter = perMinute <= 0 ? null : PartitionedRateLimiter.Create<string, string>(address => RateLimitPartition.GetFixedWindowLimiter(address, _ =>
-            new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        _limiter =
+            perMinute <= 0
+                ? null
+                : PartitionedRateLimiter.Create<string, string>(address =>
+                    RateLimitPartition.GetFixedWindowLimiter(
+                        address,
+                        _ => new FixedWindowRateLimiterOptions
+                        {
+                            PermitLimit = perMinute,
+                            Window = TimeSpan.FromMinutes(1),
+                            QueueLimit = 0,
+                        }
+                    )
+                );
     }
 
-    /// <summary>Counts a failure from <paramref name="address"/>; null while within the limit, else how long to wait.</summary>
+    /// <summary>Counts a failure from <paramref name="address"/>; null while within the limit, else how long to
+    /// wait.</summary>
     public TimeSpan? Fail(string address)
     {
         if (_limiter is null)

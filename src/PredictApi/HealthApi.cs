@@ -18,15 +18,33 @@ public static class HealthApi
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
         routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        routes.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) });
-        routes.MapGet("/health", async (HealthCheckService health, IHealthFacts facts, TimeProvider time, CancellationToken cancellationToken) =>
-            {
-                var report = await health.CheckHealthAsync(cancellationToken);
-                var checks = report.Entries.ToDictionary(e => e.Key, e => new HealthCheckEntry(e.Value.Status.ToString().ToLowerInvariant(), e.Value.Description), StringComparer.Ordinal);
-                // The seed reports only healthy or degraded; an unhealthy check makes the service degraded.
-                var status = report.Status == HealthStatus.Healthy ? "healthy" : "degraded";
-                return Results.Ok(new HealthResponse(status, facts.ModelLoaded, facts.GpuAvailable, time.GetUtcNow(), checks));
-            })
+        routes.MapHealthChecks(
+            "/health/ready",
+            new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }
+        );
+        routes
+            .MapGet(
+                "/health",
+                async (
+                    HealthCheckService health,
+                    IHealthFacts facts,
+                    TimeProvider time,
+                    CancellationToken cancellationToken
+                ) =>
+                {
+                    var report = await health.CheckHealthAsync(cancellationToken);
+                    var checks = report.Entries.ToDictionary(
+                        e => e.Key,
+                        e => new HealthCheckEntry(e.Value.Status.ToString().ToLowerInvariant(), e.Value.Description),
+                        StringComparer.Ordinal
+                    );
+                    // The seed reports only healthy or degraded; an unhealthy check makes the service degraded.
+                    var status = report.Status == HealthStatus.Healthy ? "healthy" : "degraded";
+                    return Results.Ok(
+                        new HealthResponse(status, facts.ModelLoaded, facts.GpuAvailable, time.GetUtcNow(), checks)
+                    );
+                }
+            )
             .WithName("GetHealth")
             .WithTags("Health");
         return routes;

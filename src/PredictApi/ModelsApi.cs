@@ -4,23 +4,32 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Inference.Streaming.PredictApi;
 
-/// <summary><c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c> (problem details when a model is refused).</summary>
+/// <summary><c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c> (problem details when a model is
+/// refused).</summary>
 public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/api/v1/models").WithTags("Models");
-        group.MapGet("/", (IModelCatalogView catalog) => catalog.Describe() is { } models
-                ? Results.Ok(models)
-                : Results.Problem(title: "Models not loaded", detail: "The models are still loading.", statusCode: StatusCodes.Status503ServiceUnavailable))
+        group
+            .MapGet(
+                "/",
+                (IModelCatalogView catalog) =>
+                    catalog.Describe() is { } models
+                        ? Results.Ok(models)
+                        : Results.Problem(
+                            title: "Models not loaded",
+                            detail: "The models are still loading.",
+                            statusCode: StatusCodes.Status503ServiceUnavailable
+                        )
+            )
             .WithName("ListModels");
-        group.MapPost("/reload", ReloadAsync)
-            .WithName("ReloadModels")
-            .RequireApiScope(ApiScopes.ModelsWrite);
+        group.MapPost("/reload", ReloadAsync).WithName("ReloadModels").RequireApiScope(ApiScopes.ModelsWrite);
         return routes;
     }
 
-    /// <summary>200 when every model loaded; 422 naming the refused files (the others serve); 503 when the reload failed as a whole.</summary>
+    /// <summary>200 when every model loaded; 422 naming the refused files (the others serve); 503 when the reload
+    /// failed as a whole.</summary>
     private static async Task<IResult> ReloadAsync(IModelCatalogView catalog, CancellationToken cancellationToken)
     {
         try
@@ -32,7 +41,14 @@ public static class ModelsApi
                     title: "Some models were refused",
                     detail: string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}")),
                     statusCode: StatusCodes.Status422UnprocessableEntity,
-                    extensions: new Dictionary<string, object?> { ["errors"] = models.Errors, ["generation"] = models.Generation, ["loaded"] = models.Models.Keys.ToArray(), ["total_models"] = models.TotalModels });
+                    extensions: new Dictionary<string, object?>
+                    {
+                        ["errors"] = models.Errors,
+                        ["generation"] = models.Generation,
+                        ["loaded"] = models.Models.Keys.ToArray(),
+                        ["total_models"] = models.TotalModels,
+                    }
+                );
         }
         catch (ModelsReloadFailedException ex)
         {
@@ -40,7 +56,8 @@ public static class ModelsApi
                 title: "Model reload failed",
                 detail: ex.Message + " The previous models keep serving.",
                 statusCode: StatusCodes.Status503ServiceUnavailable,
-                extensions: new Dictionary<string, object?> { ["generation"] = ex.Current?.Generation });
+                extensions: new Dictionary<string, object?> { ["generation"] = ex.Current?.Generation }
+            );
         }
     }
 }

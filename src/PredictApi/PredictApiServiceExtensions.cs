@@ -14,58 +14,78 @@ public static class PredictApiServiceExtensions
 {
     public static IServiceCollection AddPredictApi(this IServiceCollection services)
     {
-        services.AddOptions<ApiOptions>().BindConfiguration(ApiOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services
+            .AddOptions<ApiOptions>()
+            .BindConfiguration(ApiOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<PredictMetrics>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<FailedAuthLimiter>();
         services.AddSingleton<ApiAccess>();
         services.AddAuthentication().AddJwtBearer();
-        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme).Configure<IOptions<ApiOptions>>((bearer, api) => Configure(bearer, api.Value.Jwt));
+        services
+            .AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<ApiOptions>>((bearer, api) => Configure(bearer, api.Value.Jwt));
         services.AddProblemDetails();
         services.AddOpenApi();
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.AddPolicy(PredictEndpoints.RateLimitPolicy, context =>
-            {
-                var permits = context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.RateLimit.PermitsPerMinute;
-                if (permits <= 0)
+            limiter.AddPolicy(
+                PredictEndpoints.RateLimitPolicy,
+                context =>
                 {
-                    return RateLimitPartition.GetNoLimiter("unlimited");
-                }
+                    var permits = context
+                        .RequestServices.GetRequiredService<IOptions<ApiOptions>>()
+                        .Value.RateLimit.PermitsPerMinute;
+                    if (permits <= 0)
+                    {
+                        return RateLimitPartition.GetNoLimiter("unlimited");
+                    }
 
-                // Per client: its API key once that key authenticates, else its address. A made-up key is
-                // no new client: it counts against the address it came from.
-                var client = context.RequestServices.GetRequiredService<ApiKeys>().Identify(context.Request.Headers[ApiOptions.KeyHeader].ToString())
-                    ?? "ip:" + context.Connection.RemoteIpAddress;
-                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = permits,
-                    Window = TimeSpan.FromMinutes(1),
-                    QueueLimit = 0,
-                });
-            });
+                    // Per client: its API key once that key authenticates, else its address. A made-up key is
+                    // no new client: it counts against the address it came from.
+                    var client =
+                        context
+                            .RequestServices.GetRequiredService<ApiKeys>()
+                            .Identify(context.Request.Headers[ApiOptions.KeyHeader].ToString())
+                        ?? "ip:" + context.Connection.RemoteIpAddress;
+                    return RateLimitPartition.GetFixedWindowLimiter(
+                        client,
+                        _ => new FixedWindowRateLimiterOptions
+                        {
+                            PermitLimit = permits,
+                            Window = TimeSpan.FromMinutes(1),
+                            QueueLimit = 0,
+                        }
+                    );
+                }
+            );
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 RetryAfter.Set(rejected.HttpContext.Response, RetryAfter.Of(rejected.Lease));
                 var problems = rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = rejected.HttpContext,
-                    ProblemDetails =
+                await problems.WriteAsync(
+                    new ProblemDetailsContext
                     {
-                        Type = "https://tools.ietf.org/html/rfc6585#section-4",
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests",
-                        Detail = "The per-client rate limit (Api:RateLimit:PermitsPerMinute) is exhausted.",
-                    },
-                });
+                        HttpContext = rejected.HttpContext,
+                        ProblemDetails =
+                        {
+                            Type = "https://tools.ietf.org/html/rfc6585#section-4",
+                            Status = StatusCodes.Status429TooManyRequests,
+                            Title = "Too many requests",
+                            Detail = "The per-client rate limit (Api:RateLimit:PermitsPerMinute) is exhausted.",
+                        },
+                    }
+                );
             };
         });
         return services;
     }
 
-    /// <summary>JwtBearer from <c>Api:Jwt:*</c>: OIDC discovery from the authority, or a symmetric key and issuer.</summary>
+    /// <summary>JwtBearer from <c>Api:Jwt:*</c>: OIDC discovery from the authority, or a symmetric key and
+    /// issuer.</summary>
     private static void Configure(JwtBearerOptions bearer, JwtOptions jwt)
     {
         // Claim names as the token has them ("scope", "scp", "sub"), not WS-Federation URIs.

@@ -24,7 +24,11 @@ public static class PredictEndpoints
     public const string RiskWarningsHeader = "X-Risk-Warnings";
 
     // A key given twice ({"symbol": "AAPL", "SYMBOL": "MSFT"}) is refused, not last-one-wins.
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { AllowTrailingCommas = false, AllowDuplicateProperties = false };
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        AllowTrailingCommas = false,
+        AllowDuplicateProperties = false,
+    };
 
     // What each field must be, in JSON's words (System.Text.Json's messages name .NET types).
     private static readonly Dictionary<string, string> JsonTypes = new(StringComparer.Ordinal)
@@ -38,21 +42,31 @@ public static class PredictEndpoints
 
     public static IEndpointRouteBuilder MapPredictApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapPost("/api/v1/predict", PredictAsync)
+        routes
+            .MapPost("/api/v1/predict", PredictAsync)
             .WithName("Predict")
             .WithTags("Predict")
             // Not .Accepts<>(): its content-type matching answers 415, and the seed answers 422.
-            .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
-            {
-                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+            .AddOpenApiOperationTransformer(
+                async (operation, context, cancellationToken) =>
                 {
-                    Required = true,
-                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                    operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
                     {
-                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(PredictRequest), null, cancellationToken) },
-                    },
-                };
-            })
+                        Required = true,
+                        Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                        {
+                            ["application/json"] = new()
+                            {
+                                Schema = await context.GetOrCreateSchemaAsync(
+                                    typeof(PredictRequest),
+                                    null,
+                                    cancellationToken
+                                ),
+                            },
+                        },
+                    };
+                }
+            )
             .Produces<PredictResponse>()
             .ProducesValidationProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status400BadRequest)
@@ -67,15 +81,31 @@ public static class PredictEndpoints
         return routes;
     }
 
-    private static async Task<IResult> PredictAsync(HttpContext context, IPredictionService predictions, PredictMetrics metrics, IOptions<ApiOptions> options, ILoggerFactory loggers, CancellationToken cancellationToken)
+    private static async Task<IResult> PredictAsync(
+        HttpContext context,
+        IPredictionService predictions,
+        PredictMetrics metrics,
+        IOptions<ApiOptions> options,
+        ILoggerFactory loggers,
+        CancellationToken cancellationToken
+    )
     {
         var started = Stopwatch.GetTimestamp();
         metrics.Started();
         var status = "error";
         try
         {
-            var result = await HandleAsync(context, predictions, options.Value, loggers.CreateLogger(typeof(PredictEndpoints).FullName!), cancellationToken);
-            status = result is IStatusCodeHttpResult { StatusCode: { } code } && code != StatusCodes.Status200OK ? code.ToString(System.Globalization.CultureInfo.InvariantCulture) : "success";
+            var result = await HandleAsync(
+                context,
+                predictions,
+                options.Value,
+                loggers.CreateLogger(typeof(PredictEndpoints).FullName!),
+                cancellationToken
+            );
+            status =
+                result is IStatusCodeHttpResult { StatusCode: { } code } && code != StatusCodes.Status200OK
+                    ? code.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    : "success";
             return result;
         }
         finally
@@ -84,7 +114,13 @@ public static class PredictEndpoints
         }
     }
 
-    private static async Task<IResult> HandleAsync(HttpContext context, IPredictionService predictions, ApiOptions options, ILogger logger, CancellationToken cancellationToken)
+    private static async Task<IResult> HandleAsync(
+        HttpContext context,
+        IPredictionService predictions,
+        ApiOptions options,
+        ILogger logger,
+        CancellationToken cancellationToken
+    )
     {
         if (context.Request.ContentLength > options.MaxRequestBodyBytes)
         {
@@ -105,13 +141,18 @@ public static class PredictEndpoints
         PredictRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync<PredictRequest>(context.Request.Body, Json, cancellationToken);
+            request = await JsonSerializer.DeserializeAsync<PredictRequest>(
+                context.Request.Body,
+                Json,
+                cancellationToken
+            );
         }
         catch (JsonException ex)
         {
             var written = ex.Path is { Length: > 2 } path ? path[2..] : "body";
             // Keys match case-insensitively: report the contract's spelling of the field.
-            var field = JsonTypes.Keys.FirstOrDefault(k => k.Equals(written, StringComparison.OrdinalIgnoreCase)) ?? written;
+            var field =
+                JsonTypes.Keys.FirstOrDefault(k => k.Equals(written, StringComparison.OrdinalIgnoreCase)) ?? written;
             return Invalid(field, JsonProblem(ex, field));
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
@@ -124,10 +165,19 @@ public static class PredictEndpoints
             // answered as such and logged quietly (no stack trace).
             PredictLog.BadRequestBody(logger, ex.StatusCode, ex.Message);
             return ex.StatusCode == StatusCodes.Status408RequestTimeout
-                ? Results.Problem(title: "Request timeout", detail: "The request body did not arrive in time.", statusCode: StatusCodes.Status408RequestTimeout)
-                : Results.Problem(title: "Bad request", detail: "The request body could not be read: " + ex.Message, statusCode: StatusCodes.Status400BadRequest);
+                ? Results.Problem(
+                    title: "Request timeout",
+                    detail: "The request body did not arrive in time.",
+                    statusCode: StatusCodes.Status408RequestTimeout
+                )
+                : Results.Problem(
+                    title: "Bad request",
+                    detail: "The request body could not be read: " + ex.Message,
+                    statusCode: StatusCodes.Status400BadRequest
+                );
         }
-        catch (Exception ex) when (ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex)
+            when (ex is IOException or OperationCanceledException && context.RequestAborted.IsCancellationRequested)
         {
             // The client went away mid-body: nobody is left to answer.
             PredictLog.ClientAborted(logger, ex.GetType().Name);
@@ -137,7 +187,11 @@ public static class PredictEndpoints
         {
             // Kestrel reports some malformed bodies as plain IOExceptions (a chunk size that overflows).
             PredictLog.BadRequestBody(logger, StatusCodes.Status400BadRequest, ex.Message);
-            return Results.Problem(title: "Bad request", detail: "The request body could not be read: " + ex.Message, statusCode: StatusCodes.Status400BadRequest);
+            return Results.Problem(
+                title: "Bad request",
+                detail: "The request body could not be read: " + ex.Message,
+                statusCode: StatusCodes.Status400BadRequest
+            );
         }
 
         if (request is null || string.IsNullOrWhiteSpace(request.Symbol))
@@ -157,14 +211,23 @@ public static class PredictEndpoints
             case PredictionOutcome.Ok:
                 return Results.Ok(result.Response);
             case PredictionOutcome.RiskRejected:
-                context.Response.Headers[RiskWarningsHeader] = string.Join("; ", result.Response!.RiskValidation.Warnings);
-                return Results.Problem(new ProblemDetails
-                {
-                    Title = "Risk check failed",
-                    Detail = result.Detail,
-                    Status = StatusCodes.Status403Forbidden,
-                    Extensions = { ["risk_validation"] = result.Response.RiskValidation, ["decision_id"] = result.Response.DecisionId },
-                });
+                context.Response.Headers[RiskWarningsHeader] = string.Join(
+                    "; ",
+                    result.Response!.RiskValidation.Warnings
+                );
+                return Results.Problem(
+                    new ProblemDetails
+                    {
+                        Title = "Risk check failed",
+                        Detail = result.Detail,
+                        Status = StatusCodes.Status403Forbidden,
+                        Extensions =
+                        {
+                            ["risk_validation"] = result.Response.RiskValidation,
+                            ["decision_id"] = result.Response.DecisionId,
+                        },
+                    }
+                );
             case PredictionOutcome.TimestampOutsideState:
                 return Invalid("timestamp", result.Detail!);
             default:
@@ -180,12 +243,18 @@ public static class PredictEndpoints
 
     private static string JsonProblem(JsonException ex, string field)
     {
-        if (ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("duplicate", StringComparison.Ordinal))
+        if (
+            ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase)
+            || ex.Message.Contains("duplicate", StringComparison.Ordinal)
+        )
         {
             return $"The body gives '{field}' more than once (keys are matched case-insensitively).";
         }
 
-        if (JsonTypes.TryGetValue(field, out var expected) && ex.Message.Contains("could not be converted", StringComparison.Ordinal))
+        if (
+            JsonTypes.TryGetValue(field, out var expected)
+            && ex.Message.Contains("could not be converted", StringComparison.Ordinal)
+        )
         {
             return $"{field} must be {expected}.";
         }
@@ -196,11 +265,16 @@ public static class PredictEndpoints
     }
 
     private static IResult TooLarge(ApiOptions options) =>
-        Results.Problem(title: "Request body too large", detail: $"The body exceeds {options.MaxRequestBodyBytes} bytes (Api:MaxRequestBodyBytes).", statusCode: StatusCodes.Status413PayloadTooLarge);
+        Results.Problem(
+            title: "Request body too large",
+            detail: $"The body exceeds {options.MaxRequestBodyBytes} bytes (Api:MaxRequestBodyBytes).",
+            statusCode: StatusCodes.Status413PayloadTooLarge
+        );
 
     private static IResult Invalid(string field, string message) =>
         Results.ValidationProblem(
             new Dictionary<string, string[]> { [field] = [message] },
             title: "Invalid request",
-            statusCode: StatusCodes.Status422UnprocessableEntity);
+            statusCode: StatusCodes.Status422UnprocessableEntity
+        );
 }

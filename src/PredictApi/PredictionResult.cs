@@ -14,7 +14,11 @@ public enum PredictionOutcome
 }
 
 /// <summary>The result of <see cref="IPredictionService.PredictAsync"/>.</summary>
-public sealed record PredictionResult(PredictionOutcome Outcome, PredictResponse? Response = null, string? Detail = null)
+public sealed record PredictionResult(
+    PredictionOutcome Outcome,
+    PredictResponse? Response = null,
+    string? Detail = null
+)
 {
     public static PredictionResult Fail(PredictionOutcome outcome, string detail) => new(outcome, null, detail);
 }

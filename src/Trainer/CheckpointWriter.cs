@@ -35,11 +35,7 @@ public static class CheckpointWriter
             settings[key] = value;
         }
 
-        var checkpoint = new Hashtable(StableKeys.Instance)
-        {
-            ["policy_state_dict"] = policy,
-            ["training"] = settings,
-        };
+        var checkpoint = new Hashtable(StableKeys.Instance) { ["policy_state_dict"] = policy, ["training"] = settings };
 
         using var pickled = new MemoryStream();
         PyTorchPickler.PickleStateDict(pickled, checkpoint, leaveOpen: true);
@@ -55,9 +51,14 @@ public static class CheckpointWriter
             ["sha256"] = sha,
             ["feature_layout"] = Observation.Layout,
             ["action_map"] = new JsonArray("HOLD", "BUY", "SELL"),
-            ["training"] = new JsonObject([.. training.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)JsonValue.Create(t.Value)))]),
+            ["training"] = new JsonObject([
+                .. training.Select(t => KeyValuePair.Create(t.Key, (JsonNode?)JsonValue.Create(t.Value))),
+            ]),
         };
-        File.WriteAllText(Path.Combine(directory, ModelManifest.FileName), manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(
+            Path.Combine(directory, ModelManifest.FileName),
+            manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n"
+        );
         return sha;
     }
 
@@ -77,12 +78,14 @@ public static class CheckpointWriter
         }
     }
 
-    /// <summary>FNV-1a over the key's characters: the same on every run, unlike <see cref="string.GetHashCode()"/>.</summary>
+    /// <summary>FNV-1a over the key's characters: the same on every run, unlike
+    /// <see cref="string.GetHashCode()"/>.</summary>
     private sealed class StableKeys : IEqualityComparer
     {
         public static readonly StableKeys Instance = new();
 
-        public new bool Equals(object? x, object? y) => string.Equals(x as string, y as string, StringComparison.Ordinal);
+        public new bool Equals(object? x, object? y) =>
+            string.Equals(x as string, y as string, StringComparison.Ordinal);
 
         public int GetHashCode(object obj)
         {

@@ -6,7 +6,8 @@ using ScottPlot;
 
 namespace Inference.Streaming.Trainer;
 
-/// <summary>The evaluation as a Markdown section (tables and the targets, met or not) and a PNG of equity curves.</summary>
+/// <summary>The evaluation as a Markdown section (tables and the targets, met or not) and a PNG of equity
+/// curves.</summary>
 public static class EvaluationReport
 {
     public const string BeginMarker = "<!-- evaluation:begin -->";
@@ -16,17 +17,37 @@ public static class EvaluationReport
     {
         var text = new StringBuilder();
         text.AppendLine(BeginMarker);
-        text.AppendLine(CultureInfo.InvariantCulture, $"Produced by `{command}`. Held-out paths (seeds disjoint from training); each policy sees the same paths. Total return, maximum drawdown and turnover are means over paths; the Sharpe ratio is per bar (mean over standard deviation of every 1-minute portfolio return, pooled over all paths; a policy that never holds a position scores 0). It is not annualised: the simulator's regimes trend far harder than real markets, and ×√(252·390) would only magnify that. Turnover is traded value over initial capital. Model policies act like the worker: argmax of the probabilities, the worker's risk checks, the seed's paper portfolio (BUY invests 1% of value, SELL closes the position, 0.1% commission). `worker_argmax` and `worker_mixture` are the worker's blends with regimes from the demo's rule-based detector (DESIGN.md section 4); the `_true_regime` rows feed the blends the simulator's hidden regime instead, to tell the specialists' worth from the detector's.");
+        text.AppendLine(
+            CultureInfo.InvariantCulture,
+            $"Produced by `{command}`. Held-out paths (seeds disjoint from training); each policy sees the same "
+                + $"paths. Total return, maximum drawdown and turnover are means over paths; the Sharpe ratio is per "
+                + $"bar (mean over standard deviation of every 1-minute portfolio return, pooled over all paths; a "
+                + $"policy that never holds a position scores 0). It is not annualised: the simulator's regimes "
+                + $"trend far harder than real markets, and ×√(252·390) would only magnify that. Turnover is traded "
+                + $"value over initial capital. Model policies act like the worker: argmax of the probabilities, the "
+                + $"worker's risk checks, the seed's paper portfolio (BUY invests 1% of value, SELL closes the "
+                + $"position, 0.1% commission). `worker_argmax` and `worker_mixture` are the worker's blends with "
+                + $"regimes from the demo's rule-based detector (DESIGN.md section 4); the `_true_regime` rows feed "
+                + $"the blends the simulator's hidden regime instead, to tell the specialists' worth from the "
+                + $"detector's."
+        );
         text.AppendLine();
         foreach (var scenario in scenarios)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"**{Title(scenario)}** ({scenario.Paths} paths × {scenario.Bars} bars)");
+            text.AppendLine(
+                CultureInfo.InvariantCulture,
+                $"**{Title(scenario)}** ({scenario.Paths} paths × {scenario.Bars} bars)"
+            );
             text.AppendLine();
             text.AppendLine("| policy | total return | Sharpe | max drawdown | turnover |");
             text.AppendLine("|---|---:|---:|---:|---:|");
             foreach (var result in scenario.Results.Values)
             {
-                text.AppendLine(CultureInfo.InvariantCulture, $"| {result.Policy} | {result.TotalReturn:P2} | {result.Sharpe:F3} | {result.MaxDrawdown:P2} | {result.Turnover:F3} |");
+                text.AppendLine(
+                    CultureInfo.InvariantCulture,
+                    $"| {result.Policy} | {result.TotalReturn:P2} | {result.Sharpe:F3} | {result.MaxDrawdown:P2} | "
+                        + $"{result.Turnover:F3} |"
+                );
             }
 
             text.AppendLine();
@@ -45,10 +66,18 @@ public static class EvaluationReport
         return text.ToString();
     }
 
-    /// <summary>Each specialist against buy-and-hold in its own regime; the worker's blends against every single model across switches.</summary>
+    /// <summary>Each specialist against buy-and-hold in its own regime; the worker's blends against every single model
+    /// across switches.</summary>
     public static IEnumerable<string> Targets(IReadOnlyList<ScenarioResult> scenarios)
     {
-        foreach (var (model, regime) in new[] { (ModelNames.Bull, MarketRegime.Bull), (ModelNames.Bear, MarketRegime.Bear), (ModelNames.Sideways, MarketRegime.Sideways) })
+        foreach (
+            var (model, regime) in new[]
+            {
+                (ModelNames.Bull, MarketRegime.Bull),
+                (ModelNames.Bear, MarketRegime.Bear),
+                (ModelNames.Sideways, MarketRegime.Sideways),
+            }
+        )
         {
             var own = scenarios.FirstOrDefault(s => s.Regime == regime);
             if (own is null || !own.Results.TryGetValue(model, out var specialist))
@@ -57,7 +86,12 @@ public static class EvaluationReport
             }
 
             var benchmark = own.Results[Evaluator.BuyAndHold];
-            yield return string.Create(CultureInfo.InvariantCulture, $"{model} in a {regime.ToString().ToLowerInvariant()} market: Sharpe {specialist.Sharpe:F3} vs buy-and-hold {benchmark.Sharpe:F3}: **{(specialist.Sharpe > benchmark.Sharpe ? "met" : "not met")}**");
+            yield return string.Create(
+                CultureInfo.InvariantCulture,
+                $"{model} in a {regime.ToString().ToLowerInvariant()} market: Sharpe {specialist.Sharpe:F3} vs "
+                    + $"buy-and-hold {benchmark.Sharpe:F3}: "
+                    + $"**{(specialist.Sharpe > benchmark.Sharpe ? "met" : "not met")}**"
+            );
         }
 
         var switching = scenarios.FirstOrDefault(s => s.Regime is null);
@@ -67,7 +101,15 @@ public static class EvaluationReport
         }
 
         var singles = switching.Results.Values.Where(r => ModelNames.All.Contains(r.Policy)).ToList();
-        foreach (var blend in new[] { Evaluator.WorkerArgmax, Evaluator.WorkerMixture, Evaluator.WorkerArgmax + Evaluator.TrueRegimeSuffix, Evaluator.WorkerMixture + Evaluator.TrueRegimeSuffix })
+        foreach (
+            var blend in new[]
+            {
+                Evaluator.WorkerArgmax,
+                Evaluator.WorkerMixture,
+                Evaluator.WorkerArgmax + Evaluator.TrueRegimeSuffix,
+                Evaluator.WorkerMixture + Evaluator.TrueRegimeSuffix,
+            }
+        )
         {
             var worker = switching.Results[blend];
             var best = singles.MaxBy(r => r.Sharpe);
@@ -78,8 +120,17 @@ public static class EvaluationReport
 
             var verdict = worker.Sharpe > best.Sharpe ? "met" : "not met";
             yield return blend.EndsWith(Evaluator.TrueRegimeSuffix, StringComparison.Ordinal)
-                ? string.Create(CultureInfo.InvariantCulture, $"(diagnostic, not the target) {blend}, regimes from the simulator's hidden state: Sharpe {worker.Sharpe:F3} vs {best.Policy} {best.Sharpe:F3}: {(verdict == "met" ? "better" : "not better")}")
-                : string.Create(CultureInfo.InvariantCulture, $"{blend} across regime switches: Sharpe {worker.Sharpe:F3} vs best single model ({best.Policy}) {best.Sharpe:F3}: **{verdict}**");
+                ? string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"(diagnostic, not the target) {blend}, regimes from the simulator's hidden state: Sharpe "
+                        + $"{worker.Sharpe:F3} vs {best.Policy} {best.Sharpe:F3}: "
+                        + $"{(verdict == "met" ? "better" : "not better")}"
+                )
+                : string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"{blend} across regime switches: Sharpe {worker.Sharpe:F3} vs best single model ({best.Policy}) "
+                        + $"{best.Sharpe:F3}: **{verdict}**"
+                );
         }
     }
 
@@ -89,9 +140,10 @@ public static class EvaluationReport
         var text = File.Exists(path) ? File.ReadAllText(path) : string.Empty;
         var begin = text.IndexOf(BeginMarker, StringComparison.Ordinal);
         var end = text.IndexOf(EndMarker, StringComparison.Ordinal);
-        text = begin >= 0 && end > begin
-            ? text[..begin] + section.TrimEnd('\n') + text[(end + EndMarker.Length)..]
-            : text.TrimEnd('\n') + "\n\n" + section;
+        text =
+            begin >= 0 && end > begin
+                ? text[..begin] + section.TrimEnd('\n') + text[(end + EndMarker.Length)..]
+                : text.TrimEnd('\n') + "\n\n" + section;
         File.WriteAllText(path, text.TrimEnd('\n') + "\n");
     }
 
@@ -115,7 +167,6 @@ public static class EvaluationReport
         plot.SavePng(path, 1000, 560);
     }
 
-    private static string Title(ScenarioResult scenario) => scenario.Regime is { } regime
-        ? $"{regime.ToString().ToLowerInvariant()} market"
-        : "regime-switching market";
+    private static string Title(ScenarioResult scenario) =>
+        scenario.Regime is { } regime ? $"{regime.ToString().ToLowerInvariant()} market" : "regime-switching market";
 }

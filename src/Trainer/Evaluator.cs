@@ -25,9 +25,18 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
     public const string TrueRegimeSuffix = "_true_regime";
 
     public IReadOnlyList<string> Policies =>
-        [BuyAndHold, RandomPolicy, .. ModelNames.All.Where(models.Models.ContainsKey), WorkerArgmax, WorkerMixture, WorkerArgmax + TrueRegimeSuffix, WorkerMixture + TrueRegimeSuffix];
+        [
+            BuyAndHold,
+            RandomPolicy,
+            .. ModelNames.All.Where(models.Models.ContainsKey),
+            WorkerArgmax,
+            WorkerMixture,
+            WorkerArgmax + TrueRegimeSuffix,
+            WorkerMixture + TrueRegimeSuffix,
+        ];
 
-    /// <summary>Every policy on <paramref name="paths"/> paths of <paramref name="bars"/> decisions in <paramref name="regime"/> (null: regime switching).</summary>
+    /// <summary>Every policy on <paramref name="paths"/> paths of <paramref name="bars"/> decisions in
+    /// <paramref name="regime"/> (null: regime switching).</summary>
     public ScenarioResult Run(string scenario, MarketRegime? regime, int paths, int bars, int seed)
     {
         var seeds = Enumerable.Range(0, paths).Select(i => seed + (i * 7919)).ToArray();
@@ -113,21 +122,45 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
             equity[t + 1] = sum / envs.Length;
         }
 
-        return new PolicyResult(policy, values.Average() - 1, Sharpe(returns), drawdowns.Average(), turnover.Average(), equity);
+        return new PolicyResult(
+            policy,
+            values.Average() - 1,
+            Sharpe(returns),
+            drawdowns.Average(),
+            turnover.Average(),
+            equity
+        );
     }
 
     private TradeAction[] Decide(string policy, float[][] observations, RegimeState[] regimes)
     {
-        var plans = regimes.Select(r => policy switch
-        {
-            WorkerArgmax or WorkerArgmax + TrueRegimeSuffix => engine.Rules.Route("SIM", r, SelectionStrategy.Argmax).Plan,
-            WorkerMixture or WorkerMixture + TrueRegimeSuffix => engine.Rules.Route("SIM", r, SelectionStrategy.Mixture).Plan,
-            _ => RowPlan.ForModel(policy),
-        }).ToArray();
+        var plans = regimes
+            .Select(r =>
+                policy switch
+                {
+                    WorkerArgmax or WorkerArgmax + TrueRegimeSuffix => engine
+                        .Rules.Route("SIM", r, SelectionStrategy.Argmax)
+                        .Plan,
+                    WorkerMixture or WorkerMixture + TrueRegimeSuffix => engine
+                        .Rules.Route("SIM", r, SelectionStrategy.Mixture)
+                        .Plan,
+                    _ => RowPlan.ForModel(policy),
+                }
+            )
+            .ToArray();
         var features = observations.SelectMany(o => o).ToArray();
-        return [.. InferenceEngine.Run(models, features, Observation.Width, plans).Select(r => r.Succeeded
-            ? DecisionPolicy.Act(r.Probabilities).Action
-            : throw new InvalidOperationException($"{policy}: no model could decide a row: {r.Failure}: {r.FailureDetail}"))];
+        return
+        [
+            .. InferenceEngine
+                .Run(models, features, Observation.Width, plans)
+                .Select(r =>
+                    r.Succeeded
+                        ? DecisionPolicy.Act(r.Probabilities).Action
+                        : throw new InvalidOperationException(
+                            $"{policy}: no model could decide a row: {r.Failure}: {r.FailureDetail}"
+                        )
+                ),
+        ];
     }
 
     private static double Sharpe(List<double> returns)
@@ -138,6 +171,19 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
     }
 }
 
-public sealed record PolicyResult(string Policy, double TotalReturn, double Sharpe, double MaxDrawdown, double Turnover, double[] Equity);
+public sealed record PolicyResult(
+    string Policy,
+    double TotalReturn,
+    double Sharpe,
+    double MaxDrawdown,
+    double Turnover,
+    double[] Equity
+);
 
-public sealed record ScenarioResult(string Scenario, MarketRegime? Regime, int Paths, int Bars, IReadOnlyDictionary<string, PolicyResult> Results);
+public sealed record ScenarioResult(
+    string Scenario,
+    MarketRegime? Regime,
+    int Paths,
+    int Bars,
+    IReadOnlyDictionary<string, PolicyResult> Results
+);

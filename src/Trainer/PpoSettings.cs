@@ -25,7 +25,8 @@ public sealed record PpoSettings
 
     public double MaxGradNorm { get; init; } = 0.5;
 
-    /// <summary>Environments stepped side by side; one rollout has <see cref="Environments"/> × <see cref="Steps"/> transitions.</summary>
+    /// <summary>Environments stepped side by side; one rollout has <see cref="Environments"/> × <see cref="Steps"/>
+    /// transitions.</summary>
     public int Environments { get; init; } = 16;
 
     public int Steps { get; init; } = 128;
@@ -44,25 +45,26 @@ public sealed record PpoSettings
     /// <summary>Intra-op threads; results are reproducible for a given count on a given machine.</summary>
     public int Threads { get; init; } = 2;
 
-    public IReadOnlyDictionary<string, string> Describe() => new SortedDictionary<string, string>(StringComparer.Ordinal)
-    {
-        ["algorithm"] = "PPO (clipped surrogate, GAE)",
-        ["learning_rate"] = Invariant(LearningRate),
-        ["gamma"] = Invariant(Gamma),
-        ["gae_lambda"] = Invariant(GaeLambda),
-        ["clip"] = Invariant(Clip),
-        ["epochs"] = Invariant(Epochs),
-        ["entropy_coefficient"] = Invariant(EntropyCoefficient),
-        ["value_coefficient"] = Invariant(ValueCoefficient),
-        ["max_grad_norm"] = Invariant(MaxGradNorm),
-        ["environments"] = Invariant(Environments),
-        ["steps"] = Invariant(Steps),
-        ["minibatch_size"] = Invariant(MinibatchSize),
-        ["updates"] = Invariant(Updates),
-        ["episode_bars"] = Invariant(EpisodeBars),
-        ["reward_scale"] = Invariant(RewardScale),
-        ["threads"] = Invariant(Threads),
-    };
+    public IReadOnlyDictionary<string, string> Describe() =>
+        new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["algorithm"] = "PPO (clipped surrogate, GAE)",
+            ["learning_rate"] = Invariant(LearningRate),
+            ["gamma"] = Invariant(Gamma),
+            ["gae_lambda"] = Invariant(GaeLambda),
+            ["clip"] = Invariant(Clip),
+            ["epochs"] = Invariant(Epochs),
+            ["entropy_coefficient"] = Invariant(EntropyCoefficient),
+            ["value_coefficient"] = Invariant(ValueCoefficient),
+            ["max_grad_norm"] = Invariant(MaxGradNorm),
+            ["environments"] = Invariant(Environments),
+            ["steps"] = Invariant(Steps),
+            ["minibatch_size"] = Invariant(MinibatchSize),
+            ["updates"] = Invariant(Updates),
+            ["episode_bars"] = Invariant(EpisodeBars),
+            ["reward_scale"] = Invariant(RewardScale),
+            ["threads"] = Invariant(Threads),
+        };
 
     private static string Invariant(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
 }

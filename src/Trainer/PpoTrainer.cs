@@ -47,7 +47,8 @@ public sealed class PpoTrainer : IDisposable
     /// <summary>Mean total reward of the last 32 finished episodes (NaN before the first).</summary>
     public double RecentEpisodeReward => _recentEpisodes.Count == 0 ? double.NaN : _recentEpisodes.Average();
 
-    /// <summary>Steps every environment <see cref="PpoSettings.Steps"/> times with the current policy (actions sampled).</summary>
+    /// <summary>Steps every environment <see cref="PpoSettings.Steps"/> times with the current policy (actions
+    /// sampled).</summary>
     public Rollout Collect()
     {
         var (envs, steps, width) = (_environments.Length, _settings.Steps, Observation.Width);
@@ -56,7 +57,8 @@ public sealed class PpoTrainer : IDisposable
         var rewards = new double[steps * envs];
         var dones = new bool[steps * envs];
         var batch = new float[envs * width];
-        double rewardSum = 0, finished = 0;
+        double rewardSum = 0,
+            finished = 0;
         var episodes = 0;
         for (var t = 0; t <= steps; t++)
         {
@@ -185,7 +187,12 @@ public sealed class PpoTrainer : IDisposable
         {
             var r = rows[i];
             rollout.Observations.AsSpan(r * width, width).CopyTo(observations.AsSpan(i * width));
-            (actions[i], oldLog[i], advantages[i], returns[i]) = (rollout.Actions[r], rollout.LogProbabilities[r], rollout.Advantages[r], rollout.Returns[r]);
+            (actions[i], oldLog[i], advantages[i], returns[i]) = (
+                rollout.Actions[r],
+                rollout.LogProbabilities[r],
+                rollout.Advantages[r],
+                rollout.Returns[r]
+            );
         }
 
         var (probabilities, value) = Network.call(tensor(observations, [rows.Length, width]));

@@ -14,7 +14,8 @@ namespace Inference.Streaming.Trainer;
 /// </summary>
 public sealed class TradingEnvironment
 {
-    /// <summary>Bars observed before the first decision, so every indicator window (SMA50 the longest) is full.</summary>
+    /// <summary>Bars observed before the first decision, so every indicator window (SMA50 the longest) is
+    /// full.</summary>
     public const int WarmupBars = 50;
     private static readonly DateTimeOffset Start = new(2026, 1, 5, 14, 30, 0, TimeSpan.Zero);
 
@@ -67,7 +68,13 @@ public sealed class TradingEnvironment
         {
             var portfolio = _state.Portfolio;
             var shares = position * portfolio.Cash / _bar.Close;
-            portfolio.Restore(portfolio.InitialCapital, portfolio.Cash - (shares * _bar.Close), shares, portfolio.Day, portfolio.DayOpenValue);
+            portfolio.Restore(
+                portfolio.InitialCapital,
+                portfolio.Cash - (shares * _bar.Close),
+                shares,
+                portfolio.Day,
+                portfolio.DayOpenValue
+            );
             Observation.Compute(portfolio, _state.Indicators, observation);
         }
 
@@ -75,7 +82,8 @@ public sealed class TradingEnvironment
     }
 
     /// <summary>Acts at the current bar's close, then observes the next bar.</summary>
-    /// <returns>The next observation, the reward, whether the episode is over, and the action the risk checks let through.</returns>
+    /// <returns>The next observation, the reward, whether the episode is over, and the action the risk checks let
+    /// through.</returns>
     public (float[] Observation, double Reward, bool Done, TradeAction Applied) Step(TradeAction action)
     {
         var price = _bar.Close;

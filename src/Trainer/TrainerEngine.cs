@@ -34,21 +34,36 @@ public sealed class TrainerEngine : IDisposable
 
     public long BarMs { get; }
 
-    /// <summary>The engine with the settings in <paramref name="configurationArgs"/> (and the environment) over the defaults.</summary>
+    /// <summary>The engine with the settings in <paramref name="configurationArgs"/> (and the environment) over the
+    /// defaults.</summary>
     /// <exception cref="OptionsValidationException">A setting is invalid; the message names it.</exception>
     public static TrainerEngine FromConfiguration(IReadOnlyList<string> configurationArgs)
     {
-        // Only "--Section:Key value" pairs may pass through: a misspelt trainer option must not vanish into configuration.
+        // Only "--Section:Key value" pairs may pass through: a misspelt trainer option must not vanish into
+        // configuration.
         for (var i = 0; i < configurationArgs.Count; i += 2)
         {
             var key = configurationArgs[i];
-            if (!key.StartsWith("--", StringComparison.Ordinal) || !key.Contains(':', StringComparison.Ordinal) || i + 1 == configurationArgs.Count)
+            if (
+                !key.StartsWith("--", StringComparison.Ordinal)
+                || !key.Contains(':', StringComparison.Ordinal)
+                || i + 1 == configurationArgs.Count
+            )
             {
-                throw new ArgumentException($"unknown option or setting without a value: '{key}' (settings go as --Section:Key value, e.g. --Features:BarInterval 00:01:00)");
+                throw new ArgumentException(
+                    $"unknown option or setting without a value: '{key}' (settings go as --Section:Key value, e.g. "
+                        + $"--Features:BarInterval 00:01:00)"
+                );
             }
         }
 
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [.. configurationArgs], ContentRootPath = AppContext.BaseDirectory });
+        var builder = Host.CreateApplicationBuilder(
+            new HostApplicationBuilderSettings
+            {
+                Args = [.. configurationArgs],
+                ContentRootPath = AppContext.BaseDirectory,
+            }
+        );
         builder.Logging.ClearProviders();
         builder.Services.AddDecisionEngine();
         builder.Services.AddModelLoading();

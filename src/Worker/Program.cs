@@ -10,7 +10,9 @@ try
 catch (WorkerCommandLine.UsageException ex)
 {
     // A wrong command line is the caller's mistake: say what is wrong and how to call, no stack trace.
-    await Console.Error.WriteLineAsync(ex.Message + Environment.NewLine + Environment.NewLine + WorkerCommandLine.Usage);
+    await Console.Error.WriteLineAsync(
+        ex.Message + Environment.NewLine + Environment.NewLine + WorkerCommandLine.Usage
+    );
     return 2;
 }
 
@@ -29,16 +31,24 @@ if (mode == WorkerMode.Forensics)
 {
     using var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) => (e.Cancel, _) = (true, stop.CancelAsync());
-    return await Inference.Streaming.Worker.Commands.ForensicsCommands.RunAsync(hostArgs, Console.Out, Console.Error, stop.Token);
+    return await Inference.Streaming.Worker.Commands.ForensicsCommands.RunAsync(
+        hostArgs,
+        Console.Out,
+        Console.Error,
+        stop.Token
+    );
 }
 
 // Settings ship beside the binary; relative data paths (Models:Directory) resolve against the
 // working directory, which `dotnet run --project src/Worker` sets to the repository root.
-var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory });
+var builder = WebApplication.CreateBuilder(
+    new WebApplicationOptions { Args = hostArgs, ContentRootPath = AppContext.BaseDirectory }
+);
 
 builder.AddInferenceWorker(mode);
 var app = builder.Build();
 app.MapInferenceWorker();
 await app.RunAsync();
 return 0;
+
 public partial class Program;

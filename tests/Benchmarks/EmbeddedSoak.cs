@@ -49,9 +49,13 @@ internal static class EmbeddedSoak
     {
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         var environment = await WaitForEmbeddedAsync(http, worker);
-        Console.WriteLine($"worker pid {worker.Id}, broker {environment.BootstrapServers}, registry {environment.SchemaRegistryUrl}");
+        Console.WriteLine(
+            $"worker pid {worker.Id}, broker {environment.BootstrapServers}, registry {environment.SchemaRegistryUrl}"
+        );
 
-        using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = environment.SchemaRegistryUrl });
+        using var registry = new CachedSchemaRegistryClient(
+            new SchemaRegistryConfig { Url = environment.SchemaRegistryUrl }
+        );
         var serde = new ContractSerde<TradingDecision>(registry);
         var perMinute = new List<double>[minutes + 2];
         for (var i = 0; i < perMinute.Length; i++)
@@ -61,34 +65,42 @@ internal static class EmbeddedSoak
 
         var clock = Stopwatch.StartNew();
         using var done = new CancellationTokenSource();
-        var reader = Task.Factory.StartNew(() =>
-        {
-            using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
+        var reader = Task.Factory.StartNew(
+            () =>
             {
-                BootstrapServers = environment.BootstrapServers,
-                GroupId = "embedded-soak-" + Guid.NewGuid().ToString("N"),
-                AutoOffsetReset = AutoOffsetReset.Latest,
-                EnableAutoCommit = false,
-            }).Build();
-            consumer.Subscribe("trading-decisions");
-            while (!done.IsCancellationRequested)
-            {
-                var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
-                if (record?.Message?.Value is { } value)
-                {
-                    var minute = (int)clock.Elapsed.TotalMinutes;
-                    var decision = serde.Deserialize(value, "trading-decisions");
-                    lock (perMinute)
+                using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
+                    new ConsumerConfig
                     {
-                        perMinute[Math.Min(minute, perMinute.Length - 1)].Add(decision.latency_ms);
+                        BootstrapServers = environment.BootstrapServers,
+                        GroupId = "embedded-soak-" + Guid.NewGuid().ToString("N"),
+                        AutoOffsetReset = AutoOffsetReset.Latest,
+                        EnableAutoCommit = false,
+                    }
+                ).Build();
+                consumer.Subscribe("trading-decisions");
+                while (!done.IsCancellationRequested)
+                {
+                    var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
+                    if (record?.Message?.Value is { } value)
+                    {
+                        var minute = (int)clock.Elapsed.TotalMinutes;
+                        var decision = serde.Deserialize(value, "trading-decisions");
+                        lock (perMinute)
+                        {
+                            perMinute[Math.Min(minute, perMinute.Length - 1)].Add(decision.latency_ms);
+                        }
                     }
                 }
-            }
 
-            consumer.Close();
-        }, TaskCreationOptions.LongRunning);
+                consumer.Close();
+            },
+            TaskCreationOptions.LongRunning
+        );
 
-        Console.WriteLine("minute,cpu_pct,mock_pct,brokers_pct,dotnet_pct,other_pct,rss_mb,decisions,latency_p50_ms,latency_p99_ms,top_threads");
+        Console.WriteLine(
+            "minute,cpu_pct,mock_pct,brokers_pct,dotnet_pct,other_pct,"
+                + "rss_mb,decisions,latency_p50_ms,latency_p99_ms,top_threads"
+        );
         var previous = ThreadTimes(worker.Id);
         for (var minute = 1; minute <= minutes && !worker.HasExited; minute++)
         {
@@ -99,24 +111,47 @@ internal static class EmbeddedSoak
             }
 
             var current = ThreadTimes(worker.Id);
-            var used = current.Select(t => (t.Key, Pct: (t.Value.Ticks - previous.GetValueOrDefault(t.Key).Ticks) / ClockTicks / 60 * 100, t.Value.Name))
-                .Where(t => t.Pct > 0).ToList();
+            var used = current
+                .Select(t =>
+                    (
+                        t.Key,
+                        Pct: (t.Value.Ticks - previous.GetValueOrDefault(t.Key).Ticks) / ClockTicks / 60 * 100,
+                        t.Value.Name
+                    )
+                )
+                .Where(t => t.Pct > 0)
+                .ToList();
             previous = current;
             double Sum(Func<string, bool> which) => used.Where(t => which(t.Name)).Sum(t => t.Pct);
             var mock = Sum(n => n.StartsWith("rdk:mock", StringComparison.Ordinal));
-            var brokers = Sum(n => n.StartsWith("rdk:", StringComparison.Ordinal) && !n.StartsWith("rdk:mock", StringComparison.Ordinal));
+            var brokers = Sum(n =>
+                n.StartsWith("rdk:", StringComparison.Ordinal) && !n.StartsWith("rdk:mock", StringComparison.Ordinal)
+            );
             var dotnet = Sum(n => n.StartsWith(".NET", StringComparison.Ordinal));
             var total = used.Sum(t => t.Pct);
-            var top = string.Join(' ', used.GroupBy(t => t.Name).Select(g => (g.Key, Pct: g.Sum(t => t.Pct))).OrderByDescending(g => g.Pct).Take(4)
-                .Select(g => FormattableString.Invariant($"{g.Key.Replace(' ', '_')}={g.Pct:F1}")));
+            var top = string.Join(
+                ' ',
+                used.GroupBy(t => t.Name)
+                    .Select(g => (g.Key, Pct: g.Sum(t => t.Pct)))
+                    .OrderByDescending(g => g.Pct)
+                    .Take(4)
+                    .Select(g => FormattableString.Invariant($"{g.Key.Replace(' ', '_')}={g.Pct:F1}"))
+            );
             List<double> latencies;
             lock (perMinute)
             {
                 latencies = [.. perMinute[minute - 1].Order()];
             }
 
-            Console.WriteLine(FormattableString.Invariant(
-                $"{minute},{total:F1},{mock:F1},{brokers:F1},{dotnet:F1},{total - mock - brokers - dotnet:F1},{Rss(worker.Id):F0},{latencies.Count},{Percentile(latencies, 0.5):F1},{Percentile(latencies, 0.99):F1},{top}"));
+            Console.WriteLine(
+                FormattableString.Invariant(
+                    $"{minute},{total:F1},{mock:F1},{brokers:F1},{dotnet:F1},{total - mock - brokers - dotnet:F1},"
+                )
+                    + FormattableString.Invariant($"{Rss(worker.Id):F0},{latencies.Count},")
+                    + FormattableString.Invariant(
+                        $"{Percentile(latencies, 0.5):F1},{Percentile(latencies, 0.99):F1},{top}"
+                    )
+            );
         }
 
         await done.CancelAsync();
@@ -136,9 +171,7 @@ internal static class EmbeddedSoak
                     return environment;
                 }
             }
-            catch (HttpRequestException)
-            {
-            }
+            catch (HttpRequestException) { }
 
             await Task.Delay(250);
         }
@@ -159,8 +192,13 @@ internal static class EmbeddedSoak
                 var close = stat.LastIndexOf(')');
                 var fields = stat[(close + 2)..].Split(' ');
                 // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
-                var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (ticks, stat[(open + 1)..close]);
+                var ticks =
+                    long.Parse(fields[11], CultureInfo.InvariantCulture)
+                    + long.Parse(fields[12], CultureInfo.InvariantCulture);
+                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (
+                    ticks,
+                    stat[(open + 1)..close]
+                );
             }
             catch (IOException)
             {
@@ -173,8 +211,12 @@ internal static class EmbeddedSoak
 
     private static double Rss(int pid)
     {
-        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-        return line is null ? double.NaN : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+        var line = File.ReadLines($"/proc/{pid}/status")
+            .FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return line is null
+            ? double.NaN
+            : double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture)
+                / 1024;
     }
 
     private static double Percentile(List<double> sorted, double q) =>
@@ -182,7 +224,12 @@ internal static class EmbeddedSoak
 
     private static Process StartWorker(string directory, int port, string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         start.ArgumentList.Add(Path.Combine(directory, "Inference.Streaming.Worker.dll"));
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
@@ -195,8 +242,20 @@ internal static class EmbeddedSoak
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("warn", StringComparison.OrdinalIgnoreCase)) { Console.WriteLine("  worker " + line.Trim()); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.WriteLine("  worker! " + line); } };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.Contains("warn", StringComparison.OrdinalIgnoreCase))
+            {
+                Console.WriteLine("  worker " + line.Trim());
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                Console.WriteLine("  worker! " + line);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -205,7 +264,11 @@ internal static class EmbeddedSoak
     /// <summary>The repository's <c>models</c> folder: what <c>dotnet run --project src/Worker</c> serves.</summary>
     private static string RepositoryModels()
     {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        for (
+            var directory = new DirectoryInfo(AppContext.BaseDirectory);
+            directory is not null;
+            directory = directory.Parent
+        )
         {
             if (File.Exists(Path.Combine(directory.FullName, "Inference.Streaming.sln")))
             {

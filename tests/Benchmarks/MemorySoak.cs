@@ -25,7 +25,8 @@ internal static class MemorySoak
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
                 using var process = Process.GetCurrentProcess();
-                Console.WriteLine($"{i},{stopwatch.Elapsed.TotalSeconds:F1},{GC.GetTotalMemory(true) / 1048576.0:F1},{process.WorkingSet64 / 1048576.0:F1}");
+                var (heapMb, rssMb) = (GC.GetTotalMemory(true) / 1048576.0, process.WorkingSet64 / 1048576.0);
+                Console.WriteLine($"{i},{stopwatch.Elapsed.TotalSeconds:F1},{heapMb:F1},{rssMb:F1}");
             }
         }
 

@@ -10,7 +10,9 @@ internal static class Models
 
     public static ModelSet LoadFixtures(bool float64 = true)
     {
-        var device = new TorchDevice(Options.Create(new InferenceOptions { Device = "cpu", DeterministicFloat64 = float64 }));
+        var device = new TorchDevice(
+            Options.Create(new InferenceOptions { Device = "cpu", DeterministicFloat64 = float64 })
+        );
         var set = new ModelDirectoryLoader(device, TimeProvider.System).Load(Directory, 1);
         return set.Errors.Count == 0 ? set : throw new InvalidOperationException(string.Join("; ", set.Errors));
     }

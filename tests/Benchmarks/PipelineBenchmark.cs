@@ -31,7 +31,16 @@ internal static class PipelineBenchmark
         using var cluster = MockCluster.Start(3);
         await using var registry = await EmbeddedSchemaRegistry.StartAsync(0, CancellationToken.None);
         using var registryClient = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registry.Url });
-        foreach (var topic in new[] { "market-ticks", "regime-updates", "trading-decisions", "decision-forensics", "inference-state" })
+        foreach (
+            var topic in new[]
+            {
+                "market-ticks",
+                "regime-updates",
+                "trading-decisions",
+                "decision-forensics",
+                "inference-state",
+            }
+        )
         {
             cluster.CreateTopic(topic, 6, 1);
         }
@@ -41,7 +50,14 @@ internal static class PipelineBenchmark
         Console.WriteLine($"mode {mode}, {symbols} symbols, 1-second bars, broker {cluster.BootstrapServers}");
         if (mode == "soak")
         {
-            await SoakAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--minutes", 10));
+            await SoakAsync(
+                cluster,
+                registry.Url,
+                registryClient,
+                names,
+                Option(args, "--rate", 5000),
+                Option(args, "--minutes", 10)
+            );
         }
         else if (mode == "burst")
         {
@@ -49,20 +65,46 @@ internal static class PipelineBenchmark
         }
         else if (mode == "latency")
         {
-            await LatencyAsync(cluster, registry.Url, registryClient, names, Option(args, "--rate", 5000), Option(args, "--seconds", 60));
+            await LatencyAsync(
+                cluster,
+                registry.Url,
+                registryClient,
+                names,
+                Option(args, "--rate", 5000),
+                Option(args, "--seconds", 60)
+            );
         }
         else
         {
-            await ThroughputAsync(cluster, registry.Url, registryClient, names, Option(args, "--ticks", 500_000), Option(args, "--ticks-per-bar", 250));
+            await ThroughputAsync(
+                cluster,
+                registry.Url,
+                registryClient,
+                names,
+                Option(args, "--ticks", 500_000),
+                Option(args, "--ticks-per-bar", 250)
+            );
         }
     }
 
-    private static async Task ThroughputAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int ticks, int ticksPerBar)
+    private static async Task ThroughputAsync(
+        MockCluster cluster,
+        string registryUrl,
+        ISchemaRegistryClient registry,
+        string[] symbols,
+        int ticks,
+        int ticksPerBar
+    )
     {
         // Every symbol ticks once per round; a round advances simulated time by 1 s / ticksPerBar,
         // so each symbol closes a 1-second bar every ticksPerBar ticks (250: 50,000 ticks/s over
         // 200 symbols in real time).
-        var simulator = new MarketSimulator(symbols, 11, new DateTimeOffset(2026, 2, 2, 14, 30, 0, TimeSpan.Zero), TimeSpan.FromMilliseconds(1000.0 / ticksPerBar));
+        var simulator = new MarketSimulator(
+            symbols,
+            11,
+            new DateTimeOffset(2026, 2, 2, 14, 30, 0, TimeSpan.Zero),
+            TimeSpan.FromMilliseconds(1000.0 / ticksPerBar)
+        );
         var serde = new ContractSerde<MarketTick>(registry);
         using (var producer = Producer(cluster.BootstrapServers))
         {
@@ -86,10 +128,20 @@ internal static class PipelineBenchmark
         Console.WriteLine($"produced {ticks} ticks, {ticksPerBar} per bar; expecting {expected} decisions");
         using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
         var arrivals = new List<long>(expected);
-        Consume(cluster.BootstrapServers, "trading-decisions", expected, TimeSpan.FromMinutes(10), (_, _) => arrivals.Add(Stopwatch.GetTimestamp()));
+        Consume(
+            cluster.BootstrapServers,
+            "trading-decisions",
+            expected,
+            TimeSpan.FromMinutes(10),
+            (_, _) => arrivals.Add(Stopwatch.GetTimestamp())
+        );
         Stop(worker);
         var seconds = Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds;
-        Console.WriteLine($"decisions {arrivals.Count}/{expected}; first to last decision {seconds:F2} s; {ticks * (arrivals.Count - 1.0) / arrivals.Count / seconds:F0} ticks/s, {arrivals.Count / seconds:F0} decisions/s");
+        Console.WriteLine(
+            $"decisions {arrivals.Count}/{expected}; first to last decision {seconds:F2} s; "
+                + $"{ticks * (arrivals.Count - 1.0) / arrivals.Count / seconds:F0} ticks/s, "
+                + $"{arrivals.Count / seconds:F0} decisions/s"
+        );
     }
 
     /// <summary>
@@ -98,7 +150,13 @@ internal static class PipelineBenchmark
     /// symbols' decisions keep flowing meanwhile (the longest gap between two of their arrivals
     /// while the burst is being decided).
     /// </summary>
-    private static async Task BurstAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int burst)
+    private static async Task BurstAsync(
+        MockCluster cluster,
+        string registryUrl,
+        ISchemaRegistryClient registry,
+        string[] symbols,
+        int burst
+    )
     {
         const int ticksPerBar = 10;
         var start = new DateTimeOffset(2026, 2, 2, 14, 30, 0, TimeSpan.Zero);
@@ -113,14 +171,30 @@ internal static class PipelineBenchmark
                 {
                     for (var i = 0; i < burst; i++)
                     {
-                        var tick = new MarketTick { symbol = $"B{i:D5}", event_time = start.AddMilliseconds(round * 100).UtcDateTime, price = 50 + (i % 100), size = 10 };
-                        Produce(producer, "market-ticks", tick.symbol, await serde.SerializeAsync(tick, "market-ticks"));
+                        var tick = new MarketTick
+                        {
+                            symbol = $"B{i:D5}",
+                            event_time = start.AddMilliseconds(round * 100).UtcDateTime,
+                            price = 50 + (i % 100),
+                            size = 10,
+                        };
+                        Produce(
+                            producer,
+                            "market-ticks",
+                            tick.symbol,
+                            await serde.SerializeAsync(tick, "market-ticks")
+                        );
                     }
                 }
 
                 foreach (var tick in simulator.NextRound())
                 {
-                    Produce(producer, "market-ticks", tick.Symbol, await serde.SerializeAsync(ToContract(tick), "market-ticks"));
+                    Produce(
+                        producer,
+                        "market-ticks",
+                        tick.Symbol,
+                        await serde.SerializeAsync(ToContract(tick), "market-ticks")
+                    );
                 }
             }
 
@@ -128,21 +202,43 @@ internal static class PipelineBenchmark
         }
 
         var steadyExpected = symbols.Length * ((rounds / ticksPerBar) - 1);
-        Console.WriteLine($"produced {rounds * symbols.Length} steady ticks and a burst of {burst} new symbols; expecting {steadyExpected + burst} decisions");
+        Console.WriteLine(
+            $"produced {rounds * symbols.Length} steady ticks and a burst of {burst} new symbols; expecting "
+                + $"{steadyExpected + burst} decisions"
+        );
         using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
         var burstArrivals = new List<long>(burst);
         var steadyArrivals = new List<long>(steadyExpected);
-        Consume(cluster.BootstrapServers, "trading-decisions", steadyExpected + burst, TimeSpan.FromMinutes(5), (record, arrived) =>
-            (record.Message.Key is [(byte)'B', ..] ? burstArrivals : steadyArrivals).Add(arrived));
+        Consume(
+            cluster.BootstrapServers,
+            "trading-decisions",
+            steadyExpected + burst,
+            TimeSpan.FromMinutes(5),
+            (record, arrived) => (record.Message.Key is [(byte)'B', ..] ? burstArrivals : steadyArrivals).Add(arrived)
+        );
         Stop(worker);
         var seconds = Stopwatch.GetElapsedTime(burstArrivals[0], burstArrivals[^1]).TotalSeconds;
         var during = steadyArrivals.Where(t => t >= burstArrivals[0] && t <= burstArrivals[^1]).ToList();
-        var longest = during.Zip(during.Skip(1), (a, b) => Stopwatch.GetElapsedTime(a, b).TotalMilliseconds).DefaultIfEmpty(0).Max();
-        Console.WriteLine($"burst: {burstArrivals.Count}/{burst} decided in {seconds:F2} s, {burstArrivals.Count / seconds:F0} decisions/s; " +
-            $"steady: {steadyArrivals.Count}/{steadyExpected} decided, {during.Count} of them while the burst was decided, longest gap between them {longest:F0} ms");
+        var longest = during
+            .Zip(during.Skip(1), (a, b) => Stopwatch.GetElapsedTime(a, b).TotalMilliseconds)
+            .DefaultIfEmpty(0)
+            .Max();
+        Console.WriteLine(
+            $"burst: {burstArrivals.Count}/{burst} decided in {seconds:F2} s, {burstArrivals.Count / seconds:F0} "
+                + $"decisions/s; "
+                + $"steady: {steadyArrivals.Count}/{steadyExpected} decided, {during.Count} of them while the burst "
+                + $"was decided, longest gap between them {longest:F0} ms"
+        );
     }
 
-    private static async Task LatencyAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int rate, int seconds)
+    private static async Task LatencyAsync(
+        MockCluster cluster,
+        string registryUrl,
+        ISchemaRegistryClient registry,
+        string[] symbols,
+        int rate,
+        int seconds
+    )
     {
         using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
         await Task.Delay(TimeSpan.FromSeconds(8));
@@ -156,23 +252,37 @@ internal static class PipelineBenchmark
         // The first bars pay for JIT and schema registration; measure from the sixth second on.
         var measureFrom = DateTime.UtcNow.AddSeconds(5);
         using var done = new CancellationTokenSource();
-        var reader = Task.Factory.StartNew(() => Consume(cluster.BootstrapServers, "decision-forensics", int.MaxValue, TimeSpan.FromSeconds(seconds + 30), (record, arrived) =>
-        {
-            var forensics = forensicsSerde.DeserializeAsync(record.Message.Value, record.Topic).GetAwaiter().GetResult();
-            if (forensics.decision.bar_start < measureFrom)
-            {
-                return;
-            }
+        var reader = Task.Factory.StartNew(
+            () =>
+                Consume(
+                    cluster.BootstrapServers,
+                    "decision-forensics",
+                    int.MaxValue,
+                    TimeSpan.FromSeconds(seconds + 30),
+                    (record, arrived) =>
+                    {
+                        var forensics = forensicsSerde
+                            .DeserializeAsync(record.Message.Value, record.Topic)
+                            .GetAwaiter()
+                            .GetResult();
+                        if (forensics.decision.bar_start < measureFrom)
+                        {
+                            return;
+                        }
 
-            if (sentAt.TryGetValue((forensics.input.partition, forensics.input.offset), out var sent))
-            {
-                latencies.Add(Stopwatch.GetElapsedTime(sent, arrived).TotalMilliseconds);
-            }
+                        if (sentAt.TryGetValue((forensics.input.partition, forensics.input.offset), out var sent))
+                        {
+                            latencies.Add(Stopwatch.GetElapsedTime(sent, arrived).TotalMilliseconds);
+                        }
 
-            workerLatencies.Add(forensics.decision.latency_ms);
-            queueTimes.Add(forensics.timings.queue_ms);
-            inferenceTimes.Add(forensics.timings.inference_ms);
-        }, done.Token), TaskCreationOptions.LongRunning);
+                        workerLatencies.Add(forensics.decision.latency_ms);
+                        queueTimes.Add(forensics.timings.queue_ms);
+                        inferenceTimes.Add(forensics.timings.inference_ms);
+                    },
+                    done.Token
+                ),
+            TaskCreationOptions.LongRunning
+        );
 
         var random = new Random(5);
         var prices = symbols.Select(_ => 100.0).ToArray();
@@ -183,16 +293,26 @@ internal static class PipelineBenchmark
             {
                 var i = (int)(n % symbols.Length);
                 prices[i] *= 1 + ((random.NextDouble() - 0.5) * 0.001);
-                var tick = new MarketTick { symbol = symbols[i], event_time = DateTime.UtcNow, price = prices[i], size = 100 };
+                var tick = new MarketTick
+                {
+                    symbol = symbols[i],
+                    event_time = DateTime.UtcNow,
+                    price = prices[i],
+                    size = 100,
+                };
                 var value = serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult();
                 var sent = Stopwatch.GetTimestamp();
-                producer.Produce("market-ticks", new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(tick.symbol), Value = value }, report =>
-                {
-                    if (!report.Error.IsError)
+                producer.Produce(
+                    "market-ticks",
+                    new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(tick.symbol), Value = value },
+                    report =>
                     {
-                        sentAt[(report.Partition.Value, report.Offset.Value)] = sent;
+                        if (!report.Error.IsError)
+                        {
+                            sentAt[(report.Partition.Value, report.Offset.Value)] = sent;
+                        }
                     }
-                });
+                );
                 // Sleep only in slices of a few milliseconds: shorter sleeps overshoot and cap the rate.
                 var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
                 if (due > TimeSpan.FromMilliseconds(2))
@@ -218,7 +338,14 @@ internal static class PipelineBenchmark
     /// Ticks at a fixed rate for many minutes: samples the worker's resident memory every 10 s and
     /// records the largest gap between consecutive decisions arriving while ticks flow.
     /// </summary>
-    private static async Task SoakAsync(MockCluster cluster, string registryUrl, ISchemaRegistryClient registry, string[] symbols, int rate, int minutes)
+    private static async Task SoakAsync(
+        MockCluster cluster,
+        string registryUrl,
+        ISchemaRegistryClient registry,
+        string[] symbols,
+        int rate,
+        int minutes
+    )
     {
         using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
         await Task.Delay(TimeSpan.FromSeconds(8));
@@ -228,16 +355,30 @@ internal static class PipelineBenchmark
         long decisions = 0;
         var warmedUp = Stopwatch.GetTimestamp() + (long)(30 * Stopwatch.Frequency);
         using var done = new CancellationTokenSource();
-        var reader = Task.Factory.StartNew(() => Consume(cluster.BootstrapServers, "trading-decisions", int.MaxValue, TimeSpan.FromMinutes(minutes + 1), (_, arrived) =>
-        {
-            if (lastArrival > 0 && arrived > warmedUp)
-            {
-                maxGapMs = Math.Max(maxGapMs, Stopwatch.GetElapsedTime(lastArrival, arrived).TotalMilliseconds);
-            }
+        var reader = Task.Factory.StartNew(
+            () =>
+                Consume(
+                    cluster.BootstrapServers,
+                    "trading-decisions",
+                    int.MaxValue,
+                    TimeSpan.FromMinutes(minutes + 1),
+                    (_, arrived) =>
+                    {
+                        if (lastArrival > 0 && arrived > warmedUp)
+                        {
+                            maxGapMs = Math.Max(
+                                maxGapMs,
+                                Stopwatch.GetElapsedTime(lastArrival, arrived).TotalMilliseconds
+                            );
+                        }
 
-            lastArrival = arrived;
-            Interlocked.Increment(ref decisions);
-        }, done.Token), TaskCreationOptions.LongRunning);
+                        lastArrival = arrived;
+                        Interlocked.Increment(ref decisions);
+                    },
+                    done.Token
+                ),
+            TaskCreationOptions.LongRunning
+        );
 
         var samples = new List<(double Minutes, double RssMb)>();
         var random = new Random(5);
@@ -250,8 +391,19 @@ internal static class PipelineBenchmark
             {
                 var i = (int)(n % symbols.Length);
                 prices[i] *= 1 + ((random.NextDouble() - 0.5) * 0.001);
-                var tick = new MarketTick { symbol = symbols[i], event_time = DateTime.UtcNow, price = prices[i], size = 100 };
-                Produce(producer, "market-ticks", tick.symbol, serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult());
+                var tick = new MarketTick
+                {
+                    symbol = symbols[i],
+                    event_time = DateTime.UtcNow,
+                    price = prices[i],
+                    size = 100,
+                };
+                Produce(
+                    producer,
+                    "market-ticks",
+                    tick.symbol,
+                    serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult()
+                );
                 if (clock.Elapsed >= nextSample)
                 {
                     worker.Refresh();
@@ -279,7 +431,15 @@ internal static class PipelineBenchmark
         }
 
         var afterWarmUp = samples.Where(s => s.Minutes >= 1).ToList();
-        Console.WriteLine(FormattableString.Invariant($"decisions {decisions}; RSS after 1 min {afterWarmUp[0].RssMb:F1} MB, at end {samples[^1].RssMb:F1} MB, growth {(samples[^1].RssMb / afterWarmUp[0].RssMb - 1) * 100:F1}%; largest gap between decisions {maxGapMs:F0} ms"));
+        Console.WriteLine(
+            FormattableString.Invariant(
+                $"decisions {decisions}; RSS after 1 min {afterWarmUp[0].RssMb:F1} MB, at end {samples[^1].RssMb:F1} "
+            )
+                + FormattableString.Invariant(
+                    $"MB, growth {(samples[^1].RssMb / afterWarmUp[0].RssMb - 1) * 100:F1}%; largest gap between "
+                )
+                + FormattableString.Invariant($"decisions {maxGapMs:F0} ms")
+        );
     }
 
     private static void Report(string what, IEnumerable<double> values)
@@ -292,19 +452,32 @@ internal static class PipelineBenchmark
         }
 
         double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-        Console.WriteLine(FormattableString.Invariant($"{what}: n={sorted.Length} p50={P(0.50):F2} p90={P(0.90):F2} p99={P(0.99):F2} max={sorted[^1]:F2}"));
+        Console.WriteLine(
+            FormattableString.Invariant(
+                $"{what}: n={sorted.Length} p50={P(0.50):F2} p90={P(0.90):F2} p99={P(0.99):F2} max={sorted[^1]:F2}"
+            )
+        );
     }
 
-    private static void Consume(string bootstrap, string topic, int count, TimeSpan timeout, Action<ConsumeResult<byte[]?, byte[]>, long> onRecord, CancellationToken cancellationToken = default)
+    private static void Consume(
+        string bootstrap,
+        string topic,
+        int count,
+        TimeSpan timeout,
+        Action<ConsumeResult<byte[]?, byte[]>, long> onRecord,
+        CancellationToken cancellationToken = default
+    )
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap,
-            GroupId = "bench-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-            FetchWaitMaxMs = 1,
-        }).Build();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
+            new ConsumerConfig
+            {
+                BootstrapServers = bootstrap,
+                GroupId = "bench-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+                FetchWaitMaxMs = 1,
+            }
+        ).Build();
         consumer.Subscribe(topic);
         var deadline = Stopwatch.StartNew();
         var seen = 0;
@@ -324,14 +497,36 @@ internal static class PipelineBenchmark
     private static Process StartWorker(string bootstrap, string registryUrl)
     {
         var directory = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[]
+        var start = new ProcessStartInfo("dotnet")
         {
-            Path.Combine(directory, "Inference.Streaming.Worker.dll"), "--urls", "http://127.0.0.1:0",
-            "--Kafka:BootstrapServers", bootstrap, "--SchemaRegistry:Url", registryUrl, "--Features:BarInterval", "00:00:01",
-            "--Models:Directory", Models.Directory, "--DemoFeed:Enabled", "false", "--Diagnostics:SummaryInterval", "00:00:05",
-            "--Kafka:Consumer:session.timeout.ms", "6000", "--Kafka:Consumer:fetch.wait.max.ms", "10",
-        })
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (
+            var arg in new[]
+            {
+                Path.Combine(directory, "Inference.Streaming.Worker.dll"),
+                "--urls",
+                "http://127.0.0.1:0",
+                "--Kafka:BootstrapServers",
+                bootstrap,
+                "--SchemaRegistry:Url",
+                registryUrl,
+                "--Features:BarInterval",
+                "00:00:01",
+                "--Models:Directory",
+                Models.Directory,
+                "--DemoFeed:Enabled",
+                "false",
+                "--Diagnostics:SummaryInterval",
+                "00:00:05",
+                "--Kafka:Consumer:session.timeout.ms",
+                "6000",
+                "--Kafka:Consumer:fetch.wait.max.ms",
+                "10",
+            }
+        )
         {
             start.ArgumentList.Add(arg);
         }
@@ -339,8 +534,20 @@ internal static class PipelineBenchmark
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Inference.Streaming.Worker.Diagnostics.SummaryReporter"] = "Information";
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, e) => { if (e.Data is { } line && line.Contains("stream:", StringComparison.Ordinal)) { Console.WriteLine("  worker " + line.Trim()); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is { } line) { Console.WriteLine("  worker! " + line); } };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && line.Contains("stream:", StringComparison.Ordinal))
+            {
+                Console.WriteLine("  worker " + line.Trim());
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                Console.WriteLine("  worker! " + line);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
@@ -356,7 +563,14 @@ internal static class PipelineBenchmark
     }
 
     private static IProducer<byte[]?, byte[]> Producer(string bootstrap) =>
-        new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = bootstrap, LingerMs = 5, QueueBufferingMaxMessages = 1_000_000 }).Build();
+        new ProducerBuilder<byte[]?, byte[]>(
+            new ProducerConfig
+            {
+                BootstrapServers = bootstrap,
+                LingerMs = 5,
+                QueueBufferingMaxMessages = 1_000_000,
+            }
+        ).Build();
 
     private static void Produce(IProducer<byte[]?, byte[]> producer, string topic, string key, byte[] value)
     {
@@ -364,7 +578,10 @@ internal static class PipelineBenchmark
         {
             try
             {
-                producer.Produce(topic, new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = value });
+                producer.Produce(
+                    topic,
+                    new Message<byte[]?, byte[]> { Key = Encoding.UTF8.GetBytes(key), Value = value }
+                );
                 return;
             }
             catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull)
@@ -374,18 +591,21 @@ internal static class PipelineBenchmark
         }
     }
 
-    private static MarketTick ToContract(SimulatedTick tick) => new()
-    {
-        symbol = tick.Symbol,
-        event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
-        price = tick.Price,
-        size = tick.Size,
-        sequence = tick.Sequence,
-    };
+    private static MarketTick ToContract(SimulatedTick tick) =>
+        new()
+        {
+            symbol = tick.Symbol,
+            event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
+            price = tick.Price,
+            size = tick.Size,
+            sequence = tick.Sequence,
+        };
 
     private static int Option(string[] args, string name, int fallback)
     {
         var index = Array.IndexOf(args, name);
-        return index >= 0 && index + 1 < args.Length ? int.Parse(args[index + 1], CultureInfo.InvariantCulture) : fallback;
+        return index >= 0 && index + 1 < args.Length
+            ? int.Parse(args[index + 1], CultureInfo.InvariantCulture)
+            : fallback;
     }
 }

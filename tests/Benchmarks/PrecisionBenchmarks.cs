@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace Inference.Streaming.Benchmarks;
 
-/// <summary>What the deterministic float64 default costs: a bare forward in float32 against float64, one thread.</summary>
+/// <summary>What the deterministic float64 default costs: a bare forward in float32 against float64, one
+/// thread.</summary>
 [MemoryDiagnoser]
 public class PrecisionBenchmarks
 {

@@ -45,7 +45,7 @@ if (args.Length > 0 && args[0] == "--memory")
 // In-process: the benchmark runs against the build output that carries the patched TorchSharp shim.
 var job = args.Contains("--short") ? Job.ShortRun : Job.MediumRun;
 args = [.. args.Where(a => a != "--short")];
-var config = DefaultConfig.Instance
-    .AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).WithId("in-process"))
+var config = DefaultConfig
+    .Instance.AddJob(job.WithToolchain(InProcessEmitToolchain.Instance).WithId("in-process"))
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 BenchmarkSwitcher.FromAssembly(typeof(ForwardBenchmarks).Assembly).Run(args, config);

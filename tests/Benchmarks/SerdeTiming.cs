@@ -6,7 +6,8 @@ using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Benchmarks;
 
-/// <summary>Time per Avro serialisation of the published records through Confluent's serializer (median of 5 runs).</summary>
+/// <summary>Time per Avro serialisation of the published records through Confluent's serializer (median of 5
+/// runs).</summary>
 internal static class SerdeTiming
 {
     public static async Task RunAsync()
@@ -17,7 +18,13 @@ internal static class SerdeTiming
         var forensics = new ContractSerde<DecisionForensics>(client);
         var tick = new ContractSerde<MarketTick>(client);
         var sample = Samples.Forensics();
-        var tickSample = new MarketTick { symbol = "AAPL", event_time = DateTime.UtcNow, price = 1, size = 1 };
+        var tickSample = new MarketTick
+        {
+            symbol = "AAPL",
+            event_time = DateTime.UtcNow,
+            price = 1,
+            size = 1,
+        };
         var tickBytes = await tick.SerializeAsync(tickSample, "t");
         await Measure("TradingDecision serialize", () => decisions.SerializeAsync(sample.decision, "d"));
         await Measure("DecisionForensics serialize", () => forensics.SerializeAsync(sample, "f"));
@@ -32,8 +39,15 @@ internal static class SerdeTiming
             task.GetAwaiter().GetResult();
         }
 
-        Console.WriteLine($"MarketTick deserialize, blocking on Confluent's async deserializer: {blocking.Elapsed.TotalMicroseconds / 20_000:F2} µs per record; {pending} of 20000 did not complete synchronously");
-        await Measure("MarketTick deserialize on the calling thread (ContractSerde.Deserialize)", () => Task.FromResult(tick.Deserialize(tickBytes, "t")));
+        Console.WriteLine(
+            $"MarketTick deserialize, blocking on Confluent's async deserializer: "
+                + $"{blocking.Elapsed.TotalMicroseconds / 20_000:F2} µs per record; {pending} of 20000 did not "
+                + $"complete synchronously"
+        );
+        await Measure(
+            "MarketTick deserialize on the calling thread (ContractSerde.Deserialize)",
+            () => Task.FromResult(tick.Deserialize(tickBytes, "t"))
+        );
     }
 
     private static async Task Measure<T>(string what, Func<Task<T>> action)

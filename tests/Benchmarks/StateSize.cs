@@ -3,7 +3,8 @@ using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Benchmarks;
 
-/// <summary>Managed bytes per symbol of warmed-up state (60 closed bars, an open bar, a regime), measured with the GC.</summary>
+/// <summary>Managed bytes per symbol of warmed-up state (60 closed bars, an open bar, a regime), measured with the
+/// GC.</summary>
 internal static class StateSize
 {
     public static void Run()
@@ -28,7 +29,10 @@ internal static class StateSize
         }
 
         var after = GC.GetTotalMemory(forceFullCollection: true);
-        Console.WriteLine($"{symbols} symbols: {(after - before) / (double)symbols:F0} bytes of managed state per symbol (incl. dictionary and open-bar queue entries)");
+        Console.WriteLine(
+            $"{symbols} symbols: {(after - before) / (double)symbols:F0} bytes of managed state per symbol (incl. "
+                + $"dictionary and open-bar queue entries)"
+        );
         GC.KeepAlive(partition);
     }
 }

@@ -10,7 +10,12 @@ namespace Inference.Streaming.Contracts.Tests;
 public sealed class SchemaEvolutionTests
 {
     public static TheoryData<string> SchemaFiles() =>
-        [.. Directory.GetFiles(RepositoryPaths.Schemas, "*.avsc").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+        [
+            .. Directory
+                .GetFiles(RepositoryPaths.Schemas, "*.avsc")
+                .Select(f => Path.GetFileName(f))
+                .Order(StringComparer.Ordinal),
+        ];
 
     [SkippableTheory]
     [MemberData(nameof(SchemaFiles))]
@@ -23,7 +28,11 @@ public sealed class SchemaEvolutionTests
         foreach (var (commit, text) in history)
         {
             var problem = BackwardProblem(Schema.Parse(current), Schema.Parse(text));
-            Assert.True(problem is null, $"schemas/{file} cannot read data written with its version in {commit[..8]}: {problem}. New fields need defaults; removed fields must have had defaults.");
+            Assert.True(
+                problem is null,
+                $"schemas/{file} cannot read data written with its version in {commit[..8]}: {problem}. New fields "
+                    + $"need defaults; removed fields must have had defaults."
+            );
         }
     }
 
@@ -31,8 +40,15 @@ public sealed class SchemaEvolutionTests
     public void AFieldAddedWithoutADefaultIsCaught()
     {
         var old = Schema.Parse("""{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}""");
-        var withDefault = Schema.Parse("""{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":["null","string"],"default":null}]}""");
-        var withoutDefault = Schema.Parse("""{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}""");
+        var withDefault = Schema.Parse(
+            """
+            {"type":"record","name":"R","fields":[{"name":"a","type":"int"},
+            {"name":"b","type":["null","string"],"default":null}]}
+            """
+        );
+        var withoutDefault = Schema.Parse(
+            """{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}"""
+        );
 
         Assert.Null(BackwardProblem(withDefault, old));
         Assert.NotNull(BackwardProblem(withoutDefault, old));
@@ -66,7 +82,12 @@ public sealed class SchemaEvolutionTests
 
     private static string Git(params string[] args)
     {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = RepositoryPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("git")
+        {
+            WorkingDirectory = RepositoryPaths.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -75,6 +96,10 @@ public sealed class SchemaEvolutionTests
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();
-        return process.ExitCode == 0 ? output : throw new InvalidOperationException($"git {string.Join(' ', args)} failed: {process.StandardError.ReadToEnd()}");
+        return process.ExitCode == 0
+            ? output
+            : throw new InvalidOperationException(
+                $"git {string.Join(' ', args)} failed: {process.StandardError.ReadToEnd()}"
+            );
     }
 }

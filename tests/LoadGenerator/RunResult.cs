@@ -13,4 +13,5 @@ internal sealed record RunResult(
     [property: JsonPropertyName("latency_ms")] IReadOnlyDictionary<string, double> LatencyMs,
     [property: JsonPropertyName("status_codes")] IReadOnlyDictionary<string, int> StatusCodes,
     [property: JsonPropertyName("error_types")] IReadOnlyDictionary<string, int> ErrorTypes,
-    [property: JsonPropertyName("actions")] IReadOnlyDictionary<string, int> Actions);
+    [property: JsonPropertyName("actions")] IReadOnlyDictionary<string, int> Actions
+);

@@ -22,18 +22,19 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     public sealed class Factory : WorkerFactory
     {
         protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-        [
-            new("DemoFeed:Enabled", "false"),
-            new("Api:Jwt:SigningKey", SigningKey),
-            new("Api:Jwt:Issuer", Issuer),
-            new("Api:Jwt:Audience", Audience),
-            new("Api:Keys:0", ApiKey),
-            new("Api:KeyScopes:0", "predict"),
-            new("Api:RateLimit:FailedAuthPerMinute", "0"),
-            new("Logging:LogLevel:Default", "Debug"),
-        ];
+            [
+                new("DemoFeed:Enabled", "false"),
+                new("Api:Jwt:SigningKey", SigningKey),
+                new("Api:Jwt:Issuer", Issuer),
+                new("Api:Jwt:Audience", Audience),
+                new("Api:Keys:0", ApiKey),
+                new("Api:KeyScopes:0", "predict"),
+                new("Api:RateLimit:FailedAuthPerMinute", "0"),
+                new("Logging:LogLevel:Default", "Debug"),
+            ];
 
-        protected override void Replace(IServiceCollection services) => services.AddLogging(logging => logging.AddFakeLogging());
+        protected override void Replace(IServiceCollection services) =>
+            services.AddLogging(logging => logging.AddFakeLogging());
     }
 
     public enum Token
@@ -116,7 +117,10 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     public async Task ApiKeysKeepWorkingWithTheScopesConfiguredForThem()
     {
         using var client = factory.CreateClient();
-        using var predict = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict") { Content = WorkerFactory.Json(new { symbol = "NOPE" }) };
+        using var predict = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict")
+        {
+            Content = WorkerFactory.Json(new { symbol = "NOPE" }),
+        };
         predict.Headers.Add(ApiOptions.KeyHeader, ApiKey);
         using var reload = new HttpRequestMessage(HttpMethod.Post, "/api/v1/models/reload");
         reload.Headers.Add(ApiOptions.KeyHeader, ApiKey);
@@ -135,10 +139,16 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     {
         using var client = factory.CreateClient();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "NOPE" })
+        );
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal(["ApiKey", "Bearer"], response.Headers.WwwAuthenticate.Select(c => c.Scheme).Order(StringComparer.Ordinal));
+        Assert.Equal(
+            ["ApiKey", "Bearer"],
+            response.Headers.WwwAuthenticate.Select(c => c.Scheme).Order(StringComparer.Ordinal)
+        );
         Assert.Null(response.Headers.WwwAuthenticate.Single(c => c.Scheme == "Bearer").Parameter);
     }
 
@@ -149,14 +159,21 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     {
         var records = factory.Services.GetFakeLogCollector().GetSnapshot();
         Assert.NotEmpty(records);
-        Assert.DoesNotContain(records, r => r.Message.Contains(secret, StringComparison.Ordinal)
-            || (r.Exception?.ToString().Contains(secret, StringComparison.Ordinal) ?? false)
-            || (r.StructuredState?.Any(s => s.Value?.Contains(secret, StringComparison.Ordinal) ?? false) ?? false));
+        Assert.DoesNotContain(
+            records,
+            r =>
+                r.Message.Contains(secret, StringComparison.Ordinal)
+                || (r.Exception?.ToString().Contains(secret, StringComparison.Ordinal) ?? false)
+                || (r.StructuredState?.Any(s => s.Value?.Contains(secret, StringComparison.Ordinal) ?? false) ?? false)
+        );
     }
 
     private static HttpRequestMessage Predict(string token)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict") { Content = WorkerFactory.Json(new { symbol = "NOPE" }) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict")
+        {
+            Content = WorkerFactory.Json(new { symbol = "NOPE" }),
+        };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }
@@ -207,7 +224,13 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
                 _ => now.AddMinutes(10),
             },
             // No credentials: the handler writes an unsigned token, "alg": "none".
-            SigningCredentials = kind == Token.AlgNone ? null : new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), SecurityAlgorithms.HmacSha256),
+            SigningCredentials =
+                kind == Token.AlgNone
+                    ? null
+                    : new SigningCredentials(
+                        new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)),
+                        SecurityAlgorithms.HmacSha256
+                    ),
         };
         return new JsonWebTokenHandler().CreateToken(descriptor);
     }
@@ -222,11 +245,29 @@ public sealed class JwtOptionsTests
     [InlineData("0123456789abcdef0123456789abcdef", "aud", null, null, "Issuer is required with SigningKey")]
     [InlineData("short", "aud", null, "https://issuer", "at least 32 bytes")]
     [InlineData("0123456789abcdef0123456789abcdef", "aud", "https://idp", "https://issuer", "not both")]
-    public void MisconfiguredJwtIsRefusedAtStart(string? key, string? audience, string? authority, string? issuer, string? problem)
+    public void MisconfiguredJwtIsRefusedAtStart(
+        string? key,
+        string? audience,
+        string? authority,
+        string? issuer,
+        string? problem
+    )
     {
-        var options = new ApiOptions { Jwt = new JwtOptions { SigningKey = key, Audience = audience, Authority = authority, Issuer = issuer } };
+        var options = new ApiOptions
+        {
+            Jwt = new JwtOptions
+            {
+                SigningKey = key,
+                Audience = audience,
+                Authority = authority,
+                Issuer = issuer,
+            },
+        };
 
-        var results = options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)).Select(r => r.ErrorMessage!).ToList();
+        var results = options
+            .Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options))
+            .Select(r => r.ErrorMessage!)
+            .ToList();
 
         if (problem is null)
         {
@@ -243,7 +284,9 @@ public sealed class JwtOptionsTests
     {
         var options = new ApiOptions { KeyScopes = ["predict", "admin"] };
 
-        var result = Assert.Single(options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options)));
+        var result = Assert.Single(
+            options.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(options))
+        );
 
         Assert.Contains("unknown scope 'admin'", result.ErrorMessage, StringComparison.Ordinal);
     }

@@ -27,7 +27,11 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         Assert.True(action == "HOLD" ? quantity == 0 : quantity >= 1);
 
         var regime = root.GetProperty("regime_probabilities");
-        var (bull, bear, sideways) = (regime.GetProperty("bull").GetDouble(), regime.GetProperty("bear").GetDouble(), regime.GetProperty("sideways").GetDouble());
+        var (bull, bear, sideways) = (
+            regime.GetProperty("bull").GetDouble(),
+            regime.GetProperty("bear").GetDouble(),
+            regime.GetProperty("sideways").GetDouble()
+        );
         Assert.Equal(1.0, bull + bear + sideways, 9);
         Assert.True(regime.GetProperty("entropy").GetDouble() > 0);
         var weights = root.GetProperty("strategy_weights");
@@ -45,8 +49,14 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
 
         var metadata = root.GetProperty("metadata");
         // The seed's model_version is the model that decided; the set's id has its own field.
-        Assert.Equal(metadata.GetProperty("selected_model").GetString(), metadata.GetProperty("model_version").GetString());
-        Assert.Contains(metadata.GetProperty("model_version").GetString(), new[] { "bull_specialist", "bear_specialist", "sideways_specialist", "universal" });
+        Assert.Equal(
+            metadata.GetProperty("selected_model").GetString(),
+            metadata.GetProperty("model_version").GetString()
+        );
+        Assert.Contains(
+            metadata.GetProperty("model_version").GetString(),
+            new[] { "bull_specialist", "bear_specialist", "sideways_specialist", "universal" }
+        );
         Assert.StartsWith("set-", metadata.GetProperty("model_set").GetString(), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Null, metadata.GetProperty("ab_test").ValueKind);
         Assert.True(metadata.GetProperty("latency_ms").GetDouble() >= 0);
@@ -60,7 +70,17 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         using var client = factory.CreateClient();
         (await WorkerFactory.WaitForStateAsync(client, "MSFT", TimeSpan.FromSeconds(60))).Dispose();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "msft", explain = true, strategy_override = "mixture" }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(
+                new
+                {
+                    symbol = "msft",
+                    explain = true,
+                    strategy_override = "mixture",
+                }
+            )
+        );
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -92,14 +112,21 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.True(json.RootElement.GetProperty("errors").TryGetProperty(field, out _), await response.Content.ReadAsStringAsync());
+        Assert.True(
+            json.RootElement.GetProperty("errors").TryGetProperty(field, out _),
+            await response.Content.ReadAsStringAsync()
+        );
     }
 
     [Fact]
     public async Task ANonJsonBodyIs422()
     {
         using var client = factory.CreateClient();
-        using var content = new StringContent("symbol=AAPL", System.Text.Encoding.UTF8, "application/x-www-form-urlencoded");
+        using var content = new StringContent(
+            "symbol=AAPL",
+            System.Text.Encoding.UTF8,
+            "application/x-www-form-urlencoded"
+        );
 
         using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), content);
 
@@ -111,7 +138,10 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     {
         using var client = factory.CreateClient();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", strategy_override = "ensemble" }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "AAPL", strategy_override = "ensemble" })
+        );
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("ensemble", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -122,7 +152,10 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     {
         using var client = factory.CreateClient();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "NOPE" })
+        );
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -134,7 +167,10 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         using var client = factory.CreateClient();
         (await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60))).Dispose();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", timestamp = "1999-01-01T00:00:00Z" }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "AAPL", timestamp = "1999-01-01T00:00:00Z" })
+        );
 
         Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
         Assert.Contains("timestamp", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -148,7 +184,10 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         using var latestJson = JsonDocument.Parse(await latest.Content.ReadAsStringAsync());
         var barEnd = latestJson.RootElement.GetProperty("metadata").GetProperty("bar_end").GetDateTimeOffset();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NVDA", timestamp = barEnd.AddSeconds(-5) }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "NVDA", timestamp = barEnd.AddSeconds(-5) })
+        );
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
@@ -160,13 +199,29 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     {
         var metrics = await MetricsAfterTrafficAsync("AAPL");
 
-        foreach (var name in new[]
-        {
-            "predictions_total{", "status=\"success\"", "status=\"404\"", "prediction_latency_seconds_bucket{", "active_requests{",
-            "model_load_time_seconds_count{", "inference_ticks_consumed_total{", "inference_bars_closed_total{", "inference_decisions_total{",
-            "inference_batch_size_bucket{", "inference_batch_duration_seconds_bucket{", "inference_tick_to_decision_duration_seconds_bucket{",
-            "inference_stage_duration_seconds_bucket{", "stage=\"handle\"", "stage=\"queue\"", "stage=\"forward\"", "stage=\"publish\"", "stage=\"acknowledge\"",
-        })
+        foreach (
+            var name in new[]
+            {
+                "predictions_total{",
+                "status=\"success\"",
+                "status=\"404\"",
+                "prediction_latency_seconds_bucket{",
+                "active_requests{",
+                "model_load_time_seconds_count{",
+                "inference_ticks_consumed_total{",
+                "inference_bars_closed_total{",
+                "inference_decisions_total{",
+                "inference_batch_size_bucket{",
+                "inference_batch_duration_seconds_bucket{",
+                "inference_tick_to_decision_duration_seconds_bucket{",
+                "inference_stage_duration_seconds_bucket{",
+                "stage=\"handle\"",
+                "stage=\"queue\"",
+                "stage=\"forward\"",
+                "stage=\"publish\"",
+                "stage=\"acknowledge\"",
+            }
+        )
         {
             Assert.Contains(name, metrics, StringComparison.Ordinal);
         }
@@ -177,7 +232,11 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     {
         var metrics = await MetricsAfterTrafficAsync("MSFT");
 
-        var exported = metrics.Split('\n').Where(l => l.Length > 0 && l[0] != '#').Select(l => l[..l.IndexOfAny(['{', ' '])]).ToHashSet(StringComparer.Ordinal);
+        var exported = metrics
+            .Split('\n')
+            .Where(l => l.Length > 0 && l[0] != '#')
+            .Select(l => l[..l.IndexOfAny(['{', ' '])])
+            .ToHashSet(StringComparer.Ordinal);
         // Instruments appear on /metrics only once measured (no dead letter, no GPU here): every
         // declared instrument's Prometheus names count, and the naming is checked on those exported.
         var declared = DeclaredPrometheusNames(factory.Services);
@@ -186,9 +245,17 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
             Assert.True(names.All(exported.Contains), $"{instrument}: expected {string.Join(", ", names)} on /metrics");
         }
 
-        var dashboard = Path.Combine(Inference.Streaming.Tests.RepositoryRoot.Path, "compose", "grafana", "dashboards", "inference-streaming.json");
+        var dashboard = Path.Combine(
+            Inference.Streaming.Tests.RepositoryRoot.Path,
+            "compose",
+            "grafana",
+            "dashboards",
+            "inference-streaming.json"
+        );
         using var json = JsonDocument.Parse(await File.ReadAllTextAsync(dashboard));
-        var queried = json.RootElement.GetProperty("panels").EnumerateArray()
+        var queried = json
+            .RootElement.GetProperty("panels")
+            .EnumerateArray()
             .SelectMany(p => p.GetProperty("targets").EnumerateArray())
             .SelectMany(t => PromQl.MetricNames(t.GetProperty("expr").GetString()!))
             .ToHashSet(StringComparer.Ordinal);
@@ -196,12 +263,28 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         Assert.True(queried.Count >= 10, string.Join(", ", queried));
         foreach (var name in queried)
         {
-            Assert.True(exported.Contains(name) || declared.Values.Any(n => n.Contains(name)), $"the dashboard queries {name}, which the worker neither exports nor declares");
+            Assert.True(
+                exported.Contains(name) || declared.Values.Any(n => n.Contains(name)),
+                $"the dashboard queries {name}, which the worker neither exports nor declares"
+            );
         }
 
-        foreach (var panel in new[] { "Throughput", "Tick-to-decision latency", "Success and error rates", "Action distribution", "GPU utilisation", "Consumer lag" })
+        foreach (
+            var panel in new[]
+            {
+                "Throughput",
+                "Tick-to-decision latency",
+                "Success and error rates",
+                "Action distribution",
+                "GPU utilisation",
+                "Consumer lag",
+            }
+        )
         {
-            Assert.Contains(json.RootElement.GetProperty("panels").EnumerateArray(), p => p.GetProperty("title").GetString() == panel);
+            Assert.Contains(
+                json.RootElement.GetProperty("panels").EnumerateArray(),
+                p => p.GetProperty("title").GetString() == panel
+            );
         }
     }
 
@@ -211,9 +294,18 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     {
         using var client = factory.CreateClient();
         (await WorkerFactory.WaitForStateAsync(client, symbol, TimeSpan.FromSeconds(60))).Dispose();
-        (await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "NOPE" }))).Dispose();
+        (
+            await client.PostAsync(
+                new Uri("/api/v1/predict", UriKind.Relative),
+                WorkerFactory.Json(new { symbol = "NOPE" })
+            )
+        ).Dispose();
         var metrics = string.Empty;
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
+        for (
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            !metrics.Contains("inference_decisions_total{", StringComparison.Ordinal) && DateTime.UtcNow < deadline;
+            await Task.Delay(200)
+        )
         {
             metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         }
@@ -221,10 +313,17 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         return metrics;
     }
 
-    // The OpenTelemetry Prometheus exporter's names: unit suffix (annotations in braces dropped), _total for counters, histogram series.
+    // The OpenTelemetry Prometheus exporter's names: unit suffix (annotations in braces dropped), _total for counters,
+    // histogram series.
     private static Dictionary<string, string[]> DeclaredPrometheusNames(IServiceProvider services)
     {
-        string[] meters = [Inference.Streaming.Worker.Diagnostics.PipelineMetrics.MeterName, PredictMetrics.MeterName, Inference.Streaming.Engine.Inference.ModelCatalog.MeterName, Inference.Streaming.Worker.Diagnostics.GpuMetrics.MeterName];
+        string[] meters =
+        [
+            Inference.Streaming.Worker.Diagnostics.PipelineMetrics.MeterName,
+            PredictMetrics.MeterName,
+            Inference.Streaming.Engine.Inference.ModelCatalog.MeterName,
+            Inference.Streaming.Worker.Diagnostics.GpuMetrics.MeterName,
+        ];
         var found = new Dictionary<string, string[]>(StringComparer.Ordinal);
         using var listener = new System.Diagnostics.Metrics.MeterListener
         {
@@ -245,8 +344,12 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
                 };
                 var name = instrument.Name + unit;
                 var kind = instrument.GetType().GetGenericTypeDefinition();
-                string[] names = kind == typeof(System.Diagnostics.Metrics.Histogram<>) ? [name + "_bucket", name + "_sum", name + "_count"]
-                    : kind == typeof(System.Diagnostics.Metrics.Counter<>) || kind == typeof(System.Diagnostics.Metrics.ObservableCounter<>) ? [name + "_total"]
+                string[] names =
+                    kind == typeof(System.Diagnostics.Metrics.Histogram<>)
+                        ? [name + "_bucket", name + "_sum", name + "_count"]
+                    : kind == typeof(System.Diagnostics.Metrics.Counter<>)
+                    || kind == typeof(System.Diagnostics.Metrics.ObservableCounter<>)
+                        ? [name + "_total"]
                     : [name];
                 lock (found)
                 {
@@ -270,7 +373,10 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         var predict = json.RootElement.GetProperty("paths").GetProperty("/api/v1/predict").GetProperty("post");
         foreach (var code in new[] { "200", "400", "403", "404", "422", "503" })
         {
-            Assert.True(predict.GetProperty("responses").TryGetProperty(code, out _), $"no {code} in the OpenAPI document");
+            Assert.True(
+                predict.GetProperty("responses").TryGetProperty(code, out _),
+                $"no {code} in the OpenAPI document"
+            );
         }
     }
 }

@@ -5,7 +5,22 @@ namespace Inference.Streaming.PredictApi.FunctionalTests;
 /// <summary>The metric names a PromQL expression selects (enough PromQL for a dashboard's queries).</summary>
 internal static partial class PromQl
 {
-    private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal) { "and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring", "group_left", "group_right", "inf", "nan" };
+    private static readonly HashSet<string> Keywords = new(StringComparer.Ordinal)
+    {
+        "and",
+        "or",
+        "unless",
+        "bool",
+        "offset",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "inf",
+        "nan",
+    };
 
     public static IEnumerable<string> MetricNames(string expression)
     {

@@ -11,34 +11,38 @@ public sealed class ProtectionTests(ProtectionTests.Factory factory) : IClassFix
     public sealed class Factory : WorkerFactory
     {
         protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
-        [
-            new("DemoFeed:Enabled", "false"),
-            new("Api:Keys:0", "key-one"),
-            new("Api:Keys:1", "key-two"),
-            new("Api:RateLimit:PermitsPerMinute", "3"),
-            new("Api:RateLimit:FailedAuthPerMinute", "5"),
-        ];
+            [
+                new("DemoFeed:Enabled", "false"),
+                new("Api:Keys:0", "key-one"),
+                new("Api:Keys:1", "key-two"),
+                new("Api:RateLimit:PermitsPerMinute", "3"),
+                new("Api:RateLimit:FailedAuthPerMinute", "5"),
+            ];
 
         // The test server has no socket: a test names its client's address in a header, so each test
         // has budgets of its own (loopback addresses; nothing is sent anywhere).
-        protected override void Replace(IServiceCollection services) => services.AddSingleton<IStartupFilter, ClientAddressFromHeader>();
+        protected override void Replace(IServiceCollection services) =>
+            services.AddSingleton<IStartupFilter, ClientAddressFromHeader>();
     }
 
     private sealed class ClientAddressFromHeader : IStartupFilter
     {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, proceed) =>
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) =>
+            app =>
             {
-                if (context.Request.Headers.TryGetValue(AddressHeader, out var address))
-                {
-                    context.Connection.RemoteIpAddress = IPAddress.Parse(address.ToString());
-                }
+                app.Use(
+                    (context, proceed) =>
+                    {
+                        if (context.Request.Headers.TryGetValue(AddressHeader, out var address))
+                        {
+                            context.Connection.RemoteIpAddress = IPAddress.Parse(address.ToString());
+                        }
 
-                return proceed(context);
-            });
-            next(app);
-        };
+                        return proceed(context);
+                    }
+                );
+                next(app);
+            };
     }
 
     private const string AddressHeader = "X-Test-Client-Address";
@@ -87,7 +91,12 @@ public sealed class ProtectionTests(ProtectionTests.Factory factory) : IClassFix
         using (var limited = await client.SendAsync(request))
         {
             Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
-            Assert.True(int.Parse(Assert.Single(limited.Headers.GetValues("Retry-After")), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+            Assert.True(
+                int.Parse(
+                    Assert.Single(limited.Headers.GetValues("Retry-After")),
+                    System.Globalization.CultureInfo.InvariantCulture
+                ) >= 1
+            );
             Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
             using var problem = System.Text.Json.JsonDocument.Parse(await limited.Content.ReadAsStringAsync());
             Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("type").GetString()));
@@ -114,7 +123,16 @@ public sealed class ProtectionTests(ProtectionTests.Factory factory) : IClassFix
             statuses.Add(response.StatusCode);
         }
 
-        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+        Assert.Equal(
+            [
+                HttpStatusCode.Unauthorized,
+                HttpStatusCode.Unauthorized,
+                HttpStatusCode.Unauthorized,
+                HttpStatusCode.TooManyRequests,
+                HttpStatusCode.TooManyRequests,
+            ],
+            statuses
+        );
     }
 
     [Fact]
@@ -131,14 +149,24 @@ public sealed class ProtectionTests(ProtectionTests.Factory factory) : IClassFix
             statuses.Add(response.StatusCode);
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                Assert.True(int.Parse(Assert.Single(response.Headers.GetValues("Retry-After")), System.Globalization.CultureInfo.InvariantCulture) >= 1);
+                Assert.True(
+                    int.Parse(
+                        Assert.Single(response.Headers.GetValues("Retry-After")),
+                        System.Globalization.CultureInfo.InvariantCulture
+                    ) >= 1
+                );
                 using var problem = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
                 Assert.Equal(429, problem.RootElement.GetProperty("status").GetInt32());
                 Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("type").GetString()));
             }
         }
 
-        Assert.Equal(Enumerable.Repeat(HttpStatusCode.Unauthorized, 5).Concat(Enumerable.Repeat(HttpStatusCode.TooManyRequests, 2)), statuses);
+        Assert.Equal(
+            Enumerable
+                .Repeat(HttpStatusCode.Unauthorized, 5)
+                .Concat(Enumerable.Repeat(HttpStatusCode.TooManyRequests, 2)),
+            statuses
+        );
         using var valid = Reload("key-one", "127.0.4.1");
         using var accepted = await client.SendAsync(valid);
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
@@ -157,7 +185,10 @@ public sealed class ProtectionTests(ProtectionTests.Factory factory) : IClassFix
 
     private static HttpRequestMessage Predict(string? key, string address)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict") { Content = WorkerFactory.Json(new { symbol = "AAPL" }) };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict")
+        {
+            Content = WorkerFactory.Json(new { symbol = "AAPL" }),
+        };
         request.Headers.Add(AddressHeader, address);
         if (key is not null)
         {

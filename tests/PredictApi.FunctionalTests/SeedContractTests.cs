@@ -11,13 +11,21 @@ namespace Inference.Streaming.PredictApi.FunctionalTests;
 /// </summary>
 public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClassFixture<SeedContractTests.Factory>
 {
-    /// <summary>The demo feed stops after 40 bars per symbol, so a bar named by time stays held while a test asks about it.</summary>
+    /// <summary>The demo feed stops after 40 bars per symbol, so a bar named by time stays held while a test asks about
+    /// it.</summary>
     public sealed class Factory : WorkerFactory
     {
-        protected override IEnumerable<KeyValuePair<string, string?>> Settings => [new("DemoFeed:MaxTicksPerSymbol", "400")];
+        protected override IEnumerable<KeyValuePair<string, string?>> Settings =>
+            [new("DemoFeed:MaxTicksPerSymbol", "400")];
     }
 
-    private static readonly string[] ModelNames = ["bull_specialist", "bear_specialist", "sideways_specialist", "universal"];
+    private static readonly string[] ModelNames =
+    [
+        "bull_specialist",
+        "bear_specialist",
+        "sideways_specialist",
+        "universal",
+    ];
 
     private static readonly Dictionary<string, string[]> SeedDomains = new(StringComparer.Ordinal)
     {
@@ -36,7 +44,9 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
         var barEnd = await LatestBarEndAsync(client, "AAPL");
         var request = Example("predict-request.json").AsObject();
         // The example's date is not in the stream's state; any time inside a held bar is.
-        request["timestamp"] = barEnd.AddMilliseconds(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        request["timestamp"] = barEnd
+            .AddMilliseconds(-1)
+            .ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 
         using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), Body(request));
 
@@ -57,14 +67,21 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
         using var client = factory.CreateClient();
         await LatestBarEndAsync(client, "AAPL");
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            new StringContent(body, System.Text.Encoding.UTF8, "application/json")
+        );
 
         var text = await response.Content.ReadAsStringAsync();
         var answer = JsonNode.Parse(text)!;
         if (response.StatusCode == HttpStatusCode.Forbidden)
         {
             // The seed's risk rejection: 403, its risk_validation in the problem.
-            AssertSeedShape(Example("predict-response.json")["risk_validation"]!, answer["risk_validation"]!, "risk_validation");
+            AssertSeedShape(
+                Example("predict-response.json")["risk_validation"]!,
+                answer["risk_validation"]!,
+                "risk_validation"
+            );
             return;
         }
 
@@ -123,26 +140,64 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
         using var client = factory.CreateClient();
         var barEnd = await SettledBarEndAsync(client, "TSLA");
         var at = barEnd.AddMilliseconds(-1);
-        var plain = await PredictAsync(client, new { symbol = "TSLA", timestamp = at, risk_check = false });
+        var plain = await PredictAsync(
+            client,
+            new
+            {
+                symbol = "TSLA",
+                timestamp = at,
+                risk_check = false,
+            }
+        );
         var ids = new HashSet<string>(StringComparer.Ordinal) { plain["decision_id"]!.GetValue<string>() };
 
         foreach (var model in ModelNames)
         {
-            var answer = await PredictAsync(client, new { symbol = "TSLA", timestamp = at, risk_check = false, strategy_override = model });
+            var answer = await PredictAsync(
+                client,
+                new
+                {
+                    symbol = "TSLA",
+                    timestamp = at,
+                    risk_check = false,
+                    strategy_override = model,
+                }
+            );
 
             var metadata = answer["metadata"]!;
             Assert.Equal(model, metadata["model_version"]!.GetValue<string>());
             Assert.Equal(model, metadata["selected_model"]!.GetValue<string>());
             Assert.Equal("override", metadata["selection"]!.GetValue<string>());
-            Assert.Equal(plain["metadata"]!["model_set"]!.GetValue<string>(), metadata["model_set"]!.GetValue<string>());
+            Assert.Equal(
+                plain["metadata"]!["model_set"]!.GetValue<string>(),
+                metadata["model_set"]!.GetValue<string>()
+            );
             // The override is part of the decision's identity: every model gives its own id, none the stream's.
             Assert.True(ids.Add(answer["decision_id"]!.GetValue<string>()), model);
         }
 
         // The selection rules keep working beside the names.
-        var mixture = await PredictAsync(client, new { symbol = "TSLA", timestamp = at, risk_check = false, strategy_override = "mixture" });
+        var mixture = await PredictAsync(
+            client,
+            new
+            {
+                symbol = "TSLA",
+                timestamp = at,
+                risk_check = false,
+                strategy_override = "mixture",
+            }
+        );
         Assert.Equal("mixture", mixture["metadata"]!["model_version"]!.GetValue<string>());
-        var argmax = await PredictAsync(client, new { symbol = "TSLA", timestamp = at, risk_check = false, strategy_override = "argmax" });
+        var argmax = await PredictAsync(
+            client,
+            new
+            {
+                symbol = "TSLA",
+                timestamp = at,
+                risk_check = false,
+                strategy_override = "argmax",
+            }
+        );
         Assert.Equal(plain["decision_id"]!.GetValue<string>(), argmax["decision_id"]!.GetValue<string>());
     }
 
@@ -152,8 +207,26 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
         using var client = factory.CreateClient();
         var at = (await SettledBarEndAsync(client, "AMZN")).AddMilliseconds(-1);
 
-        var first = await PredictAsync(client, new { symbol = "AMZN", timestamp = at, risk_check = false, strategy_override = "bear_specialist" });
-        var second = await PredictAsync(client, new { symbol = "AMZN", timestamp = at, risk_check = false, strategy_override = "bear_specialist" });
+        var first = await PredictAsync(
+            client,
+            new
+            {
+                symbol = "AMZN",
+                timestamp = at,
+                risk_check = false,
+                strategy_override = "bear_specialist",
+            }
+        );
+        var second = await PredictAsync(
+            client,
+            new
+            {
+                symbol = "AMZN",
+                timestamp = at,
+                risk_check = false,
+                strategy_override = "bear_specialist",
+            }
+        );
 
         foreach (var field in new[] { "decision_id", "action", "confidence", "recommended_quantity" })
         {
@@ -163,7 +236,10 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
 
     private static async Task<JsonNode> PredictAsync(HttpClient client, object body)
     {
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(body));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(body)
+        );
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         return JsonNode.Parse(text)!;
@@ -173,14 +249,16 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
     {
         using var response = await WorkerFactory.WaitForStateAsync(client, symbol, TimeSpan.FromSeconds(60));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["metadata"]!["bar_end"]!.GetValue<DateTimeOffset>();
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!["metadata"]![
+            "bar_end"
+        ]!.GetValue<DateTimeOffset>();
     }
 
     /// <summary>The symbol's last bar once the feed has stopped: the same twice, half a second apart.</summary>
     private static async Task<DateTimeOffset> SettledBarEndAsync(HttpClient client, string symbol)
     {
         var last = await LatestBarEndAsync(client, symbol);
-        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline;)
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; )
         {
             await Task.Delay(500);
             var now = await LatestBarEndAsync(client, symbol);
@@ -198,12 +276,15 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
     private static JsonNode Example(string file) =>
         JsonNode.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Seed", file)))!;
 
-    private static StringContent Body(JsonNode node) => new(node.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+    private static StringContent Body(JsonNode node) =>
+        new(node.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
 
     // JSON's types: true and false are both booleans.
-    private static JsonValueKind Kind(JsonNode node) => node.GetValueKind() is JsonValueKind.False ? JsonValueKind.True : node.GetValueKind();
+    private static JsonValueKind Kind(JsonNode node) =>
+        node.GetValueKind() is JsonValueKind.False ? JsonValueKind.True : node.GetValueKind();
 
-    /// <summary>Every field of the seed's example is in the answer with the same JSON type, and in the seed's set of values where it has one.</summary>
+    /// <summary>Every field of the seed's example is in the answer with the same JSON type, and in the seed's set of
+    /// values where it has one.</summary>
     internal static void AssertSeedShape(JsonNode example, JsonNode? actual, string path)
     {
         Assert.True(actual is not null, $"'{path}' is missing or null; the seed has {example.ToJsonString()}");
@@ -229,7 +310,8 @@ public sealed class SeedContractTests(SeedContractTests.Factory factory) : IClas
                 }
 
                 break;
-            case JsonValue when example.GetValueKind() == JsonValueKind.String && SeedDomains.TryGetValue(path, out var domain):
+            case JsonValue
+                when example.GetValueKind() == JsonValueKind.String && SeedDomains.TryGetValue(path, out var domain):
                 Assert.Contains(actual.GetValue<string>(), domain);
                 break;
         }
@@ -273,12 +355,29 @@ public sealed class MissingModelTests(MissingModelFactory factory) : IClassFixtu
         using var client = factory.CreateClient();
         (await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60))).Dispose();
 
-        using var missing = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", strategy_override = "bear_specialist" }));
-        using var loaded = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", strategy_override = "sideways_specialist", risk_check = false }));
+        using var missing = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "AAPL", strategy_override = "bear_specialist" })
+        );
+        using var loaded = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(
+                new
+                {
+                    symbol = "AAPL",
+                    strategy_override = "sideways_specialist",
+                    risk_check = false,
+                }
+            )
+        );
 
         Assert.Equal(HttpStatusCode.BadRequest, missing.StatusCode);
         Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("'bear_specialist' names a model that is not loaded", await missing.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains(
+            "'bear_specialist' names a model that is not loaded",
+            await missing.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal
+        );
         Assert.Equal(HttpStatusCode.OK, loaded.StatusCode);
         var models = JsonNode.Parse(await client.GetStringAsync(new Uri("/api/v1/models", UriKind.Relative)))!;
         Assert.Equal(3, models["total_models"]!.GetValue<int>());

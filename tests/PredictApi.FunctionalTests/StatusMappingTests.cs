@@ -5,14 +5,16 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Inference.Streaming.PredictApi.FunctionalTests;
 
-/// <summary>The endpoint's mapping of every outcome to the seed's status codes, with a fake prediction service.</summary>
+/// <summary>The endpoint's mapping of every outcome to the seed's status codes, with a fake prediction
+/// service.</summary>
 public sealed class StatusMappingTests(StatusMappingTests.Factory factory) : IClassFixture<StatusMappingTests.Factory>
 {
     public sealed class Factory : WorkerFactory
     {
         protected override IEnumerable<KeyValuePair<string, string?>> Settings => [new("DemoFeed:Enabled", "false")];
 
-        protected override void Replace(IServiceCollection services) => services.Replace(ServiceDescriptor.Singleton<IPredictionService, FakePredictions>());
+        protected override void Replace(IServiceCollection services) =>
+            services.Replace(ServiceDescriptor.Singleton<IPredictionService, FakePredictions>());
     }
 
     [Theory]
@@ -26,10 +28,16 @@ public sealed class StatusMappingTests(StatusMappingTests.Factory factory) : ICl
     {
         using var client = factory.CreateClient();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol })
+        );
 
         Assert.Equal(expected, response.StatusCode);
-        Assert.Equal(expected == HttpStatusCode.OK ? "application/json" : "application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(
+            expected == HttpStatusCode.OK ? "application/json" : "application/problem+json",
+            response.Content.Headers.ContentType?.MediaType
+        );
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         if (expected != HttpStatusCode.OK)
         {
@@ -43,7 +51,10 @@ public sealed class StatusMappingTests(StatusMappingTests.Factory factory) : ICl
     {
         using var client = factory.CreateClient();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "risk" }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "risk" })
+        );
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var header = Assert.Single(response.Headers.GetValues("X-Risk-Warnings"));
@@ -59,7 +70,10 @@ public sealed class StatusMappingTests(StatusMappingTests.Factory factory) : ICl
     {
         using var client = factory.CreateClient();
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "  nostate " }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "  nostate " })
+        );
 
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
@@ -70,7 +84,10 @@ public sealed class StatusMappingTests(StatusMappingTests.Factory factory) : ICl
         using var client = factory.CreateClient();
         var padding = new string('x', 40_000);
 
-        using var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), WorkerFactory.Json(new { symbol = "AAPL", padding }));
+        using var response = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "AAPL", padding })
+        );
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
     }

@@ -16,9 +16,7 @@ public class WorkerFactory : WebApplicationFactory<Program>
     protected virtual IEnumerable<KeyValuePair<string, string?>> Settings => [];
 
     /// <summary>Replaces services for a test class.</summary>
-    protected virtual void Replace(IServiceCollection services)
-    {
-    }
+    protected virtual void Replace(IServiceCollection services) { }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

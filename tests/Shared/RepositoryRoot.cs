@@ -1,6 +1,7 @@
 namespace Inference.Streaming.Tests;
 
-/// <summary>The repository a test run was built from, found from the test's output folder (linked into each test project).</summary>
+/// <summary>The repository a test run was built from, found from the test's output folder (linked into each test
+/// project).</summary>
 internal static class RepositoryRoot
 {
     public static string Path { get; } = Find();

@@ -11,7 +11,15 @@ public sealed class PpoTrainerTests : IDisposable
     // The worker's defaults: 1-minute bars, the default risk limits.
     private static readonly TrainerEngine Engine = TrainerEngine.FromConfiguration([]);
 
-    private static readonly PpoSettings Tiny = new() { Environments = 4, Steps = 64, MinibatchSize = 64, Updates = 2, EpisodeBars = 100, Threads = 1 };
+    private static readonly PpoSettings Tiny = new()
+    {
+        Environments = 4,
+        Steps = 64,
+        MinibatchSize = 64,
+        Updates = 2,
+        EpisodeBars = 100,
+        Threads = 1,
+    };
     private readonly string _scratch = Directory.CreateTempSubdirectory("trainer-").FullName;
 
     [Fact]
@@ -36,7 +44,10 @@ public sealed class PpoTrainerTests : IDisposable
 
         Assert.Equal(first, second);
         Assert.NotEqual(first, other);
-        Assert.Equal(first, ModelDirectoryLoader.Sha256Of(Path.Combine(_scratch, "a", ModelNames.Bear, ModelNames.CheckpointFile)));
+        Assert.Equal(
+            first,
+            ModelDirectoryLoader.Sha256Of(Path.Combine(_scratch, "a", ModelNames.Bear, ModelNames.CheckpointFile))
+        );
     }
 
     [Fact]
@@ -48,14 +59,27 @@ public sealed class PpoTrainerTests : IDisposable
         var directory = Path.Combine(_scratch, ModelNames.Sideways);
         var sha = CheckpointWriter.Write(directory, trainer.Network, new Dictionary<string, string> { ["seed"] = "9" });
 
-        var loader = new ModelDirectoryLoader(new TorchDevice(Options.Create(new InferenceOptions { Device = "cpu" })), TimeProvider.System);
+        var loader = new ModelDirectoryLoader(
+            new TorchDevice(Options.Create(new InferenceOptions { Device = "cpu" })),
+            TimeProvider.System
+        );
         using var loaded = loader.LoadOne(ModelNames.Sideways, Path.Combine(directory, ModelNames.CheckpointFile));
         Assert.Equal(sha, loaded.Info.Sha256);
         Assert.Equal(CheckpointFormat.TorchTrainingCheckpoint, loaded.Info.Format);
 
         var rows = rollout.Rows;
-        var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [ModelNames.Sideways] = loaded }, []);
-        var served = InferenceEngine.Run(set, rollout.Observations, Observation.Width, Enumerable.Repeat(RowPlan.ForModel(ModelNames.Sideways), rows).ToArray());
+        var set = new ModelSet(
+            1,
+            directory,
+            new Dictionary<string, LoadedModel> { [ModelNames.Sideways] = loaded },
+            []
+        );
+        var served = InferenceEngine.Run(
+            set,
+            rollout.Observations,
+            Observation.Width,
+            Enumerable.Repeat(RowPlan.ForModel(ModelNames.Sideways), rows).ToArray()
+        );
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var (probabilities, values) = trainer.Network.call(tensor(rollout.Observations, [rows, Observation.Width]));

@@ -2,7 +2,8 @@ using Inference.Streaming.Engine.Inference;
 
 namespace Inference.Streaming.Trainer.Tests;
 
-/// <summary>The commands end to end on a tiny budget: train all four models, load them as the worker does, evaluate, report.</summary>
+/// <summary>The commands end to end on a tiny budget: train all four models, load them as the worker does, evaluate,
+/// report.</summary>
 public sealed class SmokeTests : IDisposable
 {
     private readonly string _scratch = Directory.CreateTempSubdirectory("trainer-smoke-").FullName;
@@ -12,10 +13,17 @@ public sealed class SmokeTests : IDisposable
     {
         var models = Path.Combine(_scratch, "models");
         using var trainOutput = new StringWriter();
-        var trained = await TrainerCommands.RunAsync(["train", "--output", models, "--updates", "2", "--envs", "4", "--steps", "32"], trainOutput, trainOutput);
+        var trained = await TrainerCommands.RunAsync(
+            ["train", "--output", models, "--updates", "2", "--envs", "4", "--steps", "32"],
+            trainOutput,
+            trainOutput
+        );
         Assert.True(trained == 0, trainOutput.ToString());
 
-        var loader = new ModelDirectoryLoader(new TorchDevice(Microsoft.Extensions.Options.Options.Create(new InferenceOptions { Device = "cpu" })), TimeProvider.System);
+        var loader = new ModelDirectoryLoader(
+            new TorchDevice(Microsoft.Extensions.Options.Options.Create(new InferenceOptions { Device = "cpu" })),
+            TimeProvider.System
+        );
         var set = loader.Load(models, 1);
         try
         {
@@ -30,12 +38,23 @@ public sealed class SmokeTests : IDisposable
         var readme = Path.Combine(models, "README.md");
         await File.WriteAllTextAsync(readme, "# Models\n\nkept text\n");
         using var evaluateOutput = new StringWriter();
-        var evaluated = await TrainerCommands.RunAsync(["evaluate", "--model-dir", models, "--paths", "2", "--bars", "60"], evaluateOutput, evaluateOutput);
+        var evaluated = await TrainerCommands.RunAsync(
+            ["evaluate", "--model-dir", models, "--paths", "2", "--bars", "60"],
+            evaluateOutput,
+            evaluateOutput
+        );
         Assert.True(evaluated == 0, evaluateOutput.ToString());
 
         var text = await File.ReadAllTextAsync(readme);
         Assert.StartsWith("# Models\n\nkept text\n", text, StringComparison.Ordinal);
-        string[] policies = [Evaluator.BuyAndHold, Evaluator.RandomPolicy, Evaluator.WorkerArgmax, Evaluator.WorkerMixture, .. ModelNames.All];
+        string[] policies =
+        [
+            Evaluator.BuyAndHold,
+            Evaluator.RandomPolicy,
+            Evaluator.WorkerArgmax,
+            Evaluator.WorkerMixture,
+            .. ModelNames.All,
+        ];
         foreach (var policy in policies)
         {
             Assert.Equal(4, text.Split($"| {policy} |").Length - 1); // one row in each scenario's table
@@ -47,7 +66,11 @@ public sealed class SmokeTests : IDisposable
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
 
         // Evaluating again replaces the section instead of appending a second one.
-        var again = await TrainerCommands.RunAsync(["evaluate", "--model-dir", models, "--paths", "2", "--bars", "60"], TextWriter.Null, TextWriter.Null);
+        var again = await TrainerCommands.RunAsync(
+            ["evaluate", "--model-dir", models, "--paths", "2", "--bars", "60"],
+            TextWriter.Null,
+            TextWriter.Null
+        );
         Assert.Equal(0, again);
         Assert.Equal(text, await File.ReadAllTextAsync(readme));
     }

@@ -18,12 +18,25 @@ public sealed class TorchFormatTests : IDisposable
     public async Task ACheckpointReadsTheWayTorchLoadReadsOne()
     {
         Skip.IfNot(File.Exists(Python), "Debian's python3 is not installed");
-        var pytorchWritten = await ReadAsync(Path.Combine(Inference.Streaming.Tests.RepositoryRoot.PyTorchFixtures, "best_model.pth"));
+        var pytorchWritten = await ReadAsync(
+            Path.Combine(Inference.Streaming.Tests.RepositoryRoot.PyTorchFixtures, "best_model.pth")
+        );
         Assert.Equal(["optimizer_state_dict", "policy_state_dict"], Keys(pytorchWritten));
 
-        var settings = new PpoSettings { Environments = 2, Steps = 16, MinibatchSize = 16, EpisodeBars = 50, Threads = 1 };
+        var settings = new PpoSettings
+        {
+            Environments = 2,
+            Steps = 16,
+            MinibatchSize = 16,
+            EpisodeBars = 50,
+            Threads = 1,
+        };
         using var engine = TrainerEngine.FromConfiguration([]);
-        using var trainer = new PpoTrainer(settings, seed: 4, () => new TradingEnvironment(MarketRegime.Bear, 50, 100, engine));
+        using var trainer = new PpoTrainer(
+            settings,
+            seed: 4,
+            () => new TradingEnvironment(MarketRegime.Bear, 50, 100, engine)
+        );
         trainer.Update(trainer.Collect());
         CheckpointWriter.Write(_scratch, trainer.Network, new Dictionary<string, string> { ["seed"] = "4" });
 
@@ -33,7 +46,10 @@ public sealed class TorchFormatTests : IDisposable
         var tensors = ours["tensors"]!.AsObject();
         var expected = trainer.Network.state_dict();
         Assert.Equal(expected.Keys.Order(), tensors.Select(t => t.Key).Order());
-        Assert.Equal(pytorchWritten["tensors"]!.AsObject().Select(t => t.Key).Order(), tensors.Select(t => t.Key).Order());
+        Assert.Equal(
+            pytorchWritten["tensors"]!.AsObject().Select(t => t.Key).Order(),
+            tensors.Select(t => t.Key).Order()
+        );
         foreach (var (name, tensor) in expected)
         {
             var read = tensors[name]!;

@@ -20,7 +20,10 @@ public sealed partial class ArchitectureTests
 
         var cycles = Cycles(graph);
 
-        Assert.True(cycles.Count == 0, "folder cycles: " + string.Join("; ", cycles.Select(c => string.Join(" -> ", c))));
+        Assert.True(
+            cycles.Count == 0,
+            "folder cycles: " + string.Join("; ", cycles.Select(c => string.Join(" -> ", c)))
+        );
     }
 
     [Fact]
@@ -39,15 +42,60 @@ public sealed partial class ArchitectureTests
     public void TheEngineReferencesNoHostKafkaOrTelemetryAndTheTrainerNotTheWorker()
     {
         var engine = typeof(DecisionFunction).Assembly.GetReferencedAssemblies().Select(a => a.Name!).ToList();
-        Assert.DoesNotContain(engine, a => a.StartsWith("Confluent", StringComparison.Ordinal)
-            || a.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
-            || a.StartsWith("OpenTelemetry", StringComparison.Ordinal)
-            || a == "Inference.Streaming.Worker"
-            || a == "Inference.Streaming.PredictApi");
+        Assert.DoesNotContain(
+            engine,
+            a =>
+                a.StartsWith("Confluent", StringComparison.Ordinal)
+                || a.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal)
+                || a.StartsWith("OpenTelemetry", StringComparison.Ordinal)
+                || a == "Inference.Streaming.Worker"
+                || a == "Inference.Streaming.PredictApi"
+        );
 
-        var trainer = File.ReadAllText(Path.Combine(RepositoryRoot.Path, "src", "Trainer", "Inference.Streaming.Trainer.csproj"));
+        var trainer = File.ReadAllText(
+            Path.Combine(RepositoryRoot.Path, "src", "Trainer", "Inference.Streaming.Trainer.csproj")
+        );
         Assert.DoesNotContain("Worker", trainer, StringComparison.Ordinal);
         Assert.DoesNotContain("InternalsVisibleTo", trainer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryHandWrittenSourceLineFitsTheEditorConfigsMaxLineLength()
+    {
+        var editorConfig = File.ReadAllText(Path.Combine(RepositoryRoot.Path, ".editorconfig"));
+        var limit = int.Parse(
+            MaxLineLength().Match(editorConfig).Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture
+        );
+        var generated = Path.Combine(RepositoryRoot.Path, "src", "Contracts", "Events");
+
+        var tooLong = new[] { "src", "tests" }
+            .SelectMany(d =>
+                Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, d), "*.cs", SearchOption.AllDirectories)
+            )
+            .Where(f =>
+                !f.StartsWith(generated, StringComparison.Ordinal)
+                && !f.Contains(
+                    $"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}",
+                    StringComparison.Ordinal
+                )
+                && !f.Contains(
+                    $"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}",
+                    StringComparison.Ordinal
+                )
+            )
+            .SelectMany(f =>
+                File.ReadLines(f)
+                    .Select((line, i) => (File: Path.GetRelativePath(RepositoryRoot.Path, f), Line: i + 1, line.Length))
+            )
+            .Where(l => l.Length > limit)
+            .ToList();
+
+        Assert.Equal(120, limit);
+        Assert.True(
+            tooLong.Count == 0,
+            string.Join("\n", tooLong.Take(20).Select(l => $"{l.File}:{l.Line} has {l.Length} characters"))
+        );
     }
 
     /// <summary>"Project/Folder" to the folders its files import, from <c>using Inference.Streaming.X.Y;</c>.</summary>
@@ -69,8 +117,15 @@ public sealed partial class ArchitectureTests
                 var edges = graph.TryGetValue(from, out var found) ? found : graph[from] = [];
                 foreach (Match match in Using().Matches(File.ReadAllText(file)))
                 {
-                    var to = $"{match.Groups["project"].Value}/{(match.Groups["folder"].Success ? match.Groups["folder"].Value : ".")}";
-                    if (to != from && (to.StartsWith("Worker/", StringComparison.Ordinal) || to.StartsWith("Engine/", StringComparison.Ordinal)))
+                    var folder = match.Groups["folder"].Success ? match.Groups["folder"].Value : ".";
+                    var to = $"{match.Groups["project"].Value}/{folder}";
+                    if (
+                        to != from
+                        && (
+                            to.StartsWith("Worker/", StringComparison.Ordinal)
+                            || to.StartsWith("Engine/", StringComparison.Ordinal)
+                        )
+                    )
                     {
                         edges.Add(to);
                     }
@@ -118,6 +173,12 @@ public sealed partial class ArchitectureTests
         return cycles;
     }
 
-    [GeneratedRegex(@"^using (?:static )?Inference\.Streaming\.(?<project>Worker|Engine)(?:\.(?<folder>[A-Za-z]+))?[.;]", RegexOptions.Multiline)]
+    [GeneratedRegex(@"^max_line_length\s*=\s*(\d+)", RegexOptions.Multiline)]
+    private static partial Regex MaxLineLength();
+
+    [GeneratedRegex(
+        @"^using (?:static )?Inference\.Streaming\.(?<project>Worker|Engine)(?:\.(?<folder>[A-Za-z]+))?[.;]",
+        RegexOptions.Multiline
+    )]
     private static partial Regex Using();
 }

@@ -8,4 +8,5 @@ public sealed record EmbeddedEnvironment(
     [property: JsonPropertyName("schema_registry_url")] string SchemaRegistryUrl,
     [property: JsonPropertyName("api_urls")] IReadOnlyList<string> ApiUrls,
     [property: JsonPropertyName("brokers")] int Brokers,
-    [property: JsonPropertyName("topics")] IReadOnlyDictionary<string, int> Topics);
+    [property: JsonPropertyName("topics")] IReadOnlyDictionary<string, int> Topics
+);

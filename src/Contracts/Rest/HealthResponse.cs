@@ -8,9 +8,11 @@ public sealed record HealthResponse(
     [property: JsonPropertyName("model_loaded")] bool ModelLoaded,
     [property: JsonPropertyName("gpu_available")] bool GpuAvailable,
     [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp,
-    [property: JsonPropertyName("checks")] IReadOnlyDictionary<string, HealthCheckEntry> Checks);
+    [property: JsonPropertyName("checks")] IReadOnlyDictionary<string, HealthCheckEntry> Checks
+);
 
 /// <summary>One health check's status and why.</summary>
 public sealed record HealthCheckEntry(
     [property: JsonPropertyName("status")] string Status,
-    [property: JsonPropertyName("description")] string? Description);
+    [property: JsonPropertyName("description")] string? Description
+);

@@ -11,7 +11,8 @@ public sealed record ModelsResponse(
     [property: JsonPropertyName("total_models")] int TotalModels,
     [property: JsonPropertyName("errors")] IReadOnlyList<ModelErrorDescription> Errors,
     [property: JsonPropertyName("generation")] long Generation,
-    [property: JsonPropertyName("directory")] string Directory);
+    [property: JsonPropertyName("directory")] string Directory
+);
 
 /// <summary>One loaded model: the seed's fields, then the worker's.</summary>
 public sealed record ModelDescription(
@@ -23,10 +24,12 @@ public sealed record ModelDescription(
     [property: JsonPropertyName("sha256")] string Sha256,
     [property: JsonPropertyName("input_width")] int InputWidth,
     [property: JsonPropertyName("format")] string Format,
-    [property: JsonPropertyName("feature_layout")] string FeatureLayout);
+    [property: JsonPropertyName("feature_layout")] string FeatureLayout
+);
 
 /// <summary>A model file that was refused.</summary>
 public sealed record ModelErrorDescription(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("path")] string Path,
-    [property: JsonPropertyName("reason")] string Reason);
+    [property: JsonPropertyName("reason")] string Reason
+);

@@ -12,7 +12,8 @@ public sealed record PredictResponse(
     [property: JsonPropertyName("regime_probabilities")] RegimeProbabilitiesDto RegimeProbabilities,
     [property: JsonPropertyName("strategy_weights")] StrategyWeightsDto StrategyWeights,
     [property: JsonPropertyName("risk_validation")] RiskValidationDto RiskValidation,
-    [property: JsonPropertyName("metadata")] PredictMetadata Metadata)
+    [property: JsonPropertyName("metadata")] PredictMetadata Metadata
+)
 {
     /// <summary>Per-feature attributions when the request asked for <c>explain</c>.</summary>
     [JsonPropertyName("explanation")]
@@ -24,23 +25,27 @@ public sealed record RegimeProbabilitiesDto(
     [property: JsonPropertyName("bull")] double Bull,
     [property: JsonPropertyName("bear")] double Bear,
     [property: JsonPropertyName("sideways")] double Sideways,
-    [property: JsonPropertyName("entropy")] double Entropy);
+    [property: JsonPropertyName("entropy")] double Entropy
+);
 
 public sealed record StrategyWeightsDto(
     [property: JsonPropertyName("bull_specialist")] double BullSpecialist,
     [property: JsonPropertyName("bear_specialist")] double BearSpecialist,
-    [property: JsonPropertyName("sideways_specialist")] double SidewaysSpecialist);
+    [property: JsonPropertyName("sideways_specialist")] double SidewaysSpecialist
+);
 
 public sealed record RiskValidationDto(
     [property: JsonPropertyName("approved")] bool Approved,
     [property: JsonPropertyName("warnings")] IReadOnlyList<string> Warnings,
-    [property: JsonPropertyName("checks")] RiskChecksDto Checks);
+    [property: JsonPropertyName("checks")] RiskChecksDto Checks
+);
 
 /// <summary>Each check's status: <c>pass</c>, <c>warning</c> or <c>fail</c>.</summary>
 public sealed record RiskChecksDto(
     [property: JsonPropertyName("position_limit")] string PositionLimit,
     [property: JsonPropertyName("concentration")] string Concentration,
-    [property: JsonPropertyName("daily_loss_limit")] string DailyLossLimit)
+    [property: JsonPropertyName("daily_loss_limit")] string DailyLossLimit
+)
 {
     [JsonPropertyName("leverage")]
     public string? Leverage { get; init; }
@@ -53,14 +58,16 @@ public sealed record RiskChecksDto(
 public sealed record PredictMetadata(
     [property: JsonPropertyName("model_version")] string ModelVersion,
     [property: JsonPropertyName("latency_ms")] double LatencyMs,
-    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp)
+    [property: JsonPropertyName("timestamp")] DateTimeOffset Timestamp
+)
 {
     /// <summary>The seed's A/B test information; null while no experiment runs. Always written.</summary>
     [JsonPropertyName("ab_test")]
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public AbTestDto? AbTest { get; init; }
 
-    /// <summary>Id of the model set that scored the request (the stream's decisions carry it as <c>model_version</c>).</summary>
+    /// <summary>Id of the model set that scored the request (the stream's decisions carry it as
+    /// <c>model_version</c>).</summary>
     [JsonPropertyName("model_set")]
     public string? ModelSet { get; init; }
 
@@ -77,7 +84,8 @@ public sealed record PredictMetadata(
 /// <summary>An experiment and the arm that answered (the seed's <c>ab_test</c>).</summary>
 public sealed record AbTestDto(
     [property: JsonPropertyName("experiment")] string Experiment,
-    [property: JsonPropertyName("arm")] string Arm);
+    [property: JsonPropertyName("arm")] string Arm
+);
 
 /// <summary>Integrated-gradients attributions of the chosen action's probability.</summary>
 public sealed record ExplanationDto(
@@ -86,9 +94,11 @@ public sealed record ExplanationDto(
     [property: JsonPropertyName("steps")] int Steps,
     [property: JsonPropertyName("target")] string Target,
     [property: JsonPropertyName("attributions")] IReadOnlyList<FeatureAttributionDto> Attributions,
-    [property: JsonPropertyName("completeness_gap")] double CompletenessGap);
+    [property: JsonPropertyName("completeness_gap")] double CompletenessGap
+);
 
 public sealed record FeatureAttributionDto(
     [property: JsonPropertyName("feature")] string Feature,
     [property: JsonPropertyName("value")] double Value,
-    [property: JsonPropertyName("attribution")] double Attribution);
+    [property: JsonPropertyName("attribution")] double Attribution
+);

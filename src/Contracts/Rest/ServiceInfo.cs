@@ -6,4 +6,5 @@ namespace Inference.Streaming.Contracts.Rest;
 public sealed record ServiceInfo(
     [property: JsonPropertyName("service")] string Service,
     [property: JsonPropertyName("version")] string Version,
-    [property: JsonPropertyName("status")] string Status);
+    [property: JsonPropertyName("status")] string Status
+);

@@ -14,4 +14,5 @@ public sealed record Decision(
     double Confidence,
     int Quantity,
     int ProposedQuantity,
-    RiskAssessment? Assessment);
+    RiskAssessment? Assessment
+);

@@ -9,4 +9,11 @@ namespace Inference.Streaming.Engine.Decisions;
 /// the book its concentration check sees.
 /// </summary>
 public sealed record DecisionContext(
-    string Symbol, long BarStartMs, long BarEndMs, RegimeState Regime, SpecialistWeights Weights, SelectionStrategy Strategy, SectorBook Book = default);
+    string Symbol,
+    long BarStartMs,
+    long BarEndMs,
+    RegimeState Regime,
+    SpecialistWeights Weights,
+    SelectionStrategy Strategy,
+    SectorBook Book = default
+);

@@ -21,7 +21,8 @@ public sealed class DecisionFunction(IStrategyWeights weights, RiskChecker risk,
     public SelectionStrategy StrategyFor(string symbol) =>
         inference.Value.SymbolSelection.TryGetValue(symbol, out var chosen) ? chosen : inference.Value.Selection;
 
-    /// <summary>How <paramref name="symbol"/> is scored under <paramref name="regime"/>, with its own strategy or <paramref name="strategy"/>.</summary>
+    /// <summary>How <paramref name="symbol"/> is scored under <paramref name="regime"/>, with its own strategy or
+    /// <paramref name="strategy"/>.</summary>
     public DecisionRoute Route(string symbol, RegimeState regime, SelectionStrategy? strategy = null)
     {
         var w = weights.WeightsFor(regime);
@@ -29,8 +30,15 @@ public sealed class DecisionFunction(IStrategyWeights weights, RiskChecker risk,
         return new DecisionRoute(chosen, w, DecisionPolicy.Plan(chosen, w));
     }
 
-    /// <summary>The decision for a scored row at <paramref name="price"/>, against the portfolio and book as they are.</summary>
-    public Decision Decide(ReadOnlySpan<double> probabilities, double entropy, double price, PaperPortfolio portfolio, SectorBook book = default)
+    /// <summary>The decision for a scored row at <paramref name="price"/>, against the portfolio and book as they
+    /// are.</summary>
+    public Decision Decide(
+        ReadOnlySpan<double> probabilities,
+        double entropy,
+        double price,
+        PaperPortfolio portfolio,
+        SectorBook book = default
+    )
     {
         var (proposed, confidence) = DecisionPolicy.Act(probabilities);
         var (action, assessment) = Gate(proposed, price, portfolio, book);
@@ -40,11 +48,18 @@ public sealed class DecisionFunction(IStrategyWeights weights, RiskChecker risk,
             confidence,
             DecisionPolicy.Quantity(action, confidence, entropy),
             DecisionPolicy.Quantity(proposed, confidence, entropy),
-            assessment);
+            assessment
+        );
     }
 
-    /// <summary>The action the risk checks let through: a failed check turns BUY/SELL into HOLD; HOLD is not checked.</summary>
-    public (TradeAction Action, RiskAssessment? Assessment) Gate(TradeAction proposed, double price, PaperPortfolio portfolio, SectorBook book = default)
+    /// <summary>The action the risk checks let through: a failed check turns BUY/SELL into HOLD; HOLD is not
+    /// checked.</summary>
+    public (TradeAction Action, RiskAssessment? Assessment) Gate(
+        TradeAction proposed,
+        double price,
+        PaperPortfolio portfolio,
+        SectorBook book = default
+    )
     {
         var action = risk.Gate(proposed, price, portfolio, out var assessment, book);
         return (action, assessment);

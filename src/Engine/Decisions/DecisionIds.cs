@@ -15,7 +15,8 @@ public static class DecisionIds
     public static Guid For(string symbol, long barEndMs, string modelFingerprint) =>
         NameBased(Namespace, $"{symbol}|{barEndMs}|{modelFingerprint}");
 
-    /// <summary>The short name of a model set (<c>set-</c> and 12 hex digits of its fingerprint's SHA-256), as in <c>model_version</c>.</summary>
+    /// <summary>The short name of a model set (<c>set-</c> and 12 hex digits of its fingerprint's SHA-256), as in
+    /// <c>model_version</c>.</summary>
     public static string ModelSet(string modelFingerprint) =>
         "set-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelFingerprint)))[..12];
 

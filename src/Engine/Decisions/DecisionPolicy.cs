@@ -14,12 +14,16 @@ public static class DecisionPolicy
     public static bool TryParseStrategy(string? name, out SelectionStrategy strategy)
     {
         strategy = default;
-        return name is not null && !int.TryParse(name, out _) && Enum.TryParse(name, ignoreCase: true, out strategy) && Enum.IsDefined(strategy);
+        return name is not null
+            && !int.TryParse(name, out _)
+            && Enum.TryParse(name, ignoreCase: true, out strategy)
+            && Enum.IsDefined(strategy);
     }
 
-    public static RowPlan Plan(SelectionStrategy strategy, SpecialistWeights weights) => strategy == SelectionStrategy.Mixture
-        ? RowPlan.Mixture(weights.Bull, weights.Bear, weights.Sideways)
-        : RowPlan.ForModel(ArgmaxSpecialist(weights));
+    public static RowPlan Plan(SelectionStrategy strategy, SpecialistWeights weights) =>
+        strategy == SelectionStrategy.Mixture
+            ? RowPlan.Mixture(weights.Bull, weights.Bear, weights.Sideways)
+            : RowPlan.ForModel(ArgmaxSpecialist(weights));
 
     /// <summary>The specialist with the highest weight; ties go to bull, then bear, then sideways.</summary>
     public static string ArgmaxSpecialist(SpecialistWeights weights)
@@ -39,7 +43,8 @@ public static class DecisionPolicy
         return name;
     }
 
-    /// <summary>Argmax of the final probabilities (0 HOLD, 1 BUY, 2 SELL; ties to the lower index) and its probability.</summary>
+    /// <summary>Argmax of the final probabilities (0 HOLD, 1 BUY, 2 SELL; ties to the lower index) and its
+    /// probability.</summary>
     public static (TradeAction Action, double Confidence) Act(ReadOnlySpan<double> probabilities)
     {
         var best = 0;

@@ -11,7 +11,8 @@ public sealed class BarBuilder(long intervalMs)
     private bool _open;
     private Bar _current;
 
-    public long IntervalMs { get; } = intervalMs > 0 ? intervalMs : throw new ArgumentOutOfRangeException(nameof(intervalMs));
+    public long IntervalMs { get; } =
+        intervalMs > 0 ? intervalMs : throw new ArgumentOutOfRangeException(nameof(intervalMs));
 
     /// <summary>End of the last closed bar; ticks before it are late.</summary>
     public long ClosedUntilMs { get; private set; } = long.MinValue;
@@ -64,7 +65,8 @@ public sealed class BarBuilder(long intervalMs)
         return outcome;
     }
 
-    /// <summary>Closes the open bar when event time <paramref name="nowMs"/> has passed its end by <paramref name="graceMs"/>.</summary>
+    /// <summary>Closes the open bar when event time <paramref name="nowMs"/> has passed its end by
+    /// <paramref name="graceMs"/>.</summary>
     public bool TryCloseAt(long nowMs, long graceMs, out Bar closed)
     {
         if (_open && nowMs >= _current.EndMs + graceMs)

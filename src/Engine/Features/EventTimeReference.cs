@@ -3,7 +3,8 @@ namespace Inference.Streaming.Engine.Features;
 /// <summary>What <c>Features:MaxEventTimeSkew</c> is measured from.</summary>
 public enum EventTimeReference
 {
-    /// <summary><see cref="Watermark"/> while the demo feed runs in this process, otherwise <see cref="WallClock"/>.</summary>
+    /// <summary><see cref="Watermark"/> while the demo feed runs in this process, otherwise
+    /// <see cref="WallClock"/>.</summary>
     Auto,
 
     /// <summary>
@@ -12,6 +13,7 @@ public enum EventTimeReference
     /// </summary>
     WallClock,
 
-    /// <summary>The partition's watermark alone: for simulated or replayed time without gaps longer than the skew.</summary>
+    /// <summary>The partition's watermark alone: for simulated or replayed time without gaps longer than the
+    /// skew.</summary>
     Watermark,
 }

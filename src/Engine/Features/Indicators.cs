@@ -36,7 +36,10 @@ public sealed class Indicators
         if (!double.IsNaN(previousClose))
         {
             // pandas DataFrame.max(axis=1) skips the NaN of the first bar's missing previous close.
-            trueRange = Math.Max(trueRange, Math.Max(Math.Abs(bar.High - previousClose), Math.Abs(bar.Low - previousClose)));
+            trueRange = Math.Max(
+                trueRange,
+                Math.Max(Math.Abs(bar.High - previousClose), Math.Abs(bar.Low - previousClose))
+            );
         }
 
         _closes.Add(bar.Close);
@@ -57,7 +60,8 @@ public sealed class Indicators
         BarCount++;
     }
 
-    /// <summary>Writes indexes 3–42 of the observation (DESIGN.md section 3) as raw doubles, NaN and infinities included.</summary>
+    /// <summary>Writes indexes 3–42 of the observation (DESIGN.md section 3) as raw doubles, NaN and infinities
+    /// included.</summary>
     public void Write(Span<double> observation)
     {
         var close = LastClose;
@@ -80,9 +84,10 @@ public sealed class Indicators
         {
             // Slot j holds the return of bar (count − 30 + j); bars before the first are padding.
             var back = Returns - 1 - j;
-            observation[13 + j] = back < BarCount - 1 && back < _closes.Count - 1
-                ? (_closes.FromEnd(back) / _closes.FromEnd(back + 1)) - 1.0
-                : 0.0;
+            observation[13 + j] =
+                back < BarCount - 1 && back < _closes.Count - 1
+                    ? (_closes.FromEnd(back) / _closes.FromEnd(back + 1)) - 1.0
+                    : 0.0;
         }
     }
 
@@ -96,7 +101,8 @@ public sealed class Indicators
             return double.NaN;
         }
 
-        double gains = 0, losses = 0;
+        double gains = 0,
+            losses = 0;
         for (var back = 13; back >= 0; back--)
         {
             // The very first bar's change is 0 (it has no previous close).

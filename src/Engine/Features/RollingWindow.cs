@@ -46,7 +46,8 @@ public sealed class RollingWindow(int capacity)
         return sum / n;
     }
 
-    /// <summary>Sample standard deviation (n − 1) of the newest <paramref name="n"/> values; NaN while fewer than n.</summary>
+    /// <summary>Sample standard deviation (n − 1) of the newest <paramref name="n"/> values; NaN while fewer than
+    /// n.</summary>
     public double SampleStd(int n)
     {
         var mean = Mean(n);

@@ -45,7 +45,8 @@ public class SymbolFeatures(string symbol, long barIntervalMs, double initialCap
         _pendingRegimes.Insert(index, (eventTimeMs, regime));
     }
 
-    /// <summary>Applies every held update with an event time before <paramref name="barEndMs"/>, in event-time order.</summary>
+    /// <summary>Applies every held update with an event time before <paramref name="barEndMs"/>, in event-time
+    /// order.</summary>
     public void ApplyRegimesBefore(long barEndMs)
     {
         var applied = 0;
@@ -66,9 +67,11 @@ public class SymbolFeatures(string symbol, long barIntervalMs, double initialCap
     /// Idle eviction compares it with the partition's watermark, so it is a function of the input
     /// sequence alone and survives a restart with the snapshot.
     /// </summary>
-    public long LastActivityMs => Math.Max(
-        Bars.HasOpenBar ? Bars.OpenBar.EndMs : Bars.ClosedUntilMs,
-        _pendingRegimes.Count > 0 ? _pendingRegimes[^1].EventTimeMs : long.MinValue);
+    public long LastActivityMs =>
+        Math.Max(
+            Bars.HasOpenBar ? Bars.OpenBar.EndMs : Bars.ClosedUntilMs,
+            _pendingRegimes.Count > 0 ? _pendingRegimes[^1].EventTimeMs : long.MinValue
+        );
 
     /// <summary>Replaces the held regime updates (state restore).</summary>
     public void RestoreHeldRegimes(IEnumerable<(long EventTimeMs, RegimeState Regime)> held)

@@ -6,7 +6,8 @@ public enum CheckpointFormat
     /// <summary><c>torch.save(model.state_dict())</c>, zip format (torch ≥ 1.6).</summary>
     TorchStateDict,
 
-    /// <summary><c>torch.save({"policy_state_dict": ..., "optimizer_state_dict": ...})</c>, the seed trainer's checkpoints.</summary>
+    /// <summary><c>torch.save({"policy_state_dict": ..., "optimizer_state_dict": ...})</c>, the seed trainer's
+    /// checkpoints.</summary>
     TorchTrainingCheckpoint,
 
     /// <summary>Hugging Face safetensors.</summary>

@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text.Json;
-
 using Inference.Streaming.Engine.Diagnostics;
 
 namespace Inference.Streaming.Engine.Inference;
@@ -22,7 +21,10 @@ public static class CheckpointGuard
         var length = new FileInfo(path).Length;
         if (length > maxFileBytes)
         {
-            throw new ModelLoadException(path, $"the file is {length:N0} bytes, over Models:MaxFileBytes ({maxFileBytes:N0})");
+            throw new ModelLoadException(
+                path,
+                $"the file is {length:N0} bytes, over Models:MaxFileBytes ({maxFileBytes:N0})"
+            );
         }
     }
 
@@ -36,15 +38,26 @@ public static class CheckpointGuard
         {
             // Stored entries (what torch.save writes) cannot be larger than the file; compressed ones
             // are held to the same budget, so a small archive cannot inflate into gigabytes.
-            if (entry.Length < 0 || (entry.Length > fileLength && entry.CompressedLength == entry.Length) || entry.Length > maxFileBytes)
+            if (
+                entry.Length < 0
+                || (entry.Length > fileLength && entry.CompressedLength == entry.Length)
+                || entry.Length > maxFileBytes
+            )
             {
-                throw new ModelLoadException(path, $"zip entry '{Printable(entry.FullName)}' claims {entry.Length:N0} bytes, more than the file can hold");
+                throw new ModelLoadException(
+                    path,
+                    $"zip entry '{Printable(entry.FullName)}' claims {entry.Length:N0} bytes, more than the file can "
+                        + $"hold"
+                );
             }
 
             total += entry.Length;
             if (total > maxFileBytes)
             {
-                throw new ModelLoadException(path, $"the zip's entries add up to more than Models:MaxFileBytes ({maxFileBytes:N0})");
+                throw new ModelLoadException(
+                    path,
+                    $"the zip's entries add up to more than Models:MaxFileBytes ({maxFileBytes:N0})"
+                );
             }
 
             if (entry.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || entry.FullName == "data.pkl")
@@ -83,7 +96,10 @@ public static class CheckpointGuard
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
         if (headerLength > (ulong)(length - 8) || headerLength > 100_000_000)
         {
-            throw new ModelLoadException(path, $"safetensors header claims {headerLength:N0} bytes; the file has {length - 8:N0} after the length");
+            throw new ModelLoadException(
+                path,
+                $"safetensors header claims {headerLength:N0} bytes; the file has {length - 8:N0} after the length"
+            );
         }
 
         var header = new byte[headerLength];
@@ -110,13 +126,30 @@ public static class CheckpointGuard
                 }
 
                 var width = ElementSize(value.GetProperty("dtype").GetString());
-                if (begin < 0 || end < begin || end > dataLength || (width > 0 && checked(elements * width) != end - begin))
+                if (
+                    begin < 0
+                    || end < begin
+                    || end > dataLength
+                    || (width > 0 && checked(elements * width) != end - begin)
+                )
                 {
-                    throw new ModelLoadException(path, $"safetensors tensor '{Printable(tensor.Name)}' claims bytes {begin}..{end} for {elements} elements; the data section has {dataLength:N0} bytes");
+                    throw new ModelLoadException(
+                        path,
+                        $"safetensors tensor '{Printable(tensor.Name)}' claims bytes {begin}..{end} for {elements} "
+                            + $"elements; the data section has {dataLength:N0} bytes"
+                    );
                 }
             }
         }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException or KeyNotFoundException or IndexOutOfRangeException or OverflowException or FormatException)
+        catch (Exception ex)
+            when (ex
+                    is JsonException
+                        or InvalidOperationException
+                        or KeyNotFoundException
+                        or IndexOutOfRangeException
+                        or OverflowException
+                        or FormatException
+            )
         {
             throw new ModelLoadException(path, $"safetensors header is not valid: {ex.Message}", ex);
         }
@@ -140,10 +173,39 @@ public static class CheckpointGuard
             {
                 case (byte)'.': // STOP
                     return null;
-                case (byte)'(' or (byte)'0' or (byte)'1' or (byte)'2' or (byte)'N' or (byte)'Q' or (byte)'R' or (byte)'a' or (byte)'b'
-                    or (byte)'d' or (byte)'}' or (byte)'e' or (byte)'l' or (byte)']' or (byte)'o' or (byte)'s' or (byte)'t' or (byte)')'
-                    or (byte)'u' or 0x81 or 0x85 or 0x86 or 0x87 or 0x88 or 0x89 or 0x8f or 0x90 or 0x91 or 0x92 or 0x93 or 0x94
-                    or 0x97 or 0x98:
+                case (byte)'('
+                or (byte)'0'
+                or (byte)'1'
+                or (byte)'2'
+                or (byte)'N'
+                or (byte)'Q'
+                or (byte)'R'
+                or (byte)'a'
+                or (byte)'b'
+                or (byte)'d'
+                or (byte)'}'
+                or (byte)'e'
+                or (byte)'l'
+                or (byte)']'
+                or (byte)'o'
+                or (byte)'s'
+                or (byte)'t'
+                or (byte)')'
+                or (byte)'u'
+                or 0x81
+                or 0x85
+                or 0x86
+                or 0x87
+                or 0x88
+                or 0x89
+                or 0x8f
+                or 0x90
+                or 0x91
+                or 0x92
+                or 0x93
+                or 0x94
+                or 0x97
+                or 0x98:
                     skip = 0;
                     break;
                 case (byte)'K' or (byte)'h' or (byte)'q' or 0x80 or 0x82:
@@ -203,7 +265,14 @@ public static class CheckpointGuard
                     var length8 = BinaryPrimitives.ReadUInt64LittleEndian(pickle.Slice(position, 8));
                     skip = length8 > (ulong)remaining ? long.MaxValue : 8L + (long)length8;
                     break;
-                case (byte)'I' or (byte)'L' or (byte)'S' or (byte)'V' or (byte)'F' or (byte)'P' or (byte)'g' or (byte)'p':
+                case (byte)'I'
+                or (byte)'L'
+                or (byte)'S'
+                or (byte)'V'
+                or (byte)'F'
+                or (byte)'P'
+                or (byte)'g'
+                or (byte)'p':
                     skip = LineLength(pickle[position..], 1);
                     break;
                 case (byte)'c' or (byte)'i': // module and name, two lines
@@ -215,7 +284,11 @@ public static class CheckpointGuard
 
             if (skip < 0 || skip > remaining)
             {
-                return $"claims {(skip < 0 || skip == long.MaxValue ? "an unterminated or oversized" : skip.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " bytes of")} argument at offset {at}; {remaining:N0} bytes are left";
+                var claim =
+                    skip < 0 || skip == long.MaxValue
+                        ? "an unterminated or oversized"
+                        : skip.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " bytes of";
+                return $"claims {claim} argument at offset {at}; {remaining:N0} bytes are left";
             }
 
             position += (int)skip;
@@ -242,14 +315,15 @@ public static class CheckpointGuard
         return length;
     }
 
-    private static int ElementSize(string? dtype) => dtype switch
-    {
-        "F64" or "I64" or "U64" => 8,
-        "F32" or "I32" or "U32" => 4,
-        "F16" or "BF16" or "I16" or "U16" => 2,
-        "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => 1,
-        _ => 0,
-    };
+    private static int ElementSize(string? dtype) =>
+        dtype switch
+        {
+            "F64" or "I64" or "U64" => 8,
+            "F32" or "I32" or "U32" => 4,
+            "F16" or "BF16" or "I16" or "U16" => 2,
+            "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => 1,
+            _ => 0,
+        };
 
     private static string Printable(string text) => LogText.Quote(text);
 }

@@ -20,7 +20,10 @@ public static class CheckpointReader
     /// structure is checked first (<see cref="CheckpointGuard"/>), so no length written in it can
     /// make the parser allocate more than <paramref name="maxFileBytes"/>.
     /// </summary>
-    public static (Dictionary<string, Tensor> StateDict, CheckpointFormat Format) Read(string path, long maxFileBytes = ModelOptions.DefaultMaxFileBytes)
+    public static (Dictionary<string, Tensor> StateDict, CheckpointFormat Format) Read(
+        string path,
+        long maxFileBytes = ModelOptions.DefaultMaxFileBytes
+    )
     {
         byte[] header = new byte[16];
         int headerLength;
@@ -31,7 +34,13 @@ public static class CheckpointReader
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new ModelLoadException(path, ex is FileNotFoundException or DirectoryNotFoundException ? "file not found" : "cannot be read: " + ex.Message, ex);
+            throw new ModelLoadException(
+                path,
+                ex is FileNotFoundException or DirectoryNotFoundException
+                    ? "file not found"
+                    : "cannot be read: " + ex.Message,
+                ex
+            );
         }
 
         if (headerLength == 0)
@@ -63,13 +72,21 @@ public static class CheckpointReader
         {
             // OutOfMemoryException included: an allocation the guard did not foresee refuses this file
             // and leaves the process and the other models alone.
-            throw new ModelLoadException(path, $"not a readable checkpoint (truncated or corrupt?): {ex.GetType().Name}: {LogText.Quote(ex.Message)}", ex);
+            throw new ModelLoadException(
+                path,
+                $"not a readable checkpoint (truncated or corrupt?): {ex.GetType().Name}: {LogText.Quote(ex.Message)}",
+                ex
+            );
         }
 
         var legacy = headerLength >= 2 && header[0] == 0x80;
-        throw new ModelLoadException(path, legacy
-            ? "legacy (pre-1.6) torch.save format; re-save with a current PyTorch"
-            : $"unsupported format (expected a torch.save zip or safetensors; starts with '{Printable(header.AsSpan(0, headerLength))}')");
+        throw new ModelLoadException(
+            path,
+            legacy
+                ? "legacy (pre-1.6) torch.save format; re-save with a current PyTorch"
+                : $"unsupported format (expected a torch.save zip or safetensors; starts with "
+                    + $"'{Printable(header.AsSpan(0, headerLength))}')"
+        );
     }
 
     private static (Dictionary<string, Tensor>, CheckpointFormat) ReadTorchZip(string path)
@@ -96,7 +113,12 @@ public static class CheckpointReader
             }
         }
 
-        return result.Count > 0 ? result : throw new ModelLoadException(path, "the checkpoint holds no tensors (neither a state_dict nor a dict with 'policy_state_dict')");
+        return result.Count > 0
+            ? result
+            : throw new ModelLoadException(
+                path,
+                "the checkpoint holds no tensors (neither a state_dict nor a dict with 'policy_state_dict')"
+            );
     }
 
     private static string Printable(ReadOnlySpan<byte> bytes)

@@ -6,7 +6,8 @@ namespace Inference.Streaming.Engine.Inference;
 /// </summary>
 public static class DecisionFailure
 {
-    /// <summary>No loaded model can score the row (the planned one and <c>universal</c> are both missing or failed).</summary>
+    /// <summary>No loaded model can score the row (the planned one and <c>universal</c> are both missing or
+    /// failed).</summary>
     public const string NoModel = "no-model";
 
     /// <summary>Every model that could decide returned a NaN or infinite output.</summary>

@@ -43,8 +43,12 @@ public static class InferenceEngine
         var fallback = false;
         for (var r = 0; r < rows; r++)
         {
-            if (scoring.Outputs[r] is not { Count: > 0 } && scoring.DecidedBy[r] is { } decided && decided != ModelNames.Universal
-                && set.Models.ContainsKey(ModelNames.Universal))
+            if (
+                scoring.Outputs[r] is not { Count: > 0 }
+                && scoring.DecidedBy[r] is { } decided
+                && decided != ModelNames.Universal
+                && set.Models.ContainsKey(ModelNames.Universal)
+            )
             {
                 scoring.DecidedBy[r] = ModelNames.Universal;
                 scoring.Fallback[r] = true;
@@ -54,7 +58,14 @@ public static class InferenceEngine
 
         if (fallback)
         {
-            RunModels(set, features, width, [ModelNames.Universal], scoring, r => scoring.Fallback[r] ? ModelNames.Universal : null);
+            RunModels(
+                set,
+                features,
+                width,
+                [ModelNames.Universal],
+                scoring,
+                r => scoring.Fallback[r] ? ModelNames.Universal : null
+            );
         }
 
         var results = new RowResult[rows];
@@ -64,13 +75,23 @@ public static class InferenceEngine
                 ? Combine(plans[r], scoring.DecidedBy[r]!, outputs)
                 : RowResult.Failed(
                     scoring.Reason[r] ?? DecisionFailure.NoModel,
-                    scoring.Detail[r]?.ToString() ?? $"no loaded model can score a row planned for '{plans[r].Model ?? "mixture"}' (nor '{ModelNames.Universal}')");
+                    scoring.Detail[r]?.ToString()
+                        ?? $"no loaded model can score a row planned for '{plans[r].Model ?? "mixture"}' (nor "
+                            + $"'{ModelNames.Universal}')"
+                );
         }
 
         return results;
     }
 
-    private static void RunModels(ModelSet set, ReadOnlySpan<float> features, int width, IReadOnlyList<string> names, RowScoring scoring, Func<int, string?> decidedBy)
+    private static void RunModels(
+        ModelSet set,
+        ReadOnlySpan<float> features,
+        int width,
+        IReadOnlyList<string> names,
+        RowScoring scoring,
+        Func<int, string?> decidedBy
+    )
     {
         var selected = ArrayPool<int>.Shared.Rent(scoring.Rows);
         try
@@ -123,13 +144,23 @@ public static class InferenceEngine
     private static bool Uses(string decidedBy, string model) =>
         decidedBy == model || (decidedBy == "mixture" && ModelNames.Specialists.Contains(model));
 
-    private static void Forward(LoadedModel model, ReadOnlySpan<float> features, int width, ReadOnlySpan<int> rows, RowScoring scoring)
+    private static void Forward(
+        LoadedModel model,
+        ReadOnlySpan<float> features,
+        int width,
+        ReadOnlySpan<int> rows,
+        RowScoring scoring
+    )
     {
         if (model.Info.InputWidth != width)
         {
             foreach (var row in rows)
             {
-                scoring.Fail(row, DecisionFailure.InferenceError, $"{model.Info.Name} takes {model.Info.InputWidth} features; the rows have {width}");
+                scoring.Fail(
+                    row,
+                    DecisionFailure.InferenceError,
+                    $"{model.Info.Name} takes {model.Info.InputWidth} features; the rows have {width}"
+                );
             }
 
             return;
@@ -179,12 +210,17 @@ public static class InferenceEngine
                 var rowProbabilities = probabilities.AsSpan(i * PolicyNetwork.Actions, PolicyNetwork.Actions);
                 if (!AllFinite(rowProbabilities) || !float.IsFinite(values[i]))
                 {
-                    scoring.Fail(row, DecisionFailure.NonFiniteOutput, $"{model.Info.Name} returned a non-finite output");
+                    scoring.Fail(
+                        row,
+                        DecisionFailure.NonFiniteOutput,
+                        $"{model.Info.Name} returned a non-finite output"
+                    );
                     continue;
                 }
 
                 (scoring.Outputs[row] ??= new List<ModelRowOutput>(ModelNames.Specialists.Count)).Add(
-                    new ModelRowOutput(model.Info.Name, model.Info.Sha256, rowProbabilities.ToArray(), values[i]));
+                    new ModelRowOutput(model.Info.Name, model.Info.Sha256, rowProbabilities.ToArray(), values[i])
+                );
             }
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
@@ -192,7 +228,11 @@ public static class InferenceEngine
             // One model failing must not take the others' rows with it.
             foreach (var row in rows)
             {
-                scoring.Fail(row, DecisionFailure.InferenceError, $"{model.Info.Name} failed: {ex.GetType().Name}: {ex.Message}");
+                scoring.Fail(
+                    row,
+                    DecisionFailure.InferenceError,
+                    $"{model.Info.Name} failed: {ex.GetType().Name}: {ex.Message}"
+                );
             }
         }
         finally
@@ -237,7 +277,12 @@ public static class InferenceEngine
         if (decidedBy != "mixture")
         {
             var single = outputs[0];
-            return new RowResult([single.Probabilities[0], single.Probabilities[1], single.Probabilities[2]], single.Value, decidedBy, outputs);
+            return new RowResult(
+                [single.Probabilities[0], single.Probabilities[1], single.Probabilities[2]],
+                single.Value,
+                decidedBy,
+                outputs
+            );
         }
 
         // Weights are renormalised over the specialists that are loaded.

@@ -25,7 +25,12 @@ public sealed class InferenceOptions
     public bool DeterministicFloat64 { get; set; } = true;
 
     /// <summary>Longest a closed bar waits for others to share its batch (Triton's max queue delay).</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "Inference:MaxBatchDelay must be between 0 and 1 s.")]
+    [Range(
+        typeof(TimeSpan),
+        "00:00:00",
+        "00:00:01",
+        ErrorMessage = "Inference:MaxBatchDelay must be between 0 and 1 s."
+    )]
     public TimeSpan MaxBatchDelay { get; set; } = TimeSpan.FromMilliseconds(2);
 
     /// <summary>Default selection: <c>Argmax</c> (the seed) or <c>Mixture</c>.</summary>

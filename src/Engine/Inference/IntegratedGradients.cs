@@ -20,11 +20,23 @@ public static class IntegratedGradients
         public double CompletenessGap => Attributions.Sum() - (Output - BaselineOutput);
     }
 
-    public static Result Explain(ModelSet set, ReadOnlySpan<float> features, RowPlan plan, string decidedBy, int action, int steps = DefaultSteps)
+    public static Result Explain(
+        ModelSet set,
+        ReadOnlySpan<float> features,
+        RowPlan plan,
+        string decidedBy,
+        int action,
+        int steps = DefaultSteps
+    )
     {
-        var contributors = decidedBy == "mixture"
-            ? Normalised([.. ModelNames.Specialists.Where(set.Models.ContainsKey).Select(n => (set.Models[n], plan.WeightOf(n)))])
-            : [(set.Models[decidedBy], 1.0)];
+        var contributors =
+            decidedBy == "mixture"
+                ? Normalised([
+                    .. ModelNames
+                        .Specialists.Where(set.Models.ContainsKey)
+                        .Select(n => (set.Models[n], plan.WeightOf(n))),
+                ])
+                : [(set.Models[decidedBy], 1.0)];
         var width = features.Length;
         using var scope = NewDisposeScope();
         using var grad = enable_grad();
@@ -43,8 +55,17 @@ public static class IntegratedGradients
         }
 
         var gradients = autograd.grad([target.sum()], [path])[0];
-        var attributions = ((x - baseline)[0] * gradients.mean([0])).cpu().to(ScalarType.Float64).data<double>().ToArray();
-        return new Result(attributions, Probability(contributors, x, action), Probability(contributors, baseline, action), steps);
+        var attributions = ((x - baseline)[0] * gradients.mean([0]))
+            .cpu()
+            .to(ScalarType.Float64)
+            .data<double>()
+            .ToArray();
+        return new Result(
+            attributions,
+            Probability(contributors, x, action),
+            Probability(contributors, baseline, action),
+            steps
+        );
     }
 
     private static double Probability((LoadedModel Model, double Weight)[] contributors, Tensor input, int action)

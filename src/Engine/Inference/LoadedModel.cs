@@ -3,7 +3,12 @@ using static TorchSharp.torch;
 namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>A network with its weights on its device, and what it reports.</summary>
-public sealed class LoadedModel(ModelInfo info, PolicyNetwork network, Device device, ScalarType computeType = ScalarType.Float32) : IDisposable
+public sealed class LoadedModel(
+    ModelInfo info,
+    PolicyNetwork network,
+    Device device,
+    ScalarType computeType = ScalarType.Float32
+) : IDisposable
 {
     public Device Device { get; } = device;
 

@@ -10,12 +10,20 @@ namespace Inference.Streaming.Engine.Inference;
 /// request: the new set is loaded beside the old, swapped in atomically, and the old one is
 /// disposed once the calls in flight on it have finished.
 /// </summary>
-public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOptions> models, IOptions<InferenceOptions> inference, TimeProvider time, ILogger<ModelCatalog> logger, IMeterFactory? meters = null)
-    : IModelCatalog, IHostedService, IDisposable
+public sealed class ModelCatalog(
+    ModelDirectoryLoader loader,
+    IOptions<ModelOptions> models,
+    IOptions<InferenceOptions> inference,
+    TimeProvider time,
+    ILogger<ModelCatalog> logger,
+    IMeterFactory? meters = null
+) : IModelCatalog, IHostedService, IDisposable
 {
     public const string MeterName = "Inference.Streaming.Models";
 
-    private readonly Histogram<double>? _loadTime = meters?.Create(MeterName).CreateHistogram<double>("model_load_time", "s", "Time to load and warm a model set");
+    private readonly Histogram<double>? _loadTime = meters
+        ?.Create(MeterName)
+        .CreateHistogram<double>("model_load_time", "s", "Time to load and warm a model set");
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private ModelSet? _current;
     private long _generation;
@@ -24,7 +32,8 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
 
     public bool IsLoaded => Volatile.Read(ref _current) is not null;
 
-    /// <summary>Why the last reload failed as a whole (the previous set kept serving); null after a reload that finished.</summary>
+    /// <summary>Why the last reload failed as a whole (the previous set kept serving); null after a reload that
+    /// finished.</summary>
     public string? LastReloadError { get; private set; }
 
     /// <summary>The directory as configured (<c>MODEL_DIR</c> wins over <c>Models:Directory</c>).</summary>
@@ -48,8 +57,18 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
     {
         if (meters?.Create(MeterName) is { } meter)
         {
-            meter.CreateObservableGauge("inference_models_loaded", () => Volatile.Read(ref _current)?.Models.Count ?? 0, "{model}", "Models the current set serves");
-            meter.CreateObservableGauge("inference_models_refused", () => Volatile.Read(ref _current)?.Errors.Count ?? 0, "{model}", "Model files the current set refused (GET /api/v1/models says why)");
+            meter.CreateObservableGauge(
+                "inference_models_loaded",
+                () => Volatile.Read(ref _current)?.Models.Count ?? 0,
+                "{model}",
+                "Models the current set serves"
+            );
+            meter.CreateObservableGauge(
+                "inference_models_refused",
+                () => Volatile.Read(ref _current)?.Errors.Count ?? 0,
+                "{model}",
+                "Model files the current set refused (GET /api/v1/models says why)"
+            );
         }
 
         await ReloadAsync(cancellationToken);
@@ -58,7 +77,8 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
             _watcher = new FileSystemWatcher(Directory)
             {
                 IncludeSubdirectories = true,
-                NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
+                NotifyFilter =
+                    NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
             };
             _watcher.Changed += OnDirectoryChanged;
             _watcher.Created += OnDirectoryChanged;
@@ -86,7 +106,13 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
             try
             {
                 // Off the caller's thread: loading is file and CPU work, never on the ingest path.
-                set = await Task.Run(() => WarmUp(loader.Load(Directory, Interlocked.Increment(ref _generation), Features.Observation.Width)), cancellationToken);
+                set = await Task.Run(
+                    () =>
+                        WarmUp(
+                            loader.Load(Directory, Interlocked.Increment(ref _generation), Features.Observation.Width)
+                        ),
+                    cancellationToken
+                );
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
@@ -105,7 +131,13 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
 
             var elapsed = time.GetElapsedTime(started);
             _loadTime?.Record(elapsed.TotalSeconds);
-            ModelCatalogLog.ModelsLoaded(logger, set.Generation, set.Models.Count, Directory, elapsed.TotalMilliseconds);
+            ModelCatalogLog.ModelsLoaded(
+                logger,
+                set.Generation,
+                set.Models.Count,
+                Directory,
+                elapsed.TotalMilliseconds
+            );
             return set;
         }
         finally
@@ -144,7 +176,13 @@ public sealed class ModelCatalog(ModelDirectoryLoader loader, IOptions<ModelOpti
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 model.Dispose();
-                errors.Add(new ModelLoadError(name, model.Info.Path, $"warm-up forward failed: {ex.GetType().Name}: {LogText.Quote(ex.Message)}"));
+                errors.Add(
+                    new ModelLoadError(
+                        name,
+                        model.Info.Path,
+                        $"warm-up forward failed: {ex.GetType().Name}: {LogText.Quote(ex.Message)}"
+                    )
+                );
             }
         }
 

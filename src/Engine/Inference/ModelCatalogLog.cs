@@ -3,8 +3,18 @@ namespace Inference.Streaming.Engine.Inference;
 /// <summary>The model catalog's source-generated log messages (the 5000 band, inference).</summary>
 internal static partial class ModelCatalogLog
 {
-    [LoggerMessage(5000, LogLevel.Information, "Model set {Generation} loaded: {Count} models from {Directory} in {Milliseconds:F0} ms")]
-    public static partial void ModelsLoaded(ILogger logger, long generation, int count, string directory, double milliseconds);
+    [LoggerMessage(
+        5000,
+        LogLevel.Information,
+        "Model set {Generation} loaded: {Count} models from {Directory} in {Milliseconds:F0} ms"
+    )]
+    public static partial void ModelsLoaded(
+        ILogger logger,
+        long generation,
+        int count,
+        string directory,
+        double milliseconds
+    );
 
     [LoggerMessage(5001, LogLevel.Error, "Model {Name} refused: {Path}: {Reason}")]
     public static partial void ModelRefused(ILogger logger, string name, string path, string reason);

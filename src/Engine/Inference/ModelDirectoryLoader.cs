@@ -9,7 +9,11 @@ namespace Inference.Streaming.Engine.Inference;
 /// Loads the seed's directory layout. Each model is loaded on its own: a missing, truncated,
 /// unsupported or checksum-mismatched file is refused by name and the others still load.
 /// </summary>
-public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, Microsoft.Extensions.Options.IOptions<ModelOptions>? options = null)
+public sealed class ModelDirectoryLoader(
+    TorchDevice device,
+    TimeProvider time,
+    Microsoft.Extensions.Options.IOptions<ModelOptions>? options = null
+)
 {
     private const string InputWeightKey = "feature_extractor.0.weight";
     private readonly long _maxFileBytes = options?.Value.MaxFileBytes ?? ModelOptions.DefaultMaxFileBytes;
@@ -38,7 +42,11 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
                 if (inputWidth is { } width && model.Info.InputWidth != width)
                 {
                     model.Dispose();
-                    throw new ModelLoadException(model.Info.Path, $"takes {model.Info.InputWidth} inputs; the stream's feature layout ({ModelManifest.DefaultFeatureLayout}) has {width}");
+                    throw new ModelLoadException(
+                        model.Info.Path,
+                        $"takes {model.Info.InputWidth} inputs; the stream's feature layout "
+                            + $"({ModelManifest.DefaultFeatureLayout}) has {width}"
+                    );
                 }
 
                 models[name] = model;
@@ -50,14 +58,21 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
             catch (Exception ex)
             {
                 // Whatever one file does, the others still load and the process stays up.
-                errors.Add(new ModelLoadError(name, path ?? folder, $"unexpected {ex.GetType().Name}: {LogText.Quote(ex.Message)}"));
+                errors.Add(
+                    new ModelLoadError(
+                        name,
+                        path ?? folder,
+                        $"unexpected {ex.GetType().Name}: {LogText.Quote(ex.Message)}"
+                    )
+                );
             }
         }
 
         return new ModelSet(generation, directory, models, errors);
     }
 
-    /// <summary>Loads one checkpoint file as model <paramref name="name"/>; throws <see cref="ModelLoadException"/>.</summary>
+    /// <summary>Loads one checkpoint file as model <paramref name="name"/>; throws
+    /// <see cref="ModelLoadException"/>.</summary>
     public LoadedModel LoadOne(string name, string path, bool exists = true)
     {
         if (!exists || !File.Exists(path))
@@ -68,15 +83,25 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
         CheckpointGuard.CheckSize(path, _maxFileBytes);
         var manifest = ModelManifest.TryRead(Path.GetDirectoryName(path)!);
         var sha256 = Sha256Of(path);
-        if (manifest?.Sha256 is { Length: > 0 } expected && !string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase))
+        if (
+            manifest?.Sha256 is { Length: > 0 } expected
+            && !string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase)
+        )
         {
-            throw new ModelLoadException(path, $"SHA-256 {sha256} does not match the manifest's {expected.ToLowerInvariant()}");
+            throw new ModelLoadException(
+                path,
+                $"SHA-256 {sha256} does not match the manifest's {expected.ToLowerInvariant()}"
+            );
         }
 
         var actionMap = manifest?.ActionMap ?? ModelManifest.DefaultActionMap;
         if (actionMap.Count != PolicyNetwork.Actions)
         {
-            throw new ModelLoadException(path, $"the manifest's action_map has {actionMap.Count} entries; the policy has {PolicyNetwork.Actions} actions");
+            throw new ModelLoadException(
+                path,
+                $"the manifest's action_map has {actionMap.Count} entries; the policy has {PolicyNetwork.Actions} "
+                    + $"actions"
+            );
         }
 
         var (stateDict, format) = CheckpointReader.Read(path, _maxFileBytes);
@@ -84,7 +109,11 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
         {
             if (!stateDict.TryGetValue(InputWeightKey, out var inputWeight) || inputWeight.dim() != 2)
             {
-                throw new ModelLoadException(path, $"no 2-D '{InputWeightKey}': not the seed's actor-critic (keys: {string.Join(", ", stateDict.Keys.Take(6))})");
+                throw new ModelLoadException(
+                    path,
+                    $"no 2-D '{InputWeightKey}': not the seed's actor-critic (keys: "
+                        + $"{string.Join(", ", stateDict.Keys.Take(6))})"
+                );
             }
 
             var network = new PolicyNetwork((int)inputWeight.shape[1]);
@@ -109,8 +138,14 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
                     sha256,
                     network.InputWidth,
                     format,
-                    manifest?.FeatureLayout ?? (network.InputWidth == 43 ? ModelManifest.DefaultFeatureLayout : $"width-{network.InputWidth}"),
-                    actionMap);
+                    manifest?.FeatureLayout
+                        ?? (
+                            network.InputWidth == 43
+                                ? ModelManifest.DefaultFeatureLayout
+                                : $"width-{network.InputWidth}"
+                        ),
+                    actionMap
+                );
                 return new LoadedModel(info, network, device.Device, device.ComputeType);
             }
             catch
@@ -163,7 +198,10 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
             if (!finite.item<bool>())
             {
                 using var bad = logical_not(isfinite(tensor)).sum();
-                throw new ModelLoadException(path, $"'{key}' holds {bad.item<long>()} non-finite values (NaN or infinity)");
+                throw new ModelLoadException(
+                    path,
+                    $"'{key}' holds {bad.item<long>()} non-finite values (NaN or infinity)"
+                );
             }
         }
     }
@@ -173,15 +211,21 @@ public sealed class ModelDirectoryLoader(TorchDevice device, TimeProvider time, 
         var expected = network.state_dict();
         var missing = expected.Keys.Where(k => !stateDict.ContainsKey(k)).ToList();
         var unexpected = stateDict.Keys.Where(k => !expected.ContainsKey(k)).ToList();
-        var shapes = expected.Where(kv => stateDict.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
-            .Select(kv => $"{kv.Key} [{string.Join(',', stateDict[kv.Key].shape)}] vs [{string.Join(',', kv.Value.shape)}]")
+        var shapes = expected
+            .Where(kv => stateDict.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
+            .Select(kv =>
+                $"{kv.Key} [{string.Join(',', stateDict[kv.Key].shape)}] vs [{string.Join(',', kv.Value.shape)}]"
+            )
             .ToList();
         if (missing.Count + unexpected.Count + shapes.Count > 0)
         {
-            throw new ModelLoadException(path, "state_dict does not match the seed's actor-critic:"
-                + (missing.Count > 0 ? " missing " + string.Join(", ", missing) + ";" : string.Empty)
-                + (unexpected.Count > 0 ? " unexpected " + string.Join(", ", unexpected) + ";" : string.Empty)
-                + (shapes.Count > 0 ? " shape " + string.Join(", ", shapes) : string.Empty));
+            throw new ModelLoadException(
+                path,
+                "state_dict does not match the seed's actor-critic:"
+                    + (missing.Count > 0 ? " missing " + string.Join(", ", missing) + ";" : string.Empty)
+                    + (unexpected.Count > 0 ? " unexpected " + string.Join(", ", unexpected) + ";" : string.Empty)
+                    + (shapes.Count > 0 ? " shape " + string.Join(", ", shapes) : string.Empty)
+            );
         }
     }
 }

@@ -12,4 +12,5 @@ public sealed record ModelInfo(
     int InputWidth,
     CheckpointFormat Format,
     string FeatureLayout,
-    IReadOnlyList<string> ActionMap);
+    IReadOnlyList<string> ActionMap
+);

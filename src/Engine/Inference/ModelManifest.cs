@@ -7,7 +7,8 @@ namespace Inference.Streaming.Engine.Inference;
 public sealed record ModelManifest(
     [property: JsonPropertyName("sha256")] string? Sha256,
     [property: JsonPropertyName("feature_layout")] string? FeatureLayout,
-    [property: JsonPropertyName("action_map")] IReadOnlyList<string>? ActionMap)
+    [property: JsonPropertyName("action_map")] IReadOnlyList<string>? ActionMap
+)
 {
     public const string FileName = "manifest.json";
 

@@ -1,6 +1,7 @@
 namespace Inference.Streaming.Engine.Inference;
 
-/// <summary>Model directory in the seed layout (<c>Models:*</c>; env <c>MODEL_DIR</c> overrides the directory).</summary>
+/// <summary>Model directory in the seed layout (<c>Models:*</c>; env <c>MODEL_DIR</c> overrides the
+/// directory).</summary>
 public sealed class ModelOptions
 {
     public const string Section = "Models";
@@ -11,17 +12,29 @@ public sealed class ModelOptions
     /// <summary>64 MiB: the seed's checkpoints are under 1 MiB, with optimizer state about 3 MiB.</summary>
     public const long DefaultMaxFileBytes = 64L * 1024 * 1024;
 
-    [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = false, ErrorMessage = "Models:Directory must name a directory.")]
+    [System.ComponentModel.DataAnnotations.Required(
+        AllowEmptyStrings = false,
+        ErrorMessage = "Models:Directory must name a directory."
+    )]
     public string Directory { get; set; } = "models";
 
     /// <summary>Checkpoints larger than this are refused before they are read (nor hashed).</summary>
-    [System.ComponentModel.DataAnnotations.Range(1024L, long.MaxValue, ErrorMessage = "Models:MaxFileBytes must be at least 1024.")]
+    [System.ComponentModel.DataAnnotations.Range(
+        1024L,
+        long.MaxValue,
+        ErrorMessage = "Models:MaxFileBytes must be at least 1024."
+    )]
     public long MaxFileBytes { get; set; } = DefaultMaxFileBytes;
 
     /// <summary>Reload when files in the directory change.</summary>
     public bool WatchForChanges { get; set; } = true;
 
     /// <summary>Quiet period after the last file change before a reload starts.</summary>
-    [System.ComponentModel.DataAnnotations.Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Models:ReloadDebounce must be between 0 and 1 hour.")]
+    [System.ComponentModel.DataAnnotations.Range(
+        typeof(TimeSpan),
+        "00:00:00",
+        "01:00:00",
+        ErrorMessage = "Models:ReloadDebounce must be between 0 and 1 hour."
+    )]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 }

@@ -9,7 +9,12 @@ public sealed class ModelSet : IDisposable
 {
     private int _references = 1;
 
-    public ModelSet(long generation, string directory, IReadOnlyDictionary<string, LoadedModel> models, IReadOnlyList<ModelLoadError> errors)
+    public ModelSet(
+        long generation,
+        string directory,
+        IReadOnlyDictionary<string, LoadedModel> models,
+        IReadOnlyList<ModelLoadError> errors
+    )
     {
         Generation = generation;
         Directory = directory;
@@ -26,7 +31,13 @@ public sealed class ModelSet : IDisposable
     public IReadOnlyList<ModelLoadError> Errors { get; }
 
     /// <summary>Names and SHA-256 of the loaded models, stable across processes (for decision ids).</summary>
-    public string Fingerprint => string.Join(';', Models.Values.OrderBy(m => m.Info.Name, StringComparer.Ordinal).Select(m => $"{m.Info.Name}={m.Info.Sha256}"));
+    public string Fingerprint =>
+        string.Join(
+            ';',
+            Models
+                .Values.OrderBy(m => m.Info.Name, StringComparer.Ordinal)
+                .Select(m => $"{m.Info.Name}={m.Info.Sha256}")
+        );
 
     internal bool TryAcquire()
     {

@@ -24,8 +24,13 @@ public sealed class PolicyNetwork : Module<Tensor, (Tensor Probabilities, Tensor
         ArgumentOutOfRangeException.ThrowIfLessThan(inputWidth, 1);
         InputWidth = inputWidth;
         feature_extractor = Sequential(
-            Linear(inputWidth, Hidden), ReLU(), LayerNorm(Hidden),
-            Linear(Hidden, Hidden), ReLU(), LayerNorm(Hidden));
+            Linear(inputWidth, Hidden),
+            ReLU(),
+            LayerNorm(Hidden),
+            Linear(Hidden, Hidden),
+            ReLU(),
+            LayerNorm(Hidden)
+        );
         actor = Sequential(Linear(Hidden, Head), ReLU(), Linear(Head, Actions), Softmax(-1));
         critic = Sequential(Linear(Hidden, Head), ReLU(), Linear(Head, 1));
         RegisterComponents();

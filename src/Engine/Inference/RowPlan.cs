@@ -12,11 +12,12 @@ public readonly record struct RowPlan(string? Model, double BullWeight, double B
 
     public static RowPlan Mixture(double bull, double bear, double sideways) => new(null, bull, bear, sideways);
 
-    public double WeightOf(string specialist) => specialist switch
-    {
-        ModelNames.Bull => BullWeight,
-        ModelNames.Bear => BearWeight,
-        ModelNames.Sideways => SidewaysWeight,
-        _ => 0,
-    };
+    public double WeightOf(string specialist) =>
+        specialist switch
+        {
+            ModelNames.Bull => BullWeight,
+            ModelNames.Bear => BearWeight,
+            ModelNames.Sideways => SidewaysWeight,
+            _ => 0,
+        };
 }

@@ -4,7 +4,12 @@ namespace Inference.Streaming.Engine.Inference;
 /// The final scores of one row and the outputs of every model that contributed; or, when no model
 /// could decide the row, why (<see cref="Failure"/>), with empty probabilities.
 /// </summary>
-public sealed record RowResult(double[] Probabilities, double Value, string DecidedBy, IReadOnlyList<ModelRowOutput> Outputs)
+public sealed record RowResult(
+    double[] Probabilities,
+    double Value,
+    string DecidedBy,
+    IReadOnlyList<ModelRowOutput> Outputs
+)
 {
     /// <summary>Why the row could not be decided (a <see cref="DecisionFailure"/> code); null when it was.</summary>
     public string? Failure { get; init; }

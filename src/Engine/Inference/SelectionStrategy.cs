@@ -3,7 +3,8 @@ namespace Inference.Streaming.Engine.Inference;
 /// <summary>How the specialists decide a row (DESIGN.md section 4).</summary>
 public enum SelectionStrategy
 {
-    /// <summary>The specialist with the highest weight (ties bull, bear, sideways); universal when it is missing.</summary>
+    /// <summary>The specialist with the highest weight (ties bull, bear, sideways); universal when it is
+    /// missing.</summary>
     Argmax,
 
     /// <summary>All loaded specialists; probabilities are the weight-averaged mixture.</summary>

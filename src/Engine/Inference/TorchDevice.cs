@@ -14,7 +14,14 @@ namespace Inference.Streaming.Engine.Inference;
 public sealed class TorchDevice
 {
     // Load order matters: each library's dependencies first.
-    private static readonly string[] LibTorchLibraries = ["libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so"];
+    private static readonly string[] LibTorchLibraries =
+    [
+        "libc10.so",
+        "libtorch_cpu.so",
+        "libc10_cuda.so",
+        "libtorch_cuda.so",
+        "libtorch.so",
+    ];
 
     public TorchDevice(IOptions<InferenceOptions> options)
     {
@@ -29,7 +36,10 @@ public sealed class TorchDevice
         {
             "cpu" => CPU,
             "cuda" when cudaAvailable => CUDA,
-            "cuda" => throw new InvalidOperationException("Inference:Device is 'cuda' but no CUDA device is available to libtorch (set Inference:LibTorchDirectory to a CUDA PyTorch's lib folder, or use 'auto' or 'cpu')."),
+            "cuda" => throw new InvalidOperationException(
+                "Inference:Device is 'cuda' but no CUDA device is available to libtorch (set "
+                    + "Inference:LibTorchDirectory to a CUDA PyTorch's lib folder, or use 'auto' or 'cpu')."
+            ),
             _ => cudaAvailable ? CUDA : CPU,
         };
         if (settings.CpuThreads > 0)

@@ -8,6 +8,10 @@ public sealed class MetaControllerWeights : IStrategyWeights
     public SpecialistWeights WeightsFor(RegimeState regime)
     {
         var total = regime.Bull + regime.Bear + regime.Sideways + (3 * Floor);
-        return new SpecialistWeights((regime.Bull + Floor) / total, (regime.Bear + Floor) / total, (regime.Sideways + Floor) / total);
+        return new SpecialistWeights(
+            (regime.Bull + Floor) / total,
+            (regime.Bear + Floor) / total,
+            (regime.Sideways + Floor) / total
+        );
     }
 }

@@ -14,7 +14,13 @@ public readonly record struct RegimeState(double Bull, double Bear, double Sidew
     /// <see cref="SumTolerance"/> of 1; otherwise null with a reason. The entropy is always computed
     /// from the (renormalised) probabilities: a sender's value is not trusted, only checked for sanity.
     /// </summary>
-    public static RegimeState? TryCreate(double bull, double bear, double sideways, double? entropy, out string? problem)
+    public static RegimeState? TryCreate(
+        double bull,
+        double bear,
+        double sideways,
+        double? entropy,
+        out string? problem
+    )
     {
         if (!double.IsFinite(bull) || !double.IsFinite(bear) || !double.IsFinite(sideways))
         {
@@ -24,14 +30,18 @@ public readonly record struct RegimeState(double Bull, double Bear, double Sidew
 
         if (bull is < 0 or > 1 || bear is < 0 or > 1 || sideways is < 0 or > 1)
         {
-            problem = FormattableString.Invariant($"regime probabilities ({bull}, {bear}, {sideways}) must each be in [0, 1]");
+            problem = FormattableString.Invariant(
+                $"regime probabilities ({bull}, {bear}, {sideways}) must each be in [0, 1]"
+            );
             return null;
         }
 
         var total = bull + bear + sideways;
         if (Math.Abs(total - 1.0) > SumTolerance)
         {
-            problem = FormattableString.Invariant($"regime probabilities sum to {total}, not 1 (tolerance {SumTolerance})");
+            problem = FormattableString.Invariant(
+                $"regime probabilities sum to {total}, not 1 (tolerance {SumTolerance})"
+            );
             return null;
         }
 

@@ -8,15 +8,26 @@ public sealed record RiskAssessment(
     RiskCheckStatus Concentration,
     RiskCheckStatus DailyLossLimit,
     RiskCheckStatus Leverage,
-    IReadOnlyList<string> Warnings)
+    IReadOnlyList<string> Warnings
+)
 {
-    public bool Approved => PositionLimit != RiskCheckStatus.FAIL && Concentration != RiskCheckStatus.FAIL
-        && DailyLossLimit != RiskCheckStatus.FAIL && Leverage != RiskCheckStatus.FAIL;
+    public bool Approved =>
+        PositionLimit != RiskCheckStatus.FAIL
+        && Concentration != RiskCheckStatus.FAIL
+        && DailyLossLimit != RiskCheckStatus.FAIL
+        && Leverage != RiskCheckStatus.FAIL;
 
-    public RiskResult ToContract() => new()
-    {
-        approved = Approved,
-        warnings = [.. Warnings],
-        checks = new RiskChecks { position_limit = PositionLimit, concentration = Concentration, daily_loss_limit = DailyLossLimit, leverage = Leverage },
-    };
+    public RiskResult ToContract() =>
+        new()
+        {
+            approved = Approved,
+            warnings = [.. Warnings],
+            checks = new RiskChecks
+            {
+                position_limit = PositionLimit,
+                concentration = Concentration,
+                daily_loss_limit = DailyLossLimit,
+                leverage = Leverage,
+            },
+        };
 }

@@ -38,18 +38,28 @@ public sealed class RiskOptions : IValidatableObject
         {
             if (Contracts.Validation.SymbolName.Normalise(symbol) is null)
             {
-                yield return new ValidationResult($"Risk:Sectors: '{symbol}' is not a symbol ({Contracts.Validation.SymbolName.Rule}).");
+                yield return new ValidationResult(
+                    $"Risk:Sectors: '{symbol}' is not a symbol ({Contracts.Validation.SymbolName.Rule})."
+                );
             }
 
             if (string.IsNullOrWhiteSpace(sector))
             {
-                yield return new ValidationResult($"Risk:Sectors:{symbol} is empty: name a sector, or remove the entry.");
+                yield return new ValidationResult(
+                    $"Risk:Sectors:{symbol} is empty: name a sector, or remove the entry."
+                );
             }
         }
 
-        foreach (var twice in Sectors.Keys.GroupBy(Contracts.Validation.SymbolName.Normalise).Where(g => g.Key is not null && g.Count() > 1))
+        foreach (
+            var twice in Sectors
+                .Keys.GroupBy(Contracts.Validation.SymbolName.Normalise)
+                .Where(g => g.Key is not null && g.Count() > 1)
+        )
         {
-            yield return new ValidationResult($"Risk:Sectors names {twice.Key} more than once ({string.Join(", ", twice)}).");
+            yield return new ValidationResult(
+                $"Risk:Sectors names {twice.Key} more than once ({string.Join(", ", twice)})."
+            );
         }
     }
 }

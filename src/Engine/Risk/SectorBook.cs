@@ -11,7 +11,8 @@ public readonly record struct SectorBook(string? Sector, double PeerPositionValu
     public static SectorBook Alone => default;
 }
 
-/// <summary>A mapped symbol's share of its book: its paper portfolio at its latest closed bar, before that bar's decision.</summary>
+/// <summary>A mapped symbol's share of its book: its paper portfolio at its latest closed bar, before that bar's
+/// decision.</summary>
 public readonly record struct BookEntry(double Cash, double Shares, double Close)
 {
     public double Position => Shares * Close;
@@ -51,7 +52,11 @@ public sealed class BookTotals
 
     /// <summary>The book as <paramref name="own"/> (already added) sees it: everything else in it.</summary>
     public SectorBook PeersOf(string sector, BookEntry own) =>
-        new(sector, Dollars(_positions.GetValueOrDefault(sector) - Micros(own.Position)), Dollars(_value - Micros(own.Value)));
+        new(
+            sector,
+            Dollars(_positions.GetValueOrDefault(sector) - Micros(own.Position)),
+            Dollars(_value - Micros(own.Value))
+        );
 
     private static Int128 Micros(double dollars) => (Int128)Math.Round(dollars * 1e6);
 

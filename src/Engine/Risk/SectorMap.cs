@@ -11,11 +11,10 @@ public sealed class SectorMap
     private readonly Dictionary<string, string> _sectors;
 
     public SectorMap(IOptions<RiskOptions> options)
-        : this(options.Value.Sectors)
-    {
-    }
+        : this(options.Value.Sectors) { }
 
-    /// <summary>Keys are normalised by the stream's own symbol rule (<see cref="SymbolName"/>), so "aapl" maps AAPL.</summary>
+    /// <summary>Keys are normalised by the stream's own symbol rule (<see cref="SymbolName"/>), so "aapl" maps
+    /// AAPL.</summary>
     public SectorMap(IReadOnlyDictionary<string, string> sectors) =>
         // RiskOptions refuses keys that break the rule and keys named twice before this runs.
         _sectors = sectors

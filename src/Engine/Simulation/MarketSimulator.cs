@@ -11,7 +11,12 @@ public sealed class MarketSimulator
     private const double SwitchProbability = 0.02;
 
     // Per-tick drift and volatility of the log price, per regime.
-    private static readonly (double Drift, double Volatility)[] Dynamics = [(1.2e-4, 8e-4), (-1.2e-4, 1.2e-3), (0.0, 5e-4)];
+    private static readonly (double Drift, double Volatility)[] Dynamics =
+    [
+        (1.2e-4, 8e-4),
+        (-1.2e-4, 1.2e-3),
+        (0.0, 5e-4),
+    ];
 
     private readonly Random _random;
     private readonly string[] _symbols;
@@ -27,8 +32,15 @@ public sealed class MarketSimulator
     /// <param name="seed">Seeds every draw.</param>
     /// <param name="start">Simulated time of the first round.</param>
     /// <param name="tickInterval">Simulated time between rounds.</param>
-    /// <param name="regime">Holds every symbol in this regime for the whole path (training and evaluation of specialists); null switches regimes.</param>
-    public MarketSimulator(IReadOnlyList<string> symbols, int seed, DateTimeOffset start, TimeSpan tickInterval, MarketRegime? regime = null)
+    /// <param name="regime">Holds every symbol in this regime for the whole path (training and evaluation of
+    /// specialists); null switches regimes.</param>
+    public MarketSimulator(
+        IReadOnlyList<string> symbols,
+        int seed,
+        DateTimeOffset start,
+        TimeSpan tickInterval,
+        MarketRegime? regime = null
+    )
     {
         _random = new Random(seed);
         _symbols = [.. symbols];
@@ -72,7 +84,15 @@ public sealed class MarketSimulator
             _prices[i] *= Math.Exp(drift - (0.5 * volatility * volatility) + (volatility * Normal()));
             var spread = _prices[i] * 0.0002;
             var size = Math.Round(Math.Exp(4 + (0.8 * Normal())));
-            ticks[i] = new SimulatedTick(_symbols[i], timeMs + i, _prices[i], size, _prices[i] - spread, _prices[i] + spread, _step);
+            ticks[i] = new SimulatedTick(
+                _symbols[i],
+                timeMs + i,
+                _prices[i],
+                size,
+                _prices[i] - spread,
+                _prices[i] + spread,
+                _step
+            );
         }
 
         _step++;

@@ -64,14 +64,17 @@ public sealed class RuleBasedRegimeDetector
     private double Trend10()
     {
         const int n = 10;
-        double meanX = (n - 1) / 2.0, meanY = 0;
+        double meanX = (n - 1) / 2.0,
+            meanY = 0;
         for (var i = 0; i < n; i++)
         {
             meanY += _closes.FromEnd(n - 1 - i);
         }
 
         meanY /= n;
-        double sxy = 0, sxx = 0, syy = 0;
+        double sxy = 0,
+            sxx = 0,
+            syy = 0;
         for (var i = 0; i < n; i++)
         {
             var dx = i - meanX;

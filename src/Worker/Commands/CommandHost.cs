@@ -14,11 +14,13 @@ public static class CommandHost
     /// <exception cref="OptionsValidationException">A setting is invalid; the message names it.</exception>
     public static IHost Build(IEnumerable<string> configurationArgs, Action<IServiceCollection> register)
     {
-        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
-        {
-            Args = [.. configurationArgs],
-            ContentRootPath = AppContext.BaseDirectory,
-        });
+        var builder = Host.CreateApplicationBuilder(
+            new HostApplicationBuilderSettings
+            {
+                Args = [.. configurationArgs],
+                ContentRootPath = AppContext.BaseDirectory,
+            }
+        );
 
         // The command's own output is the report; the host's log lines would interleave with it.
         builder.Logging.ClearProviders();

@@ -16,14 +16,39 @@ public static class ScoreCommand
 {
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
-        var modelDir = new Option<string>("--model-dir") { Description = "Model directory in the seed layout.", Required = true };
-        var model = new Option<string>("--model") { Description = "Model to score with.", DefaultValueFactory = _ => ModelNames.Universal };
+        var modelDir = new Option<string>("--model-dir")
+        {
+            Description = "Model directory in the seed layout.",
+            Required = true,
+        };
+        var model = new Option<string>("--model")
+        {
+            Description = "Model to score with.",
+            DefaultValueFactory = _ => ModelNames.Universal,
+        };
         model.AcceptOnlyFromAmong([.. ModelNames.All]);
-        var input = new Option<string>("--input") { Description = "JSON file {\"inputs\": [[...], ...]}.", Required = true };
-        var device = new Option<string>("--device") { Description = "auto, cpu or cuda.", DefaultValueFactory = _ => "cpu" };
+        var input = new Option<string>("--input")
+        {
+            Description = "JSON file {\"inputs\": [[...], ...]}.",
+            Required = true,
+        };
+        var device = new Option<string>("--device")
+        {
+            Description = "auto, cpu or cuda.",
+            DefaultValueFactory = _ => "cpu",
+        };
         device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
-        var libTorch = new Option<string?>("--libtorch-dir") { Description = "A PyTorch installation's lib folder to load libtorch from." };
-        var time = new Option<int>("--time") { Description = "Also time this many more forwards of the whole input as one batch and add their median and p90 (ms) as \"timing\".", DefaultValueFactory = _ => 0 };
+        var libTorch = new Option<string?>("--libtorch-dir")
+        {
+            Description = "A PyTorch installation's lib folder to load libtorch from.",
+        };
+        var time = new Option<int>("--time")
+        {
+            Description =
+                "Also time this many more forwards of the whole input as one batch and add their median and p90 (ms) "
+                + "as \"timing\".",
+            DefaultValueFactory = _ => 0,
+        };
         time.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() is < 0 or > 100_000)
@@ -31,7 +56,17 @@ public static class ScoreCommand
                 result.AddError("--time must be between 0 and 100000.");
             }
         });
-        var command = new RootCommand("Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}.") { modelDir, model, input, device, libTorch, time };
+        var command = new RootCommand(
+            "Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}."
+        )
+        {
+            modelDir,
+            model,
+            input,
+            device,
+            libTorch,
+            time,
+        };
         var parse = command.Parse(args);
         if (parse.Errors.Count > 0)
         {
@@ -40,7 +75,10 @@ public static class ScoreCommand
                 stderr.WriteLine("score: " + error.Message);
             }
 
-            stderr.WriteLine("usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] [--libtorch-dir DIR] [--time N]");
+            stderr.WriteLine(
+                "usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] "
+                    + "[--libtorch-dir DIR] [--time N]"
+            );
             return 2;
         }
 
@@ -50,17 +88,24 @@ public static class ScoreCommand
             var inputPath = parse.GetRequiredValue(input);
             var directory = parse.GetRequiredValue(modelDir);
             var inputs = ReadInputs(inputPath);
-            using var host = CommandHost.Build([], services =>
-            {
-                services.AddModelLoading();
-                services.PostConfigure<InferenceOptions>(inference =>
+            using var host = CommandHost.Build(
+                [],
+                services =>
                 {
-                    inference.Device = parse.GetRequiredValue(device);
-                    inference.LibTorchDirectory = parse.GetValue(libTorch) ?? inference.LibTorchDirectory;
-                });
-            });
+                    services.AddModelLoading();
+                    services.PostConfigure<InferenceOptions>(inference =>
+                    {
+                        inference.Device = parse.GetRequiredValue(device);
+                        inference.LibTorchDirectory = parse.GetValue(libTorch) ?? inference.LibTorchDirectory;
+                    });
+                }
+            );
             var loader = host.Services.GetRequiredService<ModelDirectoryLoader>();
-            var path = Directory.GetFiles(ModelNames.FolderOf(directory, name), "best_model.*").Order(StringComparer.Ordinal).FirstOrDefault()
+            var path =
+                Directory
+                    .GetFiles(ModelNames.FolderOf(directory, name), "best_model.*")
+                    .Order(StringComparer.Ordinal)
+                    .FirstOrDefault()
                 ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
             using var loaded = loader.LoadOne(name, path);
             var width = loaded.Info.InputWidth;
@@ -70,7 +115,9 @@ public static class ScoreCommand
             {
                 if (inputs[r].Length != width)
                 {
-                    throw new ArgumentException($"input row {r} has {inputs[r].Length} values; model '{name}' takes {width}");
+                    throw new ArgumentException(
+                        $"input row {r} has {inputs[r].Length} values; model '{name}' takes {width}"
+                    );
                 }
 
                 inputs[r].CopyTo(features, r * width);
@@ -89,7 +136,16 @@ public static class ScoreCommand
             Write(stdout, loaded.Info, results, timing);
             return 0;
         }
-        catch (Exception ex) when (ex is ArgumentException or OptionsValidationException or ModelLoadException or IOException or JsonException or InvalidOperationException or UnauthorizedAccessException)
+        catch (Exception ex)
+            when (ex
+                    is ArgumentException
+                        or OptionsValidationException
+                        or ModelLoadException
+                        or IOException
+                        or JsonException
+                        or InvalidOperationException
+                        or UnauthorizedAccessException
+            )
         {
             stderr.WriteLine("score: " + ex.Message);
             return ex is ArgumentException or OptionsValidationException ? 2 : 1;
@@ -104,13 +160,28 @@ public static class ScoreCommand
             throw new ArgumentException($"{path}: expected {{\"inputs\": [[...], ...]}}");
         }
 
-        return [.. inputs.EnumerateArray().Select((row, i) => row.ValueKind == JsonValueKind.Array
-            ? row.EnumerateArray().Select(v => v.GetSingle()).ToArray()
-            : throw new ArgumentException($"{path}: inputs[{i}] is not an array"))];
+        return
+        [
+            .. inputs
+                .EnumerateArray()
+                .Select(
+                    (row, i) =>
+                        row.ValueKind == JsonValueKind.Array
+                            ? row.EnumerateArray().Select(v => v.GetSingle()).ToArray()
+                            : throw new ArgumentException($"{path}: inputs[{i}] is not an array")
+                ),
+        ];
     }
 
-    /// <summary>Median and p90 wall time (ms) of <paramref name="repeats"/> forwards of the whole input, after as many warm-up runs.</summary>
-    private static (double MedianMs, double P90Ms, int Repeats)? Time(ModelSet set, float[] features, int width, RowPlan[] plans, int repeats)
+    /// <summary>Median and p90 wall time (ms) of <paramref name="repeats"/> forwards of the whole input, after as many
+    /// warm-up runs.</summary>
+    private static (double MedianMs, double P90Ms, int Repeats)? Time(
+        ModelSet set,
+        float[] features,
+        int width,
+        RowPlan[] plans,
+        int repeats
+    )
     {
         if (repeats <= 0 || plans.Length == 0)
         {
@@ -134,7 +205,12 @@ public static class ScoreCommand
         return (samples[repeats / 2], samples[Math.Min(repeats - 1, (int)(repeats * 0.9))], repeats);
     }
 
-    private static void Write(TextWriter stdout, ModelInfo info, RowResult[] results, (double MedianMs, double P90Ms, int Repeats)? timing)
+    private static void Write(
+        TextWriter stdout,
+        ModelInfo info,
+        RowResult[] results,
+        (double MedianMs, double P90Ms, int Repeats)? timing
+    )
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))

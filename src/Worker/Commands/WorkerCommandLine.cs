@@ -1,4 +1,5 @@
 using Inference.Streaming.Worker.Hosting;
+
 namespace Inference.Streaming.Worker.Commands;
 
 /// <summary>
@@ -9,7 +10,10 @@ public static class WorkerCommandLine
 {
     public static (WorkerMode Mode, string[] HostArgs) Parse(string[] args)
     {
-        args = [.. args.Select(a => a.Equals("--demo-feed", StringComparison.OrdinalIgnoreCase) ? "--DemoFeed:Enabled" : a)];
+        args =
+        [
+            .. args.Select(a => a.Equals("--demo-feed", StringComparison.OrdinalIgnoreCase) ? "--DemoFeed:Enabled" : a),
+        ];
         if (args.Length > 0 && string.Equals(args[0], "broker", StringComparison.OrdinalIgnoreCase))
         {
             return (WorkerMode.Broker, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8090")]);
@@ -42,7 +46,11 @@ public static class WorkerCommandLine
         }
 
         // ASP.NET Core's command-line configuration drops a trailing key without a value silently.
-        if (args.Length > 0 && args[^1].StartsWith("--", StringComparison.Ordinal) && !args[^1].Contains('=', StringComparison.Ordinal))
+        if (
+            args.Length > 0
+            && args[^1].StartsWith("--", StringComparison.Ordinal)
+            && !args[^1].Contains('=', StringComparison.Ordinal)
+        )
         {
             throw new UsageException($"Option '{args[^1]}' has no value.");
         }
@@ -55,7 +63,8 @@ public static class WorkerCommandLine
         Usage: dotnet run --project src/Worker -- [command] [--Key value ...]
 
         Commands:
-          (none)    the worker and its HTTP API (embedded Kafka, registry and demo feed unless Kafka:BootstrapServers is set)
+          (none)    the worker and its HTTP API (embedded Kafka, registry and demo feed
+                    unless Kafka:BootstrapServers is set)
           broker    only the embedded broker and registry (--demo-feed true adds the demo market)
           score     score a JSON file of inputs with one model (score --help)
           replay    re-run recorded decisions from decision-forensics or an export file (replay --help)

@@ -22,7 +22,13 @@ public sealed class DecisionAssembler
     private readonly DecisionFunction _decisions;
     private readonly TimeProvider _time;
 
-    public DecisionAssembler(DecisionFunction decisions, TimeProvider time, IOptions<FeatureOptions> features, IOptions<InferenceOptions> inference, IOptions<RiskOptions> risks)
+    public DecisionAssembler(
+        DecisionFunction decisions,
+        TimeProvider time,
+        IOptions<FeatureOptions> features,
+        IOptions<InferenceOptions> inference,
+        IOptions<RiskOptions> risks
+    )
     {
         _decisions = decisions;
         _time = time;
@@ -32,10 +38,30 @@ public sealed class DecisionAssembler
     /// <summary>SHA-256 of the configuration that shapes decisions.</summary>
     public string ConfigFingerprint { get; }
 
-    public DecisionRecords Assemble(DecisionRequest request, RowResult result, ModelSet models, double inferenceMs, long batchStartedAt)
+    public DecisionRecords Assemble(
+        DecisionRequest request,
+        RowResult result,
+        ModelSet models,
+        double inferenceMs,
+        long batchStartedAt
+    )
     {
-        var context = new DecisionContext(request.Symbol.Symbol, request.Bar.StartMs, request.Bar.EndMs, request.Regime, request.Weights, request.Strategy, request.Book);
-        var (decision, riskInputs) = Decide(context, result, models.Fingerprint, request.Symbol.Portfolio, request.Bar.Close);
+        var context = new DecisionContext(
+            request.Symbol.Symbol,
+            request.Bar.StartMs,
+            request.Bar.EndMs,
+            request.Regime,
+            request.Weights,
+            request.Strategy,
+            request.Book
+        );
+        var (decision, riskInputs) = Decide(
+            context,
+            result,
+            models.Fingerprint,
+            request.Symbol.Portfolio,
+            request.Bar.Close
+        );
         var now = _time.GetTimestamp();
         var totalMs = _time.GetElapsedTime(request.ConsumedAt, now).TotalMilliseconds;
         decision.produced_at = _time.GetUtcNow().UtcDateTime;
@@ -66,7 +92,13 @@ public sealed class DecisionAssembler
     /// caller: they are wall-clock facts, not part of the decision.
     /// </summary>
     /// <returns>The decision, and the portfolio as the risk checks saw it.</returns>
-    public (TradingDecision Decision, RiskInputs RiskInputs) Decide(DecisionContext context, RowResult result, string modelFingerprint, PaperPortfolio portfolio, double price)
+    public (TradingDecision Decision, RiskInputs RiskInputs) Decide(
+        DecisionContext context,
+        RowResult result,
+        string modelFingerprint,
+        PaperPortfolio portfolio,
+        double price
+    )
     {
         var riskInputs = new RiskInputs
         {
@@ -91,8 +123,19 @@ public sealed class DecisionAssembler
             proposed_action = decided.Proposed,
             confidence = decided.Confidence,
             recommended_quantity = decided.Quantity,
-            regime = new RegimeProbabilities { bull = context.Regime.Bull, bear = context.Regime.Bear, sideways = context.Regime.Sideways, entropy = context.Regime.Entropy },
-            strategy_weights = new StrategyWeights { bull_specialist = context.Weights.Bull, bear_specialist = context.Weights.Bear, sideways_specialist = context.Weights.Sideways },
+            regime = new RegimeProbabilities
+            {
+                bull = context.Regime.Bull,
+                bear = context.Regime.Bear,
+                sideways = context.Regime.Sideways,
+                entropy = context.Regime.Entropy,
+            },
+            strategy_weights = new StrategyWeights
+            {
+                bull_specialist = context.Weights.Bull,
+                bear_specialist = context.Weights.Bear,
+                sideways_specialist = context.Weights.Sideways,
+            },
             selection = context.Strategy.ToString().ToLowerInvariant(),
             selected_model = result.DecidedBy,
             model_version = DecisionIds.ModelSet(modelFingerprint),
@@ -103,20 +146,29 @@ public sealed class DecisionAssembler
 
     /// <summary>Every contributing model's raw output, as recorded in forensics.</summary>
     public static List<ModelOutput> ModelOutputs(RowResult result, ModelSet models) =>
-        [.. result.Outputs.Select(o => new ModelOutput
-        {
-            model = o.Model,
-            version = models.Models[o.Model].Info.Version,
-            sha256 = o.Sha256,
-            probabilities = [.. o.Probabilities.Select(p => (double)p)],
-            value = o.Value,
-        })];
+        [
+            .. result.Outputs.Select(o => new ModelOutput
+            {
+                model = o.Model,
+                version = models.Models[o.Model].Info.Version,
+                sha256 = o.Sha256,
+                probabilities = [.. o.Probabilities.Select(p => (double)p)],
+                value = o.Value,
+            }),
+        ];
 
-    private static readonly RiskAssessment Passed = new(RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, RiskCheckStatus.PASS, []);
+    private static readonly RiskAssessment Passed = new(
+        RiskCheckStatus.PASS,
+        RiskCheckStatus.PASS,
+        RiskCheckStatus.PASS,
+        RiskCheckStatus.PASS,
+        []
+    );
 
     private static string Fingerprint(FeatureOptions features, InferenceOptions inference, RiskOptions risk)
     {
-        var text = string.Join('|',
+        var text = string.Join(
+            '|',
             "layout=" + Observation.Layout,
             "bar_ms=" + (long)features.BarInterval.TotalMilliseconds,
             "late_ms=" + (long)features.LateTolerance.TotalMilliseconds,
@@ -124,8 +176,14 @@ public sealed class DecisionAssembler
             "selection=" + inference.Selection,
             "compute=" + (inference.DeterministicFloat64 ? "float64" : "float32"),
             "base_quantity=" + DecisionPolicy.BaseQuantity,
-            FormattableString.Invariant($"risk={risk.PositionLimit},{risk.ConcentrationLimit},{risk.DailyLossLimit},{risk.MaxLeverage},{risk.WarningThreshold}"),
-            "sectors=" + string.Join(',', risk.Sectors.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}:{s.Value}")));
+            FormattableString.Invariant($"risk={risk.PositionLimit},{risk.ConcentrationLimit},{risk.DailyLossLimit},")
+                + FormattableString.Invariant($"{risk.MaxLeverage},{risk.WarningThreshold}"),
+            "sectors="
+                + string.Join(
+                    ',',
+                    risk.Sectors.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}:{s.Value}")
+                )
+        );
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
     }
 }

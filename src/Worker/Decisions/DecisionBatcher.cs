@@ -30,19 +30,34 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     private readonly RowPlan[] _plans;
     private readonly List<DecisionRequest> _batch;
 
-    public DecisionBatcher(IModelCatalog catalog, DecisionAssembler assembler, IDecisionSink publisher, IDeadLetterSink deadLetters, PipelineMetrics metrics, IOptions<InferenceOptions> options, TimeProvider time, ILogger<DecisionBatcher> logger)
+    public DecisionBatcher(
+        IModelCatalog catalog,
+        DecisionAssembler assembler,
+        IDecisionSink publisher,
+        IDeadLetterSink deadLetters,
+        PipelineMetrics metrics,
+        IOptions<InferenceOptions> options,
+        TimeProvider time,
+        ILogger<DecisionBatcher> logger
+    )
     {
-        (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (catalog, assembler, publisher, deadLetters, metrics, time, logger);
+        (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (
+            catalog,
+            assembler,
+            publisher,
+            deadLetters,
+            metrics,
+            time,
+            logger
+        );
         _maxBatch = options.Value.MaxBatchSize;
         _maxDelay = options.Value.MaxBatchDelay;
         _features = new float[_maxBatch * Observation.Width];
         _plans = new RowPlan[_maxBatch];
         _batch = new List<DecisionRequest>(_maxBatch);
-        _queue = Channel.CreateBounded<DecisionRequest>(new BoundedChannelOptions(_maxBatch * 4)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = Channel.CreateBounded<DecisionRequest>(
+            new BoundedChannelOptions(_maxBatch * 4) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }
+        );
     }
 
     /// <summary>Queues a closed bar; blocks the caller while the queue is full (back-pressure on ingest).</summary>
@@ -99,7 +114,10 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
 
             // The delay runs on the injected clock, so a test's fake clock decides when a partial batch goes.
             using var delay = _batch.Count > 0 ? new CancellationTokenSource(remaining, _time) : null;
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, delay?.Token ?? CancellationToken.None);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(
+                cancellationToken,
+                delay?.Token ?? CancellationToken.None
+            );
 
             try
             {
@@ -137,7 +155,12 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         {
             results = set is null
                 ? throw new ModelsNotReadyException("No model set is loaded.")
-                : InferenceEngine.Run(set, _features.AsSpan(0, count * Observation.Width), Observation.Width, _plans.AsSpan(0, count));
+                : InferenceEngine.Run(
+                    set,
+                    _features.AsSpan(0, count * Observation.Width),
+                    Observation.Width,
+                    _plans.AsSpan(0, count)
+                );
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
@@ -167,15 +190,26 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             try
             {
                 var records = _assembler.Assemble(request, results[i], set!, inferenceMs, started);
-                if ((FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is { } field)
+                if (
+                    (FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is
+                    { } field
+                )
                 {
-                    Fail(request, DecisionFailure.NonFiniteRecord, $"the decision's '{field}' is not finite; nothing was published");
+                    Fail(
+                        request,
+                        DecisionFailure.NonFiniteRecord,
+                        $"the decision's '{field}' is not finite; nothing was published"
+                    );
                     continue;
                 }
 
                 request.PublishedAt = _time.GetTimestamp();
                 var action = records.Decision.action;
-                _publisher.Publish(records, request.Source, acknowledged => Acknowledged(request, action, acknowledged));
+                _publisher.Publish(
+                    records,
+                    request.Source,
+                    acknowledged => Acknowledged(request, action, acknowledged)
+                );
                 request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
                 request.Completion.SetResult(action);
             }
@@ -186,7 +220,8 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         }
     }
 
-    /// <summary>The decision was acknowledged at <paramref name="acknowledged"/>: tick-to-decision latency and its stages.</summary>
+    /// <summary>The decision was acknowledged at <paramref name="acknowledged"/>: tick-to-decision latency and its
+    /// stages.</summary>
     private void Acknowledged(DecisionRequest request, TradeAction action, long acknowledged)
     {
         _metrics.DecisionAcknowledged(action, _time.GetElapsedTime(request.ConsumedAt, acknowledged).TotalMilliseconds);
@@ -195,7 +230,8 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             _time.GetElapsedTime(request.EnqueuedAt, request.BatchStartedAt),
             _time.GetElapsedTime(request.BatchStartedAt, request.ForwardDoneAt),
             _time.GetElapsedTime(request.ForwardDoneAt, request.PublishedAt),
-            _time.GetElapsedTime(request.PublishedAt, acknowledged));
+            _time.GetElapsedTime(request.PublishedAt, acknowledged)
+        );
     }
 
     private ModelLease? TryAcquire()
@@ -225,7 +261,14 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, reason).Stop();
         try
         {
-            var failed = new FailedBar(symbol, DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.StartMs), barEnd, reason, detail, request.Features);
+            var failed = new FailedBar(
+                symbol,
+                DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.StartMs),
+                barEnd,
+                reason,
+                detail,
+                request.Features
+            );
             _deadLetters.Send(
                 new DeadLetter(
                     request.Input.topic,
@@ -236,8 +279,15 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                     null,
                     DeadLetterReasons.DecisionFailed,
                     $"no decision for {symbol} bar ending {barEnd:O}: {reason}: {detail}",
-                    [("dlq.failure", reason), ("dlq.symbol", symbol), ("dlq.bar_end", barEnd.ToString("O", System.Globalization.CultureInfo.InvariantCulture)), ("content-type", "application/json")]),
-                request.Source);
+                    [
+                        ("dlq.failure", reason),
+                        ("dlq.symbol", symbol),
+                        ("dlq.bar_end", barEnd.ToString("O", System.Globalization.CultureInfo.InvariantCulture)),
+                        ("content-type", "application/json"),
+                    ]
+                ),
+                request.Source
+            );
         }
         finally
         {

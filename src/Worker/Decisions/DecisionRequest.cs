@@ -25,7 +25,8 @@ public sealed class DecisionRequest
 
     public required RowPlan Plan { get; init; }
 
-    /// <summary>The book the concentration check sees for this decision (alone unless Risk:Sectors maps the symbol).</summary>
+    /// <summary>The book the concentration check sees for this decision (alone unless Risk:Sectors maps the
+    /// symbol).</summary>
     public SectorBook Book { get; init; }
 
     /// <summary>Position of the record that closed the bar.</summary>
@@ -36,7 +37,8 @@ public sealed class DecisionRequest
 
     public long EnqueuedAt { get; set; }
 
-    /// <summary>Timestamps of the later stages (<see cref="TimeProvider.GetTimestamp"/>): the batch's forward began and ended, the records were handed to the producer.</summary>
+    /// <summary>Timestamps of the later stages (<see cref="TimeProvider.GetTimestamp"/>): the batch's forward began and
+    /// ended, the records were handed to the producer.</summary>
     public long BatchStartedAt { get; set; }
 
     public long ForwardDoneAt { get; set; }
@@ -52,5 +54,6 @@ public sealed class DecisionRequest
     public required IOutputTracker Source { get; init; }
 
     /// <summary>The action published for the bar, for the ingest thread to apply to the portfolio.</summary>
-    public TaskCompletionSource<TradeAction> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    public TaskCompletionSource<TradeAction> Completion { get; } =
+        new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

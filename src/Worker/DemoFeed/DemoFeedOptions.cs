@@ -10,7 +10,8 @@ public sealed class DemoFeedOptions
     /// <summary>Unset: on for the embedded worker, off for <c>broker</c> and real clusters.</summary>
     public bool? Enabled { get; set; }
 
-    /// <summary>Every symbol the seed's documents and clients use (AAPL, MSFT, GOOGL, AMZN, TSLA), plus NVDA and SPY.</summary>
+    /// <summary>Every symbol the seed's documents and clients use (AAPL, MSFT, GOOGL, AMZN, TSLA), plus NVDA and
+    /// SPY.</summary>
     [MinLength(1)]
     public string[] Symbols { get; set; } = ["AAPL", "MSFT", "GOOGL", "AMZN", "TSLA", "NVDA", "SPY"];
 
@@ -24,7 +25,12 @@ public sealed class DemoFeedOptions
     /// embedded broker's cost per fetch grows with the message sets a partition holds
     /// (docs/PERFORMANCE.md). <c>00:00:00</c> sends each round as soon as it is due.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:00:01", ErrorMessage = "DemoFeed:BurstInterval must be between 0 and 1 second.")]
+    [Range(
+        typeof(TimeSpan),
+        "00:00:00",
+        "00:00:01",
+        ErrorMessage = "DemoFeed:BurstInterval must be between 0 and 1 second."
+    )]
     public TimeSpan BurstInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     public int Seed { get; set; } = 42;

@@ -22,27 +22,49 @@ public sealed class DemoFeedService(
     IOptions<DemoFeedOptions> options,
     IOptions<FeatureOptions> features,
     IOptions<KafkaOptions> kafka,
-    ILogger<DemoFeedService> logger) : BackgroundService
+    ILogger<DemoFeedService> logger
+) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(
+            () => Run(stoppingToken),
+            stoppingToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default
+        );
 
     private void Run(CancellationToken stoppingToken)
     {
         var settings = options.Value;
         var topics = kafka.Value.Topics;
-        var simulator = new MarketSimulator(settings.Symbols, settings.Seed, settings.Start, settings.SimulatedTickInterval);
+        var simulator = new MarketSimulator(
+            settings.Symbols,
+            settings.Seed,
+            settings.Start,
+            settings.SimulatedTickInterval
+        );
         var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         var bars = settings.Symbols.Select(_ => new BarBuilder(barMs)).ToArray();
         var detectors = settings.Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var tickSerde = new ContractSerde<MarketTick>(registry);
         var regimeSerde = new ContractSerde<RegimeUpdate>(registry);
         using var producer = clients.CreateProducer("inference-demo-feed");
-        Log.DemoFeedStarted(logger, settings.Symbols.Length, settings.TicksPerSecond, settings.Seed, topics.MarketTicks.Name);
+        Log.DemoFeedStarted(
+            logger,
+            settings.Symbols.Length,
+            settings.TicksPerSecond,
+            settings.Seed,
+            topics.MarketTicks.Name
+        );
 
         var clock = Stopwatch.StartNew();
         long sent = 0;
-        for (long round = 0; !stoppingToken.IsCancellationRequested && (settings.MaxTicksPerSymbol == 0 || round < settings.MaxTicksPerSymbol); round++)
+        for (
+            long round = 0;
+            !stoppingToken.IsCancellationRequested
+                && (settings.MaxTicksPerSymbol == 0 || round < settings.MaxTicksPerSymbol);
+            round++
+        )
         {
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
@@ -57,9 +79,17 @@ public sealed class DemoFeedService(
                     ask = tick.Ask,
                     sequence = tick.Sequence,
                 };
-                Produce(producer, topics.MarketTicks.Name, key, tickSerde.Serialize(message, topics.MarketTicks.Name), stoppingToken);
-                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar
-                    && detectors[i].Add(closed.Close) is { } probabilities)
+                Produce(
+                    producer,
+                    topics.MarketTicks.Name,
+                    key,
+                    tickSerde.Serialize(message, topics.MarketTicks.Name),
+                    stoppingToken
+                );
+                if (
+                    bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar
+                    && detectors[i].Add(closed.Close) is { } probabilities
+                )
                 {
                     var update = new RegimeUpdate
                     {
@@ -72,7 +102,13 @@ public sealed class DemoFeedService(
                         detector = RuleBasedRegimeDetector.Name,
                         detector_version = RuleBasedRegimeDetector.Version,
                     };
-                    Produce(producer, topics.RegimeUpdates.Name, key, regimeSerde.Serialize(update, topics.RegimeUpdates.Name), stoppingToken);
+                    Produce(
+                        producer,
+                        topics.RegimeUpdates.Name,
+                        key,
+                        regimeSerde.Serialize(update, topics.RegimeUpdates.Name),
+                        stoppingToken
+                    );
                 }
 
                 sent++;
@@ -84,7 +120,13 @@ public sealed class DemoFeedService(
         producer.Flush(TimeSpan.FromSeconds(5));
     }
 
-    private static void Produce(IProducer<byte[]?, byte[]> producer, string topic, byte[] key, byte[] value, CancellationToken stoppingToken)
+    private static void Produce(
+        IProducer<byte[]?, byte[]> producer,
+        string topic,
+        byte[] key,
+        byte[] value,
+        CancellationToken stoppingToken
+    )
     {
         while (true)
         {
@@ -93,7 +135,8 @@ public sealed class DemoFeedService(
                 producer.Produce(topic, new Message<byte[]?, byte[]> { Key = key, Value = value });
                 return;
             }
-            catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull && !stoppingToken.IsCancellationRequested)
+            catch (ProduceException<byte[]?, byte[]> ex)
+                when (ex.Error.Code == ErrorCode.Local_QueueFull && !stoppingToken.IsCancellationRequested)
             {
                 producer.Poll(TimeSpan.FromMilliseconds(50));
             }

@@ -13,6 +13,10 @@ public sealed class DiagnosticsOptions
     /// of its input partitions, summed (librdkafka statistics, every 5 s). Readiness is not affected:
     /// a lagging worker still answers predict.
     /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(1L, long.MaxValue, ErrorMessage = "Diagnostics:MaxConsumerLag must be positive.")]
+    [System.ComponentModel.DataAnnotations.Range(
+        1L,
+        long.MaxValue,
+        ErrorMessage = "Diagnostics:MaxConsumerLag must be positive."
+    )]
     public long MaxConsumerLag { get; set; } = 10_000;
 }

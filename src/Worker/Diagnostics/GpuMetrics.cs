@@ -23,7 +23,12 @@ public sealed class GpuMetrics : IDisposable
         var meter = meters.Create(MeterName);
         _index = device.IsCuda ? Math.Max(0, (int)device.Device.index) : 0;
         _nvml = device.IsCuda ? Nvml.TryOpen(_index) : null;
-        meter.CreateObservableGauge(UtilizationInstrument, ObserveUtilization, "%", "GPU utilisation of the inference device over NVML's last sample period");
+        meter.CreateObservableGauge(
+            UtilizationInstrument,
+            ObserveUtilization,
+            "%",
+            "GPU utilisation of the inference device over NVML's last sample period"
+        );
         meter.CreateObservableGauge(MemoryInstrument, ObserveMemory, "By", "GPU memory in use on the inference device");
     }
 
@@ -33,10 +38,14 @@ public sealed class GpuMetrics : IDisposable
     public void Dispose() => _nvml?.Dispose();
 
     private IEnumerable<Measurement<double>> ObserveUtilization() =>
-        _nvml?.Utilization() is { } percent ? [new Measurement<double>(percent, new KeyValuePair<string, object?>("gpu", _index))] : [];
+        _nvml?.Utilization() is { } percent
+            ? [new Measurement<double>(percent, new KeyValuePair<string, object?>("gpu", _index))]
+            : [];
 
     private IEnumerable<Measurement<long>> ObserveMemory() =>
-        _nvml?.MemoryUsed() is { } bytes ? [new Measurement<long>(bytes, new KeyValuePair<string, object?>("gpu", _index))] : [];
+        _nvml?.MemoryUsed() is { } bytes
+            ? [new Measurement<long>(bytes, new KeyValuePair<string, object?>("gpu", _index))]
+            : [];
 
     /// <summary>The few NVML calls needed, bound at run time so that hosts without the driver still start.</summary>
     private sealed unsafe class Nvml : IDisposable
@@ -51,8 +60,10 @@ public sealed class GpuMetrics : IDisposable
         {
             _library = library;
             _device = device;
-            _utilization = (delegate* unmanaged<nint, Utilization*, int>)NativeLibrary.GetExport(library, "nvmlDeviceGetUtilizationRates");
-            _memory = (delegate* unmanaged<nint, Memory*, int>)NativeLibrary.GetExport(library, "nvmlDeviceGetMemoryInfo");
+            _utilization = (delegate* unmanaged<nint, Utilization*, int>)
+                NativeLibrary.GetExport(library, "nvmlDeviceGetUtilizationRates");
+            _memory = (delegate* unmanaged<nint, Memory*, int>)
+                NativeLibrary.GetExport(library, "nvmlDeviceGetMemoryInfo");
             _shutdown = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "nvmlShutdown");
         }
 
@@ -66,7 +77,8 @@ public sealed class GpuMetrics : IDisposable
             try
             {
                 var init = (delegate* unmanaged<int>)NativeLibrary.GetExport(library, "nvmlInit_v2");
-                var byIndex = (delegate* unmanaged<uint, nint*, int>)NativeLibrary.GetExport(library, "nvmlDeviceGetHandleByIndex_v2");
+                var byIndex = (delegate* unmanaged<uint, nint*, int>)
+                    NativeLibrary.GetExport(library, "nvmlDeviceGetHandleByIndex_v2");
                 nint device;
                 if (init() != 0 || byIndex((uint)index, &device) != 0)
                 {

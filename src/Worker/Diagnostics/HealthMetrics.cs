@@ -16,11 +16,19 @@ public sealed class HealthMetrics : IHealthCheckPublisher
     private readonly ConcurrentDictionary<string, int> _statuses = new(StringComparer.Ordinal);
 
     public HealthMetrics(IMeterFactory meters) =>
-        meters.Create(PipelineMetrics.MeterName).CreateObservableGauge(
-            "inference_health_status",
-            () => _statuses.Select(s => new Measurement<int>(s.Value, new KeyValuePair<string, object?>("check", s.Key))),
-            unit: null,
-            description: "Health of each check and of the whole worker (check=\"overall\"): 2 healthy, 1 degraded, 0 unhealthy");
+        meters
+            .Create(PipelineMetrics.MeterName)
+            .CreateObservableGauge(
+                "inference_health_status",
+                () =>
+                    _statuses.Select(s => new Measurement<int>(
+                        s.Value,
+                        new KeyValuePair<string, object?>("check", s.Key)
+                    )),
+                unit: null,
+                description: "Health of each check and of the whole worker (check=\"overall\"): 2 healthy, 1 "
+                    + "degraded, 0 unhealthy"
+            );
 
     public Task PublishAsync(HealthReport report, CancellationToken cancellationToken)
     {

@@ -12,16 +12,22 @@ public sealed class InferenceTelemetry : IDisposable
 {
     public const string SourceName = "Inference.Streaming";
 
-    public ActivitySource Source { get; } = new(SourceName, typeof(InferenceTelemetry).Assembly.GetName().Version?.ToString());
+    public ActivitySource Source { get; } =
+        new(SourceName, typeof(InferenceTelemetry).Assembly.GetName().Version?.ToString());
 
-    /// <summary>Starts the span for publishing one decision, without leaving it current on the calling thread.</summary>
+    /// <summary>Starts the span for publishing one decision, without leaving it current on the calling
+    /// thread.</summary>
     public Activity? StartDecision(string destination, string symbol, string? parentTraceParent)
     {
-        var parent = parentTraceParent is not null && ActivityContext.TryParse(parentTraceParent, null, out var context) ? context : default;
+        var parent =
+            parentTraceParent is not null && ActivityContext.TryParse(parentTraceParent, null, out var context)
+                ? context
+                : default;
         var previous = Activity.Current;
         var activity = Source.StartActivity(destination + " publish", ActivityKind.Producer, parent);
         Activity.Current = previous;
-        activity?.SetTag("messaging.system", "kafka")
+        activity
+            ?.SetTag("messaging.system", "kafka")
             .SetTag("messaging.operation.type", "send")
             .SetTag("messaging.operation.name", "publish")
             .SetTag("messaging.destination.name", destination)

@@ -39,11 +39,51 @@ public sealed class PipelineMetrics
     private long _batchedRows;
     private long _deadLetterTotal;
     private readonly long[] _actions = new long[3];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), long> _lag = new();
-    private static readonly double[] StageBuckets = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), long> _lag =
+        new();
+    private static readonly double[] StageBuckets =
+    [
+        0.00005,
+        0.0001,
+        0.00025,
+        0.0005,
+        0.001,
+        0.0025,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1,
+        2.5,
+        5,
+    ];
     private static readonly KeyValuePair<string, object?>[] Stages =
-        [new("stage", "handle"), new("stage", "queue"), new("stage", "forward"), new("stage", "publish"), new("stage", "acknowledge")];
-    private static readonly double[] SecondsBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+    [
+        new("stage", "handle"),
+        new("stage", "queue"),
+        new("stage", "forward"),
+        new("stage", "publish"),
+        new("stage", "acknowledge"),
+    ];
+    private static readonly double[] SecondsBuckets =
+    [
+        0.0005,
+        0.001,
+        0.0025,
+        0.005,
+        0.01,
+        0.025,
+        0.05,
+        0.1,
+        0.25,
+        0.5,
+        1,
+        2.5,
+        5,
+    ];
     private static readonly int[] BatchBuckets = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 
     public PipelineMetrics(IMeterFactory meters)
@@ -52,22 +92,100 @@ public sealed class PipelineMetrics
         _ticks = meter.CreateCounter<long>("inference_ticks_consumed", "{tick}", "Market ticks consumed");
         _bars = meter.CreateCounter<long>("inference_bars_closed", "{bar}", "Bars closed");
         _decisions = meter.CreateCounter<long>("inference_decisions", "{decision}", "Decisions published, by action");
-        _deadLetters = meter.CreateCounter<long>("inference_dead_letters", "{record}", "Records sent to the dead-letter topic, by reason");
-        _deadLettersFailed = meter.CreateCounter<long>("inference_dead_letters_failed", "{record}", "Dead letters that could not be delivered even truncated, by reason; the record was skipped");
-        _decisionFailures = meter.CreateCounter<long>("inference_decision_failures", "{bar}", "Closed bars no model could decide, by reason; each is dead-lettered as decision-failed");
-        _symbolsEvicted = meter.CreateCounter<long>("inference_symbols_evicted", "{symbol}", "Symbols whose state left memory after Features:SymbolIdleTimeout");
-        _recordsFailed = meter.CreateCounter<long>("inference_records_failed", "{record}", "Input records whose handling threw; each is dead-lettered as processing-error");
-        meter.CreateObservableGauge("inference_symbols", () => Interlocked.Read(ref _liveSymbols), "{symbol}", "Symbols held in memory by this worker (Features:MaxSymbols caps it)");
-        _batchSize = meter.CreateHistogram("inference_batch_size", "{row}", "Rows per inference batch", null, new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets });
-        _inferenceSeconds = meter.CreateHistogram("inference_batch_duration", "s", "Model time per batch", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
-        _tickToDecisionSeconds = meter.CreateHistogram("inference_tick_to_decision_duration", "s", "From consuming the tick that closed a bar to the decision being acknowledged", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets });
-        _stageSeconds = meter.CreateHistogram("inference_stage_duration", "s", "Time a decision spent in each stage from the tick that closed its bar to its acknowledgement (handle, queue, forward, publish, acknowledge; they add up to tick-to-decision)", null, new InstrumentAdvice<double> { HistogramBucketBoundaries = StageBuckets });
-        meter.CreateObservableGauge("inference_consumer_lag", ObserveLag, "{message}", "Messages behind the end of each input partition, from librdkafka statistics");
-        _kafkaErrors = meter.CreateCounter<long>("inference_kafka_errors", "{error}", "Errors reported by the Kafka clients, by code");
-        _offsetResets = meter.CreateCounter<long>("inference_offset_resets", "{partition}", "Input partitions whose next offset the broker no longer held (removed by retention), so reading resumed at the log start, by topic");
-        _replaysSkipped = meter.CreateCounter<long>("inference_records_already_applied", "{record}", "Input records read again at or below the last offset applied to their partition's state (after an offset reset backwards), skipped, by topic");
-        _stateRestoresIncomplete = meter.CreateCounter<long>("inference_state_restores_incomplete", "{partition}", "State partitions restored from a changelog that no longer reached back one State:RefreshInterval, by topic");
-        meter.CreateObservableCounter("inference_producer_retries", () => Interlocked.Read(ref _producerRetries), "{request}", "Produce requests retried by the producer (librdkafka statistics)");
+        _deadLetters = meter.CreateCounter<long>(
+            "inference_dead_letters",
+            "{record}",
+            "Records sent to the dead-letter topic, by reason"
+        );
+        _deadLettersFailed = meter.CreateCounter<long>(
+            "inference_dead_letters_failed",
+            "{record}",
+            "Dead letters that could not be delivered even truncated, by reason; the record was skipped"
+        );
+        _decisionFailures = meter.CreateCounter<long>(
+            "inference_decision_failures",
+            "{bar}",
+            "Closed bars no model could decide, by reason; each is dead-lettered as decision-failed"
+        );
+        _symbolsEvicted = meter.CreateCounter<long>(
+            "inference_symbols_evicted",
+            "{symbol}",
+            "Symbols whose state left memory after Features:SymbolIdleTimeout"
+        );
+        _recordsFailed = meter.CreateCounter<long>(
+            "inference_records_failed",
+            "{record}",
+            "Input records whose handling threw; each is dead-lettered as processing-error"
+        );
+        meter.CreateObservableGauge(
+            "inference_symbols",
+            () => Interlocked.Read(ref _liveSymbols),
+            "{symbol}",
+            "Symbols held in memory by this worker (Features:MaxSymbols caps it)"
+        );
+        _batchSize = meter.CreateHistogram(
+            "inference_batch_size",
+            "{row}",
+            "Rows per inference batch",
+            null,
+            new InstrumentAdvice<int> { HistogramBucketBoundaries = BatchBuckets }
+        );
+        _inferenceSeconds = meter.CreateHistogram(
+            "inference_batch_duration",
+            "s",
+            "Model time per batch",
+            null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets }
+        );
+        _tickToDecisionSeconds = meter.CreateHistogram(
+            "inference_tick_to_decision_duration",
+            "s",
+            "From consuming the tick that closed a bar to the decision being acknowledged",
+            null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets }
+        );
+        _stageSeconds = meter.CreateHistogram(
+            "inference_stage_duration",
+            "s",
+            "Time a decision spent in each stage from the tick that closed its bar to its acknowledgement (handle, "
+                + "queue, forward, publish, acknowledge; they add up to tick-to-decision)",
+            null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = StageBuckets }
+        );
+        meter.CreateObservableGauge(
+            "inference_consumer_lag",
+            ObserveLag,
+            "{message}",
+            "Messages behind the end of each input partition, from librdkafka statistics"
+        );
+        _kafkaErrors = meter.CreateCounter<long>(
+            "inference_kafka_errors",
+            "{error}",
+            "Errors reported by the Kafka clients, by code"
+        );
+        _offsetResets = meter.CreateCounter<long>(
+            "inference_offset_resets",
+            "{partition}",
+            "Input partitions whose next offset the broker no longer held (removed by retention), so reading resumed "
+                + "at the log start, by topic"
+        );
+        _replaysSkipped = meter.CreateCounter<long>(
+            "inference_records_already_applied",
+            "{record}",
+            "Input records read again at or below the last offset applied to their partition's state (after an "
+                + "offset reset backwards), skipped, by topic"
+        );
+        _stateRestoresIncomplete = meter.CreateCounter<long>(
+            "inference_state_restores_incomplete",
+            "{partition}",
+            "State partitions restored from a changelog that no longer reached back one State:RefreshInterval, by topic"
+        );
+        meter.CreateObservableCounter(
+            "inference_producer_retries",
+            () => Interlocked.Read(ref _producerRetries),
+            "{request}",
+            "Produce requests retried by the producer (librdkafka statistics)"
+        );
     }
 
     public void TickConsumed()
@@ -88,17 +206,21 @@ public sealed class PipelineMetrics
         Interlocked.Increment(ref _deadLetterTotal);
     }
 
-    public void DeadLetterFailed(string reason) => _deadLettersFailed.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void DeadLetterFailed(string reason) =>
+        _deadLettersFailed.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    public void DecisionFailed(string reason) => _decisionFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
+    public void DecisionFailed(string reason) =>
+        _decisionFailures.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void RecordFailed() => _recordsFailed.Add(1);
 
     public void OffsetReset(string topic) => _offsetResets.Add(1, new KeyValuePair<string, object?>("topic", topic));
 
-    public void RecordReplaySkipped(string topic) => _replaysSkipped.Add(1, new KeyValuePair<string, object?>("topic", topic));
+    public void RecordReplaySkipped(string topic) =>
+        _replaysSkipped.Add(1, new KeyValuePair<string, object?>("topic", topic));
 
-    public void StateRestoreIncomplete(string topic) => _stateRestoresIncomplete.Add(1, new KeyValuePair<string, object?>("topic", topic));
+    public void StateRestoreIncomplete(string topic) =>
+        _stateRestoresIncomplete.Add(1, new KeyValuePair<string, object?>("topic", topic));
 
     public void SymbolsEvicted(int count) => _symbolsEvicted.Add(count);
 
@@ -167,7 +289,12 @@ public sealed class PipelineMetrics
 
             foreach (var partition in partitions.EnumerateObject())
             {
-                if (int.TryParse(partition.Name, out var id) && id >= 0 && partition.Value.TryGetProperty("consumer_lag", out var lag) && lag.GetInt64() >= 0)
+                if (
+                    int.TryParse(partition.Name, out var id)
+                    && id >= 0
+                    && partition.Value.TryGetProperty("consumer_lag", out var lag)
+                    && lag.GetInt64() >= 0
+                )
                 {
                     _lag[(topic.Name, id)] = lag.GetInt64();
                 }
@@ -201,7 +328,11 @@ public sealed class PipelineMetrics
     }
 
     private IEnumerable<Measurement<long>> ObserveLag() =>
-        _lag.Select(kv => new Measurement<long>(kv.Value, new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition)));
+        _lag.Select(kv => new Measurement<long>(
+            kv.Value,
+            new KeyValuePair<string, object?>("topic", kv.Key.Topic),
+            new KeyValuePair<string, object?>("partition", kv.Key.Partition)
+        ));
 
     /// <summary>Running totals and the p99 of the most recent tick-to-decision latencies.</summary>
     public PipelineTotals Totals()
@@ -224,6 +355,7 @@ public sealed class PipelineMetrics
             Interlocked.Read(ref _actions[2]),
             Interlocked.Read(ref _deadLetterTotal),
             batches == 0 ? 0 : (double)Interlocked.Read(ref _batchedRows) / batches,
-            p99);
+            p99
+        );
     }
 }

@@ -3,7 +3,12 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Diagnostics;
 
 /// <summary>Logs one summary line every <c>Diagnostics:SummaryInterval</c> while the stream runs.</summary>
-public sealed class SummaryReporter(PipelineMetrics metrics, TimeProvider time, IOptions<DiagnosticsOptions> options, ILogger<SummaryReporter> logger) : BackgroundService
+public sealed class SummaryReporter(
+    PipelineMetrics metrics,
+    TimeProvider time,
+    IOptions<DiagnosticsOptions> options,
+    ILogger<SummaryReporter> logger
+) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -33,12 +38,11 @@ public sealed class SummaryReporter(PipelineMetrics metrics, TimeProvider time, 
                     totals.Sells,
                     totals.MeanBatch,
                     totals.P99LatencyMs,
-                    totals.DeadLetters);
+                    totals.DeadLetters
+                );
                 (previous, last) = (totals, now);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 }

@@ -1,6 +1,7 @@
 namespace Inference.Streaming.Worker.Diagnostics;
 
-/// <summary>Where traces and metrics are exported (<c>Telemetry:*</c>); nothing leaves the process by default.</summary>
+/// <summary>Where traces and metrics are exported (<c>Telemetry:*</c>); nothing leaves the process by
+/// default.</summary>
 public sealed class TelemetryOptions
 {
     public const string Section = "Telemetry";
@@ -14,8 +15,10 @@ public sealed class TelemetryOptions
         public Uri? Endpoint { get; set; }
     }
 
-    /// <summary>The settings in <paramref name="configuration"/>, checked: OpenTelemetry's exporters are chosen when the host is composed, before options exist.</summary>
-    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The endpoint is not an absolute http(s) URL.</exception>
+    /// <summary>The settings in <paramref name="configuration"/>, checked: OpenTelemetry's exporters are chosen when
+    /// the host is composed, before options exist.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">The endpoint is not an absolute
+    /// http(s) URL.</exception>
     public static TelemetryOptions From(IConfiguration configuration)
     {
         TelemetryOptions options;
@@ -28,7 +31,10 @@ public sealed class TelemetryOptions
             throw Invalid($"Telemetry:Otlp:Endpoint is not a URL ({ex.InnerException?.Message ?? ex.Message}).");
         }
 
-        if (options.Otlp.Endpoint is { } endpoint && (!endpoint.IsAbsoluteUri || endpoint.Scheme is not ("http" or "https")))
+        if (
+            options.Otlp.Endpoint is { } endpoint
+            && (!endpoint.IsAbsoluteUri || endpoint.Scheme is not ("http" or "https"))
+        )
         {
             throw Invalid($"Telemetry:Otlp:Endpoint '{endpoint}' must be an absolute http or https URL.");
         }

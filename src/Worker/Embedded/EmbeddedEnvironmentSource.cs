@@ -7,13 +7,17 @@ using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Embedded;
 
-/// <summary>Describes the running embedded broker and registry for <c>GET /api/v1/embedded</c> and the banner.</summary>
-public sealed class EmbeddedEnvironmentSource(EmbeddedKafka embedded, IServer server, IOptions<KafkaOptions> kafka) : IEmbeddedEnvironmentSource
+/// <summary>Describes the running embedded broker and registry for <c>GET /api/v1/embedded</c> and the
+/// banner.</summary>
+public sealed class EmbeddedEnvironmentSource(EmbeddedKafka embedded, IServer server, IOptions<KafkaOptions> kafka)
+    : IEmbeddedEnvironmentSource
 {
-    public EmbeddedEnvironment? Current => new(
-        embedded.BootstrapServers,
-        embedded.SchemaRegistryUrl,
-        [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []],
-        embedded.Cluster.BrokerCount,
-        kafka.Value.Topics.All().ToDictionary(t => t.Topic.Name, t => t.Topic.Partitions, StringComparer.Ordinal));
+    public EmbeddedEnvironment? Current =>
+        new(
+            embedded.BootstrapServers,
+            embedded.SchemaRegistryUrl,
+            [.. server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []],
+            embedded.Cluster.BrokerCount,
+            kafka.Value.Topics.All().ToDictionary(t => t.Topic.Name, t => t.Topic.Partitions, StringComparer.Ordinal)
+        );
 }

@@ -10,7 +10,10 @@ namespace Inference.Streaming.Worker.Embedded;
 /// Started by the first component that asks for an endpoint (hosted services are all constructed
 /// before any starts) or at the latest when the host starts; stopped last.
 /// </summary>
-public sealed class EmbeddedKafka(IOptions<EmbeddedOptions> options, ILogger<EmbeddedKafka> logger) : IHostedService, IKafkaEndpoints, IAsyncDisposable
+public sealed class EmbeddedKafka(IOptions<EmbeddedOptions> options, ILogger<EmbeddedKafka> logger)
+    : IHostedService,
+        IKafkaEndpoints,
+        IAsyncDisposable
 {
     private readonly Lock _gate = new();
     private MockCluster? _cluster;
@@ -57,8 +60,16 @@ public sealed class EmbeddedKafka(IOptions<EmbeddedOptions> options, ILogger<Emb
             if (_cluster is null || _registry is null)
             {
                 _cluster = MockCluster.Start(options.Value.Brokers);
-                _registry = EmbeddedSchemaRegistry.StartAsync(options.Value.SchemaRegistryPort, CancellationToken.None).GetAwaiter().GetResult();
-                Log.EmbeddedStarted(logger, _cluster.BootstrapServers, _registry.Url, LibRdKafka.LoadedFrom ?? "default search path");
+                _registry = EmbeddedSchemaRegistry
+                    .StartAsync(options.Value.SchemaRegistryPort, CancellationToken.None)
+                    .GetAwaiter()
+                    .GetResult();
+                Log.EmbeddedStarted(
+                    logger,
+                    _cluster.BootstrapServers,
+                    _registry.Url,
+                    LibRdKafka.LoadedFrom ?? "default search path"
+                );
             }
 
             return (_cluster, _registry);

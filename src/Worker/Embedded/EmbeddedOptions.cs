@@ -2,7 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Inference.Streaming.Worker.Embedded;
 
-/// <summary>The embedded broker and registry (<c>Embedded:*</c>), used when <c>Kafka:BootstrapServers</c> is empty.</summary>
+/// <summary>The embedded broker and registry (<c>Embedded:*</c>), used when <c>Kafka:BootstrapServers</c> is
+/// empty.</summary>
 public sealed class EmbeddedOptions
 {
     public const string Section = "Embedded";
@@ -16,7 +17,12 @@ public sealed class EmbeddedOptions
     /// own limit (5 MiB or 100,000 message sets per partition), which removes them unannounced.
     /// The broker's cost per fetch grows with what a partition holds, so this also bounds its CPU.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00", ErrorMessage = "Embedded:Retention must be between 0 and 7 days.")]
+    [Range(
+        typeof(TimeSpan),
+        "00:00:00",
+        "7.00:00:00",
+        ErrorMessage = "Embedded:Retention must be between 0 and 7 days."
+    )]
     public TimeSpan Retention { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Port of the embedded Schema Registry on 127.0.0.1; 0 picks a free one.</summary>

@@ -20,7 +20,8 @@ public sealed class EmbeddedRetention(
     IOptions<EmbeddedOptions> options,
     IOptions<KafkaOptions> kafka,
     TimeProvider time,
-    ILogger<EmbeddedRetention> logger) : BackgroundService
+    ILogger<EmbeddedRetention> logger
+) : BackgroundService
 {
     private static readonly TimeSpan LongestSweep = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ShortestSweep = TimeSpan.FromMilliseconds(200);
@@ -28,7 +29,8 @@ public sealed class EmbeddedRetention(
     private readonly Dictionary<(string Topic, int Partition), Partition> _partitions = [];
 
     /// <summary>The retention of each topic that has one.</summary>
-    public IReadOnlyList<(TopicOptions Topic, TimeSpan Retention)> Topics { get; } = Resolve(options.Value, kafka.Value);
+    public IReadOnlyList<(TopicOptions Topic, TimeSpan Retention)> Topics { get; } =
+        Resolve(options.Value, kafka.Value);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -47,13 +49,17 @@ public sealed class EmbeddedRetention(
             return;
         }
 
-        var sweep = TimeSpan.FromTicks(Math.Clamp(Topics.Min(t => t.Retention).Ticks / 10, ShortestSweep.Ticks, LongestSweep.Ticks));
-        using var reader = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-        {
-            BootstrapServers = embedded.BootstrapServers,
-            GroupId = "embedded-retention",
-            ClientId = "embedded-retention",
-        }).SetLogHandler((_, message) => Log.EmbeddedRetentionClient(logger, message.Message)).Build();
+        var sweep = TimeSpan.FromTicks(
+            Math.Clamp(Topics.Min(t => t.Retention).Ticks / 10, ShortestSweep.Ticks, LongestSweep.Ticks)
+        );
+        using var reader = new ConsumerBuilder<Ignore, Ignore>(
+            new ConsumerConfig
+            {
+                BootstrapServers = embedded.BootstrapServers,
+                GroupId = "embedded-retention",
+                ClientId = "embedded-retention",
+            }
+        ).SetLogHandler((_, message) => Log.EmbeddedRetentionClient(logger, message.Message)).Build();
         using var timer = new PeriodicTimer(sweep, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -72,7 +78,10 @@ public sealed class EmbeddedRetention(
                 WatermarkOffsets watermarks;
                 try
                 {
-                    watermarks = reader.QueryWatermarkOffsets(new TopicPartition(topic.Name, number), TimeSpan.FromSeconds(5));
+                    watermarks = reader.QueryWatermarkOffsets(
+                        new TopicPartition(topic.Name, number),
+                        TimeSpan.FromSeconds(5)
+                    );
                 }
                 catch (KafkaException ex)
                 {
@@ -92,7 +101,13 @@ public sealed class EmbeddedRetention(
         }
     }
 
-    private void Apply(string topic, int number, Partition partition, WatermarkOffsets watermarks, DateTimeOffset keepAfter)
+    private void Apply(
+        string topic,
+        int number,
+        Partition partition,
+        WatermarkOffsets watermarks,
+        DateTimeOffset keepAfter
+    )
     {
         if (watermarks.Low.Value > partition.Removed && watermarks.Low.Value > 0 && !partition.WarnedOfBrokerLimit)
         {
@@ -120,7 +135,13 @@ public sealed class EmbeddedRetention(
                 return;
             }
 
-            Log.EmbeddedRetentionRemoved(logger, topic, number, before - Math.Max(partition.Removed, watermarks.Low.Value), before);
+            Log.EmbeddedRetentionRemoved(
+                logger,
+                topic,
+                number,
+                before - Math.Max(partition.Removed, watermarks.Low.Value),
+                before
+            );
             partition.Removed = before;
         }
         else
@@ -140,7 +161,14 @@ public sealed class EmbeddedRetention(
             {
                 if (!long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms) || ms < -1)
                 {
-                    throw new OptionsValidationException(key, typeof(TopicOptions), [$"Kafka:Topics:{key}:Config:retention.ms must be a whole number of milliseconds, or -1 to keep records; got '{text}'."]);
+                    throw new OptionsValidationException(
+                        key,
+                        typeof(TopicOptions),
+                        [
+                            $"Kafka:Topics:{key}:Config:retention.ms must be a whole number of milliseconds, or -1 "
+                                + $"to keep records; got '{text}'.",
+                        ]
+                    );
                 }
 
                 retention = ms == -1 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(ms);

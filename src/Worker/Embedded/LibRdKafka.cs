@@ -26,7 +26,13 @@ internal static partial class LibRdKafka
     public static partial IntPtr rd_kafka_conf_new();
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int rd_kafka_conf_set(IntPtr conf, string name, string value, IntPtr errstr, nuint errstrSize);
+    public static partial int rd_kafka_conf_set(
+        IntPtr conf,
+        string name,
+        string value,
+        IntPtr errstr,
+        nuint errstrSize
+    );
 
     [LibraryImport(Library)]
     public static partial IntPtr rd_kafka_new(int type, IntPtr conf, IntPtr errstr, nuint errstrSize);
@@ -50,7 +56,12 @@ internal static partial class LibRdKafka
     public static partial IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr mcluster);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int rd_kafka_mock_topic_create(IntPtr mcluster, string topic, int partitionCount, int replicationFactor);
+    public static partial int rd_kafka_mock_topic_create(
+        IntPtr mcluster,
+        string topic,
+        int partitionCount,
+        int replicationFactor
+    );
 
     [LibraryImport(Library)]
     public static partial int rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr mcluster, int delayMs);
@@ -62,10 +73,20 @@ internal static partial class LibRdKafka
     public static partial int rd_kafka_mock_broker_set_up(IntPtr mcluster, int brokerId);
 
     [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int rd_kafka_mock_partition_delete_records(IntPtr mcluster, string topic, int partition, long beforeOffset);
+    public static partial int rd_kafka_mock_partition_delete_records(
+        IntPtr mcluster,
+        string topic,
+        int partition,
+        long beforeOffset
+    );
 
     [LibraryImport(Library)]
-    public static partial void rd_kafka_mock_push_request_errors_array(IntPtr mcluster, short apiKey, nuint count, [In] int[] errors);
+    public static partial void rd_kafka_mock_push_request_errors_array(
+        IntPtr mcluster,
+        short apiKey,
+        nuint count,
+        [In] int[] errors
+    );
 
     [LibraryImport(Library)]
     public static partial IntPtr rd_kafka_err2str(int err);
@@ -82,7 +103,11 @@ internal static partial class LibRdKafka
             return IntPtr.Zero;
         }
 
-        string[] folders = [AppContext.BaseDirectory, Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native")];
+        string[] folders =
+        [
+            AppContext.BaseDirectory,
+            Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native"),
+        ];
         string[] names = ["librdkafka.so", "centos8-librdkafka.so", "alpine-librdkafka.so"];
         foreach (var folder in folders)
         {

@@ -17,7 +17,8 @@ public sealed class MockCluster : IDisposable
         _handle = handle;
         _cluster = cluster;
         BrokerCount = brokerCount;
-        BootstrapServers = Marshal.PtrToStringUTF8(LibRdKafka.rd_kafka_mock_cluster_bootstraps(cluster))
+        BootstrapServers =
+            Marshal.PtrToStringUTF8(LibRdKafka.rd_kafka_mock_cluster_bootstraps(cluster))
             ?? throw new InvalidOperationException("The mock cluster reported no bootstrap servers.");
     }
 
@@ -30,7 +31,11 @@ public sealed class MockCluster : IDisposable
     /// process): its metadata carries the cluster id <c>mockCluster…</c>. False when the cluster
     /// cannot be reached within <paramref name="timeout"/>.
     /// </summary>
-    public static bool IsMockCluster(string bootstrapServers, IEnumerable<KeyValuePair<string, string>> clientConfig, TimeSpan timeout)
+    public static bool IsMockCluster(
+        string bootstrapServers,
+        IEnumerable<KeyValuePair<string, string>> clientConfig,
+        TimeSpan timeout
+    )
     {
         const int errLength = 512;
         var err = Marshal.AllocHGlobal(errLength);
@@ -114,16 +119,21 @@ public sealed class MockCluster : IDisposable
         Check(LibRdKafka.rd_kafka_mock_topic_create(Cluster, name, partitions, replicas), $"create topic '{name}'");
     }
 
-    public void SetBrokerDown(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"set broker {brokerId} down");
+    public void SetBrokerDown(int brokerId) =>
+        Check(LibRdKafka.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"set broker {brokerId} down");
 
-    public void SetBrokerUp(int brokerId) => Check(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"set broker {brokerId} up");
+    public void SetBrokerUp(int brokerId) =>
+        Check(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"set broker {brokerId} up");
 
     /// <summary>
     /// Removes every record of one partition before <paramref name="beforeOffset"/>, as a broker's
     /// retention does: the log then starts there, and a fetch from an older offset is out of range.
     /// </summary>
     public void DeleteRecords(string topic, int partition, long beforeOffset) =>
-        Check(LibRdKafka.rd_kafka_mock_partition_delete_records(Cluster, topic, partition, beforeOffset), $"delete records of {topic}[{partition}] before offset {beforeOffset}");
+        Check(
+            LibRdKafka.rd_kafka_mock_partition_delete_records(Cluster, topic, partition, beforeOffset),
+            $"delete records of {topic}[{partition}] before offset {beforeOffset}"
+        );
 
     /// <summary>Makes the next requests of one API key fail with the given Kafka error codes, in order.</summary>
     public void PushRequestErrors(short apiKey, params int[] errorCodes) =>

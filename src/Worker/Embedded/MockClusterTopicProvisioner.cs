@@ -7,7 +7,8 @@ namespace Inference.Streaming.Worker.Embedded;
 /// Creates the topics on the embedded broker with the mock cluster's own call: the mock has no
 /// CreateTopics admin API (DESIGN.md section 10).
 /// </summary>
-public sealed class MockClusterTopicProvisioner(EmbeddedKafka embedded, IOptions<KafkaOptions> options) : ITopicProvisioner
+public sealed class MockClusterTopicProvisioner(EmbeddedKafka embedded, IOptions<KafkaOptions> options)
+    : ITopicProvisioner
 {
     public Task EnsureTopicsAsync(CancellationToken cancellationToken)
     {

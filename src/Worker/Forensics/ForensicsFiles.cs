@@ -24,7 +24,8 @@ public static class ForensicsFiles
     public static string ToJson(DecisionForensics record) => JsonSerializer.Serialize(record, JsonOptions);
 
     public static DecisionForensics FromJson(string line) =>
-        JsonSerializer.Deserialize<DecisionForensics>(line, JsonOptions) ?? throw new JsonException("a line holds null instead of a forensics record");
+        JsonSerializer.Deserialize<DecisionForensics>(line, JsonOptions)
+        ?? throw new JsonException("a line holds null instead of a forensics record");
 
     /// <summary>
     /// Writes <paramref name="records"/> to every file of <paramref name="paths"/> in one pass, each
@@ -32,7 +33,11 @@ public static class ForensicsFiles
     /// through without being held in memory.
     /// </summary>
     /// <returns>The number of records written to each file.</returns>
-    public static async Task<long> WriteAsync(IReadOnlyList<string> paths, IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
+    public static async Task<long> WriteAsync(
+        IReadOnlyList<string> paths,
+        IAsyncEnumerable<DecisionForensics> records,
+        CancellationToken cancellationToken
+    )
     {
         var sinks = new List<IForensicsSink>(paths.Count);
         try
@@ -70,8 +75,13 @@ public static class ForensicsFiles
         }
     }
 
-    /// <summary>Reads a file written by <see cref="WriteAsync(IReadOnlyList{string}, IAsyncEnumerable{DecisionForensics}, CancellationToken)"/> (or by any Avro writer with a compatible schema).</summary>
-    public static async IAsyncEnumerable<DecisionForensics> ReadAsync(string path, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Reads a file written by
+    /// <see cref="WriteAsync(IReadOnlyList{string}, IAsyncEnumerable{DecisionForensics}, CancellationToken)"/> (or by
+    /// any Avro writer with a compatible schema).</summary>
+    public static async IAsyncEnumerable<DecisionForensics> ReadAsync(
+        string path,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
         if (IsAvro(path))
         {
@@ -151,7 +161,11 @@ public static class ForensicsFiles
         public AvroSink(string path)
         {
             _stream = File.Create(path);
-            _writer = DataFileWriter<DecisionForensics>.OpenWriter(new SpecificDatumWriter<DecisionForensics>(DecisionForensics._SCHEMA), _stream, Codec.CreateCodec(Codec.Type.Deflate));
+            _writer = DataFileWriter<DecisionForensics>.OpenWriter(
+                new SpecificDatumWriter<DecisionForensics>(DecisionForensics._SCHEMA),
+                _stream,
+                Codec.CreateCodec(Codec.Type.Deflate)
+            );
         }
 
         public void Append(DecisionForensics record) => _writer.Append(record);
@@ -165,7 +179,14 @@ public static class ForensicsFiles
 
     private sealed class JsonLinesSink(string path) : IForensicsSink
     {
-        private readonly StreamWriter _writer = new(path, append: false, new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)) { NewLine = "\n" };
+        private readonly StreamWriter _writer = new(
+            path,
+            append: false,
+            new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false)
+        )
+        {
+            NewLine = "\n",
+        };
 
         public void Append(DecisionForensics record) => _writer.WriteLine(ToJson(record));
 

@@ -11,26 +11,36 @@ namespace Inference.Streaming.Worker.Forensics;
 /// anything: every partition is assigned directly, from the query's start offset to the end it had
 /// when reading began (so a live topic still gives a finite read), with <c>read_committed</c> isolation.
 /// </summary>
-public sealed class ForensicsTopicReader(string bootstrapServers, string registryUrl, string topic, TimeSpan idleTimeout)
+public sealed class ForensicsTopicReader(
+    string bootstrapServers,
+    string registryUrl,
+    string topic,
+    TimeSpan idleTimeout
+)
 {
     /// <summary>Records that were on the topic but did not decode, with the reason.</summary>
     public List<string> Unreadable { get; } = [];
 
-    public async IAsyncEnumerable<DecisionForensics> ReadAsync(ForensicsQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<DecisionForensics> ReadAsync(
+        ForensicsQuery query,
+        [EnumeratorCancellation] CancellationToken cancellationToken
+    )
     {
         using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
         var serde = new ContractSerde<DecisionForensics>(registry);
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = "forensics-reader-" + Guid.NewGuid().ToString("N"),
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            EnablePartitionEof = true,
-            IsolationLevel = IsolationLevel.ReadCommitted,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            ClientId = "inference-forensics-reader",
-        }).Build();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
+            new ConsumerConfig
+            {
+                BootstrapServers = bootstrapServers,
+                GroupId = "forensics-reader-" + Guid.NewGuid().ToString("N"),
+                EnableAutoCommit = false,
+                EnableAutoOffsetStore = false,
+                EnablePartitionEof = true,
+                IsolationLevel = IsolationLevel.ReadCommitted,
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                ClientId = "inference-forensics-reader",
+            }
+        ).Build();
 
         var ranges = Ranges(consumer, query);
         var remaining = ranges.Where(r => r.Value.Start < r.Value.End).ToDictionary(r => r.Key, r => r.Value);
@@ -49,7 +59,10 @@ public sealed class ForensicsTopicReader(string bootstrapServers, string registr
             {
                 if (DateTime.UtcNow - lastProgress > idleTimeout)
                 {
-                    throw new TimeoutException($"No records from {string.Join(", ", remaining.Keys)} for {idleTimeout.TotalSeconds:F0} s before the end of the requested range.");
+                    throw new TimeoutException(
+                        $"No records from {string.Join(", ", remaining.Keys)} for {idleTimeout.TotalSeconds:F0} s "
+                            + $"before the end of the requested range."
+                    );
                 }
 
                 continue;
@@ -77,7 +90,11 @@ public sealed class ForensicsTopicReader(string bootstrapServers, string registr
             }
 
             // The key is the symbol: records of other symbols are skipped without decoding.
-            if (query.Symbols.Count > 0 && result.Message.Key is { } key && !query.Symbols.Contains(System.Text.Encoding.UTF8.GetString(key)))
+            if (
+                query.Symbols.Count > 0
+                && result.Message.Key is { } key
+                && !query.Symbols.Contains(System.Text.Encoding.UTF8.GetString(key))
+            )
             {
                 continue;
             }
@@ -100,14 +117,22 @@ public sealed class ForensicsTopicReader(string bootstrapServers, string registr
         }
     }
 
-    private Dictionary<TopicPartition, (long Start, long End)> Ranges(IConsumer<byte[]?, byte[]> consumer, ForensicsQuery query)
+    private Dictionary<TopicPartition, (long Start, long End)> Ranges(
+        IConsumer<byte[]?, byte[]> consumer,
+        ForensicsQuery query
+    )
     {
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
         var metadata = admin.GetMetadata(topic, TimeSpan.FromSeconds(10));
         var topicMetadata = metadata.Topics.SingleOrDefault(t => t.Topic == topic);
         if (topicMetadata is null || topicMetadata.Error.IsError || topicMetadata.Partitions.Count == 0)
         {
-            throw new KafkaException(new Error(topicMetadata?.Error.Code ?? ErrorCode.UnknownTopicOrPart, $"Topic '{topic}' does not exist on {bootstrapServers}."));
+            throw new KafkaException(
+                new Error(
+                    topicMetadata?.Error.Code ?? ErrorCode.UnknownTopicOrPart,
+                    $"Topic '{topic}' does not exist on {bootstrapServers}."
+                )
+            );
         }
 
         var ranges = new Dictionary<TopicPartition, (long Start, long End)>();

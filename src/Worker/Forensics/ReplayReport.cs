@@ -2,10 +2,12 @@ using System.Text.Json.Serialization;
 
 namespace Inference.Streaming.Worker.Forensics;
 
-/// <summary>What a replay found: counts, how the models and configuration compare with the recorded ones, and every difference.</summary>
+/// <summary>What a replay found: counts, how the models and configuration compare with the recorded ones, and every
+/// difference.</summary>
 public sealed class ReplayReport
 {
-    /// <summary><c>faithful</c> when every record's models and configuration are the recorded ones; <c>what-if</c> otherwise.</summary>
+    /// <summary><c>faithful</c> when every record's models and configuration are the recorded ones; <c>what-if</c>
+    /// otherwise.</summary>
     [JsonPropertyName("mode")]
     public string Mode => WhatIf > 0 ? "what-if" : "faithful";
 
@@ -18,7 +20,8 @@ public sealed class ReplayReport
     [JsonPropertyName("different")]
     public long Different { get; set; }
 
-    /// <summary>Differences in records replayed with their recorded models and configuration: these should never happen.</summary>
+    /// <summary>Differences in records replayed with their recorded models and configuration: these should never
+    /// happen.</summary>
     [JsonPropertyName("unexpected_differences")]
     public long UnexpectedDifferences { get; set; }
 
@@ -51,7 +54,8 @@ public sealed record ModelComparison(
     [property: JsonPropertyName("model")] string Model,
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("recorded_sha256")] IReadOnlyList<string> RecordedSha256,
-    [property: JsonPropertyName("replay_sha256")] string? ReplaySha256);
+    [property: JsonPropertyName("replay_sha256")] string? ReplaySha256
+);
 
 public sealed record ConfigurationComparison
 {
@@ -72,9 +76,11 @@ public sealed record DecisionDifference(
     [property: JsonPropertyName("bar_end")] DateTime BarEnd,
     [property: JsonPropertyName("expected")] bool Expected,
     [property: JsonPropertyName("replayed_decision_id")] string ReplayedDecisionId,
-    [property: JsonPropertyName("fields")] IReadOnlyList<FieldDifference> Fields);
+    [property: JsonPropertyName("fields")] IReadOnlyList<FieldDifference> Fields
+);
 
 public sealed record FieldDifference(
     [property: JsonPropertyName("field")] string Field,
     [property: JsonPropertyName("recorded")] string Recorded,
-    [property: JsonPropertyName("replayed")] string Replayed);
+    [property: JsonPropertyName("replayed")] string Replayed
+);

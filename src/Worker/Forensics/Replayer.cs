@@ -22,7 +22,10 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
     private readonly SortedSet<string> _recordedConfigs = new(StringComparer.Ordinal);
     private readonly List<int> _widths = [.. models.Models.Values.Select(m => m.Info.InputWidth).Distinct()];
 
-    public async Task<ReplayReport> RunAsync(IAsyncEnumerable<DecisionForensics> records, CancellationToken cancellationToken)
+    public async Task<ReplayReport> RunAsync(
+        IAsyncEnumerable<DecisionForensics> records,
+        CancellationToken cancellationToken
+    )
     {
         var report = new ReplayReport();
         var batch = new List<DecisionForensics>(batchSize);
@@ -43,7 +46,9 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
 
     private void Replay(List<DecisionForensics> records, ReplayReport report)
     {
-        var replayable = new List<(DecisionForensics Record, DecisionContext Context, RowPlan Plan, int Width)>(records.Count);
+        var replayable = new List<(DecisionForensics Record, DecisionContext Context, RowPlan Plan, int Width)>(
+            records.Count
+        );
         foreach (var record in records)
         {
             report.Read++;
@@ -57,20 +62,37 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
             if (Problem(record, known) is { } problem)
             {
                 report.NotReplayable++;
-                report.Problems.Add($"{record.decision.decision_id} ({record.decision.symbol} {Iso(record.decision.bar_end)}): {problem}");
+                report.Problems.Add(
+                    $"{record.decision.decision_id} ({record.decision.symbol} {Iso(record.decision.bar_end)}): "
+                        + $"{problem}"
+                );
                 continue;
             }
 
-            var regime = new RegimeState(record.decision.regime.bull, record.decision.regime.bear, record.decision.regime.sideways, record.decision.regime.entropy);
+            var regime = new RegimeState(
+                record.decision.regime.bull,
+                record.decision.regime.bear,
+                record.decision.regime.sideways,
+                record.decision.regime.entropy
+            );
             var book = record.risk_inputs is { sector: { } sector } inputs
                 ? new SectorBook(sector, inputs.sector_peer_position_value ?? 0, inputs.book_peer_value ?? 0)
                 : SectorBook.Alone;
             var route = rules.Route(record.decision.symbol, regime, strategy);
-            var context = new DecisionContext(record.decision.symbol, Ms(record.decision.bar_start), Ms(record.decision.bar_end), regime, route.Weights, route.Strategy, book);
+            var context = new DecisionContext(
+                record.decision.symbol,
+                Ms(record.decision.bar_start),
+                Ms(record.decision.bar_end),
+                regime,
+                route.Weights,
+                route.Strategy,
+                book
+            );
             replayable.Add((record, context, route.Plan, record.features.Count));
         }
 
-        // Rows of one width go through the engine together; the float64 engine gives every row the same outputs whatever its batch.
+        // Rows of one width go through the engine together; the float64 engine gives every row the same outputs
+        // whatever its batch.
         foreach (var group in replayable.GroupBy(r => r.Width))
         {
             var rows = group.ToList();
@@ -109,7 +131,8 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
         }
 
         return models.Models.Count == 0 ? "no model is loaded"
-            : _widths.Count == 1 && _widths[0] != record.features.Count ? $"{record.features.Count} features, but the replay models take {_widths[0]}"
+            : _widths.Count == 1 && _widths[0] != record.features.Count
+                ? $"{record.features.Count} features, but the replay models take {_widths[0]}"
             : null;
     }
 
@@ -117,7 +140,9 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
     {
         if (!result.Succeeded)
         {
-            report.Problems.Add($"{record.decision.decision_id}: no model could decide it: {result.Failure}: {result.FailureDetail}");
+            report.Problems.Add(
+                $"{record.decision.decision_id}: no model could decide it: {result.Failure}: {result.FailureDetail}"
+            );
             return;
         }
 
@@ -127,7 +152,8 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
         var (replayed, _) = assembler.Decide(context, result, models.Fingerprint, portfolio, inputs.close);
         var outputs = DecisionAssembler.ModelOutputs(result, models);
 
-        var sameModels = record.model_outputs.All(o => models.Models.TryGetValue(o.model, out var m) && m.Info.Sha256 == o.sha256)
+        var sameModels =
+            record.model_outputs.All(o => models.Models.TryGetValue(o.model, out var m) && m.Info.Sha256 == o.sha256)
             && outputs.All(o => record.model_outputs.Any(r => r.model == o.model));
         // The recorded model_version names the whole model set the worker had loaded: another set
         // (even one whose change this decision did not use) re-identifies the decision.
@@ -150,17 +176,62 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
         Field(fields, "proposed_action", recorded.proposed_action.ToString(), replayed.proposed_action.ToString());
         Field(fields, "action", recorded.action.ToString(), replayed.action.ToString());
         Field(fields, "confidence", recorded.confidence, replayed.confidence);
-        Field(fields, "recommended_quantity", recorded.recommended_quantity.ToString(CultureInfo.InvariantCulture), replayed.recommended_quantity.ToString(CultureInfo.InvariantCulture));
+        Field(
+            fields,
+            "recommended_quantity",
+            recorded.recommended_quantity.ToString(CultureInfo.InvariantCulture),
+            replayed.recommended_quantity.ToString(CultureInfo.InvariantCulture)
+        );
         Field(fields, "selected_model", recorded.selected_model, replayed.selected_model);
-        Field(fields, "strategy_weights.bull_specialist", recorded.strategy_weights.bull_specialist, replayed.strategy_weights.bull_specialist);
-        Field(fields, "strategy_weights.bear_specialist", recorded.strategy_weights.bear_specialist, replayed.strategy_weights.bear_specialist);
-        Field(fields, "strategy_weights.sideways_specialist", recorded.strategy_weights.sideways_specialist, replayed.strategy_weights.sideways_specialist);
+        Field(
+            fields,
+            "strategy_weights.bull_specialist",
+            recorded.strategy_weights.bull_specialist,
+            replayed.strategy_weights.bull_specialist
+        );
+        Field(
+            fields,
+            "strategy_weights.bear_specialist",
+            recorded.strategy_weights.bear_specialist,
+            replayed.strategy_weights.bear_specialist
+        );
+        Field(
+            fields,
+            "strategy_weights.sideways_specialist",
+            recorded.strategy_weights.sideways_specialist,
+            replayed.strategy_weights.sideways_specialist
+        );
         Field(fields, "risk.approved", recorded.risk.approved.ToString(), replayed.risk.approved.ToString());
-        Field(fields, "risk.checks.position_limit", recorded.risk.checks.position_limit.ToString(), replayed.risk.checks.position_limit.ToString());
-        Field(fields, "risk.checks.concentration", recorded.risk.checks.concentration.ToString(), replayed.risk.checks.concentration.ToString());
-        Field(fields, "risk.checks.daily_loss_limit", recorded.risk.checks.daily_loss_limit.ToString(), replayed.risk.checks.daily_loss_limit.ToString());
-        Field(fields, "risk.checks.leverage", recorded.risk.checks.leverage.ToString(), replayed.risk.checks.leverage.ToString());
-        Field(fields, "risk.warnings", string.Join(" | ", recorded.risk.warnings), string.Join(" | ", replayed.risk.warnings));
+        Field(
+            fields,
+            "risk.checks.position_limit",
+            recorded.risk.checks.position_limit.ToString(),
+            replayed.risk.checks.position_limit.ToString()
+        );
+        Field(
+            fields,
+            "risk.checks.concentration",
+            recorded.risk.checks.concentration.ToString(),
+            replayed.risk.checks.concentration.ToString()
+        );
+        Field(
+            fields,
+            "risk.checks.daily_loss_limit",
+            recorded.risk.checks.daily_loss_limit.ToString(),
+            replayed.risk.checks.daily_loss_limit.ToString()
+        );
+        Field(
+            fields,
+            "risk.checks.leverage",
+            recorded.risk.checks.leverage.ToString(),
+            replayed.risk.checks.leverage.ToString()
+        );
+        Field(
+            fields,
+            "risk.warnings",
+            string.Join(" | ", recorded.risk.warnings),
+            string.Join(" | ", replayed.risk.warnings)
+        );
         foreach (var model in ModelNames.All)
         {
             var before = record.model_outputs.FirstOrDefault(o => o.model == model);
@@ -170,8 +241,18 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
                 continue;
             }
 
-            Field(fields, $"model_outputs[{model}].probabilities", Numbers(before?.probabilities), Numbers(after?.probabilities));
-            Field(fields, $"model_outputs[{model}].value", before is null ? "absent" : Number(before.value), after is null ? "absent" : Number(after.value));
+            Field(
+                fields,
+                $"model_outputs[{model}].probabilities",
+                Numbers(before?.probabilities),
+                Numbers(after?.probabilities)
+            );
+            Field(
+                fields,
+                $"model_outputs[{model}].value",
+                before is null ? "absent" : Number(before.value),
+                after is null ? "absent" : Number(after.value)
+            );
         }
 
         if (fields.Count == 0)
@@ -186,7 +267,16 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
             report.UnexpectedDifferences++;
         }
 
-        report.Differences.Add(new DecisionDifference(recorded.decision_id, recorded.symbol, recorded.bar_end, expected, replayed.decision_id, fields));
+        report.Differences.Add(
+            new DecisionDifference(
+                recorded.decision_id,
+                recorded.symbol,
+                recorded.bar_end,
+                expected,
+                replayed.decision_id,
+                fields
+            )
+        );
     }
 
     private void Summarise(ReplayReport report)
@@ -211,11 +301,19 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
         }
 
         // Sources deliver records in different orders (partitions interleave); the report does not.
-        var ordered = report.Differences.OrderBy(d => d.BarEnd).ThenBy(d => d.Symbol, StringComparer.Ordinal).ThenBy(d => d.DecisionId, StringComparer.Ordinal).ToList();
+        var ordered = report
+            .Differences.OrderBy(d => d.BarEnd)
+            .ThenBy(d => d.Symbol, StringComparer.Ordinal)
+            .ThenBy(d => d.DecisionId, StringComparer.Ordinal)
+            .ToList();
         report.Differences.Clear();
         report.Differences.AddRange(ordered);
         report.Problems.Sort(StringComparer.Ordinal);
-        report.Configuration = new ConfigurationComparison { Recorded = [.. _recordedConfigs], Replay = assembler.ConfigFingerprint };
+        report.Configuration = new ConfigurationComparison
+        {
+            Recorded = [.. _recordedConfigs],
+            Replay = assembler.ConfigFingerprint,
+        };
     }
 
     private SortedSet<string> Recorded(string model)
@@ -246,9 +344,12 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
 
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private static string Numbers(IList<double>? values) => values is null ? "absent" : "[" + string.Join(", ", values.Select(Number)) + "]";
+    private static string Numbers(IList<double>? values) =>
+        values is null ? "absent" : "[" + string.Join(", ", values.Select(Number)) + "]";
 
-    private static long Ms(DateTime time) => new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
+    private static long Ms(DateTime time) =>
+        new DateTimeOffset(DateTime.SpecifyKind(time, DateTimeKind.Utc)).ToUnixTimeMilliseconds();
 
-    private static string Iso(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
+    private static string Iso(DateTime time) =>
+        DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("O", CultureInfo.InvariantCulture);
 }

@@ -4,7 +4,8 @@ using Inference.Streaming.Worker.Serving;
 
 namespace Inference.Streaming.Worker.Hosting;
 
-/// <summary>Registers the model layer (device, loader, catalog loaded and warmed at start-up) and its views for the API and health.</summary>
+/// <summary>Registers the model layer (device, loader, catalog loaded and warmed at start-up) and its views for the API
+/// and health.</summary>
 public static class InferenceHostExtensions
 {
     public static WebApplicationBuilder AddInferenceModels(this WebApplicationBuilder builder)

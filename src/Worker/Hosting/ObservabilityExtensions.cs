@@ -18,15 +18,27 @@ public static class ObservabilityExtensions
         builder.Services.AddSingleton<InferenceTelemetry>();
         builder.Services.AddSingleton<GpuMetrics>();
         var otlp = TelemetryOptions.From(builder.Configuration).Otlp.Endpoint;
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(EmbeddedApi.ServiceName, serviceVersion: EmbeddedApi.ServiceVersion))
-            .WithMetrics(metrics => metrics
-                .AddMeter(PipelineMetrics.MeterName, PredictMetrics.MeterName, ModelCatalog.MeterName, GpuMetrics.MeterName)
-                .AddAspNetCoreInstrumentation()
-                .AddPrometheusExporter())
+        var telemetry = builder
+            .Services.AddOpenTelemetry()
+            .ConfigureResource(resource =>
+                resource.AddService(EmbeddedApi.ServiceName, serviceVersion: EmbeddedApi.ServiceVersion)
+            )
+            .WithMetrics(metrics =>
+                metrics
+                    .AddMeter(
+                        PipelineMetrics.MeterName,
+                        PredictMetrics.MeterName,
+                        ModelCatalog.MeterName,
+                        GpuMetrics.MeterName
+                    )
+                    .AddAspNetCoreInstrumentation()
+                    .AddPrometheusExporter()
+            )
             .WithTracing(tracing =>
             {
-                tracing.AddSource(InferenceTelemetry.SourceName).AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
+                tracing
+                    .AddSource(InferenceTelemetry.SourceName)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
                 if (otlp is not null)
                 {
                     tracing.AddOtlpExporter(o => o.Endpoint = otlp);

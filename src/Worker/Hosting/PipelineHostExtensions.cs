@@ -16,7 +16,11 @@ public static class PipelineHostExtensions
     {
         var services = builder.Services;
         services.AddDecisionEngine();
-        services.AddOptions<DiagnosticsOptions>().BindConfiguration(DiagnosticsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services
+            .AddOptions<DiagnosticsOptions>()
+            .BindConfiguration(DiagnosticsOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
         services.AddSingleton<DecisionAssembler>();
@@ -26,12 +30,18 @@ public static class PipelineHostExtensions
         services.AddSingleton<IDecisionSink, DecisionPublisher>();
         services.AddSingleton<IDeadLetterSink, DeadLetterPublisher>();
         services.AddSingleton<OffsetTracker>();
-        services.AddOptions<StateOptions>().BindConfiguration(StateOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services
+            .AddOptions<StateOptions>()
+            .BindConfiguration(StateOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<StateStore>();
         // Kafka:Delivery picks the committer: stored offsets (at-least-once) or a transaction per checkpoint.
-        services.AddSingleton<IInputCommitter>(sp => sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Delivery == DeliveryMode.ExactlyOnce
-            ? ActivatorUtilities.CreateInstance<TransactionalCommitter>(sp)
-            : ActivatorUtilities.CreateInstance<StoredOffsetCommitter>(sp));
+        services.AddSingleton<IInputCommitter>(sp =>
+            sp.GetRequiredService<IOptions<KafkaOptions>>().Value.Delivery == DeliveryMode.ExactlyOnce
+                ? ActivatorUtilities.CreateInstance<TransactionalCommitter>(sp)
+                : ActivatorUtilities.CreateInstance<StoredOffsetCommitter>(sp)
+        );
         services.PostConfigure<KafkaOptions>(kafka =>
         {
             if (kafka.Delivery == DeliveryMode.ExactlyOnce)

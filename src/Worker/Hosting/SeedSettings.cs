@@ -8,17 +8,23 @@ namespace Inference.Streaming.Worker.Hosting;
 /// </summary>
 public sealed partial class SeedSettings(IConfiguration configuration, ILogger<SeedSettings> logger) : IHostedService
 {
-    private const string DataService = "there is no data service: features are computed in process from the market-ticks topic "
+    private const string DataService =
+        "there is no data service: features are computed in process from the market-ticks topic "
         + "(Kafka:BootstrapServers, Kafka:Topics:MarketTicks:Name; Features:* shape the bars)";
 
-    private const string RegimeDetection = "there is no regime detection service to call: regimes come from the regime-updates topic "
+    private const string RegimeDetection =
+        "there is no regime detection service to call: regimes come from the regime-updates topic "
         + "(Kafka:Topics:RegimeUpdates:Name); in embedded mode the demo feed's detector publishes them (DemoFeed:*)";
 
-    private const string MetaController = "there is no meta-controller service: the strategy weights are its rule, (p + 0.1) / sum, "
-        + "computed in process; Inference:Selection and Inference:SymbolSelection:<SYMBOL> choose how the specialists decide";
+    private const string MetaController =
+        "there is no meta-controller service: the strategy weights are its rule, (p + 0.1) / sum, "
+        + "computed in process; Inference:Selection and Inference:SymbolSelection:<SYMBOL> choose how the "
+        + "specialists decide";
 
-    private const string RiskManager = "there is no risk manager service: the risk checks run in process on every decision "
-        + "(Risk:PositionLimit, Risk:ConcentrationLimit, Risk:DailyLossLimit, Risk:MaxLeverage, Risk:WarningThreshold, Risk:Sectors:<SYMBOL>)";
+    private const string RiskManager =
+        "there is no risk manager service: the risk checks run in process on every decision "
+        + "(Risk:PositionLimit, Risk:ConcentrationLimit, Risk:DailyLossLimit, Risk:MaxLeverage, "
+        + "Risk:WarningThreshold, Risk:Sectors:<SYMBOL>)";
 
     /// <summary>Each seed variable and what replaced it, in the seed README's order.</summary>
     public static IReadOnlyList<(string Variable, string Instead)> Replaced { get; } =
@@ -50,6 +56,9 @@ public sealed partial class SeedSettings(IConfiguration configuration, ILogger<S
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Variable} is a setting of the seed service and is ignored here: {Instead}.")]
+    [LoggerMessage(
+        Level = LogLevel.Warning,
+        Message = "{Variable} is a setting of the seed service and is ignored here: {Instead}."
+    )]
     private static partial void Ignored(ILogger logger, string variable, string instead);
 }

@@ -9,7 +9,13 @@ namespace Inference.Streaming.Worker.Hosting;
 /// Prints where everything listens once the host is up: on stdout for people and scripts (one
 /// <c>key: value</c> per line), and as one structured log event.
 /// </summary>
-public sealed class StartupBanner(IHostApplicationLifetime lifetime, IServer server, IKafkaEndpoints endpoints, WorkerModeHolder mode, ILogger<StartupBanner> logger) : IHostedService
+public sealed class StartupBanner(
+    IHostApplicationLifetime lifetime,
+    IServer server,
+    IKafkaEndpoints endpoints,
+    WorkerModeHolder mode,
+    ILogger<StartupBanner> logger
+) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -26,12 +32,13 @@ public sealed class StartupBanner(IHostApplicationLifetime lifetime, IServer ser
         Console.Out.Write(
             $"""
 
-             Inference.Streaming {name} ready
-               kafka.bootstrap:  {endpoints.BootstrapServers}
-               schema.registry:  {endpoints.SchemaRegistryUrl}
-               api:              {api}
+            Inference.Streaming {name} ready
+              kafka.bootstrap:  {endpoints.BootstrapServers}
+              schema.registry:  {endpoints.SchemaRegistryUrl}
+              api:              {api}
 
-             """);
+            """
+        );
         Console.Out.Flush();
         Log.Banner(logger, name, endpoints.BootstrapServers, endpoints.SchemaRegistryUrl, api);
     }

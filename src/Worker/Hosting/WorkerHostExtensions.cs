@@ -11,7 +11,8 @@ using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Hosting;
 
-/// <summary>Composition of the worker process; embedded and real-cluster modes differ only in what is registered here.</summary>
+/// <summary>Composition of the worker process; embedded and real-cluster modes differ only in what is registered
+/// here.</summary>
 public static class WorkerHostExtensions
 {
     public static WebApplicationBuilder AddInferenceWorker(this WebApplicationBuilder builder, WorkerMode mode)
@@ -25,14 +26,19 @@ public static class WorkerHostExtensions
 
         services.AddKafkaOptions();
 
-        var embedded = string.IsNullOrWhiteSpace(builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"]);
+        var embedded = string.IsNullOrWhiteSpace(
+            builder.Configuration[$"{KafkaOptions.Section}:{nameof(KafkaOptions.BootstrapServers)}"]
+        );
         if (embedded)
         {
             builder.AddEmbeddedKafka(mode);
         }
         else if (mode == WorkerMode.Broker)
         {
-            throw new InvalidOperationException("The 'broker' command runs the embedded broker; unset Kafka:BootstrapServers (Kafka__BootstrapServers) to use it.");
+            throw new InvalidOperationException(
+                "The 'broker' command runs the embedded broker; unset Kafka:BootstrapServers "
+                    + "(Kafka__BootstrapServers) to use it."
+            );
         }
         else
         {
@@ -67,7 +73,9 @@ public static class WorkerHostExtensions
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
             builder.Services.AddHealthChecks().AddCheck<Ingest.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
             builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
-            builder.Services.Configure<HealthCheckPublisherOptions>(publisher => (publisher.Delay, publisher.Period) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10)));
+            builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
+                (publisher.Delay, publisher.Period) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10))
+            );
         }
 
         services.AddHostedService<StartupBanner>();
@@ -81,25 +89,39 @@ public static class WorkerHostExtensions
     /// </summary>
     private static void AddDemoFeed(this WebApplicationBuilder builder, WorkerMode mode, bool embedded)
     {
-        builder.Services.AddOptions<DemoFeedOptions>().BindConfiguration(DemoFeedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        var configured = builder.Configuration.GetValue<bool?>($"{DemoFeedOptions.Section}:{nameof(DemoFeedOptions.Enabled)}");
+        builder
+            .Services.AddOptions<DemoFeedOptions>()
+            .BindConfiguration(DemoFeedOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var configured = builder.Configuration.GetValue<bool?>(
+            $"{DemoFeedOptions.Section}:{nameof(DemoFeedOptions.Enabled)}"
+        );
         if (configured ?? (embedded && mode == WorkerMode.Worker))
         {
             // Features:BarInterval also shapes the detector's bars.
             builder.Services.AddDecisionEngine();
             // The demo's clock is simulated and may run ahead of the wall clock: bound it by the stream's own time.
-            builder.Services.PostConfigure<FeatureOptions>(features => features.EventTimeReference = features.EventTimeReference == EventTimeReference.Auto
-                ? EventTimeReference.Watermark
-                : features.EventTimeReference);
+            builder.Services.PostConfigure<FeatureOptions>(features =>
+                features.EventTimeReference =
+                    features.EventTimeReference == EventTimeReference.Auto
+                        ? EventTimeReference.Watermark
+                        : features.EventTimeReference
+            );
             builder.Services.AddHostedService<DemoFeedService>();
         }
     }
 
-    /// <summary>Registers the embedded broker and registry first, so they start before and stop after everything else.</summary>
+    /// <summary>Registers the embedded broker and registry first, so they start before and stop after everything
+    /// else.</summary>
     private static void AddEmbeddedKafka(this WebApplicationBuilder builder, WorkerMode mode)
     {
         var services = builder.Services;
-        services.AddOptions<EmbeddedOptions>().BindConfiguration(EmbeddedOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services
+            .AddOptions<EmbeddedOptions>()
+            .BindConfiguration(EmbeddedOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         services.AddSingleton<EmbeddedKafka>();
         services.AddHostedService(sp => sp.GetRequiredService<EmbeddedKafka>());
         services.AddSingleton<IKafkaEndpoints>(sp => sp.GetRequiredService<EmbeddedKafka>());

@@ -29,7 +29,8 @@ public sealed class IngestService(
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
     TimeProvider time,
-    ILogger<IngestService> logger) : BackgroundService
+    ILogger<IngestService> logger
+) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(10);
@@ -38,7 +39,12 @@ public sealed class IngestService(
     public bool IsAssigned { get; private set; }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        Task.Factory.StartNew(
+            () => Run(stoppingToken),
+            stoppingToken,
+            TaskCreationOptions.LongRunning,
+            TaskScheduler.Default
+        );
 
     private void Run(CancellationToken stoppingToken)
     {
@@ -55,17 +61,24 @@ public sealed class IngestService(
             }
 
             var resets = new OffsetResets(metrics, logger);
-            using var consumer = clients.CreateConsumer("inference-ingest", kafka.Value.GroupId, builder => builder
-                .SetLogHandler((_, message) => resets.OnClientLog(message))
-                .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
-                .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
-                .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
-                .SetErrorHandler((_, error) =>
-                {
-                    connectivity.OnError(error);
-                    Log.ConsumerError(logger, error.Reason);
-                })
-                .SetStatisticsHandler((_, json) => metrics.UpdateLag(json)));
+            using var consumer = clients.CreateConsumer(
+                "inference-ingest",
+                kafka.Value.GroupId,
+                builder =>
+                    builder
+                        .SetLogHandler((_, message) => resets.OnClientLog(message))
+                        .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
+                        .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
+                        .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
+                        .SetErrorHandler(
+                            (_, error) =>
+                            {
+                                connectivity.OnError(error);
+                                Log.ConsumerError(logger, error.Reason);
+                            }
+                        )
+                        .SetStatisticsHandler((_, json) => metrics.UpdateLag(json))
+            );
             committer.Start();
             if (instance.Id is { } id)
             {
@@ -130,9 +143,7 @@ public sealed class IngestService(
                 Leave(consumer);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Log.IngestFailed(logger, ex);
@@ -203,7 +214,8 @@ public sealed class IngestService(
         }
     }
 
-    /// <summary>Waits for the outputs of every record read, then writes each partition's checkpoint and stores its offsets.</summary>
+    /// <summary>Waits for the outputs of every record read, then writes each partition's checkpoint and stores its
+    /// offsets.</summary>
     private void Checkpoint(IConsumer<byte[]?, byte[]> consumer, List<int> partitions)
     {
         if (!WaitForInFlight() || !SettleDecisions())
@@ -287,8 +299,11 @@ public sealed class IngestService(
             handler.Install(restored);
             foreach (var partition in partitions.Where(p => p.Partition.Value == number))
             {
-                var last = partition.Topic == topics.MarketTicks.Name ? checkpoint?.ticks_offset : checkpoint?.regimes_offset;
-                starts.Add(new TopicPartitionOffset(partition, last is { } offset ? new Offset(offset + 1) : Offset.Unset));
+                var last =
+                    partition.Topic == topics.MarketTicks.Name ? checkpoint?.ticks_offset : checkpoint?.regimes_offset;
+                starts.Add(
+                    new TopicPartitionOffset(partition, last is { } offset ? new Offset(offset + 1) : Offset.Unset)
+                );
             }
         }
 

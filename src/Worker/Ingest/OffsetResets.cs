@@ -28,8 +28,18 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
     {
         if (message.Facility == "OFFSET" && ResetLine().Match(message.Message) is { Success: true } reset)
         {
-            var partition = new TopicPartition(reset.Groups["topic"].Value, new Partition(int.Parse(reset.Groups["partition"].Value, CultureInfo.InvariantCulture)));
-            var from = long.TryParse(reset.Groups["offset"].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var offset) ? offset : -1;
+            var partition = new TopicPartition(
+                reset.Groups["topic"].Value,
+                new Partition(int.Parse(reset.Groups["partition"].Value, CultureInfo.InvariantCulture))
+            );
+            var from = long.TryParse(
+                reset.Groups["offset"].Value,
+                NumberStyles.Integer,
+                CultureInfo.InvariantCulture,
+                out var offset
+            )
+                ? offset
+                : -1;
             lock (_gate)
             {
                 _resetFrom[partition] = from;
@@ -67,13 +77,14 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
         Log.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from);
     }
 
-    private static LogLevel ToLevel(SyslogLevel level) => level switch
-    {
-        <= SyslogLevel.Error => LogLevel.Error,
-        SyslogLevel.Warning => LogLevel.Warning,
-        SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
-        _ => LogLevel.Debug,
-    };
+    private static LogLevel ToLevel(SyslogLevel level) =>
+        level switch
+        {
+            <= SyslogLevel.Error => LogLevel.Error,
+            SyslogLevel.Warning => LogLevel.Warning,
+            SyslogLevel.Notice or SyslogLevel.Info => LogLevel.Information,
+            _ => LogLevel.Debug,
+        };
 
     // librdkafka 2.16: "[thrd:main]: market-ticks [3]: offset reset (at offset 829 (leader epoch -1), broker 3)
     // to cached BEGINNING offset offset 1197 (leader epoch -1): fetch failed due to requested offset not available ..."

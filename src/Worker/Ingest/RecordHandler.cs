@@ -50,8 +50,11 @@ public sealed class RecordHandler
     private readonly long _minEventMs;
     private readonly SectorMap _sectors;
 
-    /// <summary>Prices outside this range are refused: inside it no portfolio or feature arithmetic overflows.</summary>
-    public const double MinPrice = 1e-9, MaxPrice = 1e12, MaxSize = 1e15;
+    /// <summary>Prices outside this range are refused: inside it no portfolio or feature arithmetic
+    /// overflows.</summary>
+    public const double MinPrice = 1e-9,
+        MaxPrice = 1e12,
+        MaxSize = 1e15;
 
     public RecordHandler(
         ISchemaRegistryClient registry,
@@ -65,7 +68,8 @@ public sealed class RecordHandler
         InferenceTelemetry telemetry,
         TimeProvider time,
         ILogger<RecordHandler> logger,
-        SectorMap sectors)
+        SectorMap sectors
+    )
     {
         _sectors = sectors;
         _time = time;
@@ -83,7 +87,6 @@ public sealed class RecordHandler
         _idleMs = (long)features.Value.SymbolIdleTimeout.TotalMilliseconds;
         _minEventMs = features.Value.MinEventTime.ToUnixTimeMilliseconds();
     }
-
 
     /// <summary>The state of the partitions this worker owns, by partition number.</summary>
     public IReadOnlyDictionary<int, PartitionState> Partitions => _partitions;
@@ -118,7 +121,8 @@ public sealed class RecordHandler
         Recount();
     }
 
-    /// <summary>Evicts every partition's idle symbols (at checkpoints; a returning symbol would start fresh anyway).</summary>
+    /// <summary>Evicts every partition's idle symbols (at checkpoints; a returning symbol would start fresh
+    /// anyway).</summary>
     public void EvictIdle()
     {
         foreach (var partition in _partitions.Values)
@@ -159,7 +163,10 @@ public sealed class RecordHandler
     public long? TickTimeToAlign(ConsumeResult<byte[]?, byte[]> record, out PartitionState? partition)
     {
         partition = null;
-        if (record.Topic != _kafka.Topics.MarketTicks.Name || !_partitions.TryGetValue(record.Partition.Value, out partition))
+        if (
+            record.Topic != _kafka.Topics.MarketTicks.Name
+            || !_partitions.TryGetValue(record.Partition.Value, out partition)
+        )
         {
             return null;
         }
@@ -179,7 +186,12 @@ public sealed class RecordHandler
         return timeMs > FutureBound(partition.WatermarkMs) ? null : timeMs;
     }
 
-    public void Handle(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, long consumedAt, CancellationToken cancellationToken)
+    public void Handle(
+        ConsumeResult<byte[]?, byte[]> record,
+        IOutputTracker tracked,
+        long consumedAt,
+        CancellationToken cancellationToken
+    )
     {
         if (!_partitions.TryGetValue(record.Partition.Value, out var partition))
         {
@@ -235,42 +247,98 @@ public sealed class RecordHandler
     public void Failed(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, Exception exception)
     {
         _metrics.RecordFailed();
-        Log.RecordFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, LogText.Quote($"{exception.GetType().Name}: {exception.Message}"), exception);
+        Log.RecordFailed(
+            _logger,
+            record.Topic,
+            record.Partition.Value,
+            record.Offset.Value,
+            LogText.Quote($"{exception.GetType().Name}: {exception.Message}"),
+            exception
+        );
         try
         {
-            _deadLetters.Send(record, DeadLetterReasons.ProcessingError, $"{exception.GetType().Name}: {exception.Message}", tracked);
+            _deadLetters.Send(
+                record,
+                DeadLetterReasons.ProcessingError,
+                $"{exception.GetType().Name}: {exception.Message}",
+                tracked
+            );
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.DeadLetterFailed(_logger, record.Topic, record.Partition.Value, record.Offset.Value, DeadLetterReasons.ProcessingError, LogText.Quote(ex.Message));
+            Log.DeadLetterFailed(
+                _logger,
+                record.Topic,
+                record.Partition.Value,
+                record.Offset.Value,
+                DeadLetterReasons.ProcessingError,
+                LogText.Quote(ex.Message)
+            );
         }
     }
 
-    private void HandleTick(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, long consumedAt, PartitionState partition, MarketTick tick, CancellationToken cancellationToken)
+    private void HandleTick(
+        ConsumeResult<byte[]?, byte[]> record,
+        IOutputTracker tracked,
+        long consumedAt,
+        PartitionState partition,
+        MarketTick tick,
+        CancellationToken cancellationToken
+    )
     {
         var symbol = SymbolName.Normalise(tick.symbol);
         if (symbol is null)
         {
-            DeadLetter(record, DeadLetterReasons.InvalidTick, $"symbol '{LogText.Quote(tick.symbol)}' must be {SymbolName.Rule}", tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.InvalidTick,
+                $"symbol '{LogText.Quote(tick.symbol)}' must be {SymbolName.Rule}",
+                tracked
+            );
             return;
         }
 
-        if (!double.IsFinite(tick.price) || tick.price < MinPrice || tick.price > MaxPrice || !double.IsFinite(tick.size) || tick.size < 0 || tick.size > MaxSize)
+        if (
+            !double.IsFinite(tick.price)
+            || tick.price < MinPrice
+            || tick.price > MaxPrice
+            || !double.IsFinite(tick.size)
+            || tick.size < 0
+            || tick.size > MaxSize
+        )
         {
-            DeadLetter(record, DeadLetterReasons.InvalidTick, FormattableString.Invariant($"price {tick.price} must be finite and in [{MinPrice}, {MaxPrice}], size {tick.size} finite and in [0, {MaxSize}]"), tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.InvalidTick,
+                FormattableString.Invariant(
+                    $"price {tick.price} must be finite and in [{MinPrice}, {MaxPrice}], size {tick.size} finite and "
+                ) + FormattableString.Invariant($"in [0, {MaxSize}]"),
+                tracked
+            );
             return;
         }
 
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
         if (timeMs < _minEventMs)
         {
-            DeadLetter(record, DeadLetterReasons.InvalidTick, FormattableString.Invariant($"tick of {symbol} at {tick.event_time:O} is before Features:MinEventTime ({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"), tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.InvalidTick,
+                FormattableString.Invariant($"tick of {symbol} at {tick.event_time:O} is before Features:MinEventTime ")
+                    + FormattableString.Invariant($"({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"),
+                tracked
+            );
             return;
         }
 
         if (timeMs > FutureBound(partition.WatermarkMs))
         {
-            DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("tick", symbol, tick.event_time, partition.WatermarkMs), tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.FutureEvent,
+                FutureDetail("tick", symbol, tick.event_time, partition.WatermarkMs),
+                tracked
+            );
             return;
         }
 
@@ -280,7 +348,17 @@ public sealed class RecordHandler
             var bucketEnd = timeMs - (((timeMs % _barMs) + _barMs) % _barMs) + _barMs;
             if (partition.WatermarkMs != long.MinValue && bucketEnd + _toleranceMs <= partition.WatermarkMs)
             {
-                DeadLetter(record, DeadLetterReasons.LateTick, FormattableString.Invariant($"first tick of {symbol} at {tick.event_time:O} is for a bar the partition's event time ({DateTimeOffset.FromUnixTimeMilliseconds(partition.WatermarkMs):O}) has already closed"), tracked);
+                DeadLetter(
+                    record,
+                    DeadLetterReasons.LateTick,
+                    FormattableString.Invariant(
+                        $"first tick of {symbol} at {tick.event_time:O} is for a bar the partition's event time "
+                    )
+                        + FormattableString.Invariant(
+                            $"({DateTimeOffset.FromUnixTimeMilliseconds(partition.WatermarkMs):O}) has already closed"
+                        ),
+                    tracked
+                );
                 return;
             }
 
@@ -294,10 +372,22 @@ public sealed class RecordHandler
         var outcome = state.Bars.Add(timeMs, tick.price, tick.size, out var closed);
         if (outcome == TickOutcome.Late)
         {
-            // Late against a closed bar, or older than the symbol's open bar when none has closed yet (bars never reopen).
-            var detail = state.Bars.ClosedUntilMs > timeMs
-                ? FormattableString.Invariant($"tick at {tick.event_time:O} is for a bar of {symbol} that closed at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}")
-                : FormattableString.Invariant($"tick at {tick.event_time:O} is older than the open bar of {symbol}, which starts at {DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.OpenBar.StartMs):O}");
+            // Late against a closed bar, or older than the symbol's open bar when none has closed yet (bars never
+            // reopen).
+            var detail =
+                state.Bars.ClosedUntilMs > timeMs
+                    ? FormattableString.Invariant(
+                        $"tick at {tick.event_time:O} is for a bar of {symbol} that closed at "
+                    )
+                        + FormattableString.Invariant(
+                            $"{DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.ClosedUntilMs):O}"
+                        )
+                    : FormattableString.Invariant(
+                        $"tick at {tick.event_time:O} is older than the open bar of {symbol}, which starts at "
+                    )
+                        + FormattableString.Invariant(
+                            $"{DateTimeOffset.FromUnixTimeMilliseconds(state.Bars.OpenBar.StartMs):O}"
+                        );
             DeadLetter(record, DeadLetterReasons.LateTick, detail, tracked);
             return;
         }
@@ -323,12 +413,22 @@ public sealed class RecordHandler
         }
     }
 
-    private void HandleRegime(ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, PartitionState partition, RegimeUpdate update)
+    private void HandleRegime(
+        ConsumeResult<byte[]?, byte[]> record,
+        IOutputTracker tracked,
+        PartitionState partition,
+        RegimeUpdate update
+    )
     {
         var symbol = SymbolName.Normalise(update.symbol);
         if (symbol is null)
         {
-            DeadLetter(record, DeadLetterReasons.InvalidRegime, $"symbol '{LogText.Quote(update.symbol)}' must be {SymbolName.Rule}", tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.InvalidRegime,
+                $"symbol '{LogText.Quote(update.symbol)}' must be {SymbolName.Rule}",
+                tracked
+            );
             return;
         }
 
@@ -344,14 +444,26 @@ public sealed class RecordHandler
         var timeMs = new DateTimeOffset(update.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
         if (timeMs < _minEventMs)
         {
-            DeadLetter(record, DeadLetterReasons.InvalidRegime, FormattableString.Invariant($"regime update of {symbol} at {update.event_time:O} is before Features:MinEventTime ({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"), tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.InvalidRegime,
+                FormattableString.Invariant(
+                    $"regime update of {symbol} at {update.event_time:O} is before Features:MinEventTime "
+                ) + FormattableString.Invariant($"({DateTimeOffset.FromUnixTimeMilliseconds(_minEventMs):O})"),
+                tracked
+            );
             return;
         }
 
         var reference = Math.Max(partition.WatermarkMs, partition.RegimeFrontierMs);
         if (timeMs > FutureBound(reference))
         {
-            DeadLetter(record, DeadLetterReasons.FutureEvent, FutureDetail("regime update", symbol, update.event_time, reference), tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.FutureEvent,
+                FutureDetail("regime update", symbol, update.event_time, reference),
+                tracked
+            );
             return;
         }
 
@@ -388,12 +500,23 @@ public sealed class RecordHandler
         return null;
     }
 
-    /// <summary>A new symbol's state, or null (dead-lettered as symbol-limit) when the worker holds Features:MaxSymbols.</summary>
-    private SymbolState? Admit(PartitionState partition, string symbol, ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked)
+    /// <summary>A new symbol's state, or null (dead-lettered as symbol-limit) when the worker holds
+    /// Features:MaxSymbols.</summary>
+    private SymbolState? Admit(
+        PartitionState partition,
+        string symbol,
+        ConsumeResult<byte[]?, byte[]> record,
+        IOutputTracker tracked
+    )
     {
         if (_symbolCount >= _maxSymbols)
         {
-            DeadLetter(record, DeadLetterReasons.SymbolLimit, $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)", tracked);
+            DeadLetter(
+                record,
+                DeadLetterReasons.SymbolLimit,
+                $"new symbol {symbol}: this worker already holds {_symbolCount} symbols (Features:MaxSymbols)",
+                tracked
+            );
             return null;
         }
 
@@ -402,20 +525,45 @@ public sealed class RecordHandler
         return partition.GetOrAdd(symbol);
     }
 
-    /// <summary>The latest event time accepted on a partition whose watermark is <paramref name="watermarkMs"/>.</summary>
+    /// <summary>The latest event time accepted on a partition whose watermark is
+    /// <paramref name="watermarkMs"/>.</summary>
     private long FutureBound(long watermarkMs)
     {
         var reference = _wallClock ? Math.Max(watermarkMs, _time.GetUtcNow().ToUnixTimeMilliseconds()) : watermarkMs;
         return reference == long.MinValue ? long.MaxValue : reference + _skewMs;
     }
 
-    private string FutureDetail(string what, string symbol, DateTime eventTime, long referenceMs) => FormattableString.Invariant(
-        $"{what} of {symbol} at {eventTime:O} is more than Features:MaxEventTimeSkew ({TimeSpan.FromMilliseconds(_skewMs)}) ahead of {(_wallClock ? "the later of the partition's event time and the wall clock" : "the partition's event time")} ({(referenceMs == long.MinValue ? "none yet" : DateTimeOffset.FromUnixTimeMilliseconds(referenceMs).ToString("O", System.Globalization.CultureInfo.InvariantCulture))})");
+    private string FutureDetail(string what, string symbol, DateTime eventTime, long referenceMs) =>
+        FormattableString.Invariant($"{what} of {symbol} at {eventTime:O} is more than Features:MaxEventTimeSkew ")
+        + FormattableString.Invariant($"({TimeSpan.FromMilliseconds(_skewMs)}) ahead of ")
+        + (_wallClock ? "the later of the partition's event time and the wall clock" : "the partition's event time")
+        + " ("
+        + (
+            referenceMs == long.MinValue
+                ? "none yet"
+                : DateTimeOffset
+                    .FromUnixTimeMilliseconds(referenceMs)
+                    .ToString("O", System.Globalization.CultureInfo.InvariantCulture)
+        )
+        + ")";
 
-    private void DeadLetter(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker tracked) =>
-        _deadLetters.Send(record, reason, detail, tracked);
+    private void DeadLetter(
+        ConsumeResult<byte[]?, byte[]> record,
+        string reason,
+        string detail,
+        IOutputTracker tracked
+    ) => _deadLetters.Send(record, reason, detail, tracked);
 
-    private void CloseBar(PartitionState partition, SymbolState state, Bar bar, ConsumeResult<byte[]?, byte[]> record, IOutputTracker tracked, long consumedAt, string? traceParent, CancellationToken cancellationToken)
+    private void CloseBar(
+        PartitionState partition,
+        SymbolState state,
+        Bar bar,
+        ConsumeResult<byte[]?, byte[]> record,
+        IOutputTracker tracked,
+        long consumedAt,
+        string? traceParent,
+        CancellationToken cancellationToken
+    )
     {
         // The next observation needs the portfolio after the previous decision of this symbol.
         state.Settle(Timeout.InfiniteTimeSpan, cancellationToken);
@@ -426,7 +574,23 @@ public sealed class RecordHandler
         var features = state.Observe(bar);
         var portfolio = state.Portfolio;
         var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
-        _directory.Publish(new ObservationSnapshot(state.Symbol, record.Partition.Value, bar, features, state.Regime, portfolio.Cash, portfolio.Shares, portfolio.InitialCapital, portfolio.Day, portfolio.DayOpenValue) { Book = book });
+        _directory.Publish(
+            new ObservationSnapshot(
+                state.Symbol,
+                record.Partition.Value,
+                bar,
+                features,
+                state.Regime,
+                portfolio.Cash,
+                portfolio.Shares,
+                portfolio.InitialCapital,
+                portfolio.Day,
+                portfolio.DayOpenValue
+            )
+            {
+                Book = book,
+            }
+        );
         var route = _rules.Route(state.Symbol, state.Regime);
         tracked.AddPending(2);
         var activity = _telemetry.StartDecision(_kafka.Topics.TradingDecisions.Name, state.Symbol, traceParent);
@@ -440,7 +604,12 @@ public sealed class RecordHandler
             Strategy = route.Strategy,
             Plan = route.Plan,
             Book = book,
-            Input = new InputPosition { topic = record.Topic, partition = record.Partition.Value, offset = record.Offset.Value },
+            Input = new InputPosition
+            {
+                topic = record.Topic,
+                partition = record.Partition.Value,
+                offset = record.Offset.Value,
+            },
             ConsumedAt = consumedAt,
             TraceParent = activity?.Id ?? traceParent,
             Activity = activity,
@@ -462,5 +631,7 @@ public sealed class RecordHandler
     }
 
     private static string? TraceParentOf(ConsumeResult<byte[]?, byte[]> record) =>
-        record.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
+        record.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var bytes)
+            ? Encoding.UTF8.GetString(bytes)
+            : null;
 }

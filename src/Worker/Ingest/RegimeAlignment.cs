@@ -31,7 +31,9 @@ public sealed class RegimeAlignment(RecordHandler handler, IOptions<FeatureOptio
         }
 
         var bucketStart = timeMs - (((timeMs % _barMs) + _barMs) % _barMs);
-        return partition!.RegimeFrontierMs == long.MinValue ? partition.RegimesAtEnd : partition.RegimeFrontierMs >= bucketStart;
+        return partition!.RegimeFrontierMs == long.MinValue
+            ? partition.RegimesAtEnd
+            : partition.RegimeFrontierMs >= bucketStart;
     }
 
     /// <summary>The regime-updates partition <paramref name="partition"/> was read to its end.</summary>
@@ -43,10 +45,13 @@ public sealed class RegimeAlignment(RecordHandler handler, IOptions<FeatureOptio
         }
     }
 
-    /// <summary>Holds <paramref name="record"/>, which may not be processed yet; the caller pauses its partition.</summary>
-    public void Hold(ConsumeResult<byte[]?, byte[]> record) => _held[record.Partition.Value] = (record, time.GetTimestamp());
+    /// <summary>Holds <paramref name="record"/>, which may not be processed yet; the caller pauses its
+    /// partition.</summary>
+    public void Hold(ConsumeResult<byte[]?, byte[]> record) =>
+        _held[record.Partition.Value] = (record, time.GetTimestamp());
 
-    /// <summary>The held ticks that may go now (caught up, or held past the timeout), no longer held; the caller processes each and resumes its partition.</summary>
+    /// <summary>The held ticks that may go now (caught up, or held past the timeout), no longer held; the caller
+    /// processes each and resumes its partition.</summary>
     public IReadOnlyList<ConsumeResult<byte[]?, byte[]>> Release()
     {
         if (_held.Count == 0)

@@ -6,9 +6,7 @@ namespace Inference.Streaming.Worker.Ingest;
 /// <summary>At-least-once: offsets are stored and committed by the consumer's auto-commit.</summary>
 public sealed class StoredOffsetCommitter(ILogger<StoredOffsetCommitter> logger) : IInputCommitter
 {
-    public void Start()
-    {
-    }
+    public void Start() { }
 
     public void Commit(IConsumer<byte[]?, byte[]> consumer, IReadOnlyList<TopicPartitionOffset> offsets)
     {

@@ -21,6 +21,7 @@ public sealed class TrackedRecord(long offset) : IOutputTracker
 
     public void Complete() => Interlocked.Decrement(ref _pending);
 
-    /// <summary>An output for this record was lost: its offset is never stored, so it is processed again after a restart.</summary>
+    /// <summary>An output for this record was lost: its offset is never stored, so it is processed again after a
+    /// restart.</summary>
     public void Fail() => Interlocked.Exchange(ref _failed, 1);
 }

@@ -9,7 +9,11 @@ namespace Inference.Streaming.Worker.Kafka;
 /// Creates missing topics on a real cluster through the AdminClient with the configured partitions,
 /// replication and configs; fails start-up with a message naming the topic when it cannot.
 /// </summary>
-public sealed class AdminTopicProvisioner(IKafkaClientFactory clients, IOptions<KafkaOptions> options, ILogger<AdminTopicProvisioner> logger) : ITopicProvisioner
+public sealed class AdminTopicProvisioner(
+    IKafkaClientFactory clients,
+    IOptions<KafkaOptions> options,
+    ILogger<AdminTopicProvisioner> logger
+) : ITopicProvisioner
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
 
@@ -24,15 +28,27 @@ public sealed class AdminTopicProvisioner(IKafkaClientFactory clients, IOptions<
         }
         catch (KafkaException ex)
         {
-            throw new InvalidOperationException($"Cannot reach Kafka at '{options.Value.BootstrapServers}' (Kafka:BootstrapServers): {ex.Error.Reason}", ex);
+            throw new InvalidOperationException(
+                $"Cannot reach Kafka at '{options.Value.BootstrapServers}' (Kafka:BootstrapServers): {ex.Error.Reason}",
+                ex
+            );
         }
 
-        var existing = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
+        var existing = metadata
+            .Topics.Where(t => t.Error.Code == ErrorCode.NoError)
+            .ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
         var missing = topics.All().Where(t => !existing.ContainsKey(t.Topic.Name)).ToList();
 
-        if (existing.TryGetValue(topics.MarketTicks.Name, out var ticks) && existing.TryGetValue(topics.RegimeUpdates.Name, out var regimes) && ticks != regimes)
+        if (
+            existing.TryGetValue(topics.MarketTicks.Name, out var ticks)
+            && existing.TryGetValue(topics.RegimeUpdates.Name, out var regimes)
+            && ticks != regimes
+        )
         {
-            throw new InvalidOperationException($"Topics '{topics.MarketTicks.Name}' ({ticks} partitions) and '{topics.RegimeUpdates.Name}' ({regimes} partitions) must be co-partitioned: give them the same partition count.");
+            throw new InvalidOperationException(
+                $"Topics '{topics.MarketTicks.Name}' ({ticks} partitions) and '{topics.RegimeUpdates.Name}' "
+                    + $"({regimes} partitions) must be co-partitioned: give them the same partition count."
+            );
         }
 
         if (missing.Count == 0)
@@ -43,34 +59,51 @@ public sealed class AdminTopicProvisioner(IKafkaClientFactory clients, IOptions<
         var names = string.Join(", ", missing.Select(t => t.Topic.Name));
         if (!options.Value.CreateTopics)
         {
-            throw new InvalidOperationException($"Missing topics: {names}. Create them, or set Kafka:CreateTopics=true to let the worker create them.");
+            throw new InvalidOperationException(
+                $"Missing topics: {names}. Create them, or set Kafka:CreateTopics=true to let the worker create them."
+            );
         }
 
-        var specifications = missing.Select(t => new TopicSpecification
-        {
-            Name = t.Topic.Name,
-            NumPartitions = t.Topic.Partitions,
-            ReplicationFactor = t.Topic.ReplicationFactor,
-            Configs = t.Topic.Config.Count == 0 ? null : new Dictionary<string, string>(t.Topic.Config),
-        }).ToList();
+        var specifications = missing
+            .Select(t => new TopicSpecification
+            {
+                Name = t.Topic.Name,
+                NumPartitions = t.Topic.Partitions,
+                ReplicationFactor = t.Topic.ReplicationFactor,
+                Configs = t.Topic.Config.Count == 0 ? null : new Dictionary<string, string>(t.Topic.Config),
+            })
+            .ToList();
 
         try
         {
-            await admin.CreateTopicsAsync(specifications, new CreateTopicsOptions { RequestTimeout = Timeout, OperationTimeout = Timeout });
+            await admin.CreateTopicsAsync(
+                specifications,
+                new CreateTopicsOptions { RequestTimeout = Timeout, OperationTimeout = Timeout }
+            );
             Log.TopicsCreated(logger, names);
         }
         catch (CreateTopicsException ex)
         {
-            var failures = ex.Results.Where(r => r.Error.Code is not ErrorCode.NoError and not ErrorCode.TopicAlreadyExists).ToList();
+            var failures = ex
+                .Results.Where(r => r.Error.Code is not ErrorCode.NoError and not ErrorCode.TopicAlreadyExists)
+                .ToList();
             if (failures.Count > 0)
             {
                 var detail = string.Join("; ", failures.Select(r => $"'{r.Topic}': {r.Error.Reason} ({r.Error.Code})"));
-                throw new InvalidOperationException($"Could not create Kafka topics ({detail}). Create them by hand with the partition counts of Kafka:Topics:*, or grant this client CreateTopics.", ex);
+                throw new InvalidOperationException(
+                    $"Could not create Kafka topics ({detail}). Create them by hand with the partition counts of "
+                        + $"Kafka:Topics:*, or grant this client CreateTopics.",
+                    ex
+                );
             }
         }
         catch (KafkaException ex)
         {
-            throw new InvalidOperationException($"Could not create Kafka topics {names}: {ex.Error.Reason}. Create them by hand with the partition counts of Kafka:Topics:*.", ex);
+            throw new InvalidOperationException(
+                $"Could not create Kafka topics {names}: {ex.Error.Reason}. Create them by hand with the partition "
+                    + $"counts of Kafka:Topics:*.",
+                ex
+            );
         }
     }
 }

@@ -17,16 +17,18 @@ public enum DecodeFailure
 }
 
 /// <summary>A record that cannot be decoded; callers route it to the dead-letter topic.</summary>
-public sealed class ContractDecodeException(DecodeFailure reason, string message, Exception? inner = null) : Exception(message, inner)
+public sealed class ContractDecodeException(DecodeFailure reason, string message, Exception? inner = null)
+    : Exception(message, inner)
 {
     public DecodeFailure Reason { get; } = reason;
 
     /// <summary>Wire-friendly reason for the <c>dlq.reason</c> header.</summary>
-    public string ReasonCode => Reason switch
-    {
-        DecodeFailure.Malformed => "malformed",
-        DecodeFailure.UnknownSchema => "unknown-schema",
-        DecodeFailure.IncompatibleSchema => "incompatible-schema",
-        _ => "registry-unavailable",
-    };
+    public string ReasonCode =>
+        Reason switch
+        {
+            DecodeFailure.Malformed => "malformed",
+            DecodeFailure.UnknownSchema => "unknown-schema",
+            DecodeFailure.IncompatibleSchema => "incompatible-schema",
+            _ => "registry-unavailable",
+        };
 }

@@ -19,7 +19,9 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
     private readonly AvroDeserializer<T> _deserializer = new(registry);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, SpecificDatumReader<T>> _readers = new();
     private readonly Avro.Schema _readerSchema = ((ISpecificRecord)Activator.CreateInstance<T>()).Schema;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _schemaIds = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _schemaIds = new(
+        StringComparer.Ordinal
+    );
     private readonly SpecificDatumWriter<T> _writer = new(((ISpecificRecord)Activator.CreateInstance<T>()).Schema);
 
     /// <summary>
@@ -32,7 +34,11 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
     /// </summary>
     public T Deserialize(ReadOnlyMemory<byte> data, string topic)
     {
-        if (data.Length < 5 || data.Span[0] != 0 || !_readers.TryGetValue(BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]), out var reader))
+        if (
+            data.Length < 5
+            || data.Span[0] != 0
+            || !_readers.TryGetValue(BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]), out var reader)
+        )
         {
             var value = DeserializeAsync(data, topic).GetAwaiter().GetResult();
             CacheReader(BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]));
@@ -50,7 +56,16 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
                 return reader.Read(default!, new Avro.IO.BinaryDecoder(body));
             }
         }
-        catch (Exception ex) when (ex is AvroException or EndOfStreamException or InvalidDataException or IndexOutOfRangeException or ArgumentException or OverflowException or InvalidCastException)
+        catch (Exception ex)
+            when (ex
+                    is AvroException
+                        or EndOfStreamException
+                        or InvalidDataException
+                        or IndexOutOfRangeException
+                        or ArgumentException
+                        or OverflowException
+                        or InvalidCastException
+            )
         {
             throw Classify(ex, topic, schemaId);
         }
@@ -64,10 +79,14 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
             var writer = registry.GetSchemaAsync(schemaId).GetAwaiter().GetResult();
             if (writer.SchemaType == SchemaType.Avro && writer.References is not { Count: > 0 })
             {
-                _readers.TryAdd(schemaId, new SpecificDatumReader<T>(Avro.Schema.Parse(writer.SchemaString), _readerSchema));
+                _readers.TryAdd(
+                    schemaId,
+                    new SpecificDatumReader<T>(Avro.Schema.Parse(writer.SchemaString), _readerSchema)
+                );
             }
         }
-        catch (Exception ex) when (ex is SchemaRegistryException or HttpRequestException or AvroException or SchemaParseException)
+        catch (Exception ex)
+            when (ex is SchemaRegistryException or HttpRequestException or AvroException or SchemaParseException)
         {
             // Not cached: the next record of this id takes Confluent's path again.
         }
@@ -102,25 +121,55 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
     {
         if (data.Length < 5 || data.Span[0] != 0)
         {
-            throw new ContractDecodeException(DecodeFailure.Malformed, $"Record on '{topic}' is not in the Confluent wire format ({data.Length} bytes, first byte {(data.Length > 0 ? data.Span[0] : -1)}).");
+            throw new ContractDecodeException(
+                DecodeFailure.Malformed,
+                $"Record on '{topic}' is not in the Confluent wire format ({data.Length} bytes, first byte "
+                    + $"{(data.Length > 0 ? data.Span[0] : -1)})."
+            );
         }
 
         var schemaId = BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]);
         try
         {
-            return await _deserializer.DeserializeAsync(data, isNull: false, new SerializationContext(MessageComponentType.Value, topic));
+            return await _deserializer.DeserializeAsync(
+                data,
+                isNull: false,
+                new SerializationContext(MessageComponentType.Value, topic)
+            );
         }
         catch (Exception ex) when (FindRegistryError(ex) is { } registryError)
         {
             throw registryError.ErrorCode is 40403 or 404
-                ? new ContractDecodeException(DecodeFailure.UnknownSchema, $"Record on '{topic}' names schema id {schemaId}, which the registry does not know.", ex)
-                : new ContractDecodeException(DecodeFailure.RegistryUnavailable, $"Registry error {registryError.ErrorCode} for schema id {schemaId}: {registryError.Message}", ex);
+                ? new ContractDecodeException(
+                    DecodeFailure.UnknownSchema,
+                    $"Record on '{topic}' names schema id {schemaId}, which the registry does not know.",
+                    ex
+                )
+                : new ContractDecodeException(
+                    DecodeFailure.RegistryUnavailable,
+                    $"Registry error {registryError.ErrorCode} for schema id {schemaId}: {registryError.Message}",
+                    ex
+                );
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
         {
-            throw new ContractDecodeException(DecodeFailure.RegistryUnavailable, $"Schema registry unreachable while decoding schema id {schemaId}: {ex.Message}", ex);
+            throw new ContractDecodeException(
+                DecodeFailure.RegistryUnavailable,
+                $"Schema registry unreachable while decoding schema id {schemaId}: {ex.Message}",
+                ex
+            );
         }
-        catch (Exception ex) when (ex is AvroException or SchemaParseException or EndOfStreamException or InvalidDataException or IndexOutOfRangeException or ArgumentException or OverflowException or InvalidCastException)
+        catch (Exception ex)
+            when (ex
+                    is AvroException
+                        or SchemaParseException
+                        or EndOfStreamException
+                        or InvalidDataException
+                        or IndexOutOfRangeException
+                        or ArgumentException
+                        or OverflowException
+                        or InvalidCastException
+            )
         {
             throw Classify(ex, topic, schemaId);
         }
@@ -130,13 +179,22 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
     {
         if (ex is AvroException or SchemaParseException)
         {
-            var reason = ex.Message.Contains("match", StringComparison.OrdinalIgnoreCase) || ex is AvroTypeException
-                ? DecodeFailure.IncompatibleSchema
-                : DecodeFailure.Malformed;
-            return new ContractDecodeException(reason, $"Record on '{topic}' with schema id {schemaId} does not decode as {typeof(T).Name}: {ex.Message}", ex);
+            var reason =
+                ex.Message.Contains("match", StringComparison.OrdinalIgnoreCase) || ex is AvroTypeException
+                    ? DecodeFailure.IncompatibleSchema
+                    : DecodeFailure.Malformed;
+            return new ContractDecodeException(
+                reason,
+                $"Record on '{topic}' with schema id {schemaId} does not decode as {typeof(T).Name}: {ex.Message}",
+                ex
+            );
         }
 
-        return new ContractDecodeException(DecodeFailure.Malformed, $"Record on '{topic}' with schema id {schemaId} has an undecodable Avro body: {ex.Message}", ex);
+        return new ContractDecodeException(
+            DecodeFailure.Malformed,
+            $"Record on '{topic}' with schema id {schemaId} has an undecodable Avro body: {ex.Message}",
+            ex
+        );
     }
 
     private static SchemaRegistryException? FindRegistryError(Exception? ex)

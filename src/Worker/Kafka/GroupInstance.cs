@@ -61,7 +61,12 @@ public sealed class GroupInstance(IOptions<KafkaOptions> options, ILogger<GroupI
         }
 
         var machine = Sanitize(Environment.MachineName);
-        var folder = Path.Combine(Path.GetTempPath(), "inference-streaming", "group-instances", Sanitize(kafka.GroupId));
+        var folder = Path.Combine(
+            Path.GetTempPath(),
+            "inference-streaming",
+            "group-instances",
+            Sanitize(kafka.GroupId)
+        );
         try
         {
             Directory.CreateDirectory(folder);
@@ -70,7 +75,12 @@ public sealed class GroupInstance(IOptions<KafkaOptions> options, ILogger<GroupI
                 try
                 {
                     // FileShare.None takes an exclusive advisory lock, held until this process ends.
-                    _slot = new FileStream(Path.Combine(folder, $"{slot}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                    _slot = new FileStream(
+                        Path.Combine(folder, $"{slot}.lock"),
+                        FileMode.OpenOrCreate,
+                        FileAccess.ReadWrite,
+                        FileShare.None
+                    );
                     return $"{machine}-{slot}";
                 }
                 catch (IOException)

@@ -5,9 +5,16 @@ namespace Inference.Streaming.Worker.Kafka;
 /// <summary>The seam for Kafka clients: unit tests use fakes, everything else real clients.</summary>
 public interface IKafkaClientFactory
 {
-    IProducer<byte[]?, byte[]> CreateProducer(string clientId, Action<ProducerBuilder<byte[]?, byte[]>>? configure = null);
+    IProducer<byte[]?, byte[]> CreateProducer(
+        string clientId,
+        Action<ProducerBuilder<byte[]?, byte[]>>? configure = null
+    );
 
-    IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null);
+    IConsumer<byte[]?, byte[]> CreateConsumer(
+        string clientId,
+        string groupId,
+        Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null
+    );
 
     IAdminClient CreateAdminClient(string clientId);
 

@@ -7,12 +7,19 @@ namespace Inference.Streaming.Worker.Kafka;
 /// Builds Confluent clients from <see cref="KafkaOptions"/>: the shared <c>Kafka:Client</c> keys,
 /// then the producer or consumer keys, all passed to librdkafka unchanged.
 /// </summary>
-public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<KafkaOptions> options, GroupInstance? instance = null) : IKafkaClientFactory
+public sealed class KafkaClientFactory(
+    IKafkaEndpoints endpoints,
+    IOptions<KafkaOptions> options,
+    GroupInstance? instance = null
+) : IKafkaClientFactory
 {
     private readonly Lock _probeGate = new();
     private bool? _isMockCluster;
 
-    public IProducer<byte[]?, byte[]> CreateProducer(string clientId, Action<ProducerBuilder<byte[]?, byte[]>>? configure = null)
+    public IProducer<byte[]?, byte[]> CreateProducer(
+        string clientId,
+        Action<ProducerBuilder<byte[]?, byte[]>>? configure = null
+    )
     {
         var config = new ProducerConfig
         {
@@ -29,7 +36,11 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
         return builder.Build();
     }
 
-    public IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null)
+    public IConsumer<byte[]?, byte[]> CreateConsumer(
+        string clientId,
+        string groupId,
+        Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null
+    )
     {
         var config = new ConsumerConfig
         {
@@ -71,14 +82,19 @@ public sealed class KafkaClientFactory(IKafkaEndpoints endpoints, IOptions<Kafka
     public int? MockClusterSessionTimeoutMs() =>
         !options.Value.Consumer.ContainsKey("session.timeout.ms") && IsMockCluster() ? 4000 : null;
 
-    /// <summary>True when the cluster is librdkafka's mock broker (the embedded broker, here or in a <c>broker</c> process): its cluster id says so.</summary>
+    /// <summary>True when the cluster is librdkafka's mock broker (the embedded broker, here or in a <c>broker</c>
+    /// process): its cluster id says so.</summary>
     private bool IsMockCluster()
     {
         lock (_probeGate)
         {
             if (_isMockCluster is null)
             {
-                _isMockCluster = Embedded.MockCluster.IsMockCluster(endpoints.BootstrapServers, options.Value.Client, TimeSpan.FromSeconds(5));
+                _isMockCluster = Embedded.MockCluster.IsMockCluster(
+                    endpoints.BootstrapServers,
+                    options.Value.Client,
+                    TimeSpan.FromSeconds(5)
+                );
             }
 
             return _isMockCluster.Value;

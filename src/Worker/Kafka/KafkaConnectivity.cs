@@ -30,11 +30,18 @@ public sealed class KafkaConnectivity(PipelineMetrics metrics, TimeProvider time
         }
     }
 
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context,
+        CancellationToken cancellationToken = default
+    )
     {
         var since = Interlocked.Read(ref _downSince);
-        return Task.FromResult(since < 0
-            ? HealthCheckResult.Healthy("Kafka reachable")
-            : HealthCheckResult.Degraded($"all Kafka brokers unreachable for {time.GetElapsedTime(since).TotalSeconds:F1} s"));
+        return Task.FromResult(
+            since < 0
+                ? HealthCheckResult.Healthy("Kafka reachable")
+                : HealthCheckResult.Degraded(
+                    $"all Kafka brokers unreachable for {time.GetElapsedTime(since).TotalSeconds:F1} s"
+                )
+        );
     }
 }

@@ -33,20 +33,31 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
 
             if (topic.ReplicationFactor is 0 or < -1)
             {
-                failures.Add($"{path}:ReplicationFactor must be -1 (broker default) or at least 1 (was {topic.ReplicationFactor}).");
+                failures.Add(
+                    $"{path}:ReplicationFactor must be -1 (broker default) or at least 1 (was "
+                        + $"{topic.ReplicationFactor})."
+                );
             }
         }
 
         // Per-symbol state joins ticks and regimes by partition, so they must be co-partitioned.
         if (options.Topics.MarketTicks.Partitions != options.Topics.RegimeUpdates.Partitions)
         {
-            failures.Add($"Kafka:Topics:RegimeUpdates:Partitions ({options.Topics.RegimeUpdates.Partitions}) must equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): the two topics are co-partitioned by symbol.");
+            failures.Add(
+                $"Kafka:Topics:RegimeUpdates:Partitions ({options.Topics.RegimeUpdates.Partitions}) must equal "
+                    + $"Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): the two "
+                    + $"topics are co-partitioned by symbol."
+            );
         }
 
         // A symbol's state lives in the state partition with its input partition's number.
         if (options.Topics.InferenceState.Partitions != options.Topics.MarketTicks.Partitions)
         {
-            failures.Add($"Kafka:Topics:InferenceState:Partitions ({options.Topics.InferenceState.Partitions}) must equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): state is kept per input partition.");
+            failures.Add(
+                $"Kafka:Topics:InferenceState:Partitions ({options.Topics.InferenceState.Partitions}) must equal "
+                    + $"Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): state is kept "
+                    + $"per input partition."
+            );
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

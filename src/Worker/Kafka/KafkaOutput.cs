@@ -3,11 +3,21 @@ using Inference.Streaming.Worker.Diagnostics;
 namespace Inference.Streaming.Worker.Kafka;
 
 /// <summary>The one producer every publisher shares; flushed with a timeout when the host stops.</summary>
-public sealed class KafkaOutput(IKafkaClientFactory clients, KafkaConnectivity? connectivity = null, PipelineMetrics? metrics = null) : IDisposable
+public sealed class KafkaOutput(
+    IKafkaClientFactory clients,
+    KafkaConnectivity? connectivity = null,
+    PipelineMetrics? metrics = null
+) : IDisposable
 {
-    private readonly Lazy<Confluent.Kafka.IProducer<byte[]?, byte[]>> _producer = new(() => clients.CreateProducer("inference-streaming-worker", builder => builder
-        .SetErrorHandler((_, error) => connectivity?.OnError(error))
-        .SetStatisticsHandler((_, json) => metrics?.UpdateProducerStatistics(json))));
+    private readonly Lazy<Confluent.Kafka.IProducer<byte[]?, byte[]>> _producer = new(() =>
+        clients.CreateProducer(
+            "inference-streaming-worker",
+            builder =>
+                builder
+                    .SetErrorHandler((_, error) => connectivity?.OnError(error))
+                    .SetStatisticsHandler((_, json) => metrics?.UpdateProducerStatistics(json))
+        )
+    );
 
     public Confluent.Kafka.IProducer<byte[]?, byte[]> Producer => _producer.Value;
 

@@ -2,7 +2,8 @@ using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Kafka;
 
-/// <summary>The Kafka and Schema Registry settings, bound once and validated at start, for the worker and the commands that read its topics.</summary>
+/// <summary>The Kafka and Schema Registry settings, bound once and validated at start, for the worker and the commands
+/// that read its topics.</summary>
 public static class KafkaServiceExtensions
 {
     public static IServiceCollection AddKafkaOptions(this IServiceCollection services)

@@ -3,7 +3,8 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Kafka;
 
 /// <summary>A real cluster needs a real registry: <c>SchemaRegistry:Url</c> must be an absolute http(s) URL.</summary>
-public sealed class SchemaRegistryOptionsValidator(IOptions<KafkaOptions> kafka) : IValidateOptions<SchemaRegistryOptions>
+public sealed class SchemaRegistryOptionsValidator(IOptions<KafkaOptions> kafka)
+    : IValidateOptions<SchemaRegistryOptions>
 {
     public ValidateOptionsResult Validate(string? name, SchemaRegistryOptions options)
     {
@@ -17,9 +18,14 @@ public sealed class SchemaRegistryOptionsValidator(IOptions<KafkaOptions> kafka)
             return ValidateOptionsResult.Fail("SchemaRegistry:Url is required when Kafka:BootstrapServers is set.");
         }
 
-        foreach (var url in options.Url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (
+            var url in options.Url.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+        )
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            if (
+                !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps)
+            )
             {
                 return ValidateOptionsResult.Fail($"SchemaRegistry:Url '{url}' is not an absolute http or https URL.");
             }

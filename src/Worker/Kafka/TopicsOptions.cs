@@ -11,12 +11,13 @@ public sealed class TopicsOptions
 
     public TopicOptions DecisionForensics { get; set; } = new() { Name = "decision-forensics" };
 
-    public TopicOptions InferenceState { get; set; } = new()
-    {
-        Name = "inference-state",
-        // Recent records stay uncompacted, so the last complete checkpoint's snapshots are always there.
-        Config = new() { ["cleanup.policy"] = "compact", ["min.compaction.lag.ms"] = "3600000" },
-    };
+    public TopicOptions InferenceState { get; set; } =
+        new()
+        {
+            Name = "inference-state",
+            // Recent records stay uncompacted, so the last complete checkpoint's snapshots are always there.
+            Config = new() { ["cleanup.policy"] = "compact", ["min.compaction.lag.ms"] = "3600000" },
+        };
 
     public TopicOptions DeadLetter { get; set; } = new() { Name = "market-ticks.dlq", Partitions = 3 };
 

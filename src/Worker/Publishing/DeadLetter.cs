@@ -15,4 +15,5 @@ public sealed record DeadLetter(
     Headers? Headers,
     string Reason,
     string Detail,
-    IReadOnlyList<(string Name, string Value)>? Extra = null);
+    IReadOnlyList<(string Name, string Value)>? Extra = null
+);

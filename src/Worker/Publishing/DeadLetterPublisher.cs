@@ -19,8 +19,12 @@ namespace Inference.Streaming.Worker.Publishing;
 /// delivered at all is counted (<c>inference_dead_letters_failed_total</c>), logged once with the
 /// record's coordinates, and skipped: one record never stops the stream.
 /// </summary>
-public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOptions> options, PipelineMetrics metrics, ILogger<DeadLetterPublisher> logger)
-    : IDeadLetterSink
+public sealed class DeadLetterPublisher(
+    KafkaOutput output,
+    IOptions<KafkaOptions> options,
+    PipelineMetrics metrics,
+    ILogger<DeadLetterPublisher> logger
+) : IDeadLetterSink
 {
     /// <summary>What a truncated dead letter keeps of the value.</summary>
     public const int TruncatedValueBytes = 64 * 1024;
@@ -30,16 +34,38 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
     private const string Prefix = "dlq.";
 
     // librdkafka refuses a message over message.max.bytes before sending it (default 1,000,000).
-    private readonly int _maxMessageBytes = options.Value.Producer.TryGetValue("message.max.bytes", out var configured)
-        && int.TryParse(configured, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes) ? bytes : 1_000_000;
+    private readonly int _maxMessageBytes =
+        options.Value.Producer.TryGetValue("message.max.bytes", out var configured)
+        && int.TryParse(configured, NumberStyles.Integer, CultureInfo.InvariantCulture, out var bytes)
+            ? bytes
+            : 1_000_000;
 
     public void Send(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker source) =>
-        Send(new DeadLetter(record.Topic, record.Partition.Value, record.Offset.Value, record.Message.Key, record.Message.Value, record.Message.Headers, reason, detail), source);
+        Send(
+            new DeadLetter(
+                record.Topic,
+                record.Partition.Value,
+                record.Offset.Value,
+                record.Message.Key,
+                record.Message.Value,
+                record.Message.Headers,
+                reason,
+                detail
+            ),
+            source
+        );
 
     public void Send(DeadLetter letter, IOutputTracker source)
     {
         metrics.DeadLettered(letter.Reason);
-        Log.DeadLettered(logger, letter.Topic, letter.Partition, letter.Offset, letter.Reason, LogText.Quote(letter.Detail));
+        Log.DeadLettered(
+            logger,
+            letter.Topic,
+            letter.Partition,
+            letter.Offset,
+            letter.Reason,
+            LogText.Quote(letter.Detail)
+        );
         source.AddPending(1);
         var (key, value, truncated) = Fit(letter);
         Produce(letter, Headers(letter, truncated), key, value, source, retryAsReference: truncated != "reference");
@@ -58,7 +84,14 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
         return (key, value, "value");
     }
 
-    private void Produce(DeadLetter letter, Headers headers, byte[]? key, byte[]? value, IOutputTracker source, bool retryAsReference)
+    private void Produce(
+        DeadLetter letter,
+        Headers headers,
+        byte[]? key,
+        byte[]? value,
+        IOutputTracker source,
+        bool retryAsReference
+    )
     {
         void Delivered(DeliveryReport<byte[]?, byte[]> report)
         {
@@ -68,7 +101,14 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
             }
             else if (retryAsReference && report.Error.Code is ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge)
             {
-                Produce(letter, Headers(letter, "reference"), Reference(letter.Key), null, source, retryAsReference: false);
+                Produce(
+                    letter,
+                    Headers(letter, "reference"),
+                    Reference(letter.Key),
+                    null,
+                    source,
+                    retryAsReference: false
+                );
             }
             else
             {
@@ -79,7 +119,12 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
         try
         {
             // A null value stays null: a tombstone is dead-lettered as a tombstone.
-            var message = new Message<byte[]?, byte[]> { Key = key, Value = value!, Headers = headers };
+            var message = new Message<byte[]?, byte[]>
+            {
+                Key = key,
+                Value = value!,
+                Headers = headers,
+            };
             for (var attempt = 0; ; attempt++)
             {
                 try
@@ -87,14 +132,16 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
                     output.Producer.Produce(options.Value.Topics.DeadLetter.Name, message, Delivered);
                     break;
                 }
-                catch (ProduceException<byte[]?, byte[]> ex) when (ex.Error.Code == ErrorCode.Local_QueueFull && attempt < QueueFullRetries)
+                catch (ProduceException<byte[]?, byte[]> ex)
+                    when (ex.Error.Code == ErrorCode.Local_QueueFull && attempt < QueueFullRetries)
                 {
                     // The producer's queue drains as the broker acknowledges; wait for room.
                     Thread.Sleep(10);
                 }
             }
         }
-        catch (ProduceException<byte[]?, byte[]> ex) when (retryAsReference && ex.Error.Code is ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge)
+        catch (ProduceException<byte[]?, byte[]> ex)
+            when (retryAsReference && ex.Error.Code is ErrorCode.MsgSizeTooLarge or ErrorCode.RecordListTooLarge)
         {
             Produce(letter, Headers(letter, "reference"), Reference(letter.Key), null, source, retryAsReference: false);
         }
@@ -107,7 +154,14 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
     private void Failed(DeadLetter letter, string error, IOutputTracker source)
     {
         metrics.DeadLetterFailed(letter.Reason);
-        Log.DeadLetterFailed(logger, letter.Topic, letter.Partition, letter.Offset, letter.Reason, LogText.Quote(error));
+        Log.DeadLetterFailed(
+            logger,
+            letter.Topic,
+            letter.Partition,
+            letter.Offset,
+            letter.Reason,
+            LogText.Quote(error)
+        );
         // Skipped, not retried forever: the offset moves on, and the failure is counted and logged.
         source.Complete();
     }
@@ -130,16 +184,28 @@ public sealed class DeadLetterPublisher(KafkaOutput output, IOptions<KafkaOption
                 }
 
                 // The record's own dlq.* headers must not pass for ours.
-                headers.Add(header.Key.StartsWith(Prefix, StringComparison.Ordinal) ? "dlq.original." + header.Key[Prefix.Length..] : header.Key, bytes);
+                headers.Add(
+                    header.Key.StartsWith(Prefix, StringComparison.Ordinal)
+                        ? "dlq.original." + header.Key[Prefix.Length..]
+                        : header.Key,
+                    bytes
+                );
             }
         }
 
         var detail = letter.Detail;
         if (truncated is not null)
         {
-            detail = (truncated == "value"
-                ? $"record of {letter.Value?.Length ?? 0:N0} bytes (key {letter.Key?.Length ?? 0:N0}) is too large to dead-letter whole; the value is cut to its first {TruncatedValueBytes:N0} bytes. "
-                : $"record of {letter.Value?.Length ?? 0:N0} bytes (key {letter.Key?.Length ?? 0:N0}) could not be dead-lettered even truncated; this is a reference without the value, read the original at its coordinates. ") + detail;
+            detail =
+                (
+                    truncated == "value"
+                        ? $"record of {letter.Value?.Length ?? 0:N0} bytes (key {letter.Key?.Length ?? 0:N0}) is too "
+                            + $"large to dead-letter whole; the value is cut to its first {TruncatedValueBytes:N0} "
+                            + $"bytes. "
+                        : $"record of {letter.Value?.Length ?? 0:N0} bytes (key {letter.Key?.Length ?? 0:N0}) could "
+                            + $"not be dead-lettered even truncated; this is a reference without the value, read the "
+                            + $"original at its coordinates. "
+                ) + detail;
             headers.Add("dlq.truncated", Encoding.UTF8.GetBytes(truncated));
             headers.Add("dlq.value.size", Text(letter.Value?.Length ?? 0));
             headers.Add("dlq.key.size", Text(letter.Key?.Length ?? 0));

@@ -13,8 +13,14 @@ namespace Inference.Streaming.Worker.Publishing;
 /// each acknowledgement. Called on the batcher's thread in bar order, so a symbol's decisions
 /// reach the topic in order.
 /// </summary>
-public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient registry, IOptions<KafkaOptions> options, KafkaConnectivity connectivity, TimeProvider time, ILogger<DecisionPublisher> logger)
-    : IDecisionSink
+public sealed class DecisionPublisher(
+    KafkaOutput output,
+    ISchemaRegistryClient registry,
+    IOptions<KafkaOptions> options,
+    KafkaConnectivity connectivity,
+    TimeProvider time,
+    ILogger<DecisionPublisher> logger
+) : IDecisionSink
 {
     private readonly ContractSerde<TradingDecision> _decisions = new(registry);
     private readonly ContractSerde<DecisionForensics> _forensics = new(registry);
@@ -31,14 +37,32 @@ public sealed class DecisionPublisher(KafkaOutput output, ISchemaRegistryClient 
 
         var decisionBytes = _decisions.Serialize(records.Decision, topics.TradingDecisions.Name);
         var forensicsBytes = _forensics.Serialize(records.Forensics, topics.DecisionForensics.Name);
-        output.Producer.Produce(topics.TradingDecisions.Name, new Message<byte[]?, byte[]> { Key = key, Value = decisionBytes, Headers = headers }, report =>
-        {
-            if (Acknowledged(report, source))
+        output.Producer.Produce(
+            topics.TradingDecisions.Name,
+            new Message<byte[]?, byte[]>
             {
-                decisionAcknowledged?.Invoke(time.GetTimestamp());
+                Key = key,
+                Value = decisionBytes,
+                Headers = headers,
+            },
+            report =>
+            {
+                if (Acknowledged(report, source))
+                {
+                    decisionAcknowledged?.Invoke(time.GetTimestamp());
+                }
             }
-        });
-        output.Producer.Produce(topics.DecisionForensics.Name, new Message<byte[]?, byte[]> { Key = key, Value = forensicsBytes, Headers = headers }, report => Acknowledged(report, source));
+        );
+        output.Producer.Produce(
+            topics.DecisionForensics.Name,
+            new Message<byte[]?, byte[]>
+            {
+                Key = key,
+                Value = forensicsBytes,
+                Headers = headers,
+            },
+            report => Acknowledged(report, source)
+        );
     }
 
     private bool Acknowledged(DeliveryReport<byte[]?, byte[]> report, IOutputTracker source)

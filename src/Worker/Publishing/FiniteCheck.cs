@@ -15,7 +15,10 @@ public static class FiniteCheck
         var fields = ((Avro.RecordSchema)record.Schema).Fields;
         foreach (var field in fields)
         {
-            if (FirstNonFinite(record.Get(field.Pos), path.Length == 0 ? field.Name : path + "." + field.Name) is { } found)
+            if (
+                FirstNonFinite(record.Get(field.Pos), path.Length == 0 ? field.Name : path + "." + field.Name) is
+                { } found
+            )
             {
                 return found;
             }
@@ -24,15 +27,16 @@ public static class FiniteCheck
         return null;
     }
 
-    private static string? FirstNonFinite(object? value, string path) => value switch
-    {
-        double d => double.IsFinite(d) ? null : path,
-        float f => float.IsFinite(f) ? null : path,
-        ISpecificRecord nested => FirstNonFinite(nested, path),
-        IDictionary map => FirstInDictionary(map, path),
-        IList list and not byte[] => FirstInList(list, path),
-        _ => null,
-    };
+    private static string? FirstNonFinite(object? value, string path) =>
+        value switch
+        {
+            double d => double.IsFinite(d) ? null : path,
+            float f => float.IsFinite(f) ? null : path,
+            ISpecificRecord nested => FirstNonFinite(nested, path),
+            IDictionary map => FirstInDictionary(map, path),
+            IList list and not byte[] => FirstInList(list, path),
+            _ => null,
+        };
 
     private static string? FirstInList(IList list, string path)
     {

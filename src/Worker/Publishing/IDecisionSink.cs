@@ -1,6 +1,7 @@
 namespace Inference.Streaming.Worker.Publishing;
 
-/// <summary>Where a bar's decision and forensics go: <c>trading-decisions</c> and <c>decision-forensics</c> in the worker.</summary>
+/// <summary>Where a bar's decision and forensics go: <c>trading-decisions</c> and <c>decision-forensics</c> in the
+/// worker.</summary>
 public interface IDecisionSink
 {
     /// <summary>

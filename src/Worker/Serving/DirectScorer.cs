@@ -13,7 +13,9 @@ namespace Inference.Streaming.Worker.Serving;
 /// </summary>
 public sealed class DirectScorer : BackgroundService
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(
+        new UnboundedChannelOptions { SingleReader = true }
+    );
     private readonly IModelCatalog _catalog;
     private readonly int _maxBatch;
     private readonly List<Pending> _batch;
@@ -29,12 +31,15 @@ public sealed class DirectScorer : BackgroundService
         _plans = new RowPlan[_maxBatch];
     }
 
-    /// <summary>Scores one row; completes with the result and the fingerprint of the model set that scored it.</summary>
+    /// <summary>Scores one row; completes with the result and the fingerprint of the model set that scored
+    /// it.</summary>
     /// <exception cref="ModelsNotReadyException">The host is stopping and takes no more requests.</exception>
     public Task<(RowResult Result, string Fingerprint)> ScoreAsync(float[] features, RowPlan plan)
     {
         var pending = new Pending(features, plan);
-        return _queue.Writer.TryWrite(pending) ? pending.Completion.Task : throw new ModelsNotReadyException("The worker is stopping.");
+        return _queue.Writer.TryWrite(pending)
+            ? pending.Completion.Task
+            : throw new ModelsNotReadyException("The worker is stopping.");
     }
 
     /// <summary>Takes no more requests; the loop answers those already queued, then ends.</summary>
@@ -71,12 +76,22 @@ public sealed class DirectScorer : BackgroundService
                     _plans[i] = _batch[i].Plan;
                 }
 
-                Score(_batch, _features.AsSpan(0, _batch.Count * Observation.Width), Observation.Width, _plans.AsSpan(0, _batch.Count));
+                Score(
+                    _batch,
+                    _features.AsSpan(0, _batch.Count * Observation.Width),
+                    Observation.Width,
+                    _plans.AsSpan(0, _batch.Count)
+                );
             }
         }
     }
 
-    private void Score(IReadOnlyList<Pending> batch, ReadOnlySpan<float> features, int width, ReadOnlySpan<RowPlan> plans)
+    private void Score(
+        IReadOnlyList<Pending> batch,
+        ReadOnlySpan<float> features,
+        int width,
+        ReadOnlySpan<RowPlan> plans
+    )
     {
         try
         {
@@ -99,6 +114,7 @@ public sealed class DirectScorer : BackgroundService
 
     private sealed record Pending(float[] Features, RowPlan Plan)
     {
-        public TaskCompletionSource<(RowResult, string)> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<(RowResult, string)> Completion { get; } =
+            new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -39,15 +39,36 @@ public sealed class ModelCatalogView(ModelCatalog catalog) : IModelCatalogView
         foreach (var info in ModelNames.All.Where(set.Models.ContainsKey).Select(name => set.Models[name].Info))
         {
             models[info.Name] = new ModelDescription(
-                info.Name, info.Version, info.LoadedAt, info.Device, info.Parameters, info.Sha256, info.InputWidth, info.Format.ToString(), info.FeatureLayout);
+                info.Name,
+                info.Version,
+                info.LoadedAt,
+                info.Device,
+                info.Parameters,
+                info.Sha256,
+                info.InputWidth,
+                info.Format.ToString(),
+                info.FeatureLayout
+            );
         }
 
         return new ModelsResponse(
             models,
             models.Count,
-            [.. set.Errors.Select(e => new ModelErrorDescription(e.Name, e.Path, e.Reason)),
-                .. reloadError is null ? [] : new[] { new ModelErrorDescription("*", set.Directory, "the last reload failed; this generation keeps serving: " + reloadError) }],
+            [
+                .. set.Errors.Select(e => new ModelErrorDescription(e.Name, e.Path, e.Reason)),
+                .. reloadError is null
+                    ? []
+                    : new[]
+                    {
+                        new ModelErrorDescription(
+                            "*",
+                            set.Directory,
+                            "the last reload failed; this generation keeps serving: " + reloadError
+                        ),
+                    },
+            ],
             set.Generation,
-            set.Directory);
+            set.Directory
+        );
     }
 }

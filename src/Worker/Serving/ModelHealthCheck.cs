@@ -9,7 +9,10 @@ namespace Inference.Streaming.Worker.Serving;
 /// </summary>
 public sealed class ModelHealthCheck(IModelCatalog catalog) : IHealthCheck
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    public Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context,
+        CancellationToken cancellationToken = default
+    )
     {
         if (!catalog.IsLoaded)
         {
@@ -21,13 +24,17 @@ public sealed class ModelHealthCheck(IModelCatalog catalog) : IHealthCheck
         var refused = string.Join("; ", set.Errors.Select(e => $"{e.Name}: {e.Reason}"));
         if (set.Models.Count > 0 && catalog.LastReloadError is { } reloadError)
         {
-            return Task.FromResult(HealthCheckResult.Degraded($"the last reload failed ({reloadError}); generation {set.Generation} keeps serving"));
+            return Task.FromResult(
+                HealthCheckResult.Degraded(
+                    $"the last reload failed ({reloadError}); generation {set.Generation} keeps serving"
+                )
+            );
         }
 
-        return Task.FromResult(set.Models.Count == 0
-            ? HealthCheckResult.Unhealthy("no model loaded: " + refused)
-            : set.Errors.Count > 0
-                ? HealthCheckResult.Degraded($"{set.Models.Count} models loaded; refused: {refused}")
-                : HealthCheckResult.Healthy($"{set.Models.Count} models loaded (generation {set.Generation})"));
+        return Task.FromResult(
+            set.Models.Count == 0 ? HealthCheckResult.Unhealthy("no model loaded: " + refused)
+            : set.Errors.Count > 0 ? HealthCheckResult.Degraded($"{set.Models.Count} models loaded; refused: {refused}")
+            : HealthCheckResult.Healthy($"{set.Models.Count} models loaded (generation {set.Generation})")
+        );
     }
 }

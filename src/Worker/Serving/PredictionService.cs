@@ -20,21 +20,36 @@ public sealed class PredictionService(
     IModelCatalog catalog,
     DecisionFunction decisions,
     DirectScorer scorer,
-    TimeProvider time) : IPredictionService
+    TimeProvider time
+) : IPredictionService
 {
     /// <summary><c>metadata.selection</c> when <c>strategy_override</c> named a model.</summary>
     public const string OverrideSelection = "override";
 
-    public async Task<PredictionResult> PredictAsync(string symbol, PredictRequest request, CancellationToken cancellationToken)
+    public async Task<PredictionResult> PredictAsync(
+        string symbol,
+        PredictRequest request,
+        CancellationToken cancellationToken
+    )
     {
         var started = time.GetTimestamp();
         var streamStrategy = decisions.StrategyFor(symbol);
         var strategy = streamStrategy;
-        var model = request.StrategyOverride is { } asked ? ModelNames.All.FirstOrDefault(n => n.Equals(asked, StringComparison.OrdinalIgnoreCase)) : null;
-        if (request.StrategyOverride is { } name && model is null && !DecisionPolicy.TryParseStrategy(name, out strategy))
+        var model = request.StrategyOverride is { } asked
+            ? ModelNames.All.FirstOrDefault(n => n.Equals(asked, StringComparison.OrdinalIgnoreCase))
+            : null;
+        if (
+            request.StrategyOverride is { } name
+            && model is null
+            && !DecisionPolicy.TryParseStrategy(name, out strategy)
+        )
         {
-            return PredictionResult.Fail(PredictionOutcome.UnknownStrategy, FormattableString.Invariant(
-                $"Unknown strategy_override '{name}'; use a model name ({string.Join(", ", ModelNames.All)}), 'argmax' or 'mixture'."));
+            return PredictionResult.Fail(
+                PredictionOutcome.UnknownStrategy,
+                FormattableString.Invariant(
+                    $"Unknown strategy_override '{name}'; use a model name ({string.Join(", ", ModelNames.All)}), "
+                ) + "'argmax' or 'mixture'."
+            );
         }
 
         if (!catalog.IsLoaded)
@@ -50,13 +65,22 @@ public sealed class PredictionService(
         var snapshot = directory.Find(symbol, request.Timestamp, out var known);
         if (!known)
         {
-            return PredictionResult.Fail(PredictionOutcome.NoState, $"The worker holds no closed bar for '{symbol}' (its partition may belong to another instance, or no tick has closed a bar yet).");
+            return PredictionResult.Fail(
+                PredictionOutcome.NoState,
+                $"The worker holds no closed bar for '{symbol}' (its partition may belong to another instance, or no "
+                    + $"tick has closed a bar yet)."
+            );
         }
 
         if (snapshot is null)
         {
             var (from, to) = directory.Span(symbol)!.Value;
-            return PredictionResult.Fail(PredictionOutcome.TimestampOutsideState, FormattableString.Invariant($"timestamp must fall inside the bars held for {symbol}: {from:O} to {to:O}."));
+            return PredictionResult.Fail(
+                PredictionOutcome.TimestampOutsideState,
+                FormattableString.Invariant(
+                    $"timestamp must fall inside the bars held for {symbol}: {from:O} to {to:O}."
+                )
+            );
         }
 
         try
@@ -66,7 +90,10 @@ public sealed class PredictionService(
             var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan);
             if (!result.Succeeded)
             {
-                return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, $"No loaded model could decide {symbol}: {result.Failure}: {result.FailureDetail}");
+                return PredictionResult.Fail(
+                    PredictionOutcome.ModelsNotReady,
+                    $"No loaded model could decide {symbol}: {result.Failure}: {result.FailureDetail}"
+                );
             }
 
             if (model is not null && result.DecidedBy != model)
@@ -76,11 +103,19 @@ public sealed class PredictionService(
             }
 
             // The answer is the models' proposal; the risk checks are reported beside it, as the seed's were.
-            var decided = decisions.Decide(result.Probabilities, snapshot.Regime.Entropy, snapshot.Bar.Close, snapshot.Portfolio(), snapshot.Book);
+            var decided = decisions.Decide(
+                result.Probabilities,
+                snapshot.Regime.Entropy,
+                snapshot.Bar.Close,
+                snapshot.Portfolio(),
+                snapshot.Book
+            );
             var (action, confidence) = (decided.Proposed, decided.Confidence);
             var assessment = request.RiskCheck ? decided.Assessment : null;
-            var identity = model is not null ? fingerprint + "|model=" + model
-                : strategy == streamStrategy ? fingerprint : fingerprint + "|selection=" + strategy;
+            var identity =
+                model is not null ? fingerprint + "|model=" + model
+                : strategy == streamStrategy ? fingerprint
+                : fingerprint + "|selection=" + strategy;
             var explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null;
             var response = new PredictResponse(
                 DecisionIds.For(symbol, snapshot.Bar.EndMs, identity).ToString(),
@@ -88,7 +123,12 @@ public sealed class PredictionService(
                 action.ToString(),
                 confidence,
                 decided.ProposedQuantity,
-                new RegimeProbabilitiesDto(snapshot.Regime.Bull, snapshot.Regime.Bear, snapshot.Regime.Sideways, snapshot.Regime.Entropy),
+                new RegimeProbabilitiesDto(
+                    snapshot.Regime.Bull,
+                    snapshot.Regime.Bear,
+                    snapshot.Regime.Sideways,
+                    snapshot.Regime.Entropy
+                ),
                 new StrategyWeightsDto(route.Weights.Bull, route.Weights.Bear, route.Weights.Sideways),
                 Validation(assessment),
                 new PredictMetadata(result.DecidedBy, time.GetElapsedTime(started).TotalMilliseconds, time.GetUtcNow())
@@ -97,13 +137,22 @@ public sealed class PredictionService(
                     SelectedModel = result.DecidedBy,
                     Selection = model is null ? strategy.ToString().ToLowerInvariant() : OverrideSelection,
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
-                })
+                }
+            )
             {
                 Explanation = explanation,
             };
 
             return assessment is { Approved: false }
-                ? new PredictionResult(PredictionOutcome.RiskRejected, response, $"{action} for {symbol} fails risk checks: {string.Join("; ", assessment.Warnings.Where(w => w.Contains("limit", StringComparison.Ordinal)))}")
+                ? new PredictionResult(
+                    PredictionOutcome.RiskRejected,
+                    response,
+                    $"{action} for {symbol} fails risk checks: "
+                        + string.Join(
+                            "; ",
+                            assessment.Warnings.Where(w => w.Contains("limit", StringComparison.Ordinal))
+                        )
+                )
                 : new PredictionResult(PredictionOutcome.Ok, response);
         }
         catch (ModelsNotReadyException ex)
@@ -126,7 +175,10 @@ public sealed class PredictionService(
     }
 
     private static PredictionResult NotLoaded(string model) =>
-        PredictionResult.Fail(PredictionOutcome.UnknownStrategy, $"strategy_override '{model}' names a model that is not loaded (GET /api/v1/models lists those that are).");
+        PredictionResult.Fail(
+            PredictionOutcome.UnknownStrategy,
+            $"strategy_override '{model}' names a model that is not loaded (GET /api/v1/models lists those that are)."
+        );
 
     private static RiskValidationDto Validation(RiskAssessment? assessment)
     {
@@ -136,7 +188,15 @@ public sealed class PredictionService(
             : new RiskValidationDto(
                 assessment.Approved,
                 assessment.Warnings,
-                new RiskChecksDto(Status(assessment.PositionLimit), Status(assessment.Concentration), Status(assessment.DailyLossLimit)) { Leverage = Status(assessment.Leverage) });
+                new RiskChecksDto(
+                    Status(assessment.PositionLimit),
+                    Status(assessment.Concentration),
+                    Status(assessment.DailyLossLimit)
+                )
+                {
+                    Leverage = Status(assessment.Leverage),
+                }
+            );
     }
 
     private ExplanationDto Explain(ObservationSnapshot snapshot, RowPlan plan, string decidedBy, TradeAction action)
@@ -150,6 +210,7 @@ public sealed class PredictionService(
             result.Steps,
             string.Create(CultureInfo.InvariantCulture, $"probability of {action}"),
             [.. result.Attributions.Select((a, i) => new FeatureAttributionDto(names[i], snapshot.Features[i], a))],
-            result.CompletenessGap);
+            result.CompletenessGap
+        );
     }
 }

@@ -18,7 +18,8 @@ public sealed record ObservationSnapshot(
     double Shares,
     double InitialCapital,
     long Day,
-    double DayOpenValue)
+    double DayOpenValue
+)
 {
     /// <summary>The book the stream's concentration check saw for this bar; REST checks against the same.</summary>
     public SectorBook Book { get; init; }

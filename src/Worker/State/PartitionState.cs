@@ -18,6 +18,7 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     private readonly BookTotals _book = new();
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SymbolState, long> _openBars = new();
+
     // A set: re-admitting a symbol removes it in O(1), whatever a flood left pending.
     private readonly HashSet<string> _evicted = new(StringComparer.Ordinal);
 
@@ -54,7 +55,9 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     /// whether a returning symbol starts fresh does not depend on when checkpoints ran.
     /// </summary>
     public bool IsIdle(SymbolState symbol, long idleMs) =>
-        WatermarkMs != long.MinValue && symbol.LastActivityMs != long.MinValue && symbol.LastActivityMs < WatermarkMs - idleMs;
+        WatermarkMs != long.MinValue
+        && symbol.LastActivityMs != long.MinValue
+        && symbol.LastActivityMs < WatermarkMs - idleMs;
 
     /// <summary>Removes a symbol's state; the next checkpoint writes its tombstone.</summary>
     public void Evict(SymbolState symbol)
@@ -120,7 +123,8 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     /// <summary>Last regime-updates offset handled on this partition; −1 when none.</summary>
     public long RegimesOffset { get; set; } = -1;
 
-    /// <summary>Latest regime-update event time seen on this partition; <see cref="long.MinValue"/> before any.</summary>
+    /// <summary>Latest regime-update event time seen on this partition; <see cref="long.MinValue"/> before
+    /// any.</summary>
     public long RegimeFrontierMs { get; set; } = long.MinValue;
 
     /// <summary>True while the regime-updates partition is read to its end (no update is waiting to be read).</summary>
@@ -167,16 +171,23 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
         {
             _openBars.Dequeue();
             // Entries are not removed when a tick closes the bar itself or the symbol is evicted; skip the stale ones.
-            if (symbol.Bars.HasOpenBar && symbol.Bars.OpenBar.EndMs == endMs
-                && _symbols.TryGetValue(symbol.Symbol, out var live) && ReferenceEquals(live, symbol))
+            if (
+                symbol.Bars.HasOpenBar
+                && symbol.Bars.OpenBar.EndMs == endMs
+                && _symbols.TryGetValue(symbol.Symbol, out var live)
+                && ReferenceEquals(live, symbol)
+            )
             {
                 due.Add(symbol);
             }
         }
 
-        due.Sort((a, b) => a.Bars.OpenBar.EndMs != b.Bars.OpenBar.EndMs
-            ? a.Bars.OpenBar.EndMs.CompareTo(b.Bars.OpenBar.EndMs)
-            : string.CompareOrdinal(a.Symbol, b.Symbol));
+        due.Sort(
+            (a, b) =>
+                a.Bars.OpenBar.EndMs != b.Bars.OpenBar.EndMs
+                    ? a.Bars.OpenBar.EndMs.CompareTo(b.Bars.OpenBar.EndMs)
+                    : string.CompareOrdinal(a.Symbol, b.Symbol)
+        );
         return due;
     }
 }

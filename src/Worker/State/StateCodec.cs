@@ -25,7 +25,17 @@ public static class StateCodec
             as_of = DateTimeOffset.FromUnixTimeMilliseconds(asOfMs).UtcDateTime,
             state_version = Version,
             bar = state.Bars.HasOpenBar
-                ? new OpenBarState { start_ms = bar.StartMs, end_ms = bar.EndMs, open = bar.Open, high = bar.High, low = bar.Low, close = bar.Close, volume = bar.Volume, ticks = bar.Ticks }
+                ? new OpenBarState
+                {
+                    start_ms = bar.StartMs,
+                    end_ms = bar.EndMs,
+                    open = bar.Open,
+                    high = bar.High,
+                    low = bar.Low,
+                    close = bar.Close,
+                    volume = bar.Volume,
+                    ticks = bar.Ticks,
+                }
                 : null,
             closed_until_ms = state.Bars.ClosedUntilMs == long.MinValue ? null : state.Bars.ClosedUntilMs,
             indicators = new IndicatorState
@@ -38,29 +48,54 @@ public static class StateCodec
                 true_ranges = indicators.TrueRanges.ToArray(),
                 volumes = indicators.Volumes.ToArray(),
             },
-            portfolio = new PortfolioState { initial_capital = portfolio.InitialCapital, cash = portfolio.Cash, shares = portfolio.Shares, day = portfolio.Day, day_open_value = portfolio.DayOpenValue },
-            book_entry = state.Book is { } book ? new BookEntryState { cash = book.Cash, shares = book.Shares, close = book.Close } : null,
+            portfolio = new PortfolioState
+            {
+                initial_capital = portfolio.InitialCapital,
+                cash = portfolio.Cash,
+                shares = portfolio.Shares,
+                day = portfolio.Day,
+                day_open_value = portfolio.DayOpenValue,
+            },
+            book_entry = state.Book is { } book
+                ? new BookEntryState
+                {
+                    cash = book.Cash,
+                    shares = book.Shares,
+                    close = book.Close,
+                }
+                : null,
             regime = Regime(state.Regime),
-            pending_regimes = [.. state.HeldRegimes.Select(r => new PendingRegime { event_time_ms = r.EventTimeMs, bull = r.Regime.Bull, bear = r.Regime.Bear, sideways = r.Regime.Sideways, entropy = r.Regime.Entropy })],
+            pending_regimes =
+            [
+                .. state.HeldRegimes.Select(r => new PendingRegime
+                {
+                    event_time_ms = r.EventTimeMs,
+                    bull = r.Regime.Bull,
+                    bear = r.Regime.Bear,
+                    sideways = r.Regime.Sideways,
+                    entropy = r.Regime.Entropy,
+                }),
+            ],
         };
     }
 
-    public static SymbolStateSnapshot Checkpoint(PartitionState partition, long asOfMs) => new()
-    {
-        symbol = CheckpointKey,
-        as_of = DateTimeOffset.FromUnixTimeMilliseconds(asOfMs).UtcDateTime,
-        state_version = Version,
-        checkpoint = new StateCheckpoint
+    public static SymbolStateSnapshot Checkpoint(PartitionState partition, long asOfMs) =>
+        new()
         {
-            partition = partition.Partition,
-            ticks_offset = partition.TicksOffset,
-            regimes_offset = partition.RegimesOffset,
-            watermark_ms = partition.WatermarkMs,
-            sequence = partition.CheckpointSequence,
-            regime_frontier_ms = partition.RegimeFrontierMs == long.MinValue ? null : partition.RegimeFrontierMs,
-        },
-        pending_regimes = [],
-    };
+            symbol = CheckpointKey,
+            as_of = DateTimeOffset.FromUnixTimeMilliseconds(asOfMs).UtcDateTime,
+            state_version = Version,
+            checkpoint = new StateCheckpoint
+            {
+                partition = partition.Partition,
+                ticks_offset = partition.TicksOffset,
+                regimes_offset = partition.RegimesOffset,
+                watermark_ms = partition.WatermarkMs,
+                sequence = partition.CheckpointSequence,
+                regime_frontier_ms = partition.RegimeFrontierMs == long.MinValue ? null : partition.RegimeFrontierMs,
+            },
+            pending_regimes = [],
+        };
 
     /// <summary>Rebuilds a symbol; a version-1 snapshot (no state payload) gives a fresh symbol.</summary>
     public static SymbolState FromSnapshot(SymbolStateSnapshot snapshot, long barIntervalMs, double initialCapital)
@@ -68,7 +103,11 @@ public static class StateCodec
         var state = new SymbolState(snapshot.symbol, barIntervalMs, initialCapital);
         if (snapshot.bar is { } bar)
         {
-            state.Bars.Restore(true, new Bar(bar.start_ms, bar.end_ms, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ticks), snapshot.closed_until_ms ?? long.MinValue);
+            state.Bars.Restore(
+                true,
+                new Bar(bar.start_ms, bar.end_ms, bar.open, bar.high, bar.low, bar.close, bar.volume, bar.ticks),
+                snapshot.closed_until_ms ?? long.MinValue
+            );
         }
         else
         {
@@ -85,7 +124,13 @@ public static class StateCodec
 
         if (snapshot.portfolio is { } portfolio)
         {
-            state.Portfolio.Restore(portfolio.initial_capital, portfolio.cash, portfolio.shares, portfolio.day, portfolio.day_open_value);
+            state.Portfolio.Restore(
+                portfolio.initial_capital,
+                portfolio.cash,
+                portfolio.shares,
+                portfolio.day,
+                portfolio.day_open_value
+            );
         }
 
         if (snapshot.book_entry is { } entry)
@@ -98,10 +143,20 @@ public static class StateCodec
             state.Regime = new RegimeState(regime.bull, regime.bear, regime.sideways, regime.entropy);
         }
 
-        state.RestoreHeldRegimes(snapshot.pending_regimes.Select(r => (r.event_time_ms, new RegimeState(r.bull, r.bear, r.sideways, r.entropy))));
+        state.RestoreHeldRegimes(
+            snapshot.pending_regimes.Select(r =>
+                (r.event_time_ms, new RegimeState(r.bull, r.bear, r.sideways, r.entropy))
+            )
+        );
         return state;
     }
 
     private static RegimeSnapshot Regime(RegimeState regime) =>
-        new() { bull = regime.Bull, bear = regime.Bear, sideways = regime.Sideways, entropy = regime.Entropy };
+        new()
+        {
+            bull = regime.Bull,
+            bear = regime.Bear,
+            sideways = regime.Sideways,
+            entropy = regime.Entropy,
+        };
 }

@@ -7,8 +7,14 @@ public sealed class StateOptions
 {
     public const string Section = "State";
 
-    /// <summary>How often the changelog gets a checkpoint (and input offsets are stored). A restart reprocesses at most this much input.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "State:CheckpointInterval must be between 10 ms and 10 minutes.")]
+    /// <summary>How often the changelog gets a checkpoint (and input offsets are stored). A restart reprocesses at most
+    /// this much input.</summary>
+    [Range(
+        typeof(TimeSpan),
+        "00:00:00.010",
+        "00:10:00",
+        ErrorMessage = "State:CheckpointInterval must be between 10 ms and 10 minutes."
+    )]
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
@@ -17,6 +23,11 @@ public sealed class StateOptions
     /// embedded broker's retention, a topic without compaction) then always keeps every symbol in
     /// the newest stretch of the changelog this long; restore checks that it does.
     /// </summary>
-    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "State:RefreshInterval must be between 1 second and 1 day.")]
+    [Range(
+        typeof(TimeSpan),
+        "00:00:01",
+        "1.00:00:00",
+        ErrorMessage = "State:RefreshInterval must be between 1 second and 1 day."
+    )]
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -1,6 +1,6 @@
-using Inference.Streaming.Contracts.Events;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
@@ -28,13 +28,15 @@ public sealed class StateStore(
     PipelineMetrics metrics,
     TimeProvider time,
     ILogger<StateStore> logger,
-    SectorMap? sectors = null)
+    SectorMap? sectors = null
+)
 {
     private readonly ContractSerde<SymbolStateSnapshot> _serde = new(registry);
 
     private string Topic => kafka.Value.Topics.InferenceState.Name;
 
-    /// <summary>Writes a checkpoint for <paramref name="partition"/> and waits for it; false if it could not be acknowledged.</summary>
+    /// <summary>Writes a checkpoint for <paramref name="partition"/> and waits for it; false if it could not be
+    /// acknowledged.</summary>
     public bool Checkpoint(PartitionState partition, TimeSpan timeout)
     {
         var asOf = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -58,7 +60,11 @@ public sealed class StateStore(
         // Evicted symbols get a tombstone: compaction drops them, and a restore does not bring them back.
         foreach (var symbol in evicted)
         {
-            output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(symbol), Value = null! }, Delivered);
+            output.Producer.Produce(
+                target,
+                new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(symbol), Value = null! },
+                Delivered
+            );
         }
 
         foreach (var symbol in dirty)
@@ -159,7 +165,10 @@ public sealed class StateStore(
 
         if (position < end)
         {
-            throw new InvalidOperationException($"Restoring {Topic}[{partitionNumber}] stopped at offset {position} of {end}; refusing to run on partial state.");
+            throw new InvalidOperationException(
+                $"Restoring {Topic}[{partitionNumber}] stopped at offset {position} of {end}; refusing to run on "
+                    + $"partial state."
+            );
         }
 
         foreach (var snapshot in committed.Values)
@@ -178,7 +187,18 @@ public sealed class StateStore(
         }
 
         var elapsed = time.GetElapsedTime(started);
-        Log.StateRestored(logger, Topic, partitionNumber, committed.Count, records, start, end, elapsed.TotalMilliseconds, checkpoint?.ticks_offset ?? -1, checkpoint?.regimes_offset ?? -1);
+        Log.StateRestored(
+            logger,
+            Topic,
+            partitionNumber,
+            committed.Count,
+            records,
+            start,
+            end,
+            elapsed.TotalMilliseconds,
+            checkpoint?.ticks_offset ?? -1,
+            checkpoint?.regimes_offset ?? -1
+        );
         if (start > 0)
         {
             ReportTail(partitionNumber, start, firstMarkerAsOf, lastMarkerAsOf);
@@ -207,9 +227,18 @@ public sealed class StateStore(
         }
     }
 
-    private void Produce(TopicPartition target, string key, SymbolStateSnapshot snapshot, Action<DeliveryReport<byte[]?, byte[]>> delivered)
+    private void Produce(
+        TopicPartition target,
+        string key,
+        SymbolStateSnapshot snapshot,
+        Action<DeliveryReport<byte[]?, byte[]>> delivered
+    )
     {
         var value = _serde.Serialize(snapshot, Topic);
-        output.Producer.Produce(target, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value }, delivered);
+        output.Producer.Produce(
+            target,
+            new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value },
+            delivered
+        );
     }
 }

@@ -17,7 +17,8 @@ public sealed class SymbolDirectory : IObservationSink
         _symbols.AddOrUpdate(
             snapshot.Symbol,
             _ => [snapshot],
-            (_, history) => history.Length < Depth ? [.. history, snapshot] : [.. history[1..], snapshot]);
+            (_, history) => history.Length < Depth ? [.. history, snapshot] : [.. history[1..], snapshot]
+        );
 
     /// <summary>The bar holding <paramref name="at"/> (or the latest), or why there is none.</summary>
     public ObservationSnapshot? Find(string symbol, DateTimeOffset? at, out bool symbolKnown)
@@ -40,7 +41,10 @@ public sealed class SymbolDirectory : IObservationSink
     /// <summary>The time span the worker holds for a symbol, for error messages.</summary>
     public (DateTimeOffset From, DateTimeOffset To)? Span(string symbol) =>
         _symbols.TryGetValue(symbol, out var history)
-            ? (DateTimeOffset.FromUnixTimeMilliseconds(history[0].Bar.StartMs), DateTimeOffset.FromUnixTimeMilliseconds(history[^1].Bar.EndMs))
+            ? (
+                DateTimeOffset.FromUnixTimeMilliseconds(history[0].Bar.StartMs),
+                DateTimeOffset.FromUnixTimeMilliseconds(history[^1].Bar.EndMs)
+            )
             : null;
 
     /// <summary>Forgets an evicted symbol.</summary>

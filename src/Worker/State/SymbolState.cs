@@ -25,7 +25,8 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     /// <summary>Changed since the last checkpoint.</summary>
     public bool Dirty { get; set; }
 
-    /// <summary>Wall-clock time (Unix ms) of this symbol's newest snapshot in the changelog; <see cref="long.MinValue"/> before the first.</summary>
+    /// <summary>Wall-clock time (Unix ms) of this symbol's newest snapshot in the changelog;
+    /// <see cref="long.MinValue"/> before the first.</summary>
     public long SnapshotAtMs { get; set; } = long.MinValue;
 
     private Task<TradeAction>? _decision;
@@ -39,7 +40,9 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     {
         if (_decision is not null)
         {
-            throw new InvalidOperationException($"{Symbol}: the previous decision was not applied before the next bar's.");
+            throw new InvalidOperationException(
+                $"{Symbol}: the previous decision was not applied before the next bar's."
+            );
         }
 
         (_decision, _decisionPrice) = (decision, price);
@@ -49,7 +52,8 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     /// Waits for the decision in flight and applies the published action to the portfolio at its
     /// bar's close. A decision that failed leaves the portfolio as it was, as a HOLD would.
     /// </summary>
-    /// <returns>False when the decision did not complete within <paramref name="timeout"/> (it stays in flight).</returns>
+    /// <returns>False when the decision did not complete within <paramref name="timeout"/> (it stays in
+    /// flight).</returns>
     public bool Settle(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         if (_decision is not { } decision)

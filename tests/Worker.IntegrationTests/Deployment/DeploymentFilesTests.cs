@@ -23,7 +23,13 @@ public sealed partial class DeploymentFilesTests
         Skip.If(compose is null, "docker-compose is not installed (Debian's docker-compose; .ci/run installs it)");
 
         var environment = new Dictionary<string, string> { ["COMPOSE_PROFILES"] = profiles };
-        var (code, stdout, stderr) = await ExternalTool.RunAsync(compose!, ["-f", "docker-compose.yml", "config"], TimeSpan.FromSeconds(60), environment, Compose);
+        var (code, stdout, stderr) = await ExternalTool.RunAsync(
+            compose!,
+            ["-f", "docker-compose.yml", "config"],
+            TimeSpan.FromSeconds(60),
+            environment,
+            Compose
+        );
 
         Assert.True(code == 0, stderr);
         Assert.Contains($"\n  {broker}:\n", stdout, StringComparison.Ordinal);
@@ -36,16 +42,33 @@ public sealed partial class DeploymentFilesTests
     public void TheComposeTopicsAreTheWorkersWithItsPartitionCounts()
     {
         var file = File.ReadAllText(Path.Combine(Compose, "docker-compose.yml"));
-        var settings = File.ReadAllLines(Path.Combine(Compose, ".env")).Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
-            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
-        var created = CreateTopic().Matches(file).ToDictionary(
-            m => m.Groups["name"].Value,
-            m => m.Groups["partitions"].Value == "\"$$PARTITIONS\"" ? int.Parse(settings["TOPIC_PARTITIONS"], System.Globalization.CultureInfo.InvariantCulture) : int.Parse(m.Groups["partitions"].Value, System.Globalization.CultureInfo.InvariantCulture),
-            StringComparer.Ordinal);
+        var settings = File.ReadAllLines(Path.Combine(Compose, ".env"))
+            .Where(l => l.Contains('=', StringComparison.Ordinal) && !l.StartsWith('#'))
+            .Select(l => l.Split('=', 2))
+            .ToDictionary(kv => kv[0], kv => kv[1], StringComparer.Ordinal);
+        var created = CreateTopic()
+            .Matches(file)
+            .ToDictionary(
+                m => m.Groups["name"].Value,
+                m =>
+                    m.Groups["partitions"].Value == "\"$$PARTITIONS\""
+                        ? int.Parse(settings["TOPIC_PARTITIONS"], System.Globalization.CultureInfo.InvariantCulture)
+                        : int.Parse(m.Groups["partitions"].Value, System.Globalization.CultureInfo.InvariantCulture),
+                StringComparer.Ordinal
+            );
 
-        var expected = new TopicsOptions().All().ToDictionary(t => t.Topic.Name, t => t.Topic.Partitions, StringComparer.Ordinal);
-        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), created.OrderBy(c => c.Key, StringComparer.Ordinal));
-        Assert.Contains("create inference-state \"$$PARTITIONS\" --config cleanup.policy=compact", file, StringComparison.Ordinal);
+        var expected = new TopicsOptions()
+            .All()
+            .ToDictionary(t => t.Topic.Name, t => t.Topic.Partitions, StringComparer.Ordinal);
+        Assert.Equal(
+            expected.OrderBy(e => e.Key, StringComparer.Ordinal),
+            created.OrderBy(c => c.Key, StringComparer.Ordinal)
+        );
+        Assert.Contains(
+            "create inference-state \"$$PARTITIONS\" --config cleanup.policy=compact",
+            file,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
@@ -63,19 +86,39 @@ public sealed partial class DeploymentFilesTests
     [SkippableFact]
     public async Task TheDockerfilePassesTheLinter()
     {
-        var linter = Environment.GetEnvironmentVariable("DOCKERFILE_UTILS") is { Length: > 0 } configured ? configured : ExternalTool.OnPath("dockerfile-utils");
-        Skip.If(linter is null || !File.Exists(linter), "dockerfile-utils is not installed (npm dockerfile-utils; .ci/run installs it and sets DOCKERFILE_UTILS)");
+        var linter = Environment.GetEnvironmentVariable("DOCKERFILE_UTILS") is { Length: > 0 } configured
+            ? configured
+            : ExternalTool.OnPath("dockerfile-utils");
+        Skip.If(
+            linter is null || !File.Exists(linter),
+            "dockerfile-utils is not installed (npm dockerfile-utils; .ci/run installs it and sets DOCKERFILE_UTILS)"
+        );
         var dockerfile = Path.Combine(TestPaths.RepositoryRoot, "Dockerfile");
 
-        var (code, stdout, stderr) = await ExternalTool.RunAsync(linter!, ["lint", dockerfile], TimeSpan.FromSeconds(60));
+        var (code, stdout, stderr) = await ExternalTool.RunAsync(
+            linter!,
+            ["lint", dockerfile],
+            TimeSpan.FromSeconds(60)
+        );
         Assert.True(code == 0 && stdout.Trim().Length == 0, stdout + stderr);
 
         // The linter must be able to fail: the same file with a broken instruction does not pass.
         var broken = Path.Combine(Path.GetTempPath(), $"Dockerfile-{Guid.NewGuid():N}");
-        await File.WriteAllTextAsync(broken, (await File.ReadAllTextAsync(dockerfile)).Replace("EXPOSE 8000", "EXPOSE eight-thousand", StringComparison.Ordinal));
+        await File.WriteAllTextAsync(
+            broken,
+            (await File.ReadAllTextAsync(dockerfile)).Replace(
+                "EXPOSE 8000",
+                "EXPOSE eight-thousand",
+                StringComparison.Ordinal
+            )
+        );
         try
         {
-            var (brokenCode, brokenOut, _) = await ExternalTool.RunAsync(linter!, ["lint", broken], TimeSpan.FromSeconds(60));
+            var (brokenCode, brokenOut, _) = await ExternalTool.RunAsync(
+                linter!,
+                ["lint", broken],
+                TimeSpan.FromSeconds(60)
+            );
             Assert.NotEqual(0, brokenCode);
             Assert.Contains("EXPOSE", brokenOut, StringComparison.Ordinal);
         }
@@ -97,12 +140,18 @@ public sealed partial class DeploymentFilesTests
         Assert.Contains("MODEL_DIR=/app/models", StageBody(dockerfile, "runtime"), StringComparison.Ordinal);
         foreach (var stage in new[] { "cpu", "cuda" })
         {
-            var instructions = StageBody(dockerfile, stage).Split('\n').Where(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith('#'));
+            var instructions = StageBody(dockerfile, stage)
+                .Split('\n')
+                .Where(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith('#'));
             Assert.Equal("USER $APP_UID", instructions.Last()); // the last word: everything after runs unprivileged
         }
 
         Assert.Contains("Inference__LibTorchDirectory=/opt/libtorch", dockerfile, StringComparison.Ordinal);
-        Assert.Contains("../models:/app/models:ro", File.ReadAllText(Path.Combine(Compose, "docker-compose.yml")), StringComparison.Ordinal);
+        Assert.Contains(
+            "../models:/app/models:ro",
+            File.ReadAllText(Path.Combine(Compose, "docker-compose.yml")),
+            StringComparison.Ordinal
+        );
     }
 
     [GeneratedRegex(@"create (?<name>[a-z.-]+) (?<partitions>""\$\$PARTITIONS""|\d+)")]

@@ -23,7 +23,13 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     private static PipelineRun? _recorded;
 
     // The configuration the recorded run had beyond appsettings.json (PipelineRun's own settings).
-    private static readonly string[] RunConfiguration = ["--Features:BarInterval", "00:00:10", "--Inference:Selection", "Argmax"];
+    private static readonly string[] RunConfiguration =
+    [
+        "--Features:BarInterval",
+        "00:00:10",
+        "--Inference:Selection",
+        "Argmax",
+    ];
 
     private readonly string _scratch = Directory.CreateTempSubdirectory("replay-").FullName;
 
@@ -40,7 +46,10 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(run.Forensics.Count, report["identical"]!.GetValue<long>());
         Assert.Equal(0, report["different"]!.GetValue<long>());
         Assert.True(report["configuration"]!["same"]!.GetValue<bool>(), output);
-        Assert.All(report["models"]!.AsArray().Where(m => m!["status"]!.GetValue<string>() != "not recorded"), m => Assert.Equal("same", m!["status"]!.GetValue<string>()));
+        Assert.All(
+            report["models"]!.AsArray().Where(m => m!["status"]!.GetValue<string>() != "not recorded"),
+            m => Assert.Equal("same", m!["status"]!.GetValue<string>())
+        );
     }
 
     [Fact]
@@ -49,7 +58,11 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         var run = await RecordedAsync();
         var changed = ModelThatMadeSomeDecisions(run);
         var models = ModelsWithOneChanged(changed);
-        var madeByChanged = run.Forensics.Where(f => f.model_outputs.Any(o => o.model == changed)).Select(f => f.decision.decision_id).Order().ToList();
+        var madeByChanged = run
+            .Forensics.Where(f => f.model_outputs.Any(o => o.model == changed))
+            .Select(f => f.decision.decision_id)
+            .Order()
+            .ToList();
         Assert.NotEmpty(madeByChanged);
         Assert.NotEqual(run.Forensics.Count, madeByChanged.Count);
 
@@ -58,16 +71,32 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Assert.True(code == 0, output); // a what-if: differences are expected
         Assert.Equal("what-if", report["mode"]!.GetValue<string>());
         Assert.Equal(0, report["unexpected_differences"]!.GetValue<long>());
-        Assert.Equal("different", report["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == changed)!["status"]!.GetValue<string>());
+        Assert.Equal(
+            "different",
+            report["models"]!.AsArray().Single(m => m!["model"]!.GetValue<string>() == changed)![
+                "status"
+            ]!.GetValue<string>()
+        );
         var differences = report["differences"]!.AsArray();
         Assert.Equal(madeByChanged, differences.Select(d => d!["decision_id"]!.GetValue<string>()).Order());
-        Assert.All(differences, d =>
-        {
-            var fields = d!["fields"]!.AsArray().Select(f => f!["field"]!.GetValue<string>()).ToList();
-            Assert.Contains($"model_outputs[{changed}].probabilities", fields);
-            Assert.DoesNotContain(fields, f => f.StartsWith("model_outputs[", StringComparison.Ordinal) && !f.StartsWith($"model_outputs[{changed}]", StringComparison.Ordinal));
-        });
-        Assert.Contains(differences, d => d!["fields"]!.AsArray().Any(f => f!["field"]!.GetValue<string>() == "confidence"));
+        Assert.All(
+            differences,
+            d =>
+            {
+                var fields = d!["fields"]!.AsArray().Select(f => f!["field"]!.GetValue<string>()).ToList();
+                Assert.Contains($"model_outputs[{changed}].probabilities", fields);
+                Assert.DoesNotContain(
+                    fields,
+                    f =>
+                        f.StartsWith("model_outputs[", StringComparison.Ordinal)
+                        && !f.StartsWith($"model_outputs[{changed}]", StringComparison.Ordinal)
+                );
+            }
+        );
+        Assert.Contains(
+            differences,
+            d => d!["fields"]!.AsArray().Any(f => f!["field"]!.GetValue<string>() == "confidence")
+        );
         Assert.Contains("what-if", output, StringComparison.Ordinal);
     }
 
@@ -91,7 +120,10 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(fromTopic.Report.ToJsonString(), fromJsonl.Report.ToJsonString());
         Assert.Equal(fromTopic.Report.ToJsonString(), fromAvro.Report.ToJsonString());
         var exported = await ForensicsFiles.ReadAsync(jsonl, CancellationToken.None).ToListAsync();
-        Assert.Equal(run.Forensics.Select(ForensicsFiles.ToJson).Order(), exported.Select(ForensicsFiles.ToJson).Order());
+        Assert.Equal(
+            run.Forensics.Select(ForensicsFiles.ToJson).Order(),
+            exported.Select(ForensicsFiles.ToJson).Order()
+        );
     }
 
     [SkippableFact]
@@ -99,7 +131,11 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     {
         const string python = "/usr/bin/python3";
         Skip.IfNot(File.Exists(python), "Debian's python3 is not installed");
-        var probe = await Interop.ExternalTool.RunAsync(python, ["-c", "import avro.datafile"], TimeSpan.FromSeconds(30));
+        var probe = await Interop.ExternalTool.RunAsync(
+            python,
+            ["-c", "import avro.datafile"],
+            TimeSpan.FromSeconds(30)
+        );
         Skip.IfNot(probe.ExitCode == 0, "python3-avro is missing: " + probe.Stderr);
         var run = await RecordedAsync();
         var (jsonl, avro) = (Path.Combine(_scratch, "py.jsonl"), Path.Combine(_scratch, "py.avro"));
@@ -133,7 +169,10 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         var records = run.Forensics.OrderBy(f => f.decision.decision_id, StringComparer.Ordinal).ToList();
         var tampered = records[records.Count / 2];
         var path = Path.Combine(_scratch, "tampered.jsonl");
-        await File.WriteAllLinesAsync(path, records.Select(r => r == tampered ? ForensicsFiles.ToJson(Tamper(r)) : ForensicsFiles.ToJson(r)));
+        await File.WriteAllLinesAsync(
+            path,
+            records.Select(r => r == tampered ? ForensicsFiles.ToJson(Tamper(r)) : ForensicsFiles.ToJson(r))
+        );
 
         var (code, output, report) = await ReplayAsync(["--input", path], "--model-dir", TestPaths.PyTorchFixtures);
 
@@ -149,10 +188,21 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     public async Task AMixtureRunReplaysIdenticallyWithEverySpecialistsOutputs()
     {
         var market = await RecordedMarket.ProduceAsync(kafka, 150, seed: 12);
-        var run = await PipelineRun.ExecuteAsync(kafka, market, EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count), "Mixture");
+        var run = await PipelineRun.ExecuteAsync(
+            kafka,
+            market,
+            EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count),
+            "Mixture"
+        );
         Assert.All(run.Forensics, f => Assert.Equal(3, f.model_outputs.Count));
 
-        var (code, output, report) = await ReplayAsync(Topic(run), "--model-dir", TestPaths.PyTorchFixtures, "--Inference:Selection", "Mixture");
+        var (code, output, report) = await ReplayAsync(
+            Topic(run),
+            "--model-dir",
+            TestPaths.PyTorchFixtures,
+            "--Inference:Selection",
+            "Mixture"
+        );
 
         Assert.True(code == 0, output);
         Assert.Equal("faithful", report["mode"]!.GetValue<string>());
@@ -163,18 +213,39 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     public async Task ASectorMappedRunRecordsTheBookEachDecisionSawAndReplaysIdentically()
     {
         var market = await RecordedMarket.ProduceAsync(kafka, 150, seed: 13);
-        string[] sectors = ["--Risk:Sectors:AAA", "tech", "--Risk:Sectors:BBB", "tech", "--Risk:Sectors:CCC", "tech", "--Risk:ConcentrationLimit", "0.005"];
+        string[] sectors =
+        [
+            "--Risk:Sectors:AAA",
+            "tech",
+            "--Risk:Sectors:BBB",
+            "tech",
+            "--Risk:Sectors:CCC",
+            "tech",
+            "--Risk:ConcentrationLimit",
+            "0.005",
+        ];
         var trained = State.StreamHarness.TrainedModels;
-        var run = await PipelineRun.ExecuteAsync(kafka, market, EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count), "Argmax", [.. sectors, "--Models:Directory", trained]);
+        var run = await PipelineRun.ExecuteAsync(
+            kafka,
+            market,
+            EndToEndTests.ExpectedBars(market).Values.Sum(b => b.Count),
+            "Argmax",
+            [.. sectors, "--Models:Directory", trained]
+        );
 
         // DDD is not in the map: its own sector and book, as before.
         Assert.All(run.Forensics, f => Assert.Equal(f.decision.symbol == "DDD" ? null : "tech", f.risk_inputs.sector));
-        Assert.All(run.Forensics.Where(f => f.decision.symbol == "DDD"), f => Assert.Null(f.risk_inputs.book_peer_value));
+        Assert.All(
+            run.Forensics.Where(f => f.decision.symbol == "DDD"),
+            f => Assert.Null(f.risk_inputs.book_peer_value)
+        );
         // Four symbols on three partitions: some mapped symbols share one, and see each other's accounts.
         Assert.Contains(run.Forensics, f => f.risk_inputs.book_peer_value > 0);
         Assert.True(
             run.Forensics.Any(f => f.decision.risk.checks.concentration != RiskCheckStatus.PASS),
-            "no concentration check warned; proposed actions: " + string.Join(", ", run.Forensics.CountBy(f => f.decision.proposed_action)));
+            "no concentration check warned; proposed actions: "
+                + string.Join(", ", run.Forensics.CountBy(f => f.decision.proposed_action))
+        );
 
         var (code, output, report) = await ReplayAsync(Topic(run), ["--model-dir", trained, .. sectors]);
 
@@ -191,7 +262,10 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         var old = ForensicsFiles.FromJson(ForensicsFiles.ToJson(records[0]));
         old.risk_inputs = null; // as written before forensics schema version 2
         var path = Path.Combine(_scratch, "v1.jsonl");
-        await File.WriteAllLinesAsync(path, records.Skip(1).Select(ForensicsFiles.ToJson).Prepend(ForensicsFiles.ToJson(old)));
+        await File.WriteAllLinesAsync(
+            path,
+            records.Skip(1).Select(ForensicsFiles.ToJson).Prepend(ForensicsFiles.ToJson(old))
+        );
 
         var (code, output, report) = await ReplayAsync(["--input", path], "--model-dir", TestPaths.PyTorchFixtures);
 
@@ -210,10 +284,16 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         var symbol = run.Forensics[0].decision.symbol;
         var times = run.Forensics.Select(f => f.decision.bar_end).Distinct().Order().ToList();
         var (from, to) = (times[times.Count / 4], times[times.Count / 2]);
-        var expected = run.Forensics.Count(f => f.decision.symbol == symbol && f.decision.bar_end >= from && f.decision.bar_end < to);
+        var expected = run.Forensics.Count(f =>
+            f.decision.symbol == symbol && f.decision.bar_end >= from && f.decision.bar_end < to
+        );
         Assert.InRange(expected, 1, run.Forensics.Count - 1);
 
-        var (code, output, report) = await ReplayAsync([.. Topic(run), "--symbol", symbol.ToLowerInvariant(), "--from", Iso(from), "--to", Iso(to)], "--model-dir", TestPaths.PyTorchFixtures);
+        var (code, output, report) = await ReplayAsync(
+            [.. Topic(run), "--symbol", symbol.ToLowerInvariant(), "--from", Iso(from), "--to", Iso(to)],
+            "--model-dir",
+            TestPaths.PyTorchFixtures
+        );
 
         Assert.True(code == 0, output);
         Assert.Equal(expected, report["read"]!.GetValue<long>());
@@ -242,12 +322,22 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         }
     }
 
-    private string[] Topic(PipelineRun run) => ["--bootstrap", kafka.BootstrapServers, "--registry", kafka.SchemaRegistryUrl, "--topic", run.ForensicsTopic];
+    private string[] Topic(PipelineRun run) =>
+        ["--bootstrap", kafka.BootstrapServers, "--registry", kafka.SchemaRegistryUrl, "--topic", run.ForensicsTopic];
 
     private async Task<(int Code, string Output, JsonNode Report)> ReplayAsync(string[] source, params string[] options)
     {
         var reportPath = Path.Combine(_scratch, Guid.NewGuid().ToString("N") + ".jsonl");
-        var (code, output) = await InvokeAsync(["replay", .. source, .. RunConfiguration, .. options, "--output", reportPath, "--Inference:Device", "cpu"]); // later settings win
+        var (code, output) = await InvokeAsync([
+            "replay",
+            .. source,
+            .. RunConfiguration,
+            .. options,
+            "--output",
+            reportPath,
+            "--Inference:Device",
+            "cpu",
+        ]); // later settings win
         Assert.True(File.Exists(reportPath), output);
         var lines = File.ReadAllLines(reportPath);
         var summary = JsonNode.Parse(lines[^1])!;
@@ -265,13 +355,20 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
 
     // The specialist that decided the fewest of the recorded decisions, but at least one.
     private static string ModelThatMadeSomeDecisions(PipelineRun run) =>
-        run.Forensics.GroupBy(f => f.decision.selected_model).OrderBy(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First().Key;
+        run
+            .Forensics.GroupBy(f => f.decision.selected_model)
+            .OrderBy(g => g.Count())
+            .ThenBy(g => g.Key, StringComparer.Ordinal)
+            .First()
+            .Key;
 
     // A copy of the fixture models in which one model leans towards BUY: every row it scores changes.
     private string ModelsWithOneChanged(string model)
     {
         var directory = Path.Combine(_scratch, "models-" + Guid.NewGuid().ToString("N"));
-        foreach (var file in Directory.GetFiles(TestPaths.PyTorchFixtures, "best_model.pth", SearchOption.AllDirectories))
+        foreach (
+            var file in Directory.GetFiles(TestPaths.PyTorchFixtures, "best_model.pth", SearchOption.AllDirectories)
+        )
         {
             var target = Path.Combine(directory, Path.GetRelativePath(TestPaths.PyTorchFixtures, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
@@ -299,5 +396,6 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         return copy;
     }
 
-    private static string Iso(DateTime time) => DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+    private static string Iso(DateTime time) =>
+        DateTime.SpecifyKind(time, DateTimeKind.Utc).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -30,33 +30,52 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
         var hugeKey = new string('K', 995_000);
         var hugeSymbol = await run.TickAsync(new string('X', 900_000), StreamHarness.Start.AddSeconds(300));
 
-        await using var worker = await run.RunAsync(async (round, producer) =>
-        {
-            if (round != 300)
+        await using var worker = await run.RunAsync(
+            async (round, producer) =>
             {
-                return;
-            }
+                if (round != 300)
+                {
+                    return;
+                }
 
-            // Each record of about 1 MB in a batch of its own, so no honest tick shares a batch over the broker's limit.
-            foreach (var (topic, key, value) in new[] { (run.Ticks, "AAA", hugeTick), (run.Regimes, "BBB", hugeRegime), (run.Ticks, "CCC", hugeSymbol), (run.Ticks, "BBB", overLimit) })
-            {
+                // Each record of about 1 MB in a batch of its own, so no honest tick shares a batch over the broker's
+                // limit.
+                foreach (
+                    var (topic, key, value) in new[]
+                    {
+                        (run.Ticks, "AAA", hugeTick),
+                        (run.Regimes, "BBB", hugeRegime),
+                        (run.Ticks, "CCC", hugeSymbol),
+                        (run.Ticks, "BBB", overLimit),
+                    }
+                )
+                {
+                    producer.Flush(TimeSpan.FromSeconds(10));
+                    producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value });
+                }
+
                 producer.Flush(TimeSpan.FromSeconds(10));
-                producer.Produce(topic, new Message<string, byte[]> { Key = key, Value = value });
+                producer.Produce(
+                    run.Ticks,
+                    new Message<string, byte[]>
+                    {
+                        Key = "DDD",
+                        Value = "not avro"u8.ToArray(),
+                        Headers = new Headers
+                        {
+                            { "dlq.reason", "spoofed"u8.ToArray() },
+                            { "dlq.topic", "elsewhere"u8.ToArray() },
+                            { "trace", "kept"u8.ToArray() },
+                        },
+                    }
+                );
+                producer.Produce(run.Ticks, new Message<string, byte[]> { Key = "AAA", Value = null! });
+                producer.Produce(run.Ticks, new Message<string, byte[]> { Key = null!, Value = [] });
+                producer.Produce(run.Ticks, new Message<string, byte[]> { Key = hugeKey, Value = "x"u8.ToArray() });
+                producer.Flush(TimeSpan.FromSeconds(10));
+                await Task.CompletedTask;
             }
-
-            producer.Flush(TimeSpan.FromSeconds(10));
-            producer.Produce(run.Ticks, new Message<string, byte[]>
-            {
-                Key = "DDD",
-                Value = "not avro"u8.ToArray(),
-                Headers = new Headers { { "dlq.reason", "spoofed"u8.ToArray() }, { "dlq.topic", "elsewhere"u8.ToArray() }, { "trace", "kept"u8.ToArray() } },
-            });
-            producer.Produce(run.Ticks, new Message<string, byte[]> { Key = "AAA", Value = null! });
-            producer.Produce(run.Ticks, new Message<string, byte[]> { Key = null!, Value = [] });
-            producer.Produce(run.Ticks, new Message<string, byte[]> { Key = hugeKey, Value = "x"u8.ToArray() });
-            producer.Flush(TimeSpan.FromSeconds(10));
-            await Task.CompletedTask;
-        });
+        );
 
         var decisions = await run.DecisionsAsync(StreamHarness.ExpectedDecisions);
         var letters = await run.DeadLettersAsync(8);
@@ -65,20 +84,27 @@ public sealed class DeadLetterFidelityTests(KafkaFixture kafka, ITestOutputHelpe
         Assert.False(worker.HasExited, "the worker stopped:\n" + worker.Output);
         Assert.Equal(StreamHarness.ExpectedDecisions, decisions.Select(d => d.decision_id).Distinct().Count());
         Assert.Equal(8, letters.Count);
-        Assert.All(letters, l =>
-        {
-            Assert.Equal(1, HostileRun.HeaderCount(l, "dlq.reason"));
-            Assert.NotNull(HostileRun.Header(l, "dlq.topic"));
-            Assert.NotNull(HostileRun.Header(l, "dlq.partition"));
-            Assert.NotNull(HostileRun.Header(l, "dlq.offset"));
-        });
+        Assert.All(
+            letters,
+            l =>
+            {
+                Assert.Equal(1, HostileRun.HeaderCount(l, "dlq.reason"));
+                Assert.NotNull(HostileRun.Header(l, "dlq.topic"));
+                Assert.NotNull(HostileRun.Header(l, "dlq.partition"));
+                Assert.NotNull(HostileRun.Header(l, "dlq.offset"));
+            }
+        );
 
         // Too large to copy whole: cut, with the original size and where to find the original.
         var tick = Assert.Single(letters, l => HostileRun.Header(l, "dlq.value.size") == "999000");
         Assert.Equal("value", HostileRun.Header(tick, "dlq.truncated"));
         Assert.Equal(run.Ticks, HostileRun.Header(tick, "dlq.topic"));
         Assert.Equal("malformed", HostileRun.Header(tick, "dlq.reason"));
-        Assert.Contains("too large to dead-letter whole", HostileRun.Header(tick, "dlq.detail"), StringComparison.Ordinal);
+        Assert.Contains(
+            "too large to dead-letter whole",
+            HostileRun.Header(tick, "dlq.detail"),
+            StringComparison.Ordinal
+        );
         Assert.Equal(hugeTick[..tick.Message.Value!.Length], tick.Message.Value);
         Assert.True(tick.Message.Value.Length < 100_000);
         var regime = Assert.Single(letters, l => HostileRun.Header(l, "dlq.value.size") == "990000");

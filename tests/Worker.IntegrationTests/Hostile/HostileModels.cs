@@ -17,13 +17,17 @@ internal static class HostileModels
         {
             var target = ModelNames.FolderOf(scratch, name);
             Directory.CreateDirectory(target);
-            File.Copy(Path.Combine(ModelNames.FolderOf(TestPaths.PyTorchFixtures, name), ModelNames.CheckpointFile), Path.Combine(target, ModelNames.CheckpointFile));
+            File.Copy(
+                Path.Combine(ModelNames.FolderOf(TestPaths.PyTorchFixtures, name), ModelNames.CheckpointFile),
+                Path.Combine(target, ModelNames.CheckpointFile)
+            );
         }
 
         return scratch;
     }
 
-    public static string PathOf(string directory, string name) => Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
+    public static string PathOf(string directory, string name) =>
+        Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
 
     /// <summary>A self-consistent actor-critic with another input width.</summary>
     public static void WrongWidth(string path, int width)
@@ -38,7 +42,9 @@ internal static class HostileModels
         using var network = new PolicyNetwork(43);
         using (no_grad())
         {
-            network.named_parameters().First(p => p.name == "feature_extractor.0.weight").parameter[3, 5] = tensor(value);
+            network.named_parameters().First(p => p.name == "feature_extractor.0.weight").parameter[3, 5] = tensor(
+                value
+            );
         }
 
         network.save_py(path);

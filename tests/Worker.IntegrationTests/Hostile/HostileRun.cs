@@ -20,7 +20,11 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
 
     public string Regimes { get; private set; } = string.Empty;
 
-    public (string Decisions, string Forensics, string State, string DeadLetters, string Group) Topics { get; private set; }
+    public (string Decisions, string Forensics, string State, string DeadLetters, string Group) Topics
+    {
+        get;
+        private set;
+    }
 
     public ContractSerde<MarketTick> TickSerde { get; } = new(kafka.Registry);
 
@@ -45,8 +49,12 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
         Topics = await _harness.Topics(name);
     }
 
-    /// <summary>The honest market with <paramref name="inject"/> before each round, then the worker over all of it.</summary>
-    public async Task<WorkerProcess> RunAsync(Func<int, IProducer<string, byte[]>, Task>? inject, params string[] settings)
+    /// <summary>The honest market with <paramref name="inject"/> before each round, then the worker over all of
+    /// it.</summary>
+    public async Task<WorkerProcess> RunAsync(
+        Func<int, IProducer<string, byte[]>, Task>? inject,
+        params string[] settings
+    )
     {
         await _harness.ProduceAsync(Ticks, Regimes, TimeSpan.FromSeconds(2), inject);
         return await _harness.StartAsync(Ticks, Regimes, Topics, "00:00:00.250", settings);
@@ -55,13 +63,43 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
     public Task<List<TradingDecision>> DecisionsAsync(int expected) => _harness.ReadAsync(Topics, expected);
 
     public async Task<byte[]> TickAsync(string symbol, DateTimeOffset time, double price = 100, double size = 1) =>
-        await TickSerde.SerializeAsync(new MarketTick { symbol = symbol, event_time = time.UtcDateTime, price = price, size = size }, Ticks);
+        await TickSerde.SerializeAsync(
+            new MarketTick
+            {
+                symbol = symbol,
+                event_time = time.UtcDateTime,
+                price = price,
+                size = size,
+            },
+            Ticks
+        );
 
-    public async Task<byte[]> RegimeAsync(string symbol, DateTimeOffset time, double bull, double bear, double sideways, double? entropy = null) =>
-        await RegimeSerde.SerializeAsync(new RegimeUpdate { symbol = symbol, event_time = time.UtcDateTime, bull = bull, bear = bear, sideways = sideways, entropy = entropy, detector = "attack", detector_version = "1" }, Regimes);
+    public async Task<byte[]> RegimeAsync(
+        string symbol,
+        DateTimeOffset time,
+        double bull,
+        double bear,
+        double sideways,
+        double? entropy = null
+    ) =>
+        await RegimeSerde.SerializeAsync(
+            new RegimeUpdate
+            {
+                symbol = symbol,
+                event_time = time.UtcDateTime,
+                bull = bull,
+                bear = bear,
+                sideways = sideways,
+                entropy = entropy,
+                detector = "attack",
+                detector_version = "1",
+            },
+            Regimes
+        );
 
     /// <summary>Every forensics record on the run's topic (read until nothing more arrives for 3 s).</summary>
-    public async Task<List<DecisionForensics>> ForensicsAsync() => await ReadAllAsync(Topics.Forensics, new ContractSerde<DecisionForensics>(kafka.Registry));
+    public async Task<List<DecisionForensics>> ForensicsAsync() =>
+        await ReadAllAsync(Topics.Forensics, new ContractSerde<DecisionForensics>(kafka.Registry));
 
     /// <summary>Keys of the tombstones (null values) on the run's state topic.</summary>
     public async Task<List<string>> StateTombstonesAsync()
@@ -93,13 +131,15 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
     private Task<List<ConsumeResult<byte[]?, byte[]?>>> ReadRawAsync(string topic)
     {
         var records = new List<ConsumeResult<byte[]?, byte[]?>>();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = "read-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(
+            new ConsumerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = "read-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+            }
+        ).Build();
         consumer.Subscribe(topic);
         var quietSince = DateTime.UtcNow;
         var deadline = DateTime.UtcNow.AddSeconds(60);
@@ -116,17 +156,20 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
         return Task.FromResult(records);
     }
 
-    /// <summary>Reads the dead-letter topic until <paramref name="expected"/> records arrived and nothing more for a while.</summary>
+    /// <summary>Reads the dead-letter topic until <paramref name="expected"/> records arrived and nothing more for a
+    /// while.</summary>
     public async Task<List<ConsumeResult<byte[]?, byte[]?>>> DeadLettersAsync(int expected, TimeSpan? quiet = null)
     {
         var letters = new List<ConsumeResult<byte[]?, byte[]?>>();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = "dlq-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(
+            new ConsumerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = "dlq-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+            }
+        ).Build();
         consumer.Subscribe(Topics.DeadLetters);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         var quietSince = DateTime.UtcNow;
@@ -147,7 +190,8 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
     public static string? Header(ConsumeResult<byte[]?, byte[]?> letter, string key) =>
         letter.Message.Headers.TryGetLastBytes(key, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
 
-    public static int HeaderCount(ConsumeResult<byte[]?, byte[]?> letter, string key) => letter.Message.Headers.Count(h => h.Key == key);
+    public static int HeaderCount(ConsumeResult<byte[]?, byte[]?> letter, string key) =>
+        letter.Message.Headers.Count(h => h.Key == key);
 
     /// <summary>Reads the worker's Prometheus text at <c>/metrics</c>.</summary>
     public static async Task<string> MetricsAsync(WorkerProcess worker)

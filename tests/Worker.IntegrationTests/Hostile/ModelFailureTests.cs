@@ -51,17 +51,30 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
 
             var models = await http.GetFromJsonAsync<ModelsResponse>(new Uri("/api/v1/models", UriKind.Relative));
             Assert.Equal(refused.Order(), models!.Errors.Select(e => e.Name).Order());
-            Assert.All(models.Errors, e => Assert.EndsWith(ModelNames.CheckpointFile, e.Path, StringComparison.Ordinal));
+            Assert.All(
+                models.Errors,
+                e => Assert.EndsWith(ModelNames.CheckpointFile, e.Path, StringComparison.Ordinal)
+            );
             Assert.Equal(("degraded", "degraded"), await HealthAsync(http));
 
-            var decisions = layout == "universal-serves"
-                ? await run.DecisionsAsync(StreamHarness.ExpectedDecisions)
-                : await run.DecisionsAsync(1);
-            var failed = layout == "universal-serves" ? [] : await run.DeadLettersAsync(StreamHarness.ExpectedDecisions - decisions.Count);
-            output.WriteLine($"{layout}: {decisions.Count} decisions, {failed.Count} decision-failed dead letters; refused: {string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}"))}");
+            var decisions =
+                layout == "universal-serves"
+                    ? await run.DecisionsAsync(StreamHarness.ExpectedDecisions)
+                    : await run.DecisionsAsync(1);
+            var failed =
+                layout == "universal-serves"
+                    ? []
+                    : await run.DeadLettersAsync(StreamHarness.ExpectedDecisions - decisions.Count);
+            output.WriteLine(
+                $"{layout}: {decisions.Count} decisions, {failed.Count} decision-failed dead letters; refused: "
+                    + $"{string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}"))}"
+            );
 
             // Every bar is accounted for: decided, or dead-lettered with the reason.
-            Assert.Equal(StreamHarness.ExpectedDecisions, decisions.Select(d => d.decision_id).Distinct().Count() + failed.Count);
+            Assert.Equal(
+                StreamHarness.ExpectedDecisions,
+                decisions.Select(d => d.decision_id).Distinct().Count() + failed.Count
+            );
             if (layout == "universal-serves")
             {
                 Assert.All(decisions, d => Assert.Equal(ModelNames.Universal, d.selected_model));
@@ -70,17 +83,24 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
             {
                 Assert.All(decisions, d => Assert.Equal(ModelNames.Bull, d.selected_model));
                 Assert.NotEmpty(failed);
-                Assert.All(failed, l =>
-                {
-                    Assert.Equal("decision-failed", HostileRun.Header(l, "dlq.reason"));
-                    Assert.Equal("no-model", HostileRun.Header(l, "dlq.failure"));
-                    Assert.Contains(HostileRun.Header(l, "dlq.symbol"), StreamHarness.Symbols);
-                    var bar = JsonDocument.Parse(l.Message.Value!).RootElement;
-                    Assert.Equal(43, bar.GetProperty("features").GetArrayLength());
-                });
+                Assert.All(
+                    failed,
+                    l =>
+                    {
+                        Assert.Equal("decision-failed", HostileRun.Header(l, "dlq.reason"));
+                        Assert.Equal("no-model", HostileRun.Header(l, "dlq.failure"));
+                        Assert.Contains(HostileRun.Header(l, "dlq.symbol"), StreamHarness.Symbols);
+                        var bar = JsonDocument.Parse(l.Message.Value!).RootElement;
+                        Assert.Equal(43, bar.GetProperty("features").GetArrayLength());
+                    }
+                );
                 var metrics = await HostileRun.MetricsAsync(worker);
-                Assert.Contains(metrics.Split('\n'), line => line.StartsWith("inference_decision_failures_total{", StringComparison.Ordinal)
-                    && line.Contains("reason=\"no-model\"", StringComparison.Ordinal));
+                Assert.Contains(
+                    metrics.Split('\n'),
+                    line =>
+                        line.StartsWith("inference_decision_failures_total{", StringComparison.Ordinal)
+                        && line.Contains("reason=\"no-model\"", StringComparison.Ordinal)
+                );
             }
 
             await AssertOffsetsReachTheEndAsync(run);
@@ -103,7 +123,13 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
         {
             var run = new HostileRun(kafka, "huge-model");
             await run.CreateTopicsAsync();
-            await using var worker = await run.RunAsync(null, "--Models:Directory", directory, "--Models:WatchForChanges", "false");
+            await using var worker = await run.RunAsync(
+                null,
+                "--Models:Directory",
+                directory,
+                "--Models:WatchForChanges",
+                "false"
+            );
             using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
 
             // At start: refused by name, the others serve, /health says so.
@@ -125,17 +151,29 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
             Assert.Equal("healthy", (await HealthAsync(http)).Models);
 
             // A live reload onto a hostile file, then onto a 2 GiB one: problem details, never a 500.
-            foreach (var (write, reason) in new (Action, string)[] { (() => HostileModels.HugeLength(universal), "data.pkl claims"), (() => HostileModels.Sparse(universal), "Models:MaxFileBytes") })
+            foreach (
+                var (write, reason) in new (Action, string)[]
+                {
+                    (() => HostileModels.HugeLength(universal), "data.pkl claims"),
+                    (() => HostileModels.Sparse(universal), "Models:MaxFileBytes"),
+                }
+            )
             {
                 write();
                 var stopwatch = Stopwatch.StartNew();
                 using var reload = await http.PostAsync(new Uri("/api/v1/models/reload", UriKind.Relative), null);
                 var problem = await reload.Content.ReadFromJsonAsync<JsonElement>();
-                output.WriteLine($"reload onto {reason}: {(int)reload.StatusCode} in {stopwatch.ElapsedMilliseconds} ms: {problem}");
+                output.WriteLine(
+                    $"reload onto {reason}: {(int)reload.StatusCode} in {stopwatch.ElapsedMilliseconds} ms: {problem}"
+                );
                 Assert.Equal(HttpStatusCode.UnprocessableEntity, reload.StatusCode);
                 Assert.Equal("application/problem+json", reload.Content.Headers.ContentType?.MediaType);
                 Assert.Contains(reason, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-                Assert.Contains(ModelNames.Universal, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+                Assert.Contains(
+                    ModelNames.Universal,
+                    problem.GetProperty("detail").GetString(),
+                    StringComparison.Ordinal
+                );
                 Assert.Equal(("degraded", "degraded"), await HealthAsync(http));
             }
 
@@ -145,7 +183,15 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
 
             // score refuses the file with a message and exit code 1, not an abort.
             HostileModels.HugeLength(universal);
-            await using var score = WorkerProcess.Start("score", "--model-dir", directory, "--model", ModelNames.Universal, "--input", Path.Combine(ModelNames.FolderOf(TestPaths.PyTorchFixtures, ModelNames.Universal), "reference.json"));
+            await using var score = WorkerProcess.Start(
+                "score",
+                "--model-dir",
+                directory,
+                "--model",
+                ModelNames.Universal,
+                "--input",
+                Path.Combine(ModelNames.FolderOf(TestPaths.PyTorchFixtures, ModelNames.Universal), "reference.json")
+            );
             Assert.Equal(1, await score.WaitForExitAsync(TimeSpan.FromSeconds(60)));
             Assert.Contains("refused", score.Output, StringComparison.Ordinal);
             Assert.Contains("data.pkl claims", score.Output, StringComparison.Ordinal);
@@ -160,23 +206,37 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
     private static async Task<(string? Status, string? Models)> HealthAsync(HttpClient http)
     {
         var health = await http.GetFromJsonAsync<JsonElement>(new Uri("/health", UriKind.Relative));
-        return (health.GetProperty("status").GetString(), health.GetProperty("checks").GetProperty("models").GetProperty("status").GetString());
+        return (
+            health.GetProperty("status").GetString(),
+            health.GetProperty("checks").GetProperty("models").GetProperty("status").GetString()
+        );
     }
 
     // The group's committed offsets reach the end of every tick partition: no failed bar freezes them.
     private async Task AssertOffsetsReachTheEndAsync(HostileRun run)
     {
-        using var reader = new ConsumerBuilder<byte[], byte[]>(new ConsumerConfig { BootstrapServers = kafka.BootstrapServers, GroupId = run.Topics.Group, EnableAutoCommit = false }).Build();
+        using var reader = new ConsumerBuilder<byte[], byte[]>(
+            new ConsumerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = run.Topics.Group,
+                EnableAutoCommit = false,
+            }
+        ).Build();
         var partitions = Enumerable.Range(0, 3).Select(p => new TopicPartition(run.Ticks, p)).ToList();
-        var ends = partitions.ToDictionary(p => p, p => reader.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value);
+        var ends = partitions.ToDictionary(
+            p => p,
+            p => reader.QueryWatermarkOffsets(p, TimeSpan.FromSeconds(10)).High.Value
+        );
         var deadline = DateTime.UtcNow.AddSeconds(30);
         List<TopicPartitionOffset> committed;
         do
         {
             await Task.Delay(500);
             committed = reader.Committed(partitions, TimeSpan.FromSeconds(10));
-        }
-        while (DateTime.UtcNow < deadline && committed.Any(c => Math.Max(0, c.Offset.Value) < ends[c.TopicPartition]));
+        } while (
+            DateTime.UtcNow < deadline && committed.Any(c => Math.Max(0, c.Offset.Value) < ends[c.TopicPartition])
+        );
 
         // An empty partition has nothing to commit (Offset.Unset).
         Assert.All(committed, c => Assert.Equal(ends[c.TopicPartition], Math.Max(0, c.Offset.Value)));

@@ -25,57 +25,131 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         // The flood goes where an honest symbol's ticks keep the partition's event time moving: a
         // partition whose symbols all go quiet closes no bar and evicts nothing (event time stops).
         var partition = new TopicPartition(run.Ticks, await run.PartitionOfAsync("AAA"));
-        await using var worker = await run.RunAsync(async (round, producer) =>
-        {
-            var now = StreamHarness.Start.AddSeconds(round);
-            if (round == 50)
+        await using var worker = await run.RunAsync(
+            async (round, producer) =>
             {
-                for (var i = 0; i < Flood; i++)
+                var now = StreamHarness.Start.AddSeconds(round);
+                if (round == 50)
                 {
-                    var symbol = "F" + i.ToString("D4", CultureInfo.InvariantCulture);
-                    producer.Produce(partition, new Message<string, byte[]> { Key = symbol, Value = await run.TickAsync(symbol, now, price: 100) });
+                    for (var i = 0; i < Flood; i++)
+                    {
+                        var symbol = "F" + i.ToString("D4", CultureInfo.InvariantCulture);
+                        producer.Produce(
+                            partition,
+                            new Message<string, byte[]>
+                            {
+                                Key = symbol,
+                                Value = await run.TickAsync(symbol, now, price: 100),
+                            }
+                        );
+                    }
                 }
-            }
-            else if (round == 1000)
-            {
-                // Long after its eviction (60 s of event time idle), at another price.
-                producer.Produce(partition, new Message<string, byte[]> { Key = "F0000", Value = await run.TickAsync("F0000", now, price: 150) });
-            }
-        }, "--Features:MaxSymbols", MaxSymbols.ToString(CultureInfo.InvariantCulture), "--Features:SymbolIdleTimeout", "00:01:00",
+                else if (round == 1000)
+                {
+                    // Long after its eviction (60 s of event time idle), at another price.
+                    producer.Produce(
+                        partition,
+                        new Message<string, byte[]>
+                        {
+                            Key = "F0000",
+                            Value = await run.TickAsync("F0000", now, price: 150),
+                        }
+                    );
+                }
+            },
+            "--Features:MaxSymbols",
+            MaxSymbols.ToString(CultureInfo.InvariantCulture),
+            "--Features:SymbolIdleTimeout",
+            "00:01:00",
             // One member for the whole run: the symbol cap is per worker, and a rebalance on a loaded
             // machine (the harness's 2 s session) would hand partitions back and forth mid-flood.
-            "--Kafka:Consumer:session.timeout.ms", "30000", "--Kafka:Consumer:heartbeat.interval.ms", "3000");
+            "--Kafka:Consumer:session.timeout.ms",
+            "30000",
+            "--Kafka:Consumer:heartbeat.interval.ms",
+            "3000"
+        );
 
         var admitted = MaxSymbols - StreamHarness.Symbols.Length;
         // Every honest bar, one bar for each admitted flood symbol, and the returning symbol's bar.
         var expected = StreamHarness.ExpectedDecisions + admitted + 1;
         var decisions = await run.DecisionsAsync(expected);
-        output.WriteLine($"flood symbols decided: {decisions.Count(d => d.symbol.StartsWith('F'))}; F0000 bars: {string.Join(", ", decisions.Where(d => d.symbol == "F0000").Select(d => d.bar_start.ToString("O", CultureInfo.InvariantCulture)))}");
+        output.WriteLine(
+            $"flood symbols decided: {decisions.Count(d => d.symbol.StartsWith('F'))}; F0000 bars: "
+                + string.Join(
+                    ", ",
+                    decisions
+                        .Where(d => d.symbol == "F0000")
+                        .Select(d => d.bar_start.ToString("O", CultureInfo.InvariantCulture))
+                )
+        );
         var letters = await run.DeadLettersAsync(Flood - admitted);
-        output.WriteLine(string.Join(", ", letters.GroupBy(l => HostileRun.Header(l, "dlq.reason")).Select(g => $"{g.Key}: {g.Count()}")));
-        output.WriteLine(string.Join("\n", letters.Where(l => HostileRun.Header(l, "dlq.reason") != "symbol-limit").Take(5).Select(l => HostileRun.Header(l, "dlq.detail"))));
+        output.WriteLine(
+            string.Join(
+                ", ",
+                letters.GroupBy(l => HostileRun.Header(l, "dlq.reason")).Select(g => $"{g.Key}: {g.Count()}")
+            )
+        );
+        output.WriteLine(
+            string.Join(
+                "\n",
+                letters
+                    .Where(l => HostileRun.Header(l, "dlq.reason") != "symbol-limit")
+                    .Take(5)
+                    .Select(l => HostileRun.Header(l, "dlq.detail"))
+            )
+        );
         var limited = letters.Where(l => HostileRun.Header(l, "dlq.reason") == "symbol-limit").ToList();
         var tombstones = await run.StateTombstonesAsync();
         var forensics = await run.ForensicsAsync();
         var metrics = await HostileRun.MetricsAsync(worker);
-        output.WriteLine($"{decisions.Count} decisions, {limited.Count} symbol-limit dead letters, {tombstones.Count} tombstones");
+        output.WriteLine(
+            $"{decisions.Count} decisions, {limited.Count} symbol-limit dead letters, {tombstones.Count} tombstones"
+        );
         // What the group and the checkpoints did, for a run that goes wrong.
         var log = worker.Output.Split('\n');
-        output.WriteLine(string.Join('\n', log.Select((line, i) => (line, i))
-            .Where(x => (x.line.StartsWith("warn:", StringComparison.Ordinal) && !x.line.Contains("DeadLetterPublisher", StringComparison.Ordinal)) || x.line.StartsWith("fail:", StringComparison.Ordinal)
-                || x.line.Contains("Partitions", StringComparison.Ordinal) || x.line.Contains("Restored", StringComparison.Ordinal))
-            .SelectMany(x => x.line.StartsWith("warn:", StringComparison.Ordinal) || x.line.StartsWith("fail:", StringComparison.Ordinal) ? log.Skip(x.i).Take(2) : [x.line])
-            .Take(60)));
+        output.WriteLine(
+            string.Join(
+                '\n',
+                log.Select((line, i) => (line, i))
+                    .Where(x =>
+                        (
+                            x.line.StartsWith("warn:", StringComparison.Ordinal)
+                            && !x.line.Contains("DeadLetterPublisher", StringComparison.Ordinal)
+                        )
+                        || x.line.StartsWith("fail:", StringComparison.Ordinal)
+                        || x.line.Contains("Partitions", StringComparison.Ordinal)
+                        || x.line.Contains("Restored", StringComparison.Ordinal)
+                    )
+                    .SelectMany(x =>
+                        x.line.StartsWith("warn:", StringComparison.Ordinal)
+                        || x.line.StartsWith("fail:", StringComparison.Ordinal)
+                            ? log.Skip(x.i).Take(2)
+                            : [x.line]
+                    )
+                    .Take(60)
+            )
+        );
 
         Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
-        Assert.Equal(StreamHarness.ExpectedDecisions, decisions.Where(d => StreamHarness.Symbols.Contains(d.symbol)).Select(d => d.decision_id).Distinct().Count());
+        Assert.Equal(
+            StreamHarness.ExpectedDecisions,
+            decisions.Where(d => StreamHarness.Symbols.Contains(d.symbol)).Select(d => d.decision_id).Distinct().Count()
+        );
         Assert.Equal(Flood - admitted, limited.Count);
-        Assert.All(limited, l => Assert.Contains("Features:MaxSymbols", HostileRun.Header(l, "dlq.detail"), StringComparison.Ordinal));
+        Assert.All(
+            limited,
+            l => Assert.Contains("Features:MaxSymbols", HostileRun.Header(l, "dlq.detail"), StringComparison.Ordinal)
+        );
 
         // Every admitted flood symbol was evicted and tombstoned; the honest ones were not.
         Assert.Equal(admitted, tombstones.Where(k => k.StartsWith('F')).Distinct().Count());
         Assert.DoesNotContain(tombstones, StreamHarness.Symbols.Contains);
-        var held = metrics.Split('\n').Single(line => line.StartsWith("inference_symbols{", StringComparison.Ordinal) || line.StartsWith("inference_symbols ", StringComparison.Ordinal));
+        var held = metrics
+            .Split('\n')
+            .Single(line =>
+                line.StartsWith("inference_symbols{", StringComparison.Ordinal)
+                || line.StartsWith("inference_symbols ", StringComparison.Ordinal)
+            );
         Assert.EndsWith(" 4", held.Trim(), StringComparison.Ordinal);
 
         // F0000 came back after eviction: a fresh symbol, whose first bar has no return from its old price.

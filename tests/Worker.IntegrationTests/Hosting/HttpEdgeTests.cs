@@ -22,25 +22,43 @@ public sealed class HttpEdgeTests
         // Chunk sizes that are not hex, or too long for any length.
         foreach (var chunk in new[] { "zz", "FFFFFFFFFFFFFFFFFF", "-1" })
         {
-            var answer = await RawAsync(api, $"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n{chunk}\r\n{{\"symbol\":\"AAPL\"}}\r\n0\r\n\r\n", TimeSpan.Zero);
-            Assert.True(answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal), $"{chunk}: {answer}\n{worker.Output}");
+            var answer = await RawAsync(
+                api,
+                $"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+                    + $"chunked\r\n\r\n{chunk}\r\n{{\"symbol\":\"AAPL\"}}\r\n0\r\n\r\n",
+                TimeSpan.Zero
+            );
+            Assert.True(
+                answer.StartsWith("HTTP/1.1 400", StringComparison.Ordinal),
+                $"{chunk}: {answer}\n{worker.Output}"
+            );
         }
 
         // A body that stops arriving: Kestrel's minimum data rate (240 bytes/s after a 5 s grace) gives up.
-        var stalled = await RawAsync(api, "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"symbol\":", TimeSpan.FromSeconds(12));
+        var stalled = await RawAsync(
+            api,
+            "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
+                + "1000\r\n\r\n{\"symbol\":",
+            TimeSpan.FromSeconds(12)
+        );
         Assert.Matches("^HTTP/1.1 (408|400)", stalled);
 
         using var http = new HttpClient { BaseAddress = api };
-        foreach (var (body, field, words) in new[]
+        foreach (
+            var (body, field, words) in new[]
+            {
+                ("{\"symbol\":\"AAPL\",\"SYMBOL\":\"MSFT\"}", "symbol", "more than once"),
+                ("{\"symbol\":\"AAPL\",\"symbol\":\"MSFT\"}", "symbol", "more than once"),
+                ("{\"symbol\":\"AAPL\",\"risk_check\":\"yes\"}", "risk_check", "must be a boolean"),
+                ("{\"symbol\":\"AAPL\",\"timestamp\":42}", "timestamp", "date-time"),
+                ("{\"symbol\":[1]}", "symbol", "must be a string"),
+            }
+        )
         {
-            ("{\"symbol\":\"AAPL\",\"SYMBOL\":\"MSFT\"}", "symbol", "more than once"),
-            ("{\"symbol\":\"AAPL\",\"symbol\":\"MSFT\"}", "symbol", "more than once"),
-            ("{\"symbol\":\"AAPL\",\"risk_check\":\"yes\"}", "risk_check", "must be a boolean"),
-            ("{\"symbol\":\"AAPL\",\"timestamp\":42}", "timestamp", "date-time"),
-            ("{\"symbol\":[1]}", "symbol", "must be a string"),
-        })
-        {
-            using var response = await http.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), new StringContent(body, Encoding.UTF8, "application/json"));
+            using var response = await http.PostAsync(
+                new Uri("/api/v1/predict", UriKind.Relative),
+                new StringContent(body, Encoding.UTF8, "application/json")
+            );
             var text = await response.Content.ReadAsStringAsync();
             Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
             using var problem = JsonDocument.Parse(text);

@@ -5,7 +5,8 @@ using Inference.Streaming.Contracts.Rest;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
 
-/// <summary>The worker process serving a model directory: refusals by name, health, reload without restart, score.</summary>
+/// <summary>The worker process serving a model directory: refusals by name, health, reload without restart,
+/// score.</summary>
 public sealed class ModelServingProcessTests : IDisposable
 {
     private static readonly string Fixtures = TestPaths.PyTorchFixtures;
@@ -29,7 +30,14 @@ public sealed class ModelServingProcessTests : IDisposable
         var bull = Path.Combine(_models, "bull_specialist", "best_model.pth");
         var good = await File.ReadAllBytesAsync(bull);
         await File.WriteAllBytesAsync(bull, good[..1000]);
-        await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0", "--Models:Directory", _models, "--Models:WatchForChanges", "false");
+        await using var worker = WorkerProcess.Start(
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Models:Directory",
+            _models,
+            "--Models:WatchForChanges",
+            "false"
+        );
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
 
@@ -59,7 +67,11 @@ public sealed class ModelServingProcessTests : IDisposable
         // The models check turns healthy at once; the whole service once the consumer has joined too.
         var health = (await http.GetFromJsonAsync<HealthResponse>("/health"))!;
         Assert.Equal("healthy", health.Checks["models"].Status);
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); health.Status != "healthy" && DateTime.UtcNow < deadline; await Task.Delay(100))
+        for (
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            health.Status != "healthy" && DateTime.UtcNow < deadline;
+            await Task.Delay(100)
+        )
         {
             health = (await http.GetFromJsonAsync<HealthResponse>("/health"))!;
         }
@@ -78,8 +90,14 @@ public sealed class ModelServingProcessTests : IDisposable
             await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
             using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
 
-            Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode);
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode);
+            Assert.Equal(
+                HttpStatusCode.ServiceUnavailable,
+                (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode
+            );
+            Assert.Equal(
+                HttpStatusCode.OK,
+                (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode
+            );
             var health = await http.GetFromJsonAsync<HealthResponse>("/health");
             Assert.Equal("degraded", health!.Status);
             Assert.False(health.ModelLoaded);
@@ -94,15 +112,34 @@ public sealed class ModelServingProcessTests : IDisposable
     public async Task TheScoreCommandRunsAsAProcessAndFailsWithAClearMessage()
     {
         var input = Path.Combine(_models, "input.json");
-        await File.WriteAllTextAsync(input, JsonSerializer.Serialize(new { inputs = new[] { new float[43], Enumerable.Repeat(0.5f, 43).ToArray() } }));
+        await File.WriteAllTextAsync(
+            input,
+            JsonSerializer.Serialize(new { inputs = new[] { new float[43], Enumerable.Repeat(0.5f, 43).ToArray() } })
+        );
 
-        await using var ok = WorkerProcess.Start("score", "--model-dir", _models, "--model", "bear_specialist", "--input", input);
+        await using var ok = WorkerProcess.Start(
+            "score",
+            "--model-dir",
+            _models,
+            "--model",
+            "bear_specialist",
+            "--input",
+            input
+        );
         Assert.Equal(0, await ok.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         using var json = JsonDocument.Parse(ok.Output.Trim().Split('\n')[^1]);
         Assert.Equal("bear_specialist", json.RootElement.GetProperty("model").GetString());
         Assert.Equal(2, json.RootElement.GetProperty("probs").GetArrayLength());
 
-        await using var bad = WorkerProcess.Start("score", "--model-dir", _models, "--model", "lion_specialist", "--input", input);
+        await using var bad = WorkerProcess.Start(
+            "score",
+            "--model-dir",
+            _models,
+            "--model",
+            "lion_specialist",
+            "--input",
+            input
+        );
         Assert.Equal(2, await bad.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("lion_specialist", bad.Output, StringComparison.Ordinal);
     }

@@ -11,7 +11,14 @@ public sealed class PredictProcessTests
     [Fact]
     public async Task PredictAnswersTheSeedContractOverARealPort()
     {
-        await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0", "--DemoFeed:TicksPerSecond", "3000", "--Features:BarInterval", "00:00:10");
+        await using var worker = WorkerProcess.Start(
+            "--urls",
+            "http://127.0.0.1:0",
+            "--DemoFeed:TicksPerSecond",
+            "3000",
+            "--Features:BarInterval",
+            "00:00:10"
+        );
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
 
@@ -21,14 +28,26 @@ public sealed class PredictProcessTests
         {
             await Task.Delay(250);
             response = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "spy" });
-        }
-        while (response.StatusCode == HttpStatusCode.NotFound && DateTime.UtcNow < deadline);
+        } while (response.StatusCode == HttpStatusCode.NotFound && DateTime.UtcNow < deadline);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using (var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync()))
         {
             var root = json.RootElement;
-            foreach (var field in new[] { "decision_id", "symbol", "action", "confidence", "recommended_quantity", "regime_probabilities", "strategy_weights", "risk_validation", "metadata" })
+            foreach (
+                var field in new[]
+                {
+                    "decision_id",
+                    "symbol",
+                    "action",
+                    "confidence",
+                    "recommended_quantity",
+                    "regime_probabilities",
+                    "strategy_weights",
+                    "risk_validation",
+                    "metadata",
+                }
+            )
             {
                 Assert.True(root.TryGetProperty(field, out _), $"missing {field}");
             }
@@ -37,17 +56,34 @@ public sealed class PredictProcessTests
         }
 
         response.Dispose();
-        using var tooLarge = await http.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), new StringContent("{\"symbol\":\"SPY\",\"x\":\"" + new string('x', 100_000) + "\"}", Encoding.UTF8, "application/json"));
+        using var tooLarge = await http.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            new StringContent(
+                "{\"symbol\":\"SPY\",\"x\":\"" + new string('x', 100_000) + "\"}",
+                Encoding.UTF8,
+                "application/json"
+            )
+        );
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooLarge.StatusCode);
-        using var invalid = await http.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), new StringContent("{\"symbol\":", Encoding.UTF8, "application/json"));
+        using var invalid = await http.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            new StringContent("{\"symbol\":", Encoding.UTF8, "application/json")
+        );
         Assert.Equal(HttpStatusCode.UnprocessableEntity, invalid.StatusCode);
         Assert.Equal("application/problem+json", invalid.Content.Headers.ContentType?.MediaType);
         using var noState = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "NOPE" });
         Assert.Equal(HttpStatusCode.NotFound, noState.StatusCode);
         Assert.Equal("application/problem+json", noState.Content.Headers.ContentType?.MediaType);
-        using var unknownStrategy = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "SPY", strategy_override = "ensemble" });
+        using var unknownStrategy = await http.PostAsJsonAsync(
+            "/api/v1/predict",
+            new { symbol = "SPY", strategy_override = "ensemble" }
+        );
         Assert.Equal(HttpStatusCode.BadRequest, unknownStrategy.StatusCode);
         Assert.Equal("application/problem+json", unknownStrategy.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("predictions_total", await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)), StringComparison.Ordinal);
+        Assert.Contains(
+            "predictions_total",
+            await http.GetStringAsync(new Uri("/metrics", UriKind.Relative)),
+            StringComparison.Ordinal
+        );
     }
 }

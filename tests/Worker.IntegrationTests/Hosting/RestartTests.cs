@@ -29,21 +29,47 @@ public sealed partial class RestartTests(ITestOutputHelper output)
     public async Task AKilledWorkerDecidesAgainInSecondsRestoresEverySymbolFromATruncatedChangelogAndCountsInputItLost()
     {
         await using var broker = WorkerProcess.Start(
-            "broker", "--urls", "http://127.0.0.1:0", "--demo-feed", "true",
-            "--Embedded:Retention", "00:00:20", "--Kafka:Topics:MarketTicks:Config:retention.ms", "10000");
+            "broker",
+            "--urls",
+            "http://127.0.0.1:0",
+            "--demo-feed",
+            "true",
+            "--Embedded:Retention",
+            "00:00:20",
+            "--Kafka:Topics:MarketTicks:Config:retention.ms",
+            "10000"
+        );
         await broker.WaitUntilReadyAsync(StartTimeout);
         var bootstrap = broker.Banner["kafka.bootstrap"];
         var registryUrl = broker.Banner["schema.registry"];
-        string[] workerArgs = ["--urls", "http://127.0.0.1:0", "--Kafka:BootstrapServers", bootstrap, "--SchemaRegistry:Url", registryUrl, "--State:RefreshInterval", "00:00:03"];
+        string[] workerArgs =
+        [
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers",
+            bootstrap,
+            "--SchemaRegistry:Url",
+            registryUrl,
+            "--State:RefreshInterval",
+            "00:00:03",
+        ];
         using var decisions = new DecisionWatch(bootstrap, registryUrl);
 
         var first = WorkerProcess.Start(workerArgs);
         await using (first)
         {
             await first.WaitUntilReadyAsync(StartTimeout);
-            await WaitForAsync(() => Symbols.All(s => decisions.LastBarEnd(s) is not null), TimeSpan.FromSeconds(60), "a decision for every symbol");
+            await WaitForAsync(
+                () => Symbols.All(s => decisions.LastBarEnd(s) is not null),
+                TimeSpan.FromSeconds(60),
+                "a decision for every symbol"
+            );
             // Retention has removed the oldest checkpoints of every state partition in use.
-            await WaitForAsync(() => StateLogStarts(bootstrap) is { Count: > 0 } starts && starts.All(s => s > 0), TimeSpan.FromSeconds(90), "retention to truncate inference-state");
+            await WaitForAsync(
+                () => StateLogStarts(bootstrap) is { Count: > 0 } starts && starts.All(s => s > 0),
+                TimeSpan.FromSeconds(90),
+                "retention to truncate inference-state"
+            );
             await first.KillAsync();
         }
 
@@ -54,14 +80,27 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         var second = WorkerProcess.Start(workerArgs);
         await using (second)
         {
-            await WaitForAsync(() => decisions.ProducedSince(killedAt) > 0, SessionTimeout, "a decision from the restarted worker");
+            await WaitForAsync(
+                () => decisions.ProducedSince(killedAt) > 0,
+                SessionTimeout,
+                "a decision from the restarted worker"
+            );
             var backIn = clock.Elapsed;
             output.WriteLine($"killed worker restarted: first decision {backIn.TotalSeconds:F1} s after the kill");
-            Assert.True(backIn < SessionTimeout / 2, $"The restarted worker took {backIn.TotalSeconds:F1} s to decide: it waited for the group.");
-            await WaitForAsync(() => Symbols.All(s => decisions.ProducedSince(killedAt, s) > 0), TimeSpan.FromSeconds(30), "a decision for every symbol after the restart");
+            Assert.True(
+                backIn < SessionTimeout / 2,
+                $"The restarted worker took {backIn.TotalSeconds:F1} s to decide: it waited for the group."
+            );
+            await WaitForAsync(
+                () => Symbols.All(s => decisions.ProducedSince(killedAt, s) > 0),
+                TimeSpan.FromSeconds(30),
+                "a decision for every symbol after the restart"
+            );
 
             var log = second.Output;
-            output.WriteLine(string.Join('\n', log.Split('\n').Where(l => l.Contains("inference-state", StringComparison.Ordinal))));
+            output.WriteLine(
+                string.Join('\n', log.Split('\n').Where(l => l.Contains("inference-state", StringComparison.Ordinal)))
+            );
             Assert.Equal(Symbols.Length, RestoredSymbols(log));
             Assert.Contains("the records before it were removed by the broker", log, StringComparison.Ordinal);
             Assert.DoesNotContain("span only", log, StringComparison.Ordinal);
@@ -75,10 +114,16 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         await using (third)
         {
             await third.WaitUntilReadyAsync(StartTimeout);
-            await WaitForAsync(() => third.Output.Contains("reading resumed at offset", StringComparison.Ordinal), TimeSpan.FromSeconds(30), "the offset reset to be reported");
+            await WaitForAsync(
+                () => third.Output.Contains("reading resumed at offset", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(30),
+                "the offset reset to be reported"
+            );
             using var http = new HttpClient { BaseAddress = new Uri(third.Banner["api"]) };
             var metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            var resets = OffsetResets().Matches(metrics).Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
+            var resets = OffsetResets()
+                .Matches(metrics)
+                .Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
             output.WriteLine($"offset resets counted: {resets}");
             Assert.True(resets >= 1, "inference_offset_resets_total did not count the reset.");
             Assert.Contains("the broker no longer has offset", third.Output, StringComparison.Ordinal);
@@ -93,30 +138,58 @@ public sealed partial class RestartTests(ITestOutputHelper output)
     {
         await using var broker = WorkerProcess.Start("broker", "--urls", "http://127.0.0.1:0", "--demo-feed", "true");
         await broker.WaitUntilReadyAsync(StartTimeout);
-        string[] workerArgs = ["--urls", "http://127.0.0.1:0", "--Kafka:BootstrapServers", broker.Banner["kafka.bootstrap"], "--SchemaRegistry:Url", broker.Banner["schema.registry"]];
+        string[] workerArgs =
+        [
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers",
+            broker.Banner["kafka.bootstrap"],
+            "--SchemaRegistry:Url",
+            broker.Banner["schema.registry"],
+        ];
 
         await using var stays = WorkerProcess.Start(workerArgs);
         await stays.WaitUntilReadyAsync(StartTimeout);
-        await WaitForAsync(() => AssignedPartitions(stays.Output) == 12, TimeSpan.FromSeconds(30), "the first worker to own every partition");
+        await WaitForAsync(
+            () => AssignedPartitions(stays.Output) == 12,
+            TimeSpan.FromSeconds(30),
+            "the first worker to own every partition"
+        );
         await using var leaves = WorkerProcess.Start(workerArgs);
         await leaves.WaitUntilReadyAsync(StartTimeout);
-        await WaitForAsync(() => AssignedPartitions(leaves.Output) > 0 && AssignedPartitions(stays.Output) < 12, TimeSpan.FromSeconds(60), "the partitions to be shared");
+        await WaitForAsync(
+            () => AssignedPartitions(leaves.Output) > 0 && AssignedPartitions(stays.Output) < 12,
+            TimeSpan.FromSeconds(60),
+            "the partitions to be shared"
+        );
         Assert.NotEqual(InstanceId(stays.Output), InstanceId(leaves.Output));
 
         var clock = Stopwatch.StartNew();
         await leaves.TerminateAsync(TimeSpan.FromSeconds(20));
-        await WaitForAsync(() => AssignedPartitions(stays.Output) == 12, SessionTimeout, "the remaining worker to take every partition");
+        await WaitForAsync(
+            () => AssignedPartitions(stays.Output) == 12,
+            SessionTimeout,
+            "the remaining worker to take every partition"
+        );
         output.WriteLine($"partitions handed over {clock.Elapsed.TotalSeconds:F1} s after SIGTERM");
-        Assert.True(clock.Elapsed < SessionTimeout / 2, $"Handing over took {clock.Elapsed.TotalSeconds:F1} s: the stopped worker did not leave the group.");
+        Assert.True(
+            clock.Elapsed < SessionTimeout / 2,
+            $"Handing over took {clock.Elapsed.TotalSeconds:F1} s: the stopped worker did not leave the group."
+        );
     }
 
     private static List<long> StateLogStarts(string bootstrap)
     {
-        using var reader = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "restart-test-reader" }).Build();
+        using var reader = new ConsumerBuilder<Ignore, Ignore>(
+            new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "restart-test-reader" }
+        ).Build();
         var starts = new List<long>();
         for (var partition = 0; partition < 6; partition++)
         {
-            var watermarks = reader.QueryWatermarkOffsets(new TopicPartition("inference-state", partition), TimeSpan.FromSeconds(5));
+            var watermarks = reader.QueryWatermarkOffsets(
+                new TopicPartition("inference-state", partition),
+                TimeSpan.FromSeconds(5)
+            );
             if (watermarks.High.Value > 0)
             {
                 starts.Add(watermarks.Low.Value);
@@ -135,7 +208,9 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         var held = new HashSet<string>(StringComparer.Ordinal);
         foreach (var line in log.Split('\n'))
         {
-            var revoked = line.Contains("Partitions revoked:", StringComparison.Ordinal) || line.Contains("Partitions lost:", StringComparison.Ordinal);
+            var revoked =
+                line.Contains("Partitions revoked:", StringComparison.Ordinal)
+                || line.Contains("Partitions lost:", StringComparison.Ordinal);
             if (!revoked && !line.Contains("Partitions assigned:", StringComparison.Ordinal))
             {
                 continue;
@@ -157,7 +232,8 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         return held.Count;
     }
 
-    private static string InstanceId(string log) => InstanceLine().Match(log) is { Success: true } match ? match.Groups[1].Value : "";
+    private static string InstanceId(string log) =>
+        InstanceLine().Match(log) is { Success: true } match ? match.Groups[1].Value : "";
 
     private static async Task WaitForAsync(Func<bool> condition, TimeSpan timeout, string what)
     {
@@ -192,29 +268,35 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         private readonly CancellationTokenSource _stop = new();
         private readonly Task _reader;
 
-        public DecisionWatch(string bootstrap, string registryUrl) => _reader = Task.Factory.StartNew(() =>
-        {
-            using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
-            var serde = new ContractSerde<TradingDecision>(registry);
-            using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-            {
-                BootstrapServers = bootstrap,
-                GroupId = "restart-test-" + Guid.NewGuid().ToString("N"),
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-                EnableAutoCommit = false,
-            }).Build();
-            consumer.Subscribe("trading-decisions");
-            while (!_stop.IsCancellationRequested)
-            {
-                if (consumer.Consume(TimeSpan.FromMilliseconds(100))?.Message?.Value is { } value)
+        public DecisionWatch(string bootstrap, string registryUrl) =>
+            _reader = Task.Factory.StartNew(
+                () =>
                 {
-                    var decision = serde.Deserialize(value, "trading-decisions");
-                    _seen.Enqueue((decision.symbol, decision.bar_end, decision.produced_at));
-                }
-            }
+                    using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+                    var serde = new ContractSerde<TradingDecision>(registry);
+                    using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
+                        new ConsumerConfig
+                        {
+                            BootstrapServers = bootstrap,
+                            GroupId = "restart-test-" + Guid.NewGuid().ToString("N"),
+                            AutoOffsetReset = AutoOffsetReset.Earliest,
+                            EnableAutoCommit = false,
+                        }
+                    ).Build();
+                    consumer.Subscribe("trading-decisions");
+                    while (!_stop.IsCancellationRequested)
+                    {
+                        if (consumer.Consume(TimeSpan.FromMilliseconds(100))?.Message?.Value is { } value)
+                        {
+                            var decision = serde.Deserialize(value, "trading-decisions");
+                            _seen.Enqueue((decision.symbol, decision.bar_end, decision.produced_at));
+                        }
+                    }
 
-            consumer.Close();
-        }, TaskCreationOptions.LongRunning);
+                    consumer.Close();
+                },
+                TaskCreationOptions.LongRunning
+            );
 
         public DateTime? LastBarEnd(string symbol) =>
             _seen.Where(d => d.Symbol == symbol).Select(d => (DateTime?)d.BarEnd).DefaultIfEmpty(null).Max();

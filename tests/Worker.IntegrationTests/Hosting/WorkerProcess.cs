@@ -26,7 +26,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     public string Output
     {
-        get { lock (_gate) { return _output.ToString(); } }
+        get
+        {
+            lock (_gate)
+            {
+                return _output.ToString();
+            }
+        }
     }
 
     public static WorkerProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
@@ -59,7 +65,10 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         var worker = new WorkerProcess(process);
         process.OutputDataReceived += (_, e) => worker.OnLine(e.Data);
         process.ErrorDataReceived += (_, e) => worker.OnLine(e.Data);
-        process.Exited += (_, _) => worker._ready.TrySetException(new InvalidOperationException("The worker exited before it was ready:\n" + worker.Output));
+        process.Exited += (_, _) =>
+            worker._ready.TrySetException(
+                new InvalidOperationException("The worker exited before it was ready:\n" + worker.Output)
+            );
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -138,7 +147,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             throw new InvalidOperationException("Cannot locate the worker build from " + testDirectory);
         }
 
-        var directory = Path.Combine(testDirectory[..index], "src", "Worker", "bin", testDirectory[(index + marker.Length + 1)..]);
+        var directory = Path.Combine(
+            testDirectory[..index],
+            "src",
+            "Worker",
+            "bin",
+            testDirectory[(index + marker.Length + 1)..]
+        );
         return File.Exists(Path.Combine(directory, "Inference.Streaming.Worker.dll"))
             ? directory
             : throw new InvalidOperationException("The worker is not built at " + directory);

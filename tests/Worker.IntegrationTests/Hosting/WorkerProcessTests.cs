@@ -26,7 +26,11 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         Assert.Equal(3, embedded.Brokers);
         // Ready once the models are loaded and the consumer has joined the group and restored its state.
         var ready = HttpStatusCode.ServiceUnavailable;
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); ready != HttpStatusCode.OK && DateTime.UtcNow < deadline; await Task.Delay(100))
+        for (
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            ready != HttpStatusCode.OK && DateTime.UtcNow < deadline;
+            await Task.Delay(100)
+        )
         {
             ready = (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode;
         }
@@ -37,7 +41,17 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         {
             var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10));
             Assert.Equal(3, metadata.Brokers.Count);
-            foreach (var (topic, partitions) in new[] { ("market-ticks", 6), ("regime-updates", 6), ("trading-decisions", 6), ("decision-forensics", 6), ("inference-state", 6), ("market-ticks.dlq", 3) })
+            foreach (
+                var (topic, partitions) in new[]
+                {
+                    ("market-ticks", 6),
+                    ("regime-updates", 6),
+                    ("trading-decisions", 6),
+                    ("decision-forensics", 6),
+                    ("inference-state", 6),
+                    ("market-ticks.dlq", 3),
+                }
+            )
             {
                 Assert.Equal(partitions, metadata.Topics.Single(t => t.Topic == topic).Partitions.Count);
             }
@@ -45,7 +59,10 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
 
         using (var registry = new HttpClient { BaseAddress = new Uri(worker.Banner["schema.registry"]) })
         {
-            Assert.Equal(HttpStatusCode.OK, (await registry.GetAsync(new Uri("/subjects", UriKind.Relative))).StatusCode);
+            Assert.Equal(
+                HttpStatusCode.OK,
+                (await registry.GetAsync(new Uri("/subjects", UriKind.Relative))).StatusCode
+            );
         }
 
         // Unhealthy readiness checks while starting are logged as errors by the health-check service;
@@ -62,7 +79,9 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task TheListenAddressComesFromAspNetCoreUrlsAsTheImagesSetIt()
     {
-        await using var worker = WorkerProcess.StartWith(new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" });
+        await using var worker = WorkerProcess.StartWith(
+            new Dictionary<string, string> { ["ASPNETCORE_URLS"] = "http://127.0.0.1:0" }
+        );
         await worker.WaitUntilReadyAsync(StartTimeout);
 
         var api = new Uri(worker.Banner["api"]);
@@ -79,7 +98,11 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         await worker.WaitUntilReadyAsync(StartTimeout);
 
         Assert.Contains("broker ready", worker.Output, StringComparison.Ordinal);
-        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = worker.Banner["kafka.bootstrap"] }).Build())
+        using (
+            var admin = new AdminClientBuilder(
+                new AdminClientConfig { BootstrapServers = worker.Banner["kafka.bootstrap"] }
+            ).Build()
+        )
         {
             Assert.Contains(admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics, t => t.Topic == "market-ticks");
         }
@@ -139,7 +162,11 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
     [Fact]
     public async Task ARealClusterWithoutARegistryUrlFailsAtStartupNamingTheKey()
     {
-        await using var worker = WorkerProcess.Start("--urls", "http://127.0.0.1:0", "--Kafka:BootstrapServers=127.0.0.1:9");
+        await using var worker = WorkerProcess.Start(
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers=127.0.0.1:9"
+        );
 
         var exitCode = await worker.WaitForExitAsync(StartTimeout);
 

@@ -46,12 +46,22 @@ internal sealed class ApacheKafkaContainers : IAsyncDisposable
                 .WithEnvironment("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
                 .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", $"PLAINTEXT://{KafkaAlias}:19092")
                 .WithPortBinding(8081, assignRandomHostPort: true)
-                .WithWaitStrategy(Wait.ForUnixContainer().UntilHttpRequestIsSucceeded(request => request.ForPort(8081).ForPath("/subjects")))
+                .WithWaitStrategy(
+                    Wait.ForUnixContainer()
+                        .UntilHttpRequestIsSucceeded(request => request.ForPort(8081).ForPath("/subjects"))
+                )
                 .Build();
             await registry.StartAsync(timeout.Token);
             return (new ApacheKafkaContainers(network, kafka, registry), null);
         }
-        catch (Exception ex) when (ex is DockerUnavailableException or OperationCanceledException or ArgumentException or InvalidOperationException or TimeoutException)
+        catch (Exception ex)
+            when (ex
+                    is DockerUnavailableException
+                        or OperationCanceledException
+                        or ArgumentException
+                        or InvalidOperationException
+                        or TimeoutException
+            )
         {
             await DisposeAllAsync(registry, kafka, network);
             return (null, $"no Apache Kafka container ({ex.GetType().Name}: {ex.Message.Split('\n')[0]})");

@@ -6,7 +6,8 @@ namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
 /// <summary>Field-by-field equality of Avro records, walking nested records, arrays and maps.</summary>
 internal static class AvroAssert
 {
-    public static void Equal(ISpecificRecord expected, ISpecificRecord actual) => Compare(expected, actual, expected.Schema.Name);
+    public static void Equal(ISpecificRecord expected, ISpecificRecord actual) =>
+        Compare(expected, actual, expected.Schema.Name);
 
     private static void Compare(object? expected, object? actual, string path)
     {

@@ -20,7 +20,8 @@ public sealed class ContractRoundTripTests(KafkaFixture kafka)
     public Task DecisionForensicsRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleContracts.Forensics());
 
     [Fact]
-    public Task SymbolStateSnapshotRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleContracts.Snapshot());
+    public Task SymbolStateSnapshotRoundTripsThroughTheBrokerAndRegistry() =>
+        RoundTripAsync(SampleContracts.Snapshot());
 
     [Fact]
     public async Task OptionalFieldsLeftEmptyComeBackEmpty()

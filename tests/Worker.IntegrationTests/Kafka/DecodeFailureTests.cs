@@ -12,7 +12,9 @@ public sealed class DecodeFailureTests(KafkaFixture kafka)
     {
         var serde = new ContractSerde<MarketTick>(kafka.Registry);
 
-        var error = await Assert.ThrowsAsync<ContractDecodeException>(() => serde.DeserializeAsync("{\"symbol\":\"AAPL\"}"u8.ToArray(), "market-ticks"));
+        var error = await Assert.ThrowsAsync<ContractDecodeException>(() =>
+            serde.DeserializeAsync("{\"symbol\":\"AAPL\"}"u8.ToArray(), "market-ticks")
+        );
 
         Assert.Equal(DecodeFailure.Malformed, error.Reason);
         Assert.Equal("malformed", error.ReasonCode);
@@ -25,7 +27,9 @@ public sealed class DecodeFailureTests(KafkaFixture kafka)
         var bytes = new byte[12];
         BinaryPrimitives.WriteInt32BigEndian(bytes.AsSpan(1, 4), 987_654);
 
-        var error = await Assert.ThrowsAsync<ContractDecodeException>(() => serde.DeserializeAsync(bytes, "market-ticks"));
+        var error = await Assert.ThrowsAsync<ContractDecodeException>(() =>
+            serde.DeserializeAsync(bytes, "market-ticks")
+        );
 
         Assert.Equal(DecodeFailure.UnknownSchema, error.Reason);
         Assert.Contains("987654", error.Message, StringComparison.Ordinal);
@@ -38,7 +42,9 @@ public sealed class DecodeFailureTests(KafkaFixture kafka)
         var serde = new ContractSerde<MarketTick>(kafka.Registry);
         var bytes = await serde.SerializeAsync(SampleContracts.Tick(), topic);
 
-        var error = await Assert.ThrowsAsync<ContractDecodeException>(() => serde.DeserializeAsync(bytes.AsMemory(0, 9), topic));
+        var error = await Assert.ThrowsAsync<ContractDecodeException>(() =>
+            serde.DeserializeAsync(bytes.AsMemory(0, 9), topic)
+        );
 
         Assert.Equal(DecodeFailure.Malformed, error.Reason);
     }
@@ -47,9 +53,14 @@ public sealed class DecodeFailureTests(KafkaFixture kafka)
     public async Task ARecordOfAnotherContractIsNotReadAsATick()
     {
         var topic = await kafka.CreateTopicAsync("wrong-contract");
-        var decisionBytes = await new ContractSerde<TradingDecision>(kafka.Registry).SerializeAsync(SampleContracts.Decision(), topic);
+        var decisionBytes = await new ContractSerde<TradingDecision>(kafka.Registry).SerializeAsync(
+            SampleContracts.Decision(),
+            topic
+        );
 
-        var error = await Assert.ThrowsAsync<ContractDecodeException>(() => new ContractSerde<MarketTick>(kafka.Registry).DeserializeAsync(decisionBytes, topic));
+        var error = await Assert.ThrowsAsync<ContractDecodeException>(() =>
+            new ContractSerde<MarketTick>(kafka.Registry).DeserializeAsync(decisionBytes, topic)
+        );
 
         Assert.NotEqual(DecodeFailure.UnknownSchema, error.Reason);
     }

@@ -12,7 +12,10 @@ namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
 /// <summary>The embedded broker's retention, against the mock broker itself, on a test clock.</summary>
 public sealed class EmbeddedRetentionTests : IAsyncLifetime
 {
-    private readonly EmbeddedKafka _embedded = new(Options.Create(new EmbeddedOptions { Brokers = 1 }), NullLogger<EmbeddedKafka>.Instance);
+    private readonly EmbeddedKafka _embedded = new(
+        Options.Create(new EmbeddedOptions { Brokers = 1 }),
+        NullLogger<EmbeddedKafka>.Instance
+    );
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 9, 0, 0, TimeSpan.Zero));
 
     public Task InitializeAsync() => _embedded.StartAsync(CancellationToken.None);
@@ -23,12 +26,19 @@ public sealed class EmbeddedRetentionTests : IAsyncLifetime
     public void RecordsGoOnlyOnceTheyHaveBeenKeptForTheTopicsRetentionAndATopicWithMinusOneKeepsAll()
     {
         var kafka = Topics(("short", "60000"), ("forever", "-1"));
-        var retention = new EmbeddedRetention(_embedded, Options.Create(new EmbeddedOptions { Retention = TimeSpan.FromHours(1) }), kafka,
-            _time, NullLogger<EmbeddedRetention>.Instance);
+        var retention = new EmbeddedRetention(
+            _embedded,
+            Options.Create(new EmbeddedOptions { Retention = TimeSpan.FromHours(1) }),
+            kafka,
+            _time,
+            NullLogger<EmbeddedRetention>.Instance
+        );
         Assert.Equal(["short", "inference-state"], retention.Topics.Select(t => t.Topic.Name));
         Assert.Equal([TimeSpan.FromMinutes(1), TimeSpan.FromHours(1)], retention.Topics.Select(t => t.Retention));
 
-        using var reader = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = _embedded.BootstrapServers, GroupId = "retention-test" }).Build();
+        using var reader = new ConsumerBuilder<Ignore, Ignore>(
+            new ConsumerConfig { BootstrapServers = _embedded.BootstrapServers, GroupId = "retention-test" }
+        ).Build();
         Produce("short", 10);
         Produce("forever", 10);
         retention.Sweep(reader, CancellationToken.None);
@@ -66,7 +76,10 @@ public sealed class EmbeddedRetentionTests : IAsyncLifetime
         Assert.True(kept.Succeeded);
     }
 
-    private IOptions<KafkaOptions> Topics((string Name, string RetentionMs) first, (string Name, string RetentionMs) second)
+    private IOptions<KafkaOptions> Topics(
+        (string Name, string RetentionMs) first,
+        (string Name, string RetentionMs) second
+    )
     {
         var kafka = new KafkaOptions();
         foreach (var (_, topic) in kafka.Topics.All())
@@ -91,7 +104,9 @@ public sealed class EmbeddedRetentionTests : IAsyncLifetime
 
     private void Produce(string topic, int count)
     {
-        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _embedded.BootstrapServers }).Build();
+        using var producer = new ProducerBuilder<Null, string>(
+            new ProducerConfig { BootstrapServers = _embedded.BootstrapServers }
+        ).Build();
         for (var i = 0; i < count; i++)
         {
             producer.Produce(topic, new Message<Null, string> { Value = "r" + i });

@@ -7,7 +7,8 @@ public sealed class KafkaClusterGroup : ICollectionFixture<KafkaFixture>
     public const string Name = "kafka";
 }
 
-/// <summary>The same scenarios against Apache Kafka and Schema Registry containers (skipped, with the reason, without a Docker engine).</summary>
+/// <summary>The same scenarios against Apache Kafka and Schema Registry containers (skipped, with the reason, without a
+/// Docker engine).</summary>
 [CollectionDefinition(Name)]
 public sealed class ApacheKafkaGroup : ICollectionFixture<ApacheKafkaFixture>
 {

@@ -19,7 +19,8 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     private ApacheKafkaContainers? _containers;
     private EmbeddedSchemaRegistry? _registry;
 
-    /// <summary>Why this fixture has no cluster (only the container fixture can lack one); null when it has one.</summary>
+    /// <summary>Why this fixture has no cluster (only the container fixture can lack one); null when it has
+    /// one.</summary>
     public string? Unavailable { get; private set; }
 
     /// <summary>Apache Kafka and Schema Registry containers, or nothing.</summary>
@@ -49,7 +50,11 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
                 return;
             }
 
-            (Kind, BootstrapServers, registryUrl) = ($"Testcontainers ({ApacheKafkaContainers.KafkaImage}, {ApacheKafkaContainers.RegistryImage})", _containers.BootstrapServers, _containers.RegistryUrl);
+            (Kind, BootstrapServers, registryUrl) = (
+                $"Testcontainers ({ApacheKafkaContainers.KafkaImage}, {ApacheKafkaContainers.RegistryImage})",
+                _containers.BootstrapServers,
+                _containers.RegistryUrl
+            );
         }
         else if (!string.IsNullOrWhiteSpace(configured))
         {
@@ -69,7 +74,9 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
 
         SchemaRegistryUrl = registryUrl;
         Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = SchemaRegistryUrl });
-        sink.OnMessage(new DiagnosticMessage($"Kafka fixture uses {Kind} at {BootstrapServers}; registry {SchemaRegistryUrl}"));
+        sink.OnMessage(
+            new DiagnosticMessage($"Kafka fixture uses {Kind} at {BootstrapServers}; registry {SchemaRegistryUrl}")
+        );
         Console.WriteLine($"Kafka fixture uses {Kind} at {BootstrapServers}; registry {SchemaRegistryUrl}");
     }
 
@@ -84,25 +91,42 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
         }
 
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = name, NumPartitions = partitions, ReplicationFactor = 1 }]);
+        await admin.CreateTopicsAsync([
+            new TopicSpecification
+            {
+                Name = name,
+                NumPartitions = partitions,
+                ReplicationFactor = 1,
+            },
+        ]);
         return name;
     }
 
     // Large enough for the hostile-input tests' records of about 1 MB.
-    public IProducer<string, byte[]> CreateProducer(Action<Error>? onError = null) =>
-        new ProducerBuilder<string, byte[]>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, Acks = Acks.All, MessageMaxBytes = 2_000_000 })
-            .SetErrorHandler((_, error) => onError?.Invoke(error))
-            .Build();
+    public IProducer<string, byte[]> CreateProducer(Action<Error>? onError = null) => new ProducerBuilder<
+            string,
+            byte[]
+        >(
+            new ProducerConfig
+            {
+                BootstrapServers = BootstrapServers,
+                EnableIdempotence = true,
+                Acks = Acks.All,
+                MessageMaxBytes = 2_000_000,
+            }
+        ).SetErrorHandler((_, error) => onError?.Invoke(error)).Build();
 
     public IConsumer<string, byte[]> CreateConsumer() =>
-        new ConsumerBuilder<string, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = BootstrapServers,
-            GroupId = "it-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-            SessionTimeoutMs = 6000,
-        }).Build();
+        new ConsumerBuilder<string, byte[]>(
+            new ConsumerConfig
+            {
+                BootstrapServers = BootstrapServers,
+                GroupId = "it-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+                SessionTimeoutMs = 6000,
+            }
+        ).Build();
 
     public async Task DisposeAsync()
     {
@@ -121,7 +145,8 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     }
 }
 
-/// <summary>The scenarios' cluster as Apache Kafka and Schema Registry containers; unavailable (tests skip, saying why) without a Docker engine.</summary>
+/// <summary>The scenarios' cluster as Apache Kafka and Schema Registry containers; unavailable (tests skip, saying why)
+/// without a Docker engine.</summary>
 public sealed class ApacheKafkaFixture(IMessageSink sink) : KafkaFixture(sink)
 {
     protected override bool ContainersOnly => true;

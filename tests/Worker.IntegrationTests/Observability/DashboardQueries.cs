@@ -12,18 +12,32 @@ namespace Inference.Streaming.Worker.IntegrationTests.Observability;
 /// </summary>
 public static partial class DashboardQueries
 {
-    /// <summary>What Grafana puts in <c>$__rate_interval</c> at a 1-second scrape: four scrapes and then some.</summary>
+    /// <summary>What Grafana puts in <c>$__rate_interval</c> at a 1-second scrape: four scrapes and then
+    /// some.</summary>
     public const string RateInterval = "15s";
 
     public static IReadOnlyList<(string Panel, string Expression)> Read(string dashboardPath)
     {
         using var json = JsonDocument.Parse(File.ReadAllText(dashboardPath));
-        return [.. json.RootElement.GetProperty("panels").EnumerateArray()
-            .SelectMany(p => p.GetProperty("targets").EnumerateArray().Select(t => (p.GetProperty("title").GetString()!, t.GetProperty("expr").GetString()!)))];
+        return
+        [
+            .. json
+                .RootElement.GetProperty("panels")
+                .EnumerateArray()
+                .SelectMany(p =>
+                    p.GetProperty("targets")
+                        .EnumerateArray()
+                        .Select(t => (p.GetProperty("title").GetString()!, t.GetProperty("expr").GetString()!))
+                ),
+        ];
     }
 
     /// <summary>Every problem found, one line each; empty when every query holds.</summary>
-    public static async Task<List<string>> CheckAsync(PrometheusServer prometheus, IEnumerable<(string Panel, string Expression)> queries, Func<string, bool> exempt)
+    public static async Task<List<string>> CheckAsync(
+        PrometheusServer prometheus,
+        IEnumerable<(string Panel, string Expression)> queries,
+        Func<string, bool> exempt
+    )
     {
         var metadata = await prometheus.GetAsync("api/v1/metadata");
         var problems = new List<string>();
@@ -39,7 +53,9 @@ public static partial class DashboardQueries
 
             if (!exempt(panel) && !result.Any(HasNumber))
             {
-                problems.Add($"{panel}: `{template}` returns no data" + (result.Count > 0 ? " (only NaN)" : string.Empty));
+                problems.Add(
+                    $"{panel}: `{template}` returns no data" + (result.Count > 0 ? " (only NaN)" : string.Empty)
+                );
             }
 
             foreach (Match counted in CountingFunction().Matches(expression))
@@ -47,7 +63,10 @@ public static partial class DashboardQueries
                 var name = counted.Groups["metric"].Value;
                 if (TypeOf(metadata, name) is not ("counter" or "histogram-series"))
                 {
-                    problems.Add($"{panel}: `{template}` applies {counted.Groups["function"].Value}() to {name}, a {TypeOf(metadata, name) ?? "metric Prometheus has no type for"}");
+                    problems.Add(
+                        $"{panel}: `{template}` applies {counted.Groups["function"].Value}() to {name}, a "
+                            + $"{TypeOf(metadata, name) ?? "metric Prometheus has no type for"}"
+                    );
                 }
             }
         }
@@ -72,7 +91,10 @@ public static partial class DashboardQueries
 
         foreach (var suffix in new[] { "_bucket", "_sum", "_count" })
         {
-            if (name.EndsWith(suffix, StringComparison.Ordinal) && metadata[name[..^suffix.Length]]?[0]?["type"]?.GetValue<string>() == "histogram")
+            if (
+                name.EndsWith(suffix, StringComparison.Ordinal)
+                && metadata[name[..^suffix.Length]]?[0]?["type"]?.GetValue<string>() == "histogram"
+            )
             {
                 return "histogram-series";
             }

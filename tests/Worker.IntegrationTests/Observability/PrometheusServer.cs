@@ -26,8 +26,12 @@ public sealed class PrometheusServer : IAsyncDisposable
 
     public static bool Installed => File.Exists(Binary) && File.Exists(Promtool);
 
-    /// <summary>Starts Prometheus on <paramref name="configuration"/>, with <paramref name="files"/> (name, text) beside it.</summary>
-    public static async Task<PrometheusServer> StartAsync(string configuration, params (string Name, string Text)[] files)
+    /// <summary>Starts Prometheus on <paramref name="configuration"/>, with <paramref name="files"/> (name, text)
+    /// beside it.</summary>
+    public static async Task<PrometheusServer> StartAsync(
+        string configuration,
+        params (string Name, string Text)[] files
+    )
     {
         var scratch = Directory.CreateTempSubdirectory("prometheus-").FullName;
         var config = Path.Combine(scratch, "prometheus.yml");
@@ -66,9 +70,7 @@ public sealed class PrometheusServer : IAsyncDisposable
                     return server;
                 }
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited)
-            {
-            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline && !process.HasExited) { }
 
             if (DateTime.UtcNow > deadline || process.HasExited)
             {
@@ -78,12 +80,19 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    /// <summary>An instant query at the current time: the API's status ("success" or "error"), its error, and the result.</summary>
+    /// <summary>An instant query at the current time: the API's status ("success" or "error"), its error, and the
+    /// result.</summary>
     public async Task<(string Status, string? Error, JsonArray Result)> QueryAsync(string expression)
     {
-        using var response = await _http.GetAsync(new Uri("api/v1/query?query=" + Uri.EscapeDataString(expression), UriKind.Relative));
+        using var response = await _http.GetAsync(
+            new Uri("api/v1/query?query=" + Uri.EscapeDataString(expression), UriKind.Relative)
+        );
         var body = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        return (body["status"]!.GetValue<string>(), body["error"]?.GetValue<string>(), body["data"]?["result"]?.AsArray() ?? []);
+        return (
+            body["status"]!.GetValue<string>(),
+            body["error"]?.GetValue<string>(),
+            body["data"]?["result"]?.AsArray() ?? []
+        );
     }
 
     /// <summary>GET of a path of the HTTP API (e.g. <c>api/v1/metadata</c>), its <c>data</c>.</summary>

@@ -17,7 +17,8 @@ namespace Inference.Streaming.Worker.IntegrationTests.Observability;
 [Collection(KafkaClusterGroup.Name)]
 public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output)
 {
-    private const string NotInstalled = "Debian's prometheus package (prometheus, promtool) is not installed; .ci/run installs it";
+    private const string NotInstalled =
+        "Debian's prometheus package (prometheus, promtool) is not installed; .ci/run installs it";
 
     private static string Compose => Path.Combine(TestPaths.RepositoryRoot, "compose");
 
@@ -28,7 +29,11 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
     {
         Skip.IfNot(PrometheusServer.Installed, NotInstalled);
 
-        var check = await ExternalTool.RunAsync(PrometheusServer.Promtool, ["check", "config", Path.Combine(Compose, "prometheus", "prometheus.yml")], TimeSpan.FromSeconds(60));
+        var check = await ExternalTool.RunAsync(
+            PrometheusServer.Promtool,
+            ["check", "config", Path.Combine(Compose, "prometheus", "prometheus.yml")],
+            TimeSpan.FromSeconds(60)
+        );
 
         Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
         Assert.Contains("SUCCESS: 10 rules found", check.Stdout, StringComparison.Ordinal);
@@ -47,7 +52,12 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         output.WriteLine(passing.Stdout);
         Assert.True(passing.ExitCode == 0, passing.Stdout + passing.Stderr);
         Assert.Contains("SUCCESS", passing.Stdout, StringComparison.Ordinal);
-        output.WriteLine((wrong.Stdout + wrong.Stderr).Split('\n').FirstOrDefault(l => l.Contains("alertname", StringComparison.Ordinal)) ?? wrong.Stdout + wrong.Stderr);
+        output.WriteLine(
+            (wrong.Stdout + wrong.Stderr)
+                .Split('\n')
+                .FirstOrDefault(l => l.Contains("alertname", StringComparison.Ordinal))
+                ?? wrong.Stdout + wrong.Stderr
+        );
         Assert.NotEqual(0, wrong.ExitCode);
         Assert.Contains("alertname: InferencePredict5xx", wrong.Stdout + wrong.Stderr, StringComparison.Ordinal);
     }
@@ -63,39 +73,69 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         // (not only those they need): they report it, so the Kafka-errors panel has a series, without
         // disturbing the cluster the other tests share.
         await using var worker = await harness.StartAsync(
-            ticks, regimes, await harness.Topics("prom"), "00:00:00.250", "--Kafka:BootstrapServers", kafka.BootstrapServers + ",127.0.0.1:9",
-            "--Kafka:Client:enable.sparse.connections", "false");
+            ticks,
+            regimes,
+            await harness.Topics("prom"),
+            "00:00:00.250",
+            "--Kafka:BootstrapServers",
+            kafka.BootstrapServers + ",127.0.0.1:9",
+            "--Kafka:Client:enable.sparse.connections",
+            "false"
+        );
         var api = new Uri(worker.Banner["api"]);
-        await using var prometheus = await PrometheusServer.StartAsync(ScrapeConfigFor(api.Authority), ("alerts.yml", await File.ReadAllTextAsync(Alerts)));
+        await using var prometheus = await PrometheusServer.StartAsync(
+            ScrapeConfigFor(api.Authority),
+            ("alerts.yml", await File.ReadAllTextAsync(Alerts))
+        );
         using var http = new HttpClient { BaseAddress = api };
         using var stop = new CancellationTokenSource();
         var traffic = Task.Run(() => PredictTrafficAsync(http, stop.Token));
 
         // The stream (40 s of it) and a few undecodable records (dead letters); the queries are
         // checked while ticks still flow.
-        var feed = Task.Run(() => harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(40), (round, producer) =>
-        {
-            if (round is 20 or 300 or 600)
-            {
-                producer.Produce(ticks, new Message<string, byte[]> { Key = "AAA", Value = Encoding.UTF8.GetBytes("not avro") });
-            }
+        var feed = Task.Run(() =>
+            harness.ProduceAsync(
+                ticks,
+                regimes,
+                TimeSpan.FromSeconds(40),
+                (round, producer) =>
+                {
+                    if (round is 20 or 300 or 600)
+                    {
+                        producer.Produce(
+                            ticks,
+                            new Message<string, byte[]> { Key = "AAA", Value = Encoding.UTF8.GetBytes("not avro") }
+                        );
+                    }
 
-            return Task.CompletedTask;
-        }));
+                    return Task.CompletedTask;
+                }
+            )
+        );
         await Task.Delay(TimeSpan.FromSeconds(5));
 
         // Until every panel has something to show (rates need a few scrapes).
-        var dashboard = DashboardQueries.Read(Path.Combine(Compose, "grafana", "dashboards", "inference-streaming.json"));
+        var dashboard = DashboardQueries.Read(
+            Path.Combine(Compose, "grafana", "dashboards", "inference-streaming.json")
+        );
         var problems = await DashboardQueries.CheckAsync(prometheus, dashboard, IsGpuPanel);
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); problems.Count > 0 && DateTime.UtcNow < deadline; problems = await DashboardQueries.CheckAsync(prometheus, dashboard, IsGpuPanel))
+        for (
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            problems.Count > 0 && DateTime.UtcNow < deadline;
+            problems = await DashboardQueries.CheckAsync(prometheus, dashboard, IsGpuPanel)
+        )
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
         }
 
         foreach (var (panel, expression) in dashboard)
         {
-            var (_, _, result) = await prometheus.QueryAsync(expression.Replace("$__rate_interval", DashboardQueries.RateInterval, StringComparison.Ordinal));
-            output.WriteLine($"{panel} | {expression} -> {result.Count} series, e.g. {result.FirstOrDefault()?["value"]?[1]}");
+            var (_, _, result) = await prometheus.QueryAsync(
+                expression.Replace("$__rate_interval", DashboardQueries.RateInterval, StringComparison.Ordinal)
+            );
+            output.WriteLine(
+                $"{panel} | {expression} -> {result.Count} series, e.g. {result.FirstOrDefault()?["value"]?[1]}"
+            );
         }
 
         // The checker catches what a name match cannot: a wrong metric, a wrong label value, rate() of
@@ -103,25 +143,49 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         (string, string)[] broken =
         [
             ("Throughput (wrong metric)", "sum(rate(inference_tick_consumed_total[$__rate_interval]))"),
-            ("Success and error rates (wrong label)", "sum by (status) (rate(predictions_total{status=\"sucess\"}[$__rate_interval]))"),
+            (
+                "Success and error rates (wrong label)",
+                "sum by (status) (rate(predictions_total{status=\"sucess\"}[$__rate_interval]))"
+            ),
             ("Consumer lag (rate of a gauge)", "sum(rate(inference_consumer_lag[$__rate_interval]))"),
-            ("Tick-to-decision latency (wrong series)", "histogram_quantile(0.99, sum by (le) (rate(inference_tick_to_decision_duration_seconds_sum[$__rate_interval])))"),
+            (
+                "Tick-to-decision latency (wrong series)",
+                "histogram_quantile(0.99, sum by (le) "
+                    + "(rate(inference_tick_to_decision_duration_seconds_sum[$__rate_interval])))"
+            ),
         ];
         var caught = await DashboardQueries.CheckAsync(prometheus, broken, IsGpuPanel);
-        var rules = (await prometheus.GetAsync("api/v1/rules"))["groups"]!.AsArray().SelectMany(g => g!["rules"]!.AsArray()).ToList();
+        var rules = (await prometheus.GetAsync("api/v1/rules"))["groups"]!
+            .AsArray()
+            .SelectMany(g => g!["rules"]!.AsArray())
+            .ToList();
         // The series only the alerts read: a healthy worker with every model served.
-        var health = (await prometheus.QueryAsync("min(inference_health_status{check=\"overall\"})")).Result.Single()!["value"]![1]!.GetValue<string>();
-        var refused = (await prometheus.QueryAsync("max(inference_models_refused)")).Result.Single()!["value"]![1]!.GetValue<string>();
-        var loaded = (await prometheus.QueryAsync("max(inference_models_loaded)")).Result.Single()!["value"]![1]!.GetValue<string>();
+        var health = (await prometheus.QueryAsync("min(inference_health_status{check=\"overall\"})")).Result.Single()![
+            "value"
+        ]![1]!.GetValue<string>();
+        var refused = (await prometheus.QueryAsync("max(inference_models_refused)")).Result.Single()!["value"]![
+            1
+        ]!.GetValue<string>();
+        var loaded = (await prometheus.QueryAsync("max(inference_models_loaded)")).Result.Single()!["value"]![
+            1
+        ]!.GetValue<string>();
         await stop.CancelAsync();
         await traffic;
         await feed;
 
         var lag = (await prometheus.QueryAsync("max(inference_consumer_lag)")).Result.FirstOrDefault()?["value"]?[1];
-        Assert.True(problems.Count == 0, string.Join('\n', problems) + $"\nconsumer lag {lag}\n" + string.Join('\n', worker.Output.Split('\n').TakeLast(40)));
+        Assert.True(
+            problems.Count == 0,
+            string.Join('\n', problems)
+                + $"\nconsumer lag {lag}\n"
+                + string.Join('\n', worker.Output.Split('\n').TakeLast(40))
+        );
         Assert.True(dashboard.Count >= 20, $"{dashboard.Count} queries");
         output.WriteLine(string.Join('\n', caught));
-        Assert.Equal(broken.Select(b => b.Item1), caught.Select(c => c[..c.IndexOf(':', StringComparison.Ordinal)]).Distinct());
+        Assert.Equal(
+            broken.Select(b => b.Item1),
+            caught.Select(c => c[..c.IndexOf(':', StringComparison.Ordinal)]).Distinct()
+        );
         Assert.Equal(("2", "0", "4"), (health, refused, loaded));
         // compose's alert rules load and evaluate without error on the worker's real series.
         Assert.Equal(10, rules.Count);
@@ -130,14 +194,19 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
 
     private static bool IsGpuPanel(string panel) => panel.Contains("GPU", StringComparison.Ordinal);
 
-    /// <summary>compose's prometheus.yml, scraping <paramref name="target"/> every second instead of the compose services.</summary>
+    /// <summary>compose's prometheus.yml, scraping <paramref name="target"/> every second instead of the compose
+    /// services.</summary>
     private static string ScrapeConfigFor(string target)
     {
         var compose = File.ReadAllText(Path.Combine(Compose, "prometheus", "prometheus.yml"));
         var config = compose
             .Replace("scrape_interval: 5s", "scrape_interval: 1s", StringComparison.Ordinal)
             .Replace("evaluation_interval: 5s", "evaluation_interval: 1s", StringComparison.Ordinal)
-            .Replace("targets: [\"worker:8000\", \"worker-gpu:8000\"]", $"targets: [\"{target}\"]", StringComparison.Ordinal);
+            .Replace(
+                "targets: [\"worker:8000\", \"worker-gpu:8000\"]",
+                $"targets: [\"{target}\"]",
+                StringComparison.Ordinal
+            );
         Assert.Contains("scrape_interval: 1s", config, StringComparison.Ordinal);
         Assert.Contains(target, config, StringComparison.Ordinal);
         return config;
@@ -151,8 +220,16 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
             {
                 try
                 {
-                    using var content = new StringContent($"{{\"symbol\": \"{symbol}\", \"risk_check\": false}}", Encoding.UTF8, "application/json");
-                    using var response = await http.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), content, cancellationToken);
+                    using var content = new StringContent(
+                        $"{{\"symbol\": \"{symbol}\", \"risk_check\": false}}",
+                        Encoding.UTF8,
+                        "application/json"
+                    );
+                    using var response = await http.PostAsync(
+                        new Uri("/api/v1/predict", UriKind.Relative),
+                        content,
+                        cancellationToken
+                    );
                 }
                 catch (OperationCanceledException)
                 {
@@ -181,7 +258,11 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
             }
         }
 
-        var tests = Map(yaml.Deserialize<object>(await File.ReadAllTextAsync(Path.Combine(Compose, "prometheus", "alerts.test.yml"))));
+        var tests = Map(
+            yaml.Deserialize<object>(
+                await File.ReadAllTextAsync(Path.Combine(Compose, "prometheus", "alerts.test.yml"))
+            )
+        );
         foreach (var test in List(tests["tests"]).Select(Map))
         {
             foreach (var check in List(test["alert_rule_test"]).Select(Map))
@@ -200,8 +281,15 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         try
         {
             await File.WriteAllTextAsync(Path.Combine(scratch, "alerts.yml"), rules);
-            await File.WriteAllTextAsync(Path.Combine(scratch, "alerts.test.yml"), new SerializerBuilder().Build().Serialize(tests));
-            var run = await ExternalTool.RunAsync(PrometheusServer.Promtool, ["test", "rules", Path.Combine(scratch, "alerts.test.yml")], TimeSpan.FromSeconds(120));
+            await File.WriteAllTextAsync(
+                Path.Combine(scratch, "alerts.test.yml"),
+                new SerializerBuilder().Build().Serialize(tests)
+            );
+            var run = await ExternalTool.RunAsync(
+                PrometheusServer.Promtool,
+                ["test", "rules", Path.Combine(scratch, "alerts.test.yml")],
+                TimeSpan.FromSeconds(120)
+            );
             return (run.ExitCode, run.Stdout, run.Stderr);
         }
         finally

@@ -32,7 +32,10 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
 
         AssertDecisions(market, expected, first);
         Assert.Equal(Identity(first), Identity(second));
-        Assert.Equal(first.Forensics.Select(f => string.Join(',', f.features)).Order(), second.Forensics.Select(f => string.Join(',', f.features)).Order());
+        Assert.Equal(
+            first.Forensics.Select(f => string.Join(',', f.features)).Order(),
+            second.Forensics.Select(f => string.Join(',', f.features)).Order()
+        );
     }
 
     [SkippableFact]
@@ -46,7 +49,16 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
         var expectedCount = expected.Values.Sum(b => b.Count);
 
         var atLeastOnce = await PipelineRun.ExecuteAsync(kafka, market, expectedCount);
-        var exactlyOnce = await PipelineRun.ExecuteAsync(kafka, market, expectedCount, "Argmax", "--Kafka:Delivery", "ExactlyOnce", "--Kafka:Producer:transactional.id", "e2e-" + Guid.NewGuid().ToString("N"));
+        var exactlyOnce = await PipelineRun.ExecuteAsync(
+            kafka,
+            market,
+            expectedCount,
+            "Argmax",
+            "--Kafka:Delivery",
+            "ExactlyOnce",
+            "--Kafka:Producer:transactional.id",
+            "e2e-" + Guid.NewGuid().ToString("N")
+        );
 
         AssertDecisions(market, expected, exactlyOnce);
         Assert.Equal(Identity(atLeastOnce), Identity(exactlyOnce));
@@ -57,10 +69,23 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
     {
         Assert.Equal(expected.Values.Sum(b => b.Count), run.Decisions.Count);
         Assert.Equal(run.Decisions.Count, run.Decisions.Select(d => d.decision_id).Distinct().Count());
-        Assert.Equal(run.Decisions.Select(d => d.decision_id).Order(), run.Forensics.Select(f => f.decision.decision_id).Order());
+        Assert.Equal(
+            run.Decisions.Select(d => d.decision_id).Order(),
+            run.Forensics.Select(f => f.decision.decision_id).Order()
+        );
 
-        var fingerprint = string.Join(';', ModelNames.All.Order(StringComparer.Ordinal)
-            .Select(n => $"{n}={ModelDirectoryLoader.Sha256Of(Path.Combine(ModelNames.FolderOf(TestPaths.PyTorchFixtures, n), ModelNames.CheckpointFile))}"));
+        var fingerprint = string.Join(
+            ';',
+            ModelNames
+                .All.Order(StringComparer.Ordinal)
+                .Select(n =>
+                    n
+                    + "="
+                    + ModelDirectoryLoader.Sha256Of(
+                        Path.Combine(ModelNames.FolderOf(TestPaths.PyTorchFixtures, n), ModelNames.CheckpointFile)
+                    )
+                )
+        );
         using var models = new LoadedFixtures();
         var weights = new MetaControllerWeights();
         foreach (var symbol in RecordedMarket.Symbols)
@@ -68,7 +93,9 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
             var bars = expected[symbol];
             var reference = BatchFeatureReference.Indicators(bars);
             var decisions = run.Decisions.Where(d => d.symbol == symbol).ToList();
-            var forensics = run.Forensics.Where(f => f.decision.symbol == symbol).ToDictionary(f => f.decision.decision_id);
+            var forensics = run
+                .Forensics.Where(f => f.decision.symbol == symbol)
+                .ToDictionary(f => f.decision.decision_id);
             var portfolio = new PaperPortfolio();
             Assert.Equal(bars.Count, decisions.Count);
             for (var i = 0; i < bars.Count; i++)
@@ -92,7 +119,10 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
                 for (var k = 0; k < Observation.Width; k++)
                 {
                     var want = k < 3 ? (float)Observation.Sanitize(raw[k]) : (float)reference[i][k - 3];
-                    Assert.True(Math.Abs(record.features[k] - want) <= 1e-6f * Math.Max(1f, Math.Abs(want)), $"{where}: feature {k} is {record.features[k]}, expected {want}");
+                    Assert.True(
+                        Math.Abs(record.features[k] - want) <= 1e-6f * Math.Max(1f, Math.Abs(want)),
+                        $"{where}: feature {k} is {record.features[k]}, expected {want}"
+                    );
                 }
 
                 // Regime by event time, weights, selection.
@@ -113,11 +143,19 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
                 Assert.Equal(proposed, decision.proposed_action);
                 Assert.Equal(confidence, decision.confidence);
                 Assert.Equal(decision.risk.approved ? proposed : TradeAction.HOLD, decision.action);
-                Assert.Equal(decision.action == TradeAction.HOLD ? 0 : DecisionPolicy.Quantity(decision.action, confidence, regime.Entropy), decision.recommended_quantity);
+                Assert.Equal(
+                    decision.action == TradeAction.HOLD
+                        ? 0
+                        : DecisionPolicy.Quantity(decision.action, confidence, regime.Entropy),
+                    decision.recommended_quantity
+                );
 
                 // The tick that closed the bar: the symbol's first tick of a later bucket.
                 var closer = market.Ticks[symbol].First(t => t.TimeMs >= bar.EndMs);
-                Assert.Equal((market.TicksTopic, closer.Partition, closer.Offset), (record.input.topic, record.input.partition, record.input.offset));
+                Assert.Equal(
+                    (market.TicksTopic, closer.Partition, closer.Offset),
+                    (record.input.topic, record.input.partition, record.input.offset)
+                );
                 Assert.Equal(64, record.config_fingerprint.Length);
                 Assert.True(record.timings.total_ms >= record.timings.inference_ms);
 
@@ -129,30 +167,69 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
         Assert.Equal(market.Poison.Count, run.DeadLetters.Count);
         foreach (var (reason, topic, partition, offset) in market.Poison)
         {
-            var dead = Assert.Single(run.DeadLetters, d => Header(d, "dlq.offset") == offset.ToString(System.Globalization.CultureInfo.InvariantCulture) && Header(d, "dlq.topic") == topic);
+            var dead = Assert.Single(
+                run.DeadLetters,
+                d =>
+                    Header(d, "dlq.offset") == offset.ToString(System.Globalization.CultureInfo.InvariantCulture)
+                    && Header(d, "dlq.topic") == topic
+            );
             Assert.Equal(reason, Header(dead, "dlq.reason"));
-            Assert.Equal(partition.ToString(System.Globalization.CultureInfo.InvariantCulture), Header(dead, "dlq.partition"));
+            Assert.Equal(
+                partition.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                Header(dead, "dlq.partition")
+            );
             Assert.Equal("AAA", Encoding.UTF8.GetString(dead.Message.Key!));
         }
     }
 
     /// <summary>Bars the worker must decide: every bar of the valid ticks but the last, still open.</summary>
     internal static Dictionary<string, List<Bar>> ExpectedBars(RecordedMarket market) =>
-        market.Ticks.ToDictionary(s => s.Key, s =>
-        {
-            var bars = BatchFeatureReference.Bars(s.Value.Select(t => (t.TimeMs, t.Price, t.Size)), RecordedMarket.BarMs);
-            bars.RemoveAt(bars.Count - 1);
-            return bars;
-        });
+        market.Ticks.ToDictionary(
+            s => s.Key,
+            s =>
+            {
+                var bars = BatchFeatureReference.Bars(
+                    s.Value.Select(t => (t.TimeMs, t.Price, t.Size)),
+                    RecordedMarket.BarMs
+                );
+                bars.RemoveAt(bars.Count - 1);
+                return bars;
+            }
+        );
 
-    private static RegimeState RegimeAt(List<(long EventTimeMs, double Bull, double Bear, double Sideways)> updates, long barEndMs) =>
+    private static RegimeState RegimeAt(
+        List<(long EventTimeMs, double Bull, double Bear, double Sideways)> updates,
+        long barEndMs
+    ) =>
         updates.LastOrDefault(u => u.EventTimeMs < barEndMs) is { EventTimeMs: > 0 } u
             ? RegimeState.TryCreate(u.Bull, u.Bear, u.Sideways, null, out _)!.Value
             : RegimeState.Prior;
 
     /// <summary>A decision's content without its wall-clock fields (produced_at, latency_ms).</summary>
     private static List<string> Identity(PipelineRun run) =>
-        [.. run.Decisions.Select(d => string.Join('|', d.decision_id, d.symbol, d.bar_end.Ticks, d.action, d.proposed_action, d.confidence.ToString("R", System.Globalization.CultureInfo.InvariantCulture), d.recommended_quantity, d.regime.bull, d.regime.entropy, d.strategy_weights.bear_specialist, d.selected_model, d.model_version, d.risk.approved, string.Join(';', d.risk.warnings))).Order(StringComparer.Ordinal)];
+        [
+            .. run
+                .Decisions.Select(d =>
+                    string.Join(
+                        '|',
+                        d.decision_id,
+                        d.symbol,
+                        d.bar_end.Ticks,
+                        d.action,
+                        d.proposed_action,
+                        d.confidence.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+                        d.recommended_quantity,
+                        d.regime.bull,
+                        d.regime.entropy,
+                        d.strategy_weights.bear_specialist,
+                        d.selected_model,
+                        d.model_version,
+                        d.risk.approved,
+                        string.Join(';', d.risk.warnings)
+                    )
+                )
+                .Order(StringComparer.Ordinal),
+        ];
 
     private static string? Header(Confluent.Kafka.ConsumeResult<byte[]?, byte[]> record, string name) =>
         record.Message.Headers.TryGetLastBytes(name, out var bytes) ? Encoding.UTF8.GetString(bytes) : null;
@@ -160,9 +237,13 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
     /// <summary>The fixture models loaded here as the worker loads them, for rescoring recorded features.</summary>
     private sealed class LoadedFixtures : IDisposable
     {
-        private readonly ModelSet _set = new ModelDirectoryLoader(new TorchDevice(Options.Create(new InferenceOptions { Device = "cpu" })), TimeProvider.System).Load(TestPaths.PyTorchFixtures, 1);
+        private readonly ModelSet _set = new ModelDirectoryLoader(
+            new TorchDevice(Options.Create(new InferenceOptions { Device = "cpu" })),
+            TimeProvider.System
+        ).Load(TestPaths.PyTorchFixtures, 1);
 
-        public RowResult Score(string model, float[] features) => InferenceEngine.Run(_set, features, features.Length, [RowPlan.ForModel(model)])[0];
+        public RowResult Score(string model, float[] features) =>
+            InferenceEngine.Run(_set, features, features.Length, [RowPlan.ForModel(model)])[0];
 
         public void Dispose() => _set.Dispose();
     }

@@ -7,7 +7,8 @@ using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Pipeline;
 
-/// <summary>One worker process run over a recorded market, with its outputs read back by an independent consumer.</summary>
+/// <summary>One worker process run over a recorded market, with its outputs read back by an independent
+/// consumer.</summary>
 internal sealed class PipelineRun
 {
     public List<TradingDecision> Decisions { get; } = [];
@@ -22,7 +23,13 @@ internal sealed class PipelineRun
     /// <summary>The worker's console output, complete once it has stopped.</summary>
     public string Output { get; private set; } = string.Empty;
 
-    public static async Task<PipelineRun> ExecuteAsync(KafkaFixture kafka, RecordedMarket market, int expectedDecisions, string selection = "Argmax", params string[] settings)
+    public static async Task<PipelineRun> ExecuteAsync(
+        KafkaFixture kafka,
+        RecordedMarket market,
+        int expectedDecisions,
+        string selection = "Argmax",
+        params string[] settings
+    )
     {
         var decisions = await kafka.CreateTopicAsync("decisions", 3);
         var forensics = await kafka.CreateTopicAsync("forensics", 3);
@@ -30,40 +37,68 @@ internal sealed class PipelineRun
         var deadLetters = await kafka.CreateTopicAsync("dlq", 1);
         // The caller's settings come last, so they win over the run's defaults.
         await using var worker = WorkerProcess.Start([
-            "--urls", "http://127.0.0.1:0",
-            "--Kafka:BootstrapServers", kafka.BootstrapServers,
-            "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
-            "--Kafka:GroupId", "e2e-" + Guid.NewGuid().ToString("N"),
-            "--Kafka:Topics:MarketTicks:Name", market.TicksTopic,
-            "--Kafka:Topics:MarketTicks:Partitions", "3",
-            "--Kafka:Topics:RegimeUpdates:Name", market.RegimesTopic,
-            "--Kafka:Topics:RegimeUpdates:Partitions", "3",
-            "--Kafka:Topics:TradingDecisions:Name", decisions,
-            "--Kafka:Topics:DecisionForensics:Name", forensics,
-            "--Kafka:Topics:InferenceState:Name", state,
-            "--Kafka:Topics:InferenceState:Partitions", "3",
-            "--Kafka:Topics:DeadLetter:Name", deadLetters,
-            "--Kafka:Consumer:session.timeout.ms", "6000",
-            "--Features:BarInterval", "00:00:10",
-            "--Inference:Selection", selection,
-            "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false",
-            .. settings]);
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers",
+            kafka.BootstrapServers,
+            "--SchemaRegistry:Url",
+            kafka.SchemaRegistryUrl,
+            "--Kafka:GroupId",
+            "e2e-" + Guid.NewGuid().ToString("N"),
+            "--Kafka:Topics:MarketTicks:Name",
+            market.TicksTopic,
+            "--Kafka:Topics:MarketTicks:Partitions",
+            "3",
+            "--Kafka:Topics:RegimeUpdates:Name",
+            market.RegimesTopic,
+            "--Kafka:Topics:RegimeUpdates:Partitions",
+            "3",
+            "--Kafka:Topics:TradingDecisions:Name",
+            decisions,
+            "--Kafka:Topics:DecisionForensics:Name",
+            forensics,
+            "--Kafka:Topics:InferenceState:Name",
+            state,
+            "--Kafka:Topics:InferenceState:Partitions",
+            "3",
+            "--Kafka:Topics:DeadLetter:Name",
+            deadLetters,
+            "--Kafka:Consumer:session.timeout.ms",
+            "6000",
+            "--Features:BarInterval",
+            "00:00:10",
+            "--Inference:Selection",
+            selection,
+            "--Models:Directory",
+            TestPaths.PyTorchFixtures,
+            "--DemoFeed:Enabled",
+            "false",
+            .. settings,
+        ]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
         var run = new PipelineRun { ForensicsTopic = forensics };
         var decisionSerde = new ContractSerde<TradingDecision>(kafka.Registry);
         var forensicsSerde = new ContractSerde<DecisionForensics>(kafka.Registry);
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(new ConsumerConfig
-        {
-            BootstrapServers = kafka.BootstrapServers,
-            GroupId = "reader-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-            EnableAutoCommit = false,
-        }).Build();
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
+            new ConsumerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = "reader-" + Guid.NewGuid().ToString("N"),
+                AutoOffsetReset = AutoOffsetReset.Earliest,
+                EnableAutoCommit = false,
+            }
+        ).Build();
         consumer.Subscribe([decisions, forensics, deadLetters]);
         var deadline = DateTime.UtcNow.AddSeconds(120);
-        while ((run.Decisions.Count < expectedDecisions || run.Forensics.Count < expectedDecisions || run.DeadLetters.Count < market.Poison.Count) && DateTime.UtcNow < deadline)
+        while (
+            (
+                run.Decisions.Count < expectedDecisions
+                || run.Forensics.Count < expectedDecisions
+                || run.DeadLetters.Count < market.Poison.Count
+            )
+            && DateTime.UtcNow < deadline
+        )
         {
             var record = consumer.Consume(TimeSpan.FromMilliseconds(200));
             if (record is null)

@@ -23,10 +23,14 @@ internal sealed class RecordedMarket
     public required string RegimesTopic { get; init; }
 
     /// <summary>Valid ticks per symbol, in order, with their offsets.</summary>
-    public Dictionary<string, List<(long TimeMs, double Price, double Size, int Partition, long Offset)>> Ticks { get; } = [];
+    public Dictionary<
+        string,
+        List<(long TimeMs, double Price, double Size, int Partition, long Offset)>
+    > Ticks { get; } = [];
 
     /// <summary>Regime updates per symbol, in produce order.</summary>
-    public Dictionary<string, List<(long EventTimeMs, double Bull, double Bear, double Sideways)>> Regimes { get; } = [];
+    public Dictionary<string, List<(long EventTimeMs, double Bull, double Bear, double Sideways)>> Regimes { get; } =
+    [];
 
     /// <summary>Poison records: reason expected in <c>dlq.reason</c>, with where they were written.</summary>
     public List<(string Reason, string Topic, int Partition, long Offset)> Poison { get; } = [];
@@ -38,15 +42,30 @@ internal sealed class RecordedMarket
             TicksTopic = await kafka.CreateTopicAsync("ticks", partitions: 3),
             RegimesTopic = await kafka.CreateTopicAsync("regimes", partitions: 3),
         };
-        var simulator = new MarketSimulator(Symbols, seed, new DateTimeOffset(2026, 3, 2, 14, 30, 0, TimeSpan.Zero), TimeSpan.FromSeconds(1));
+        var simulator = new MarketSimulator(
+            Symbols,
+            seed,
+            new DateTimeOffset(2026, 3, 2, 14, 30, 0, TimeSpan.Zero),
+            TimeSpan.FromSeconds(1)
+        );
         var bars = Symbols.Select(_ => new BarBuilder(BarMs)).ToArray();
         var detectors = Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var ticks = new ContractSerde<MarketTick>(kafka.Registry);
         var regimes = new ContractSerde<RegimeUpdate>(kafka.Registry);
-        using var producer = new ProducerBuilder<byte[]?, byte[]>(new ProducerConfig { BootstrapServers = kafka.BootstrapServers, EnableIdempotence = true, Acks = Acks.All }).Build();
+        using var producer = new ProducerBuilder<byte[]?, byte[]>(
+            new ProducerConfig
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                EnableIdempotence = true,
+                Acks = Acks.All,
+            }
+        ).Build();
 
         async Task<DeliveryResult<byte[]?, byte[]>> Send(string topic, string key, byte[] value) =>
-            await producer.ProduceAsync(topic, new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value });
+            await producer.ProduceAsync(
+                topic,
+                new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(key), Value = value }
+            );
 
         foreach (var symbol in Symbols)
         {
@@ -58,13 +77,44 @@ internal sealed class RecordedMarket
         {
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
-                var message = new MarketTick { symbol = tick.Symbol, event_time = Utc(tick.TimeMs), price = tick.Price, size = tick.Size, bid = tick.Bid, ask = tick.Ask, sequence = tick.Sequence };
-                var delivered = await Send(market.TicksTopic, tick.Symbol, await ticks.SerializeAsync(message, market.TicksTopic));
-                market.Ticks[tick.Symbol].Add((tick.TimeMs, tick.Price, tick.Size, delivered.Partition.Value, delivered.Offset.Value));
-                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar && detectors[i].Add(closed.Close) is { } p)
+                var message = new MarketTick
                 {
-                    var update = new RegimeUpdate { symbol = tick.Symbol, event_time = Utc(closed.EndMs), bull = p.Bull, bear = p.Bear, sideways = p.Sideways, detector = "test", detector_version = "1" };
-                    await Send(market.RegimesTopic, tick.Symbol, await regimes.SerializeAsync(update, market.RegimesTopic));
+                    symbol = tick.Symbol,
+                    event_time = Utc(tick.TimeMs),
+                    price = tick.Price,
+                    size = tick.Size,
+                    bid = tick.Bid,
+                    ask = tick.Ask,
+                    sequence = tick.Sequence,
+                };
+                var delivered = await Send(
+                    market.TicksTopic,
+                    tick.Symbol,
+                    await ticks.SerializeAsync(message, market.TicksTopic)
+                );
+                market
+                    .Ticks[tick.Symbol]
+                    .Add((tick.TimeMs, tick.Price, tick.Size, delivered.Partition.Value, delivered.Offset.Value));
+                if (
+                    bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar
+                    && detectors[i].Add(closed.Close) is { } p
+                )
+                {
+                    var update = new RegimeUpdate
+                    {
+                        symbol = tick.Symbol,
+                        event_time = Utc(closed.EndMs),
+                        bull = p.Bull,
+                        bear = p.Bear,
+                        sideways = p.Sideways,
+                        detector = "test",
+                        detector_version = "1",
+                    };
+                    await Send(
+                        market.RegimesTopic,
+                        tick.Symbol,
+                        await regimes.SerializeAsync(update, market.RegimesTopic)
+                    );
                     market.Regimes[tick.Symbol].Add((closed.EndMs, p.Bull, p.Bear, p.Sideways));
                 }
             }
@@ -79,7 +129,11 @@ internal sealed class RecordedMarket
         return market;
     }
 
-    private async Task ProducePoisonAsync(Func<string, string, byte[], Task<DeliveryResult<byte[]?, byte[]>>> send, ContractSerde<MarketTick> ticks, ContractSerde<RegimeUpdate> regimes)
+    private async Task ProducePoisonAsync(
+        Func<string, string, byte[], Task<DeliveryResult<byte[]?, byte[]>>> send,
+        ContractSerde<MarketTick> ticks,
+        ContractSerde<RegimeUpdate> regimes
+    )
     {
         var first = Ticks["AAA"][0];
         async Task Send(string reason, string topic, byte[] value)
@@ -92,11 +146,32 @@ internal sealed class RecordedMarket
         var unknown = new byte[20];
         BinaryPrimitives.WriteInt32BigEndian(unknown.AsSpan(1), 999_999);
         await Send("unknown-schema", TicksTopic, unknown);
-        var negative = new MarketTick { symbol = "AAA", event_time = Utc(Ticks["AAA"][^1].TimeMs), price = -5, size = 10 };
+        var negative = new MarketTick
+        {
+            symbol = "AAA",
+            event_time = Utc(Ticks["AAA"][^1].TimeMs),
+            price = -5,
+            size = 10,
+        };
         await Send("invalid-tick", TicksTopic, await ticks.SerializeAsync(negative, TicksTopic));
-        var late = new MarketTick { symbol = "AAA", event_time = Utc(first.TimeMs), price = first.Price, size = 1 };
+        var late = new MarketTick
+        {
+            symbol = "AAA",
+            event_time = Utc(first.TimeMs),
+            price = first.Price,
+            size = 1,
+        };
         await Send("late-tick", TicksTopic, await ticks.SerializeAsync(late, TicksTopic));
-        var badRegime = new RegimeUpdate { symbol = "AAA", event_time = Utc(Ticks["AAA"][^1].TimeMs), bull = -0.2, bear = 0.6, sideways = 0.6, detector = "test", detector_version = "1" };
+        var badRegime = new RegimeUpdate
+        {
+            symbol = "AAA",
+            event_time = Utc(Ticks["AAA"][^1].TimeMs),
+            bull = -0.2,
+            bear = 0.6,
+            sideways = 0.6,
+            detector = "test",
+            detector_version = "1",
+        };
         await Send("invalid-regime", RegimesTopic, await regimes.SerializeAsync(badRegime, RegimesTopic));
     }
 

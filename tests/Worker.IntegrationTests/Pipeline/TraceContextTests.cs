@@ -25,28 +25,78 @@ public sealed class TraceContextTests(KafkaFixture kafka)
         using (var producer = kafka.CreateProducer())
         {
             var start = new DateTime(2026, 4, 1, 10, 0, 0, DateTimeKind.Utc);
-            await producer.ProduceAsync(ticks, new Message<string, byte[]> { Key = "TRC", Value = await serde.SerializeAsync(new MarketTick { symbol = "TRC", event_time = start, price = 10, size = 1 }, ticks) });
-            await producer.ProduceAsync(ticks, new Message<string, byte[]>
-            {
-                Key = "TRC",
-                Value = await serde.SerializeAsync(new MarketTick { symbol = "TRC", event_time = start.AddSeconds(61), price = 11, size = 1 }, ticks),
-                Headers = new Headers { { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-00f067aa0ba902b7-01") } },
-            });
+            await producer.ProduceAsync(
+                ticks,
+                new Message<string, byte[]>
+                {
+                    Key = "TRC",
+                    Value = await serde.SerializeAsync(
+                        new MarketTick
+                        {
+                            symbol = "TRC",
+                            event_time = start,
+                            price = 10,
+                            size = 1,
+                        },
+                        ticks
+                    ),
+                }
+            );
+            await producer.ProduceAsync(
+                ticks,
+                new Message<string, byte[]>
+                {
+                    Key = "TRC",
+                    Value = await serde.SerializeAsync(
+                        new MarketTick
+                        {
+                            symbol = "TRC",
+                            event_time = start.AddSeconds(61),
+                            price = 11,
+                            size = 1,
+                        },
+                        ticks
+                    ),
+                    Headers = new Headers
+                    {
+                        { "traceparent", Encoding.UTF8.GetBytes($"00-{traceId}-00f067aa0ba902b7-01") },
+                    },
+                }
+            );
         }
 
         await using var worker = WorkerProcess.Start(
-            "--urls", "http://127.0.0.1:0",
-            "--Kafka:BootstrapServers", kafka.BootstrapServers,
-            "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
-            "--Kafka:GroupId", "trace-" + Guid.NewGuid().ToString("N"),
-            "--Kafka:Topics:MarketTicks:Name", ticks, "--Kafka:Topics:MarketTicks:Partitions", "1",
-            "--Kafka:Topics:RegimeUpdates:Name", regimes, "--Kafka:Topics:RegimeUpdates:Partitions", "1",
-            "--Kafka:Topics:TradingDecisions:Name", decisions,
-            "--Kafka:Topics:DecisionForensics:Name", forensics,
-            "--Kafka:Topics:InferenceState:Name", state, "--Kafka:Topics:InferenceState:Partitions", "1",
-            "--Kafka:Topics:DeadLetter:Name", dlq,
-            "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false");
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers",
+            kafka.BootstrapServers,
+            "--SchemaRegistry:Url",
+            kafka.SchemaRegistryUrl,
+            "--Kafka:GroupId",
+            "trace-" + Guid.NewGuid().ToString("N"),
+            "--Kafka:Topics:MarketTicks:Name",
+            ticks,
+            "--Kafka:Topics:MarketTicks:Partitions",
+            "1",
+            "--Kafka:Topics:RegimeUpdates:Name",
+            regimes,
+            "--Kafka:Topics:RegimeUpdates:Partitions",
+            "1",
+            "--Kafka:Topics:TradingDecisions:Name",
+            decisions,
+            "--Kafka:Topics:DecisionForensics:Name",
+            forensics,
+            "--Kafka:Topics:InferenceState:Name",
+            state,
+            "--Kafka:Topics:InferenceState:Partitions",
+            "1",
+            "--Kafka:Topics:DeadLetter:Name",
+            dlq,
+            "--Models:Directory",
+            TestPaths.PyTorchFixtures,
+            "--DemoFeed:Enabled",
+            "false"
+        );
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
         using var consumer = kafka.CreateConsumer();
@@ -55,7 +105,10 @@ public sealed class TraceContextTests(KafkaFixture kafka)
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (headers.Count < 2 && DateTime.UtcNow < deadline)
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record && record.Message.Headers.TryGetLastBytes("traceparent", out var value))
+            if (
+                consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record
+                && record.Message.Headers.TryGetLastBytes("traceparent", out var value)
+            )
             {
                 headers[record.Topic] = Encoding.UTF8.GetString(value);
             }

@@ -9,9 +9,16 @@ namespace Inference.Streaming.Worker.IntegrationTests.Registry;
 /// <summary>The embedded registry over real HTTP, through Confluent's own client where it has the call.</summary>
 public sealed class EmbeddedSchemaRegistryTests : IAsyncLifetime
 {
-    private const string V1 = """{"type":"record","name":"Quote","namespace":"t","fields":[{"name":"symbol","type":"string"}]}""";
-    private const string V2WithDefault = """{"type":"record","name":"Quote","namespace":"t","fields":[{"name":"symbol","type":"string"},{"name":"venue","type":["null","string"],"default":null}]}""";
-    private const string V2WithoutDefault = """{"type":"record","name":"Quote","namespace":"t","fields":[{"name":"symbol","type":"string"},{"name":"venue","type":"string"}]}""";
+    private const string V1 =
+        """{"type":"record","name":"Quote","namespace":"t","fields":[{"name":"symbol","type":"string"}]}""";
+    private const string V2WithDefault = """
+        {"type":"record","name":"Quote","namespace":"t","fields":[{"name":"symbol","type":"string"},
+        {"name":"venue","type":["null","string"],"default":null}]}
+        """;
+    private const string V2WithoutDefault = """
+        {"type":"record","name":"Quote","namespace":"t","fields":[{"name":"symbol","type":"string"},
+        {"name":"venue","type":"string"}]}
+        """;
 
     private EmbeddedSchemaRegistry _registry = null!;
     private CachedSchemaRegistryClient _client = null!;
@@ -48,7 +55,9 @@ public sealed class EmbeddedSchemaRegistryTests : IAsyncLifetime
     {
         await _client.RegisterSchemaAsync("evolve-value", new Schema(V1, SchemaType.Avro));
 
-        var error = await Assert.ThrowsAsync<SchemaRegistryException>(() => _client.RegisterSchemaAsync("evolve-value", new Schema(V2WithoutDefault, SchemaType.Avro)));
+        var error = await Assert.ThrowsAsync<SchemaRegistryException>(() =>
+            _client.RegisterSchemaAsync("evolve-value", new Schema(V2WithoutDefault, SchemaType.Avro))
+        );
         Assert.Equal(HttpStatusCode.Conflict, error.Status);
         Assert.Equal(409, error.ErrorCode);
         Assert.False(await _client.IsCompatibleAsync("evolve-value", new Schema(V2WithoutDefault, SchemaType.Avro)));
@@ -88,7 +97,9 @@ public sealed class EmbeddedSchemaRegistryTests : IAsyncLifetime
     {
         await _client.RegisterSchemaAsync("versions-value", new Schema(V1, SchemaType.Avro));
 
-        using var noSubject = await _http.GetAsync(new Uri("/subjects/missing-value/versions/latest", UriKind.Relative));
+        using var noSubject = await _http.GetAsync(
+            new Uri("/subjects/missing-value/versions/latest", UriKind.Relative)
+        );
         using var noVersion = await _http.GetAsync(new Uri("/subjects/versions-value/versions/7", UriKind.Relative));
         using var badVersion = await _http.GetAsync(new Uri("/subjects/versions-value/versions/abc", UriKind.Relative));
 
@@ -103,7 +114,10 @@ public sealed class EmbeddedSchemaRegistryTests : IAsyncLifetime
     [InlineData("[1,2]", HttpStatusCode.BadRequest)]
     [InlineData("{\"schema\": 5}", HttpStatusCode.UnprocessableEntity)]
     [InlineData("{\"schema\": \"{\\\"type\\\": \\\"recrd\\\"}\"}", HttpStatusCode.UnprocessableEntity)]
-    [InlineData("{\"schema\": \"syntax = \\\"proto3\\\";\", \"schemaType\": \"PROTOBUF\"}", HttpStatusCode.UnprocessableEntity)]
+    [InlineData(
+        "{\"schema\": \"syntax = \\\"proto3\\\";\", \"schemaType\": \"PROTOBUF\"}",
+        HttpStatusCode.UnprocessableEntity
+    )]
     public async Task AMalformedBodyGivesA4xxWithAnErrorCode(string body, HttpStatusCode expected)
     {
         using var content = new StringContent(body, Encoding.UTF8, SchemaRegistryApi.ContentType);
@@ -119,7 +133,11 @@ public sealed class EmbeddedSchemaRegistryTests : IAsyncLifetime
         await _client.RegisterSchemaAsync("lookup-value", new Schema(V1, SchemaType.Avro));
         var id2 = await _client.RegisterSchemaAsync("lookup-value", new Schema(V2WithDefault, SchemaType.Avro));
 
-        var found = await _client.LookupSchemaAsync("lookup-value", new Schema(V2WithDefault, SchemaType.Avro), ignoreDeletedSchemas: true);
+        var found = await _client.LookupSchemaAsync(
+            "lookup-value",
+            new Schema(V2WithDefault, SchemaType.Avro),
+            ignoreDeletedSchemas: true
+        );
 
         Assert.Equal(2, found.Version);
         Assert.Equal(id2, found.Id);
@@ -128,7 +146,11 @@ public sealed class EmbeddedSchemaRegistryTests : IAsyncLifetime
 
     private async Task<int> RawRegisterAsync(string subject, string schema)
     {
-        using var content = new StringContent(JsonSerializer.Serialize(new { schema }), Encoding.UTF8, SchemaRegistryApi.ContentType);
+        using var content = new StringContent(
+            JsonSerializer.Serialize(new { schema }),
+            Encoding.UTF8,
+            SchemaRegistryApi.ContentType
+        );
         using var response = await _http.PostAsync(new Uri($"/subjects/{subject}/versions", UriKind.Relative), content);
         response.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());

@@ -25,32 +25,43 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
     public async Task TheClusterGoingAwayAndComingBackShowsDegradedAndLosesNothing()
     {
         var sawDegraded = false;
-        var metrics = await RunWithFaultAsync("down", async (cluster, http) =>
-        {
-            for (var broker = 1; broker <= cluster.BrokerCount; broker++)
+        var metrics = await RunWithFaultAsync(
+            "down",
+            async (cluster, http) =>
             {
-                cluster.SetBrokerDown(broker);
-            }
+                for (var broker = 1; broker <= cluster.BrokerCount; broker++)
+                {
+                    cluster.SetBrokerDown(broker);
+                }
 
-            for (var deadline = DateTime.UtcNow.AddSeconds(20); !sawDegraded && DateTime.UtcNow < deadline; await Task.Delay(200))
-            {
-                sawDegraded = (await http.GetFromJsonAsync<HealthResponse>("/health"))!.Status == "degraded";
-            }
+                for (
+                    var deadline = DateTime.UtcNow.AddSeconds(20);
+                    !sawDegraded && DateTime.UtcNow < deadline;
+                    await Task.Delay(200)
+                )
+                {
+                    sawDegraded = (await http.GetFromJsonAsync<HealthResponse>("/health"))!.Status == "degraded";
+                }
 
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            for (var broker = 1; broker <= cluster.BrokerCount; broker++)
-            {
-                cluster.SetBrokerUp(broker);
-            }
+                await Task.Delay(TimeSpan.FromSeconds(3));
+                for (var broker = 1; broker <= cluster.BrokerCount; broker++)
+                {
+                    cluster.SetBrokerUp(broker);
+                }
 
-            var healthy = false;
-            for (var deadline = DateTime.UtcNow.AddSeconds(30); !healthy && DateTime.UtcNow < deadline; await Task.Delay(200))
-            {
-                healthy = (await http.GetFromJsonAsync<HealthResponse>("/health"))!.Status == "healthy";
-            }
+                var healthy = false;
+                for (
+                    var deadline = DateTime.UtcNow.AddSeconds(30);
+                    !healthy && DateTime.UtcNow < deadline;
+                    await Task.Delay(200)
+                )
+                {
+                    healthy = (await http.GetFromJsonAsync<HealthResponse>("/health"))!.Status == "healthy";
+                }
 
-            Assert.True(healthy, "/health did not recover after the brokers came back");
-        });
+                Assert.True(healthy, "/health did not recover after the brokers came back");
+            }
+        );
 
         Assert.True(sawDegraded, "/health never said degraded while every broker was down");
         Assert.Contains("inference_kafka_errors_total{", metrics, StringComparison.Ordinal);
@@ -58,51 +69,98 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
 
     [SkippableFact]
     public async Task APartitionLeaderDownForSecondsLosesNothing() =>
-        await RunWithFaultAsync("leader", async (cluster, _) =>
-        {
-            cluster.SetBrokerDown(1);
-            await Task.Delay(TimeSpan.FromSeconds(5));
-            cluster.SetBrokerUp(1);
-        });
+        await RunWithFaultAsync(
+            "leader",
+            async (cluster, _) =>
+            {
+                cluster.SetBrokerDown(1);
+                await Task.Delay(TimeSpan.FromSeconds(5));
+                cluster.SetBrokerUp(1);
+            }
+        );
 
     [SkippableFact]
     public async Task ErrorsInjectedIntoProduceAndFetchAreRetried() =>
-        await RunWithFaultAsync("errors", async (cluster, _) =>
-        {
-            for (var round = 0; round < 3; round++)
+        await RunWithFaultAsync(
+            "errors",
+            async (cluster, _) =>
             {
-                cluster.PushRequestErrors(LibRdKafka.ProduceApiKey, NotLeaderOrFollower, RequestTimedOut, NotEnoughReplicas, NotLeaderOrFollower);
-                cluster.PushRequestErrors(LibRdKafka.FetchApiKey, NotLeaderOrFollower, NotLeaderOrFollower, RequestTimedOut);
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                for (var round = 0; round < 3; round++)
+                {
+                    cluster.PushRequestErrors(
+                        LibRdKafka.ProduceApiKey,
+                        NotLeaderOrFollower,
+                        RequestTimedOut,
+                        NotEnoughReplicas,
+                        NotLeaderOrFollower
+                    );
+                    cluster.PushRequestErrors(
+                        LibRdKafka.FetchApiKey,
+                        NotLeaderOrFollower,
+                        NotLeaderOrFollower,
+                        RequestTimedOut
+                    );
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
             }
-        });
+        );
 
     [SkippableFact]
     public async Task AnOffsetResetToTheLogStartAppliesNothingTwice()
     {
         // The broker answers one fetch "offset out of range": librdkafka resets those partitions to
         // the log start (auto.offset.reset) and the worker reads again what its state already holds.
-        var metrics = await RunWithFaultAsync("reset", async (cluster, http) =>
-        {
-            // Several, once a good part of the input has been read: the next fetches to every broker
-            // get one, so partitions that have already been read go back to offset 0.
-            await Eventually.CounterReachesAsync(http, "inference_ticks_consumed_total", 1_000, TimeSpan.FromSeconds(60));
-            cluster.PushRequestErrors(LibRdKafka.FetchApiKey, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange, OffsetOutOfRange);
-            await Task.Delay(TimeSpan.FromSeconds(2));
-        });
+        var metrics = await RunWithFaultAsync(
+            "reset",
+            async (cluster, http) =>
+            {
+                // Several, once a good part of the input has been read: the next fetches to every broker
+                // get one, so partitions that have already been read go back to offset 0.
+                await Eventually.CounterReachesAsync(
+                    http,
+                    "inference_ticks_consumed_total",
+                    1_000,
+                    TimeSpan.FromSeconds(60)
+                );
+                cluster.PushRequestErrors(
+                    LibRdKafka.FetchApiKey,
+                    OffsetOutOfRange,
+                    OffsetOutOfRange,
+                    OffsetOutOfRange,
+                    OffsetOutOfRange,
+                    OffsetOutOfRange,
+                    OffsetOutOfRange
+                );
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        );
 
-        output.WriteLine(string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("inference_offset_resets", StringComparison.Ordinal)
-            || l.StartsWith("inference_records_already_applied", StringComparison.Ordinal) || l.StartsWith("inference_dead_letters", StringComparison.Ordinal))));
+        output.WriteLine(
+            string.Join(
+                '\n',
+                metrics
+                    .Split('\n')
+                    .Where(l =>
+                        l.StartsWith("inference_offset_resets", StringComparison.Ordinal)
+                        || l.StartsWith("inference_records_already_applied", StringComparison.Ordinal)
+                        || l.StartsWith("inference_dead_letters", StringComparison.Ordinal)
+                    )
+            )
+        );
         Assert.Contains("inference_offset_resets_total{", metrics, StringComparison.Ordinal);
         Assert.Contains("inference_records_already_applied_total{", metrics, StringComparison.Ordinal);
         // Read twice, applied once: no tick came late to its own bar, nothing was dead-lettered.
         Assert.DoesNotContain("inference_dead_letters_total{", metrics, StringComparison.Ordinal);
     }
 
-    /// <summary>Runs a worker through a fault while ticks flow; checks the decisions; returns the worker's metrics text.</summary>
+    /// <summary>Runs a worker through a fault while ticks flow; checks the decisions; returns the worker's metrics
+    /// text.</summary>
     private async Task<string> RunWithFaultAsync(string name, Func<MockCluster, HttpClient, Task> fault)
     {
-        Skip.If(kafka.Mock is null, "fault injection uses the embedded broker's own tools; this run uses " + kafka.Kind);
+        Skip.If(
+            kafka.Mock is null,
+            "fault injection uses the embedded broker's own tools; this run uses " + kafka.Kind
+        );
         var ticks = await kafka.CreateTopicAsync($"{name}-ticks", 3);
         var regimes = await kafka.CreateTopicAsync($"{name}-regimes", 3);
         var faulted = await _harness.Topics($"{name}-faulted");
@@ -121,7 +179,18 @@ public sealed class FaultInjectionTests(KafkaFixture kafka, ITestOutputHelper ou
             await feed;
             published = await _harness.ReadAsync(faulted, expected);
             metrics = await http.GetStringAsync(new Uri("/metrics", UriKind.Relative));
-            output.WriteLine(string.Join('\n', worker.Output.Split('\n').Where(l => l.Contains("offset", StringComparison.OrdinalIgnoreCase) && !l.Contains("Partitions assigned", StringComparison.Ordinal)).Take(20)));
+            output.WriteLine(
+                string.Join(
+                    '\n',
+                    worker
+                        .Output.Split('\n')
+                        .Where(l =>
+                            l.Contains("offset", StringComparison.OrdinalIgnoreCase)
+                            && !l.Contains("Partitions assigned", StringComparison.Ordinal)
+                        )
+                        .Take(20)
+                )
+            );
             Assert.False(worker.HasExited, "the worker stopped during the fault:\n" + worker.Output);
         }
 

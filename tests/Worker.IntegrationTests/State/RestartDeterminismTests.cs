@@ -13,7 +13,6 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
 {
     private readonly StreamHarness _harness = new(kafka);
 
-
     private const string Checkpoints = "00:00:00.250";
 
     // The sector book (Risk:Sectors) is on: it is state across symbols, and must survive every kill too.
@@ -48,7 +47,13 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
             var firstRun = await _harness.ReadAsync(killed, expected);
             output.WriteLine($"killed run: {kills} kills, {firstRun.Count} decision records for {expected} bars");
 
-            await using var uninterrupted = await _harness.StartAsync(ticks, regimes, reference, Checkpoints, StreamHarness.SectorBook);
+            await using var uninterrupted = await _harness.StartAsync(
+                ticks,
+                regimes,
+                reference,
+                Checkpoints,
+                StreamHarness.SectorBook
+            );
             var secondRun = await _harness.ReadAsync(reference, expected);
 
             var byId = firstRun.GroupBy(d => d.decision_id).ToDictionary(g => g.Key, g => g.ToList());
@@ -63,7 +68,9 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
             Assert.All(byId, pair => Assert.Equal(referenceContent[pair.Key], StreamHarness.Content(pair.Value[0])));
             // The sector book took part: some concentration checks warned or failed.
             var concentrated = secondRun.Count(d => d.risk.checks.concentration != RiskCheckStatus.PASS);
-            output.WriteLine($"decisions whose sector concentration warned or failed: {concentrated} of {secondRun.Count}");
+            output.WriteLine(
+                $"decisions whose sector concentration warned or failed: {concentrated} of {secondRun.Count}"
+            );
             Assert.InRange(concentrated, 1, secondRun.Count - 1);
         }
         finally
@@ -95,7 +102,11 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
 
         await using var second = await _harness.StartAsync(ticks, regimes, shared);
         // The group has rebalanced onto both before the first leaves.
-        await Eventually.HoldsAsync(() => second.Output.Contains("Partitions assigned", StringComparison.Ordinal), TimeSpan.FromSeconds(60), "the second worker is assigned partitions");
+        await Eventually.HoldsAsync(
+            () => second.Output.Contains("Partitions assigned", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60),
+            "the second worker is assigned partitions"
+        );
         var stopping = await first.TerminateAsync(TimeSpan.FromSeconds(15));
         Assert.Equal(0, first.ExitCode);
         await feed;
@@ -104,7 +115,9 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
         await using var single = await _harness.StartAsync(ticks, regimes, reference);
         var alone = await _harness.ReadAsync(reference, expected);
 
-        output.WriteLine($"first worker stopped in {stopping.TotalMilliseconds:F0} ms; {union.Count} records from two workers");
+        output.WriteLine(
+            $"first worker stopped in {stopping.TotalMilliseconds:F0} ms; {union.Count} records from two workers"
+        );
         Assert.Contains("Partitions revoked", first.Output, StringComparison.Ordinal);
         Assert.Contains("Partitions assigned", second.Output, StringComparison.Ordinal);
         var referenceContent = alone.ToDictionary(d => d.decision_id, StreamHarness.Content);
@@ -143,12 +156,22 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
     public async Task InExactlyOnceModeAKilledWorkerPublishesEachCommittedDecisionOnce()
     {
         Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
-        Skip.If(kafka.Mock is not null, "exactly-once needs a real cluster (KAFKA_BOOTSTRAP_SERVERS or Testcontainers): the embedded broker does not store transactional offsets and shows aborted records to read_committed readers");
+        Skip.If(
+            kafka.Mock is not null,
+            "exactly-once needs a real cluster (KAFKA_BOOTSTRAP_SERVERS or Testcontainers): the embedded broker does "
+                + "not store transactional offsets and shows aborted records to read_committed readers"
+        );
         var ticks = await kafka.CreateTopicAsync("eos-ticks", 3);
         var regimes = await kafka.CreateTopicAsync("eos-regimes", 3);
         var run = await _harness.Topics("eos");
         var expected = StreamHarness.ExpectedDecisions;
-        string[] eos = ["--Kafka:Delivery", "ExactlyOnce", "--Kafka:Producer:transactional.id", "eos-" + Guid.NewGuid().ToString("N")];
+        string[] eos =
+        [
+            "--Kafka:Delivery",
+            "ExactlyOnce",
+            "--Kafka:Producer:transactional.id",
+            "eos-" + Guid.NewGuid().ToString("N"),
+        ];
 
         var feed = Task.Run(() => _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(20)));
         var worker = await _harness.StartAsync(ticks, regimes, run, "00:00:00.250", eos);
@@ -171,8 +194,10 @@ public abstract class RestartScenarios(KafkaFixture kafka, ITestOutputHelper out
 
 /// <summary>The restart scenarios on the embedded broker (or <c>KAFKA_BOOTSTRAP_SERVERS</c>).</summary>
 [Collection(KafkaClusterGroup.Name)]
-public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelper output) : RestartScenarios(kafka, output);
+public sealed class RestartDeterminismTests(KafkaFixture kafka, ITestOutputHelper output)
+    : RestartScenarios(kafka, output);
 
 /// <summary>The restart scenarios, exactly-once included, on Apache Kafka and Schema Registry containers.</summary>
 [Collection(ApacheKafkaGroup.Name)]
-public sealed class RestartOnApacheKafkaTests(ApacheKafkaFixture kafka, ITestOutputHelper output) : RestartScenarios(kafka, output);
+public sealed class RestartOnApacheKafkaTests(ApacheKafkaFixture kafka, ITestOutputHelper output)
+    : RestartScenarios(kafka, output);

@@ -1,7 +1,7 @@
-using Inference.Streaming.Contracts.Events;
 using Avro.Generic;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry.Serdes;
+using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
@@ -40,20 +40,48 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
         old.Add("last_input_offset", 41L);
         using (var producer = kafka.CreateProducer())
         {
-            var v1Bytes = await new AvroSerializer<GenericRecord>(kafka.Registry).SerializeAsync(old, new SerializationContext(MessageComponentType.Value, topic));
-            await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = "OLD", Value = v1Bytes });
-            var marker = StateCodec.Checkpoint(new PartitionState(0, 60_000, 100_000) { TicksOffset = 41, RegimesOffset = 3 }, 1_767_225_600_000);
+            var v1Bytes = await new AvroSerializer<GenericRecord>(kafka.Registry).SerializeAsync(
+                old,
+                new SerializationContext(MessageComponentType.Value, topic)
+            );
+            await producer.ProduceAsync(
+                new TopicPartition(topic, 0),
+                new Message<string, byte[]> { Key = "OLD", Value = v1Bytes }
+            );
+            var marker = StateCodec.Checkpoint(
+                new PartitionState(0, 60_000, 100_000) { TicksOffset = 41, RegimesOffset = 3 },
+                1_767_225_600_000
+            );
             var v2Bytes = await new ContractSerde<SymbolStateSnapshot>(kafka.Registry).SerializeAsync(marker, topic);
-            await producer.ProduceAsync(new TopicPartition(topic, 0), new Message<string, byte[]> { Key = StateCodec.CheckpointKey, Value = v2Bytes });
+            await producer.ProduceAsync(
+                new TopicPartition(topic, 0),
+                new Message<string, byte[]> { Key = StateCodec.CheckpointKey, Value = v2Bytes }
+            );
         }
 
         var kafkaOptions = Options.Create(new KafkaOptions { BootstrapServers = kafka.BootstrapServers });
         kafkaOptions.Value.Topics.InferenceState.Name = topic;
-        var clients = new KafkaClientFactory(new ConfiguredKafkaEndpoints(kafkaOptions, Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl })), kafkaOptions);
+        var clients = new KafkaClientFactory(
+            new ConfiguredKafkaEndpoints(
+                kafkaOptions,
+                Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl })
+            ),
+            kafkaOptions
+        );
         using var output = new KafkaOutput(clients);
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        var store = new StateStore(output, clients, kafka.Registry, kafkaOptions, Options.Create(new FeatureOptions()), Options.Create(new StateOptions()), metrics, TimeProvider.System, NullLogger<StateStore>.Instance);
+        var store = new StateStore(
+            output,
+            clients,
+            kafka.Registry,
+            kafkaOptions,
+            Options.Create(new FeatureOptions()),
+            Options.Create(new StateOptions()),
+            metrics,
+            TimeProvider.System,
+            NullLogger<StateStore>.Instance
+        );
 
         var (restored, checkpoint) = store.Restore(0);
 

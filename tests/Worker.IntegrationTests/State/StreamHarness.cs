@@ -20,31 +20,67 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     /// <summary>Every bar of every symbol but the last, still open.</summary>
     public static int ExpectedDecisions => Symbols.Length * ((Rounds / 10) - 1);
 
-    public async Task<(string Decisions, string Forensics, string State, string DeadLetters, string Group)> Topics(string run) =>
-        (await kafka.CreateTopicAsync($"{run}-decisions", 3), await kafka.CreateTopicAsync($"{run}-forensics", 3),
-         await kafka.CreateTopicAsync($"{run}-state", 3), await kafka.CreateTopicAsync($"{run}-dlq", 1), $"{run}-{Guid.NewGuid():N}");
+    public async Task<(string Decisions, string Forensics, string State, string DeadLetters, string Group)> Topics(
+        string run
+    ) =>
+        (
+            await kafka.CreateTopicAsync($"{run}-decisions", 3),
+            await kafka.CreateTopicAsync($"{run}-forensics", 3),
+            await kafka.CreateTopicAsync($"{run}-state", 3),
+            await kafka.CreateTopicAsync($"{run}-dlq", 1),
+            $"{run}-{Guid.NewGuid():N}"
+        );
 
-    public async Task<WorkerProcess> StartAsync(string ticks, string regimes, (string Decisions, string Forensics, string State, string DeadLetters, string Group) run, string checkpointInterval = "00:00:00.250", params string[] settings)
+    public async Task<WorkerProcess> StartAsync(
+        string ticks,
+        string regimes,
+        (string Decisions, string Forensics, string State, string DeadLetters, string Group) run,
+        string checkpointInterval = "00:00:00.250",
+        params string[] settings
+    )
     {
         // The caller's settings come last, so they win over the harness's defaults.
         var worker = WorkerProcess.Start([
-            "--urls", "http://127.0.0.1:0",
-            "--Kafka:BootstrapServers", kafka.BootstrapServers,
-            "--SchemaRegistry:Url", kafka.SchemaRegistryUrl,
-            "--Kafka:GroupId", run.Group,
-            "--Kafka:Topics:MarketTicks:Name", ticks, "--Kafka:Topics:MarketTicks:Partitions", "3",
-            "--Kafka:Topics:RegimeUpdates:Name", regimes, "--Kafka:Topics:RegimeUpdates:Partitions", "3",
-            "--Kafka:Topics:TradingDecisions:Name", run.Decisions,
-            "--Kafka:Topics:DecisionForensics:Name", run.Forensics,
-            "--Kafka:Topics:InferenceState:Name", run.State, "--Kafka:Topics:InferenceState:Partitions", "3",
-            "--Kafka:Topics:DeadLetter:Name", run.DeadLetters,
-            "--Kafka:Consumer:session.timeout.ms", "2000",
-            "--Kafka:Consumer:heartbeat.interval.ms", "500",
-            "--State:CheckpointInterval", checkpointInterval,
-            "--Features:BarInterval", "00:00:10",
-            "--Models:Directory", TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled", "false",
-            .. settings]);
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers",
+            kafka.BootstrapServers,
+            "--SchemaRegistry:Url",
+            kafka.SchemaRegistryUrl,
+            "--Kafka:GroupId",
+            run.Group,
+            "--Kafka:Topics:MarketTicks:Name",
+            ticks,
+            "--Kafka:Topics:MarketTicks:Partitions",
+            "3",
+            "--Kafka:Topics:RegimeUpdates:Name",
+            regimes,
+            "--Kafka:Topics:RegimeUpdates:Partitions",
+            "3",
+            "--Kafka:Topics:TradingDecisions:Name",
+            run.Decisions,
+            "--Kafka:Topics:DecisionForensics:Name",
+            run.Forensics,
+            "--Kafka:Topics:InferenceState:Name",
+            run.State,
+            "--Kafka:Topics:InferenceState:Partitions",
+            "3",
+            "--Kafka:Topics:DeadLetter:Name",
+            run.DeadLetters,
+            "--Kafka:Consumer:session.timeout.ms",
+            "2000",
+            "--Kafka:Consumer:heartbeat.interval.ms",
+            "500",
+            "--State:CheckpointInterval",
+            checkpointInterval,
+            "--Features:BarInterval",
+            "00:00:10",
+            "--Models:Directory",
+            TestPaths.PyTorchFixtures,
+            "--DemoFeed:Enabled",
+            "false",
+            .. settings,
+        ]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
         return worker;
     }
@@ -52,8 +88,14 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     /// <summary>Simulated time of the first round; round r is r seconds later.</summary>
     public static readonly DateTimeOffset Start = new(2026, 5, 4, 14, 30, 0, TimeSpan.Zero);
 
-    /// <summary>Produces the market; <paramref name="inject"/> runs before each round (its number given) to add records of its own.</summary>
-    public async Task ProduceAsync(string ticks, string regimes, TimeSpan duration, Func<int, IProducer<string, byte[]>, Task>? inject = null)
+    /// <summary>Produces the market; <paramref name="inject"/> runs before each round (its number given) to add records
+    /// of its own.</summary>
+    public async Task ProduceAsync(
+        string ticks,
+        string regimes,
+        TimeSpan duration,
+        Func<int, IProducer<string, byte[]>, Task>? inject = null
+    )
     {
         var simulator = new MarketSimulator(Symbols, 5, Start, TimeSpan.FromSeconds(1));
         var bars = Symbols.Select(_ => new Engine.Features.BarBuilder(10_000)).ToArray();
@@ -87,12 +129,47 @@ internal sealed class StreamHarness(KafkaFixture kafka)
 
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
-                var message = new MarketTick { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime, price = tick.Price, size = tick.Size };
-                producer.Produce(ticks, new Message<string, byte[]> { Key = tick.Symbol, Value = await tickSerde.SerializeAsync(message, ticks) }, Delivered);
-                if (bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == Engine.Features.TickOutcome.ClosedBar && detectors[i].Add(closed.Close) is { } p)
+                var message = new MarketTick
                 {
-                    var update = new RegimeUpdate { symbol = tick.Symbol, event_time = DateTimeOffset.FromUnixTimeMilliseconds(closed.EndMs).UtcDateTime, bull = p.Bull, bear = p.Bear, sideways = p.Sideways, detector = "test", detector_version = "1" };
-                    producer.Produce(regimes, new Message<string, byte[]> { Key = tick.Symbol, Value = await regimeSerde.SerializeAsync(update, regimes) }, Delivered);
+                    symbol = tick.Symbol,
+                    event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
+                    price = tick.Price,
+                    size = tick.Size,
+                };
+                producer.Produce(
+                    ticks,
+                    new Message<string, byte[]>
+                    {
+                        Key = tick.Symbol,
+                        Value = await tickSerde.SerializeAsync(message, ticks),
+                    },
+                    Delivered
+                );
+                if (
+                    bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed)
+                        == Engine.Features.TickOutcome.ClosedBar
+                    && detectors[i].Add(closed.Close) is { } p
+                )
+                {
+                    var update = new RegimeUpdate
+                    {
+                        symbol = tick.Symbol,
+                        event_time = DateTimeOffset.FromUnixTimeMilliseconds(closed.EndMs).UtcDateTime,
+                        bull = p.Bull,
+                        bear = p.Bear,
+                        sideways = p.Sideways,
+                        detector = "test",
+                        detector_version = "1",
+                    };
+                    producer.Produce(
+                        regimes,
+                        new Message<string, byte[]>
+                        {
+                            Key = tick.Symbol,
+                            Value = await regimeSerde.SerializeAsync(update, regimes),
+                        },
+                        Delivered
+                    );
                 }
             }
 
@@ -105,7 +182,10 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     }
 
     /// <summary>Reads decisions until every expected bar has one and nothing new arrives for a while.</summary>
-    public async Task<List<TradingDecision>> ReadAsync((string Decisions, string Forensics, string State, string DeadLetters, string Group) run, int expected)
+    public async Task<List<TradingDecision>> ReadAsync(
+        (string Decisions, string Forensics, string State, string DeadLetters, string Group) run,
+        int expected
+    )
     {
         var serde = new ContractSerde<TradingDecision>(kafka.Registry);
         var decisions = new List<TradingDecision>();
@@ -113,7 +193,13 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         consumer.Subscribe(run.Decisions);
         var deadline = DateTime.UtcNow.AddSeconds(120);
         var quietSince = DateTime.UtcNow;
-        while (DateTime.UtcNow < deadline && (decisions.Select(d => d.decision_id).Distinct().Count() < expected || DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3)))
+        while (
+            DateTime.UtcNow < deadline
+            && (
+                decisions.Select(d => d.decision_id).Distinct().Count() < expected
+                || DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3)
+            )
+        )
         {
             if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record)
             {
@@ -133,16 +219,44 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     /// </summary>
     public static readonly string[] SectorBook =
     [
-        "--Risk:Sectors:AAA", "tech", "--Risk:Sectors:BBB", "tech", "--Risk:Sectors:CCC", "energy", "--Risk:Sectors:DDD", "tech",
-        "--Risk:ConcentrationLimit", "0.005", "--Models:Directory", TrainedModels,
+        "--Risk:Sectors:AAA",
+        "tech",
+        "--Risk:Sectors:BBB",
+        "tech",
+        "--Risk:Sectors:CCC",
+        "energy",
+        "--Risk:Sectors:DDD",
+        "tech",
+        "--Risk:ConcentrationLimit",
+        "0.005",
+        "--Models:Directory",
+        TrainedModels,
     ];
 
     public static string TrainedModels => Path.Combine(TestPaths.RepositoryRoot, "models");
 
     /// <summary>A decision without its wall-clock fields (produced_at, latency_ms).</summary>
-    public static string Content(TradingDecision d) => string.Join('|',
-        d.decision_id, d.symbol, d.bar_start.Ticks, d.bar_end.Ticks, d.action, d.proposed_action, d.confidence.ToString("R", CultureInfo.InvariantCulture),
-        d.recommended_quantity, d.regime.bull.ToString("R", CultureInfo.InvariantCulture), d.regime.entropy.ToString("R", CultureInfo.InvariantCulture),
-        d.strategy_weights.bull_specialist.ToString("R", CultureInfo.InvariantCulture), d.selection, d.selected_model, d.model_version,
-        d.risk.approved, string.Join(';', d.risk.warnings), d.risk.checks.position_limit, d.risk.checks.concentration, d.risk.checks.daily_loss_limit);
+    public static string Content(TradingDecision d) =>
+        string.Join(
+            '|',
+            d.decision_id,
+            d.symbol,
+            d.bar_start.Ticks,
+            d.bar_end.Ticks,
+            d.action,
+            d.proposed_action,
+            d.confidence.ToString("R", CultureInfo.InvariantCulture),
+            d.recommended_quantity,
+            d.regime.bull.ToString("R", CultureInfo.InvariantCulture),
+            d.regime.entropy.ToString("R", CultureInfo.InvariantCulture),
+            d.strategy_weights.bull_specialist.ToString("R", CultureInfo.InvariantCulture),
+            d.selection,
+            d.selected_model,
+            d.model_version,
+            d.risk.approved,
+            string.Join(';', d.risk.warnings),
+            d.risk.checks.position_limit,
+            d.risk.checks.concentration,
+            d.risk.checks.daily_loss_limit
+        );
 }

@@ -31,19 +31,35 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 5, 14, 30, 0, TimeSpan.Zero));
     private readonly FakeDecisionSink _published = new();
     private readonly FakeDeadLetterSink _deadLetters = new();
-    private readonly InferenceOptions _inference = new() { Device = "cpu", MaxBatchSize = 4, MaxBatchDelay = TimeSpan.FromMilliseconds(500) };
+    private readonly InferenceOptions _inference = new()
+    {
+        Device = "cpu",
+        MaxBatchSize = 4,
+        MaxBatchDelay = TimeSpan.FromMilliseconds(500),
+    };
     private FixtureCatalog? _catalog;
     private DecisionBatcher? _batcher;
 
     public async Task InitializeAsync()
     {
-        _catalog = new FixtureCatalog(ModelFixtures.Loader().Load(ModelFixtures.Directory, generation: 1, Observation.Width));
+        _catalog = new FixtureCatalog(
+            ModelFixtures.Loader().Load(ModelFixtures.Directory, generation: 1, Observation.Width)
+        );
         var inference = Options.Create(_inference);
         var risk = Options.Create(new RiskOptions());
         var rules = new DecisionFunction(new MetaControllerWeights(), new RiskChecker(risk), inference);
         var assembler = new DecisionAssembler(rules, _time, Options.Create(new FeatureOptions()), inference, risk);
         var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        _batcher = new DecisionBatcher(_catalog, assembler, _published, _deadLetters, metrics, inference, _time, NullLogger<DecisionBatcher>.Instance);
+        _batcher = new DecisionBatcher(
+            _catalog,
+            assembler,
+            _published,
+            _deadLetters,
+            metrics,
+            inference,
+            _time,
+            NullLogger<DecisionBatcher>.Instance
+        );
         await _batcher.StartAsync(CancellationToken.None);
     }
 
@@ -62,7 +78,10 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
     [Fact]
     public async Task AFullBatchGoesAtOnceWithoutTheClockMoving()
     {
-        var decided = Enumerable.Range(0, 4).Select(i => _batcher!.Enqueue(Request($"S{i}"), CancellationToken.None)).ToList();
+        var decided = Enumerable
+            .Range(0, 4)
+            .Select(i => _batcher!.Enqueue(Request($"S{i}"), CancellationToken.None))
+            .ToList();
 
         await Task.WhenAll(decided).WaitAsync(Deadline);
 
@@ -86,7 +105,14 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
         await AdvanceUntilAsync(Task.WhenAll(first, second));
 
         Assert.Equal(["AAPL", "MSFT"], _published.Published.Select(p => p.Decision.symbol));
-        Assert.All(_published.Published, p => Assert.True(p.Forensics.timings.queue_ms >= _inference.MaxBatchDelay.TotalMilliseconds, $"queued {p.Forensics.timings.queue_ms} ms"));
+        Assert.All(
+            _published.Published,
+            p =>
+                Assert.True(
+                    p.Forensics.timings.queue_ms >= _inference.MaxBatchDelay.TotalMilliseconds,
+                    $"queued {p.Forensics.timings.queue_ms} ms"
+                )
+        );
     }
 
     [Fact]
@@ -104,7 +130,8 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
         Assert.Empty(_published.Published);
     }
 
-    /// <summary>Moves the fake clock on by the batch delay until <paramref name="task"/> completes (the batcher may not be waiting yet when the clock first moves).</summary>
+    /// <summary>Moves the fake clock on by the batch delay until <paramref name="task"/> completes (the batcher may not
+    /// be waiting yet when the clock first moves).</summary>
     private async Task AdvanceUntilAsync(Task task)
     {
         var deadline = DateTime.UtcNow + Deadline;
@@ -134,13 +161,19 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
             Weights = weights,
             Strategy = SelectionStrategy.Argmax,
             Plan = DecisionPolicy.Plan(SelectionStrategy.Argmax, weights),
-            Input = new InputPosition { topic = "market-ticks", partition = 0, offset = tracked.Offset },
+            Input = new InputPosition
+            {
+                topic = "market-ticks",
+                partition = 0,
+                offset = tracked.Offset,
+            },
             ConsumedAt = 0,
             Source = tracked,
         };
     }
 
-    /// <summary>A catalog over a set loaded once; <see cref="Empty"/> makes it answer as before the first load.</summary>
+    /// <summary>A catalog over a set loaded once; <see cref="Empty"/> makes it answer as before the first
+    /// load.</summary>
     private sealed class FixtureCatalog(ModelSet set) : IModelCatalog, IDisposable
     {
         public bool Empty { get; set; }
@@ -149,7 +182,10 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
 
         public string? LastReloadError => null;
 
-        public ModelLease Acquire() => Empty ? throw new ModelsNotReadyException("No model set is loaded.") : (set.TryAcquire() ? new ModelLease(set) : throw new ModelsNotReadyException("The set is disposed."));
+        public ModelLease Acquire() =>
+            Empty
+                ? throw new ModelsNotReadyException("No model set is loaded.")
+                : (set.TryAcquire() ? new ModelLease(set) : throw new ModelsNotReadyException("The set is disposed."));
 
         public Task<ModelSet> ReloadAsync(CancellationToken cancellationToken) => Task.FromResult(set);
 

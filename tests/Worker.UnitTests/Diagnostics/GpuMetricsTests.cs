@@ -34,7 +34,10 @@ public sealed class GpuMetricsTests
         listener.RecordObservableInstruments();
 
         Assert.False(gpu.Available);
-        Assert.Equal([$"{GpuMetrics.MemoryInstrument} [By]", $"{GpuMetrics.UtilizationInstrument} [%]"], instruments.Order(StringComparer.Ordinal));
+        Assert.Equal(
+            [$"{GpuMetrics.MemoryInstrument} [By]", $"{GpuMetrics.UtilizationInstrument} [%]"],
+            instruments.Order(StringComparer.Ordinal)
+        );
         Assert.Equal(0, measurements);
     }
 }

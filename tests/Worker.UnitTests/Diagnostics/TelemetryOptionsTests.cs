@@ -28,7 +28,8 @@ public sealed class TelemetryOptionsTests
         Assert.Contains("Telemetry:Otlp:Endpoint", refused.Message, StringComparison.Ordinal);
     }
 
-    private static IConfiguration Configuration(string? endpoint) => new ConfigurationBuilder()
-        .AddInMemoryCollection(endpoint is null ? [] : [new("Telemetry:Otlp:Endpoint", endpoint)])
-        .Build();
+    private static IConfiguration Configuration(string? endpoint) =>
+        new ConfigurationBuilder()
+            .AddInMemoryCollection(endpoint is null ? [] : [new("Telemetry:Otlp:Endpoint", endpoint)])
+            .Build();
 }

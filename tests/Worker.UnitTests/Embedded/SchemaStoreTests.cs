@@ -5,8 +5,12 @@ namespace Inference.Streaming.Worker.UnitTests.Embedded;
 public sealed class SchemaStoreTests
 {
     private const string V1 = """{"type":"record","name":"R","fields":[{"name":"a","type":"int"}]}""";
-    private const string AddedOptional = """{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":["null","string"],"default":null}]}""";
-    private const string AddedRequired = """{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}""";
+    private const string AddedOptional = """
+        {"type":"record","name":"R","fields":[{"name":"a","type":"int"},
+        {"name":"b","type":["null","string"],"default":null}]}
+        """;
+    private const string AddedRequired =
+        """{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string"}]}""";
     private const string RemovedA = """{"type":"record","name":"R","fields":[]}""";
 
     [Fact]

@@ -11,7 +11,7 @@ public sealed class BarBuilderTests
     {
         Assert.Equal(TickOutcome.Added, _builder.Add(1_500, 10, 1, out _));
         Assert.Equal(TickOutcome.Added, _builder.Add(1_900, 12, 2, out _));
-        Assert.Equal(TickOutcome.Added, _builder.Add(1_200, 9, 3, out _));   // slightly out of order, same bar
+        Assert.Equal(TickOutcome.Added, _builder.Add(1_200, 9, 3, out _)); // slightly out of order, same bar
 
         Assert.Equal(TickOutcome.ClosedBar, _builder.Add(3_100, 11, 1, out var bar));
 

@@ -12,9 +12,21 @@ internal static class BatchFeatureReference
 {
     /// <summary>Bars from ticks, grouped by epoch-aligned bucket; buckets without ticks have no bar.</summary>
     public static List<Bar> Bars(IEnumerable<(long TimeMs, double Price, double Size)> ticks, long intervalMs) =>
-        [.. ticks.GroupBy(t => t.TimeMs - (((t.TimeMs % intervalMs) + intervalMs) % intervalMs))
-            .OrderBy(g => g.Key)
-            .Select(g => new Bar(g.Key, g.Key + intervalMs, g.First().Price, g.Max(t => t.Price), g.Min(t => t.Price), g.Last().Price, g.Sum(t => t.Size), g.Count()))];
+        [
+            .. ticks
+                .GroupBy(t => t.TimeMs - (((t.TimeMs % intervalMs) + intervalMs) % intervalMs))
+                .OrderBy(g => g.Key)
+                .Select(g => new Bar(
+                    g.Key,
+                    g.Key + intervalMs,
+                    g.First().Price,
+                    g.Max(t => t.Price),
+                    g.Min(t => t.Price),
+                    g.Last().Price,
+                    g.Sum(t => t.Size),
+                    g.Count()
+                )),
+        ];
 
     /// <summary>Observation indexes 3–42 after each bar, sanitised (NaN → 0, ±∞ → ±1).</summary>
     public static double[][] Indicators(IReadOnlyList<Bar> bars)
@@ -30,12 +42,19 @@ internal static class BatchFeatureReference
         var ema26 = Ewm(close, 26);
         var macd = ema12.Zip(ema26, (a, b) => a - b).ToArray();
         var signal = Ewm(macd, 9);
-        var trueRange = Enumerable.Range(0, n).Select(i => new[]
-        {
-            bars[i].High - bars[i].Low,
-            i == 0 ? double.NaN : Math.Abs(bars[i].High - close[i - 1]),
-            i == 0 ? double.NaN : Math.Abs(bars[i].Low - close[i - 1]),
-        }.Where(v => !double.IsNaN(v)).Max()).ToArray();
+        var trueRange = Enumerable
+            .Range(0, n)
+            .Select(i =>
+                new[]
+                {
+                    bars[i].High - bars[i].Low,
+                    i == 0 ? double.NaN : Math.Abs(bars[i].High - close[i - 1]),
+                    i == 0 ? double.NaN : Math.Abs(bars[i].Low - close[i - 1]),
+                }
+                    .Where(v => !double.IsNaN(v))
+                    .Max()
+            )
+            .ToArray();
         var atr = Rolling(trueRange, 14, Mean);
         var sma20 = Rolling(close, 20, Mean);
         var std20 = Rolling(close, 20, SampleStd);
@@ -76,7 +95,13 @@ internal static class BatchFeatureReference
     }
 
     private static double[] Rolling(double[] values, int window, Func<ArraySegment<double>, double> statistic) =>
-        [.. Enumerable.Range(0, values.Length).Select(i => i + 1 < window ? double.NaN : statistic(new ArraySegment<double>(values, i + 1 - window, window)))];
+        [
+            .. Enumerable
+                .Range(0, values.Length)
+                .Select(i =>
+                    i + 1 < window ? double.NaN : statistic(new ArraySegment<double>(values, i + 1 - window, window))
+                ),
+        ];
 
     private static double Mean(ArraySegment<double> window)
     {
@@ -114,5 +139,9 @@ internal static class BatchFeatureReference
     }
 
     private static double[] PctChange(double[] values, int periods) =>
-        [.. Enumerable.Range(0, values.Length).Select(i => i < periods ? double.NaN : (values[i] / values[i - periods]) - 1)];
+        [
+            .. Enumerable
+                .Range(0, values.Length)
+                .Select(i => i < periods ? double.NaN : (values[i] / values[i - periods]) - 1),
+        ];
 }

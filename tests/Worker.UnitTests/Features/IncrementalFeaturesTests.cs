@@ -42,11 +42,11 @@ public sealed class IncrementalFeaturesTests
         var bars = BatchFeatureReference.Bars(RandomTicks(1, 60_000), Minute);
         var rows = BatchFeatureReference.Indicators(bars);
 
-        Assert.Contains(rows.Skip(14), r => r[0] == 0);                       // RSI NaN after warm-up (flat prices)
-        Assert.Contains(rows, r => r[0] == 1.0);                               // RSI 100: gains, no losses
-        Assert.Contains(bars, b => b.Volume == 0);                             // zero volume
+        Assert.Contains(rows.Skip(14), r => r[0] == 0); // RSI NaN after warm-up (flat prices)
+        Assert.Contains(rows, r => r[0] == 1.0); // RSI 100: gains, no losses
+        Assert.Contains(bars, b => b.Volume == 0); // zero volume
         Assert.Contains(bars.Zip(bars.Skip(1)), p => p.Second.StartMs - p.First.EndMs >= 10 * Minute); // gaps
-        Assert.Contains(rows.Skip(60), r => r[9] == 1.0);                      // SMA20 > SMA50 at times
+        Assert.Contains(rows.Skip(60), r => r[9] == 1.0); // SMA20 > SMA50 at times
         Assert.Contains(rows.Skip(60), r => r[9] == 0.0);
     }
 
@@ -60,14 +60,14 @@ public sealed class IncrementalFeaturesTests
 
         indicators.Write(raw);
 
-        Assert.True(double.IsNaN(raw[3]));                       // RSI needs 14 bars
-        Assert.Equal(0.1, raw[9], 12);                          // 1-bar return
-        Assert.True(double.IsNaN(raw[10]));                     // 5-bar return needs 6 bars
-        Assert.Equal(0.0, raw[12]);                             // SMA50 missing: comparison is false
-        Assert.Equal(0.1, raw[42], 12);                         // newest return last
-        Assert.Equal(0.0, raw[41]);                             // the first bar's return counts as 0
-        Assert.All(raw[13..41], r => Assert.Equal(0.0, r));     // left padding
-        Assert.True(raw[4] > 0);                                // MACD defined from the first bar
+        Assert.True(double.IsNaN(raw[3])); // RSI needs 14 bars
+        Assert.Equal(0.1, raw[9], 12); // 1-bar return
+        Assert.True(double.IsNaN(raw[10])); // 5-bar return needs 6 bars
+        Assert.Equal(0.0, raw[12]); // SMA50 missing: comparison is false
+        Assert.Equal(0.1, raw[42], 12); // newest return last
+        Assert.Equal(0.0, raw[41]); // the first bar's return counts as 0
+        Assert.All(raw[13..41], r => Assert.Equal(0.0, r)); // left padding
+        Assert.True(raw[4] > 0); // MACD defined from the first bar
     }
 
     private static void AssertRow(double[] expected, Indicators indicators, double[] raw, int row)
@@ -77,7 +77,10 @@ public sealed class IncrementalFeaturesTests
         {
             var actual = Observation.Sanitize(raw[i]);
             var want = expected[i - 3];
-            Assert.True(Math.Abs(actual - want) <= 1e-9 * Math.Max(1, Math.Abs(want)), $"bar {row}, feature {i} ({Observation.FeatureNames[i]}): incremental {actual:R}, batch {want:R}");
+            Assert.True(
+                Math.Abs(actual - want) <= 1e-9 * Math.Max(1, Math.Abs(want)),
+                $"bar {row}, feature {i} ({Observation.FeatureNames[i]}): incremental {actual:R}, batch {want:R}"
+            );
         }
     }
 
@@ -99,8 +102,8 @@ public sealed class IncrementalFeaturesTests
             time += mode == 4 && random.NextDouble() < 0.01 ? random.Next(10, 120) * Minute : random.Next(1, 4000);
             price = mode switch
             {
-                0 => price,                                                       // flat
-                1 => price * (1 + (0.002 * Math.Abs(random.NextDouble()))),       // only gains
+                0 => price, // flat
+                1 => price * (1 + (0.002 * Math.Abs(random.NextDouble()))), // only gains
                 _ => Math.Max(0.01, price * (1 + (0.004 * (random.NextDouble() - 0.5)))),
             };
             var size = mode == 2 ? 0.0 : Math.Round(random.NextDouble() * 500);

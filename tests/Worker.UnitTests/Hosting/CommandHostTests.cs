@@ -14,7 +14,11 @@ public sealed class CommandHostTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await ForensicsCommands.RunAsync(["replay", "--input", "/nonexistent/forensics.avro", "--Risk:PositionLimit", "-3"], stdout, stderr);
+        var code = await ForensicsCommands.RunAsync(
+            ["replay", "--input", "/nonexistent/forensics.avro", "--Risk:PositionLimit", "-3"],
+            stdout,
+            stderr
+        );
 
         Assert.Equal(ForensicsCommands.Usage, code);
         Assert.Contains("PositionLimit", stderr.ToString(), StringComparison.Ordinal);
@@ -27,7 +31,11 @@ public sealed class CommandHostTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await ForensicsCommands.RunAsync(["replay", "--input", "/nonexistent/forensics.avro", "--Models:MaxFileBytes", "12"], stdout, stderr);
+        var code = await ForensicsCommands.RunAsync(
+            ["replay", "--input", "/nonexistent/forensics.avro", "--Models:MaxFileBytes", "12"],
+            stdout,
+            stderr
+        );
 
         Assert.Equal(ForensicsCommands.Usage, code);
         Assert.Contains("Models:MaxFileBytes", stderr.ToString(), StringComparison.Ordinal);
@@ -40,10 +48,20 @@ public sealed class CommandHostTests
         using var stderr = new StringWriter();
 
         var code = await ForensicsCommands.RunAsync(
-            ["export", "--jsonl", Path.Combine(Path.GetTempPath(), "never.jsonl"), "--bootstrap", "127.0.0.1:1", "--registry", "http://127.0.0.1:1",
-                "--Kafka:Topics:DecisionForensics:Name", "trading-decisions"],
+            [
+                "export",
+                "--jsonl",
+                Path.Combine(Path.GetTempPath(), "never.jsonl"),
+                "--bootstrap",
+                "127.0.0.1:1",
+                "--registry",
+                "http://127.0.0.1:1",
+                "--Kafka:Topics:DecisionForensics:Name",
+                "trading-decisions",
+            ],
             stdout,
-            stderr);
+            stderr
+        );
 
         Assert.Equal(ForensicsCommands.Usage, code);
         Assert.Contains("is used by another topic", stderr.ToString(), StringComparison.Ordinal);

@@ -17,7 +17,11 @@ public sealed class WorkerCommandLineTests
     [SkippableFact]
     public void WithoutAnAddressTheWorkerListensOnPort8000()
     {
-        Skip.If(Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is not null || Environment.GetEnvironmentVariable("URLS") is not null, "this environment sets a listen address");
+        Skip.If(
+            Environment.GetEnvironmentVariable("ASPNETCORE_URLS") is not null
+                || Environment.GetEnvironmentVariable("URLS") is not null,
+            "this environment sets a listen address"
+        );
 
         var (_, args) = WorkerCommandLine.Parse(["--Kafka:GroupId", "g"]);
 
@@ -35,22 +39,45 @@ public sealed class WorkerCommandLineTests
 
     [Fact]
     public void AnUnknownCommandIsAnError() =>
-        Assert.Contains("frobnicate", Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["frobnicate"])).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "frobnicate",
+            Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["frobnicate"])).Message,
+            StringComparison.Ordinal
+        );
 
     [Theory]
     [InlineData("-x")]
     [InlineData("-v")]
     public void AShortFlagIsNotConfigurationAndIsAnError(string flag) =>
-        Assert.Contains(flag, Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["--Kafka:GroupId", "g", flag])).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            flag,
+            Assert
+                .Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["--Kafka:GroupId", "g", flag]))
+                .Message,
+            StringComparison.Ordinal
+        );
 
     [Fact]
     public void ATrailingKeyWithoutAValueIsAnError() =>
-        Assert.Contains("'--Inference:Selection' has no value", Assert.Throws<WorkerCommandLine.UsageException>(() => WorkerCommandLine.Parse(["--urls", "http://127.0.0.1:0", "--Inference:Selection"])).Message, StringComparison.Ordinal);
+        Assert.Contains(
+            "'--Inference:Selection' has no value",
+            Assert
+                .Throws<WorkerCommandLine.UsageException>(() =>
+                    WorkerCommandLine.Parse(["--urls", "http://127.0.0.1:0", "--Inference:Selection"])
+                )
+                .Message,
+            StringComparison.Ordinal
+        );
 
     [Fact]
     public void ANegativeValueIsConfiguration()
     {
-        var (mode, args) = WorkerCommandLine.Parse(["--Kafka:Topics:MarketTicks:Config:retention.ms", "-1", "--urls", "http://127.0.0.1:0"]);
+        var (mode, args) = WorkerCommandLine.Parse([
+            "--Kafka:Topics:MarketTicks:Config:retention.ms",
+            "-1",
+            "--urls",
+            "http://127.0.0.1:0",
+        ]);
 
         Assert.Equal(WorkerMode.Worker, mode);
         Assert.Equal("-1", args[1]);

@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 
 namespace Inference.Streaming.Worker.UnitTests.Inference;
 
-/// <summary>Every supported format loads and scores like the network that wrote it; every bad file is refused by name.</summary>
+/// <summary>Every supported format loads and scores like the network that wrote it; every bad file is refused by
+/// name.</summary>
 public sealed class CheckpointFormatTests : IDisposable
 {
     private readonly string _scratch = Directory.CreateTempSubdirectory("checkpoints-").FullName;
@@ -39,7 +40,10 @@ public sealed class CheckpointFormatTests : IDisposable
             var (actualP, actualV) = loaded.Network.call(input);
 
             Assert.Equal(width, loaded.Info.InputWidth);
-            Assert.Equal(safetensors ? CheckpointFormat.Safetensors : CheckpointFormat.TorchStateDict, loaded.Info.Format);
+            Assert.Equal(
+                safetensors ? CheckpointFormat.Safetensors : CheckpointFormat.TorchStateDict,
+                loaded.Info.Format
+            );
             Assert.True(expectedP.allclose(actualP, rtol: 0, atol: 0), "probabilities differ");
             Assert.True(expectedV.allclose(actualV, rtol: 0, atol: 0), "values differ");
         }
@@ -76,8 +80,16 @@ public sealed class CheckpointFormatTests : IDisposable
         var directory = ModelFixtures.CopyToScratch();
         try
         {
-            File.WriteAllText(Path.Combine(directory, ModelNames.Bear, ModelManifest.FileName), $$"""{"sha256": "{{new string('0', 64)}}"}""");
-            File.WriteAllText(Path.Combine(directory, ModelNames.Bull, ModelManifest.FileName), $$"""{"sha256": "{{ModelDirectoryLoader.Sha256Of(Path.Combine(directory, ModelNames.Bull, ModelNames.CheckpointFile)).ToUpperInvariant()}}"}""");
+            File.WriteAllText(
+                Path.Combine(directory, ModelNames.Bear, ModelManifest.FileName),
+                $$"""{"sha256": "{{new string('0', 64)}}"}"""
+            );
+            File.WriteAllText(
+                Path.Combine(directory, ModelNames.Bull, ModelManifest.FileName),
+                $$"""{"sha256": "{{ModelDirectoryLoader
+                    .Sha256Of(Path.Combine(directory, ModelNames.Bull, ModelNames.CheckpointFile))
+                    .ToUpperInvariant()}}"}"""
+            );
 
             var set = ModelFixtures.Loader().Load(directory, 1);
 

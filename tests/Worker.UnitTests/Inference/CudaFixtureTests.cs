@@ -14,11 +14,16 @@ public sealed class CudaFixtureTests
     public void TheFixturesMatchPyTorchOnCuda()
     {
         var libTorch = Environment.GetEnvironmentVariable("INFERENCE_LIBTORCH_DIR");
-        Skip.If(string.IsNullOrEmpty(libTorch), "INFERENCE_LIBTORCH_DIR is not set: no CUDA PyTorch installation to load libtorch from");
+        Skip.If(
+            string.IsNullOrEmpty(libTorch),
+            "INFERENCE_LIBTORCH_DIR is not set: no CUDA PyTorch installation to load libtorch from"
+        );
         TorchDevice device;
         try
         {
-            device = new TorchDevice(Options.Create(new InferenceOptions { Device = "cuda", LibTorchDirectory = libTorch }));
+            device = new TorchDevice(
+                Options.Create(new InferenceOptions { Device = "cuda", LibTorchDirectory = libTorch })
+            );
         }
         catch (InvalidOperationException ex)
         {
@@ -30,10 +35,22 @@ public sealed class CudaFixtureTests
         {
             var reference = ModelFixtures.ReferenceOf(name);
             using var model = loader.LoadOne(name, ModelFixtures.CheckpointOf(name));
-            var set = new ModelSet(1, ModelFixtures.Directory, new Dictionary<string, LoadedModel> { [name] = model }, []);
-            var results = InferenceEngine.Run(set, reference.Flat(), 43, Enumerable.Repeat(RowPlan.ForModel(name), reference.Inputs.Length).ToArray());
+            var set = new ModelSet(
+                1,
+                ModelFixtures.Directory,
+                new Dictionary<string, LoadedModel> { [name] = model },
+                []
+            );
+            var results = InferenceEngine.Run(
+                set,
+                reference.Flat(),
+                43,
+                Enumerable.Repeat(RowPlan.ForModel(name), reference.Inputs.Length).ToArray()
+            );
 
-            var maxDiff = results.SelectMany((r, i) => r.Probabilities.Select((p, a) => Math.Abs(p - reference.Probs[i][a]))).Max();
+            var maxDiff = results
+                .SelectMany((r, i) => r.Probabilities.Select((p, a) => Math.Abs(p - reference.Probs[i][a])))
+                .Max();
             Assert.Equal("cuda", model.Info.Device);
             Assert.InRange(maxDiff, 0, 1e-5);
         }

@@ -50,7 +50,12 @@ public sealed class EngineFailureTests : IDisposable
         Poison(ModelNames.Bull);
         Poison(ModelNames.Universal);
 
-        var results = InferenceEngine.Run(_set, [.. _row, .. _row], 43, [RowPlan.ForModel(ModelNames.Bull), RowPlan.ForModel(ModelNames.Bear)]);
+        var results = InferenceEngine.Run(
+            _set,
+            [.. _row, .. _row],
+            43,
+            [RowPlan.ForModel(ModelNames.Bull), RowPlan.ForModel(ModelNames.Bear)]
+        );
 
         Assert.False(results[0].Succeeded);
         Assert.Equal(DecisionFailure.NonFiniteOutput, results[0].Failure);
@@ -65,7 +70,10 @@ public sealed class EngineFailureTests : IDisposable
     {
         using (no_grad())
         {
-            _set.Models[name].Network.named_parameters().First(p => p.name == "critic.2.bias").parameter.fill_(double.NaN);
+            _set.Models[name]
+                .Network.named_parameters()
+                .First(p => p.name == "critic.2.bias")
+                .parameter.fill_(double.NaN);
         }
     }
 }

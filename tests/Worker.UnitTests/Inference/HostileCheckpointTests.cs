@@ -17,23 +17,32 @@ public sealed class HostileCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 
-    public static TheoryData<string, byte[], string> HugePickles => new()
-    {
-        // BINBYTES claiming 2 GiB in a file of a few hundred bytes (the reported attack).
-        { "binbytes-2gib", [0x80, 0x02, (byte)'B', 0xFF, 0xFF, 0xFF, 0x7F, (byte)'.'], "argument at offset 2" },
-        { "binunicode-2gib", [0x80, 0x02, (byte)'X', 0xFF, 0xFF, 0xFF, 0x7F, (byte)'.'], "argument at offset 2" },
-        { "binstring-negative", [0x80, 0x02, (byte)'T', 0xFF, 0xFF, 0xFF, 0xFF, (byte)'.'], "negative length" },
-        { "binbytes8-exabyte", [0x80, 0x04, 0x8e, 0, 0, 0, 0, 0, 0, 0, 0x10, (byte)'.'], "argument at offset 2" },
-        { "frame-huge", [0x80, 0x04, 0x95, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, (byte)'.'], "frame of" },
-        { "long4-huge", [0x80, 0x02, 0x8b, 0x00, 0x00, 0x00, 0x40, (byte)'.'], "argument at offset 2" },
-        { "unknown-opcode", [0x80, 0x02, 0xFE, (byte)'.'], "unknown pickle opcode 0xfe" },
-        { "no-stop", [0x80, 0x02, (byte)'N'], "without a STOP" },
-        { "unterminated-global", [0x80, 0x02, (byte)'c', (byte)'t', (byte)'o', (byte)'r', (byte)'c', (byte)'h'], "unterminated" },
-    };
+    public static TheoryData<string, byte[], string> HugePickles =>
+        new()
+        {
+            // BINBYTES claiming 2 GiB in a file of a few hundred bytes (the reported attack).
+            { "binbytes-2gib", [0x80, 0x02, (byte)'B', 0xFF, 0xFF, 0xFF, 0x7F, (byte)'.'], "argument at offset 2" },
+            { "binunicode-2gib", [0x80, 0x02, (byte)'X', 0xFF, 0xFF, 0xFF, 0x7F, (byte)'.'], "argument at offset 2" },
+            { "binstring-negative", [0x80, 0x02, (byte)'T', 0xFF, 0xFF, 0xFF, 0xFF, (byte)'.'], "negative length" },
+            { "binbytes8-exabyte", [0x80, 0x04, 0x8e, 0, 0, 0, 0, 0, 0, 0, 0x10, (byte)'.'], "argument at offset 2" },
+            { "frame-huge", [0x80, 0x04, 0x95, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0, (byte)'.'], "frame of" },
+            { "long4-huge", [0x80, 0x02, 0x8b, 0x00, 0x00, 0x00, 0x40, (byte)'.'], "argument at offset 2" },
+            { "unknown-opcode", [0x80, 0x02, 0xFE, (byte)'.'], "unknown pickle opcode 0xfe" },
+            { "no-stop", [0x80, 0x02, (byte)'N'], "without a STOP" },
+            {
+                "unterminated-global",
+                [0x80, 0x02, (byte)'c', (byte)'t', (byte)'o', (byte)'r', (byte)'c', (byte)'h'],
+                "unterminated"
+            },
+        };
 
     [Theory]
     [MemberData(nameof(HugePickles))]
-    public void APickleWhoseLengthsExceedTheFileIsRefusedBeforeAnythingIsAllocated(string name, byte[] pickle, string reason)
+    public void APickleWhoseLengthsExceedTheFileIsRefusedBeforeAnythingIsAllocated(
+        string name,
+        byte[] pickle,
+        string reason
+    )
     {
         var path = TorchZip(name, pickle);
         Assert.True(new FileInfo(path).Length < 1024, "the hostile file is small");

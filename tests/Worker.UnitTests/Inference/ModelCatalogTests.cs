@@ -23,35 +23,46 @@ public sealed class ModelCatalogTests : IDisposable
         var failures = 0;
         var sawNew = 0;
         using var stop = new CancellationTokenSource();
-        var workers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                try
+        var workers = Enumerable
+            .Range(0, 4)
+            .Select(_ =>
+                Task.Run(() =>
                 {
-                    var p = Score(catalog, input, 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
-                    var isOld = Math.Abs(p - before) < 1e-6;
-                    var isNew = Math.Abs(p - _bull.Probs[0][0]) < 1e-6;
-                    if (isNew)
+                    while (!stop.IsCancellationRequested)
                     {
-                        Interlocked.Exchange(ref sawNew, 1);
-                    }
+                        try
+                        {
+                            var p = Score(catalog, input, 43, [RowPlan.ForModel(ModelNames.Universal)])[
+                                0
+                            ].Probabilities[0];
+                            var isOld = Math.Abs(p - before) < 1e-6;
+                            var isNew = Math.Abs(p - _bull.Probs[0][0]) < 1e-6;
+                            if (isNew)
+                            {
+                                Interlocked.Exchange(ref sawNew, 1);
+                            }
 
-                    if (!isOld && !isNew)
-                    {
-                        Interlocked.Increment(ref failures);
+                            if (!isOld && !isNew)
+                            {
+                                Interlocked.Increment(ref failures);
+                            }
+                        }
+                        catch (Exception)
+                        {
+                            Interlocked.Increment(ref failures);
+                        }
                     }
-                }
-                catch (Exception)
-                {
-                    Interlocked.Increment(ref failures);
-                }
-            }
-        })).ToArray();
+                })
+            )
+            .ToArray();
 
         await Task.Delay(200);
         // The universal model now gets the bull specialist's weights.
-        File.Copy(ModelFixtures.CheckpointOf(ModelNames.Bull), Path.Combine(_directory, ModelNames.CheckpointFile), overwrite: true);
+        File.Copy(
+            ModelFixtures.CheckpointOf(ModelNames.Bull),
+            Path.Combine(_directory, ModelNames.CheckpointFile),
+            overwrite: true
+        );
         var reloaded = await catalog.ReloadAsync(CancellationToken.None);
         await Task.Delay(200);
         await stop.CancelAsync();
@@ -70,7 +81,11 @@ public sealed class ModelCatalogTests : IDisposable
         using var catalog = CreateCatalog(watch: true);
         await catalog.StartAsync(CancellationToken.None);
 
-        File.Copy(ModelFixtures.CheckpointOf(ModelNames.Bull), Path.Combine(_directory, ModelNames.CheckpointFile), overwrite: true);
+        File.Copy(
+            ModelFixtures.CheckpointOf(ModelNames.Bull),
+            Path.Combine(_directory, ModelNames.CheckpointFile),
+            overwrite: true
+        );
 
         var deadline = DateTime.UtcNow.AddSeconds(15);
         double p;
@@ -78,8 +93,7 @@ public sealed class ModelCatalogTests : IDisposable
         {
             await Task.Delay(50);
             p = Score(catalog, _bull.Inputs[0], 43, [RowPlan.ForModel(ModelNames.Universal)])[0].Probabilities[0];
-        }
-        while (Math.Abs(p - _bull.Probs[0][0]) > 1e-6 && DateTime.UtcNow < deadline);
+        } while (Math.Abs(p - _bull.Probs[0][0]) > 1e-6 && DateTime.UtcNow < deadline);
 
         Assert.InRange(Math.Abs(p - _bull.Probs[0][0]), 0, 1e-6);
         await catalog.StopAsync(CancellationToken.None);
@@ -94,14 +108,28 @@ public sealed class ModelCatalogTests : IDisposable
         Assert.Throws<ModelsNotReadyException>(() => catalog.Acquire());
     }
 
-    private ModelCatalog CreateCatalog(bool watch) => new(
-        ModelFixtures.Loader(),
-        Options.Create(new ModelOptions { Directory = _directory, WatchForChanges = watch, ReloadDebounce = TimeSpan.FromMilliseconds(200) }),
-        Options.Create(new InferenceOptions { MaxBatchSize = 8 }),
-        TimeProvider.System,
-        NullLogger<ModelCatalog>.Instance);
+    private ModelCatalog CreateCatalog(bool watch) =>
+        new(
+            ModelFixtures.Loader(),
+            Options.Create(
+                new ModelOptions
+                {
+                    Directory = _directory,
+                    WatchForChanges = watch,
+                    ReloadDebounce = TimeSpan.FromMilliseconds(200),
+                }
+            ),
+            Options.Create(new InferenceOptions { MaxBatchSize = 8 }),
+            TimeProvider.System,
+            NullLogger<ModelCatalog>.Instance
+        );
 
-    private static RowResult[] Score(ModelCatalog catalog, ReadOnlySpan<float> features, int width, ReadOnlySpan<RowPlan> plans)
+    private static RowResult[] Score(
+        ModelCatalog catalog,
+        ReadOnlySpan<float> features,
+        int width,
+        ReadOnlySpan<RowPlan> plans
+    )
     {
         using var lease = catalog.Acquire();
         return InferenceEngine.Run(lease.Set, features, width, plans);

@@ -35,7 +35,12 @@ public sealed class PyTorchFixtureTests
         using var model = ModelFixtures.Loader().LoadOne(name, ModelFixtures.CheckpointOf(name));
         var set = new ModelSet(1, ModelFixtures.Directory, new Dictionary<string, LoadedModel> { [name] = model }, []);
 
-        var results = InferenceEngine.Run(set, reference.Flat(), reference.StateDim, Enumerable.Repeat(RowPlan.ForModel(name), reference.Inputs.Length).ToArray());
+        var results = InferenceEngine.Run(
+            set,
+            reference.Flat(),
+            reference.StateDim,
+            Enumerable.Repeat(RowPlan.ForModel(name), reference.Inputs.Length).ToArray()
+        );
 
         Assert.Equal(reference.Parameters, model.Info.Parameters);
         Assert.Equal(reference.StateDim, model.Info.InputWidth);
@@ -62,19 +67,32 @@ public sealed class PyTorchFixtureTests
         using var stderr = new StringWriter();
         try
         {
-            var exit = ScoreCommand.Run(["--model-dir", ModelFixtures.Directory, "--model", name, "--input", input, "--device", "cpu"], stdout, stderr);
+            var exit = ScoreCommand.Run(
+                ["--model-dir", ModelFixtures.Directory, "--model", name, "--input", input, "--device", "cpu"],
+                stdout,
+                stderr
+            );
 
             Assert.True(exit == 0, stderr.ToString());
             using var json = System.Text.Json.JsonDocument.Parse(stdout.ToString());
             var root = json.RootElement;
             Assert.Equal(name, root.GetProperty("model").GetString());
-            Assert.Equal(ModelDirectoryLoader.Sha256Of(ModelFixtures.CheckpointOf(name)), root.GetProperty("sha256").GetString());
-            var probs = root.GetProperty("probs").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+            Assert.Equal(
+                ModelDirectoryLoader.Sha256Of(ModelFixtures.CheckpointOf(name)),
+                root.GetProperty("sha256").GetString()
+            );
+            var probs = root.GetProperty("probs")
+                .EnumerateArray()
+                .Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray())
+                .ToArray();
             var values = root.GetProperty("values").EnumerateArray().Select(v => v.GetDouble()).ToArray();
             Assert.Equal(reference.Probs.Length, probs.Length);
             for (var r = 0; r < probs.Length; r++)
             {
-                Assert.All(probs[r].Zip(reference.Probs[r]), pair => Assert.InRange(Math.Abs(pair.First - pair.Second), 0, Tolerance));
+                Assert.All(
+                    probs[r].Zip(reference.Probs[r]),
+                    pair => Assert.InRange(Math.Abs(pair.First - pair.Second), 0, Tolerance)
+                );
                 Assert.InRange(Math.Abs(values[r] - reference.Values[r]), 0, Tolerance);
             }
         }
@@ -91,7 +109,11 @@ public sealed class PyTorchFixtureTests
         using var stderr = new StringWriter();
 
         var missingInput = ScoreCommand.Run(["--model-dir", ModelFixtures.Directory], stdout, stderr);
-        var missingModel = ScoreCommand.Run(["--model-dir", "/nonexistent", "--input", "/nonexistent.json"], stdout, stderr);
+        var missingModel = ScoreCommand.Run(
+            ["--model-dir", "/nonexistent", "--input", "/nonexistent.json"],
+            stdout,
+            stderr
+        );
 
         Assert.Equal(2, missingInput);
         Assert.Contains("'--input' is required", stderr.ToString(), StringComparison.Ordinal);

@@ -14,19 +14,34 @@ public sealed class ConsumerLagHealthCheckTests
     [InlineData(700, 300, 1_000, HealthStatus.Healthy)]
     [InlineData(700, 301, 1_000, HealthStatus.Degraded)]
     [InlineData(90_000, 0, 10_000, HealthStatus.Degraded)]
-    public async Task HealthIsDegradedWhileTheSummedLagPassesTheThreshold(long first, long second, long threshold, HealthStatus expected)
+    public async Task HealthIsDegradedWhileTheSummedLagPassesTheThreshold(
+        long first,
+        long second,
+        long threshold,
+        HealthStatus expected
+    )
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         // librdkafka's statistics: two partitions, and the internal partition -1 that has no lag.
-        var json = string.Create(CultureInfo.InvariantCulture,
-            $"{{\"topics\":{{\"market-ticks\":{{\"partitions\":{{\"0\":{{\"consumer_lag\":{first}}},\"1\":{{\"consumer_lag\":{second}}},\"-1\":{{\"consumer_lag\":-1}}}}}}}}}}");
+        var json = string.Create(
+            CultureInfo.InvariantCulture,
+            $"{{\"topics\":{{\"market-ticks\":{{\"partitions\":{{\"0\":{{\"consumer_lag\":{first}}},"
+                + $"\"1\":{{\"consumer_lag\":{second}}},\"-1\":{{\"consumer_lag\":-1}}}}}}}}}}"
+        );
         metrics.UpdateLag(json);
-        var check = new ConsumerLagHealthCheck(metrics, Options.Create(new DiagnosticsOptions { MaxConsumerLag = threshold }));
+        var check = new ConsumerLagHealthCheck(
+            metrics,
+            Options.Create(new DiagnosticsOptions { MaxConsumerLag = threshold })
+        );
 
         var result = await check.CheckHealthAsync(new HealthCheckContext());
 
         Assert.Equal(expected, result.Status);
-        Assert.Contains((first + second).ToString(CultureInfo.InvariantCulture), result.Description, StringComparison.Ordinal);
+        Assert.Contains(
+            (first + second).ToString(CultureInfo.InvariantCulture),
+            result.Description,
+            StringComparison.Ordinal
+        );
     }
 }

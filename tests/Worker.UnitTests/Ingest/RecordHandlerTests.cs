@@ -41,14 +41,15 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     private CachedSchemaRegistryClient? _client;
     private long _offset;
 
-    private FeatureOptions Features { get; } = new()
-    {
-        BarInterval = TimeSpan.FromMinutes(1),
-        LateTolerance = TimeSpan.Zero,
-        MaxEventTimeSkew = TimeSpan.FromMinutes(5),
-        EventTimeReference = EventTimeReference.Watermark,
-        RegimeAlignmentTimeout = TimeSpan.FromSeconds(5),
-    };
+    private FeatureOptions Features { get; } =
+        new()
+        {
+            BarInterval = TimeSpan.FromMinutes(1),
+            LateTolerance = TimeSpan.Zero,
+            MaxEventTimeSkew = TimeSpan.FromMinutes(5),
+            EventTimeReference = EventTimeReference.Watermark,
+            RegimeAlignmentTimeout = TimeSpan.FromSeconds(5),
+        };
 
     public async Task InitializeAsync()
     {
@@ -136,7 +137,10 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             (DeadLetterReasons.Malformed, Raw(Ticks, [1, 2, 3])),
             (DeadLetterReasons.UnknownSchema, Raw(Ticks, WireFormat(987_654, [2, 0]))),
             // A regime update's bytes (registered under another subject) on the ticks topic.
-            (DeadLetterReasons.IncompatibleSchema, Raw(Ticks, Regime("other-topic", "AAPL", 600, 0.5, 0.3, 0.2).Message.Value)),
+            (
+                DeadLetterReasons.IncompatibleSchema,
+                Raw(Ticks, Regime("other-topic", "AAPL", 600, 0.5, 0.3, 0.2).Message.Value)
+            ),
             (DeadLetterReasons.InvalidTick, Tick("AAPL", 601, double.NaN)),
             (DeadLetterReasons.InvalidTick, Tick("AAPL", 601, -1)),
             (DeadLetterReasons.InvalidTick, Tick("not a symbol!", 601, 100)),
@@ -155,7 +159,10 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             _deadLetters.Letters.Clear();
             Handle(handler, record);
             var letter = Assert.Single(_deadLetters.Letters);
-            Assert.True(reason == letter.Reason, $"offset {record.Offset.Value}: expected {reason}, got {letter.Reason}: {letter.Detail}");
+            Assert.True(
+                reason == letter.Reason,
+                $"offset {record.Offset.Value}: expected {reason}, got {letter.Reason}: {letter.Detail}"
+            );
         }
 
         Assert.Equal(["AAPL", "MSFT"], handler.Partitions[0].Symbols.Keys.Order());
@@ -180,7 +187,9 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     public void ARecordWhoseSchemaCannotBeFetchedIsDeadLetteredAsRegistryUnavailable()
     {
         var record = Tick("AAPL", 10, 100); // registered while the registry is up
-        using var unreachable = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = "http://127.0.0.1:9", RequestTimeoutMs = 2000 });
+        using var unreachable = new CachedSchemaRegistryClient(
+            new SchemaRegistryConfig { Url = "http://127.0.0.1:9", RequestTimeoutMs = 2000 }
+        );
         var handler = Handler(unreachable);
 
         Handle(handler, record);
@@ -239,7 +248,10 @@ public sealed class RecordHandlerTests : IAsyncLifetime
         alignment.ReadToEnd(0);
 
         Assert.True(alignment.CaughtUp(tick));
-        Assert.True(alignment.CaughtUp(Raw(Ticks, [9, 9, 9])), "an undecodable record never waits: it is dead-lettered");
+        Assert.True(
+            alignment.CaughtUp(Raw(Ticks, [9, 9, 9])),
+            "an undecodable record never waits: it is dead-lettered"
+        );
     }
 
     private RecordHandler Handler(ISchemaRegistryClient? registry = null)
@@ -258,7 +270,8 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             _telemetry,
             _time,
             NullLogger<RecordHandler>.Instance,
-            new SectorMap(risk));
+            new SectorMap(risk)
+        );
     }
 
     private void Handle(RecordHandler handler, ConsumeResult<byte[]?, byte[]> record)
@@ -269,20 +282,53 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     }
 
     private ConsumeResult<byte[]?, byte[]> Tick(string symbol, long seconds, double price) =>
-        Raw(Ticks, new ContractSerde<MarketTick>(_client!).Serialize(
-            new MarketTick { symbol = symbol, event_time = T0.AddSeconds(seconds), price = price, size = 10 }, Ticks));
+        Raw(
+            Ticks,
+            new ContractSerde<MarketTick>(_client!).Serialize(
+                new MarketTick
+                {
+                    symbol = symbol,
+                    event_time = T0.AddSeconds(seconds),
+                    price = price,
+                    size = 10,
+                },
+                Ticks
+            )
+        );
 
-    private ConsumeResult<byte[]?, byte[]> Regime(string topic, string symbol, long seconds, double bull, double bear, double sideways) =>
-        Raw(topic, new ContractSerde<RegimeUpdate>(_client!).Serialize(
-            new RegimeUpdate { symbol = symbol, event_time = T0.AddSeconds(seconds), bull = bull, bear = bear, sideways = sideways, detector = "test", detector_version = "1" }, topic));
+    private ConsumeResult<byte[]?, byte[]> Regime(
+        string topic,
+        string symbol,
+        long seconds,
+        double bull,
+        double bear,
+        double sideways
+    ) =>
+        Raw(
+            topic,
+            new ContractSerde<RegimeUpdate>(_client!).Serialize(
+                new RegimeUpdate
+                {
+                    symbol = symbol,
+                    event_time = T0.AddSeconds(seconds),
+                    bull = bull,
+                    bear = bear,
+                    sideways = sideways,
+                    detector = "test",
+                    detector_version = "1",
+                },
+                topic
+            )
+        );
 
-    private ConsumeResult<byte[]?, byte[]> Raw(string topic, byte[] value) => new()
-    {
-        Topic = topic,
-        Partition = new Partition(0),
-        Offset = new Offset(_offset++),
-        Message = new Message<byte[]?, byte[]> { Key = null, Value = value },
-    };
+    private ConsumeResult<byte[]?, byte[]> Raw(string topic, byte[] value) =>
+        new()
+        {
+            Topic = topic,
+            Partition = new Partition(0),
+            Offset = new Offset(_offset++),
+            Message = new Message<byte[]?, byte[]> { Key = null, Value = value },
+        };
 
     private static byte[] WireFormat(int schemaId, byte[] body)
     {

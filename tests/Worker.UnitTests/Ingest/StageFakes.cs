@@ -5,7 +5,8 @@ using Inference.Streaming.Worker.Publishing;
 
 namespace Inference.Streaming.Worker.UnitTests.Ingest;
 
-/// <summary>The decision stage as the ingest side sees it: records what was asked, answers with <see cref="Answer"/>.</summary>
+/// <summary>The decision stage as the ingest side sees it: records what was asked, answers with
+/// <see cref="Answer"/>.</summary>
 internal sealed class FakeDecisionIntake : IDecisionIntake
 {
     public List<DecisionRequest> Requests { get; } = [];
@@ -25,7 +26,19 @@ internal sealed class FakeDeadLetterSink : IDeadLetterSink
     public List<(string Reason, string Detail, long Offset)> Letters { get; } = [];
 
     public void Send(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker source) =>
-        Send(new DeadLetter(record.Topic, record.Partition.Value, record.Offset.Value, record.Message.Key, record.Message.Value, record.Message.Headers, reason, detail), source);
+        Send(
+            new DeadLetter(
+                record.Topic,
+                record.Partition.Value,
+                record.Offset.Value,
+                record.Message.Key,
+                record.Message.Value,
+                record.Message.Headers,
+                reason,
+                detail
+            ),
+            source
+        );
 
     public void Send(DeadLetter letter, IOutputTracker source)
     {

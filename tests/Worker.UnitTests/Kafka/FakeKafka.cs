@@ -12,7 +12,8 @@ public class FakeProducer : DispatchProxy
 {
     public List<(string Topic, Message<byte[]?, byte[]> Message)> Produced { get; } = [];
 
-    /// <summary>Decides each call: null delivers; otherwise the error, thrown when <c>Throw</c>, else reported.</summary>
+    /// <summary>Decides each call: null delivers; otherwise the error, thrown when <c>Throw</c>, else
+    /// reported.</summary>
     public Func<Message<byte[]?, byte[]>, (ErrorCode Code, bool Throw)?> Behaviour { get; set; } = _ => null;
 
     public static FakeProducer Create(out IProducer<byte[]?, byte[]> producer)
@@ -25,7 +26,9 @@ public class FakeProducer : DispatchProxy
     {
         if (targetMethod?.Name != "Produce")
         {
-            return targetMethod?.ReturnType is { IsValueType: true } type && type != typeof(void) ? Activator.CreateInstance(type) : null;
+            return targetMethod?.ReturnType is { IsValueType: true } type && type != typeof(void)
+                ? Activator.CreateInstance(type)
+                : null;
         }
 
         var topic = args![0] switch
@@ -40,15 +43,20 @@ public class FakeProducer : DispatchProxy
         var outcome = Behaviour(message);
         if (outcome is { Throw: true } thrown)
         {
-            throw new ProduceException<byte[]?, byte[]>(new Error(thrown.Code), new DeliveryResult<byte[]?, byte[]> { Message = message, Topic = topic });
+            throw new ProduceException<byte[]?, byte[]>(
+                new Error(thrown.Code),
+                new DeliveryResult<byte[]?, byte[]> { Message = message, Topic = topic }
+            );
         }
 
-        report?.Invoke(new DeliveryReport<byte[]?, byte[]>
-        {
-            Topic = topic,
-            Message = message,
-            Error = outcome is { } failed ? new Error(failed.Code) : new Error(ErrorCode.NoError),
-        });
+        report?.Invoke(
+            new DeliveryReport<byte[]?, byte[]>
+            {
+                Topic = topic,
+                Message = message,
+                Error = outcome is { } failed ? new Error(failed.Code) : new Error(ErrorCode.NoError),
+            }
+        );
         return null;
     }
 }
@@ -62,9 +70,16 @@ public sealed class FakeKafkaClientFactory : IKafkaClientFactory
 
     public FakeProducer Producer { get; }
 
-    public IProducer<byte[]?, byte[]> CreateProducer(string clientId, Action<ProducerBuilder<byte[]?, byte[]>>? configure = null) => _producer;
+    public IProducer<byte[]?, byte[]> CreateProducer(
+        string clientId,
+        Action<ProducerBuilder<byte[]?, byte[]>>? configure = null
+    ) => _producer;
 
-    public IConsumer<byte[]?, byte[]> CreateConsumer(string clientId, string groupId, Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null) => throw new NotSupportedException();
+    public IConsumer<byte[]?, byte[]> CreateConsumer(
+        string clientId,
+        string groupId,
+        Action<ConsumerBuilder<byte[]?, byte[]>>? configure = null
+    ) => throw new NotSupportedException();
 
     public IAdminClient CreateAdminClient(string clientId) => throw new NotSupportedException();
 

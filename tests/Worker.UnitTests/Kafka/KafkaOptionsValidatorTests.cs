@@ -41,7 +41,11 @@ public sealed class KafkaOptionsValidatorTests
         var options = new KafkaOptions();
         options.Topics.InferenceState.ReplicationFactor = replication;
 
-        Assert.Contains("Kafka:Topics:InferenceState:ReplicationFactor", _validator.Validate(null, options).FailureMessage, StringComparison.Ordinal);
+        Assert.Contains(
+            "Kafka:Topics:InferenceState:ReplicationFactor",
+            _validator.Validate(null, options).FailureMessage,
+            StringComparison.Ordinal
+        );
     }
 
     [Fact]
@@ -50,9 +54,21 @@ public sealed class KafkaOptionsValidatorTests
         var kafka = Options.Create(new KafkaOptions { BootstrapServers = "kafka:9092" });
         var validator = new SchemaRegistryOptionsValidator(kafka);
 
-        Assert.Contains("SchemaRegistry:Url", validator.Validate(null, new SchemaRegistryOptions()).FailureMessage, StringComparison.Ordinal);
-        Assert.Contains("ftp://x", validator.Validate(null, new SchemaRegistryOptions { Url = "ftp://x" }).FailureMessage, StringComparison.Ordinal);
+        Assert.Contains(
+            "SchemaRegistry:Url",
+            validator.Validate(null, new SchemaRegistryOptions()).FailureMessage,
+            StringComparison.Ordinal
+        );
+        Assert.Contains(
+            "ftp://x",
+            validator.Validate(null, new SchemaRegistryOptions { Url = "ftp://x" }).FailureMessage,
+            StringComparison.Ordinal
+        );
         Assert.True(validator.Validate(null, new SchemaRegistryOptions { Url = "http://registry:8081" }).Succeeded);
-        Assert.True(new SchemaRegistryOptionsValidator(Options.Create(new KafkaOptions())).Validate(null, new SchemaRegistryOptions()).Succeeded);
+        Assert.True(
+            new SchemaRegistryOptionsValidator(Options.Create(new KafkaOptions()))
+                .Validate(null, new SchemaRegistryOptions())
+                .Succeeded
+        );
     }
 }

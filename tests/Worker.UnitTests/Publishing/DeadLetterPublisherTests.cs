@@ -12,7 +12,8 @@ using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.UnitTests.Publishing;
 
-/// <summary>The dead-letter publisher against a fake producer: what it sends, and what it does when sending fails.</summary>
+/// <summary>The dead-letter publisher against a fake producer: what it sends, and what it does when sending
+/// fails.</summary>
 public sealed class DeadLetterPublisherTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -24,7 +25,12 @@ public sealed class DeadLetterPublisherTests : IDisposable
     {
         _output = new KafkaOutput(_kafka);
         var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        _publisher = new DeadLetterPublisher(_output, Options.Create(new KafkaOptions()), metrics, NullLogger<DeadLetterPublisher>.Instance);
+        _publisher = new DeadLetterPublisher(
+            _output,
+            Options.Create(new KafkaOptions()),
+            metrics,
+            NullLogger<DeadLetterPublisher>.Instance
+        );
     }
 
     public void Dispose() => _services.Dispose();
@@ -99,7 +105,11 @@ public sealed class DeadLetterPublisherTests : IDisposable
     {
         _kafka.Producer.Behaviour = _ => (error, thrown);
         var source = new TrackedRecord(1);
-        using var collector = new MetricCollector<long>(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), PipelineMetrics.MeterName, "inference_dead_letters_failed");
+        using var collector = new MetricCollector<long>(
+            _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            PipelineMetrics.MeterName,
+            "inference_dead_letters_failed"
+        );
 
         _publisher.Send(Letter("x"u8.ToArray()), source);
         source.Complete();

@@ -18,7 +18,9 @@ public sealed class FiniteCheckTests
     [MemberData(nameof(Contracts))]
     public void EveryFloatingPointFieldOfTheOutputContractsIsChecked(string contract)
     {
-        var record = (ISpecificRecord)Populate(contract == nameof(TradingDecision) ? typeof(TradingDecision) : typeof(DecisionForensics));
+        var record = (ISpecificRecord)Populate(
+            contract == nameof(TradingDecision) ? typeof(TradingDecision) : typeof(DecisionForensics)
+        );
         Assert.Null(FiniteCheck.FirstNonFinite(record));
 
         var fields = new List<(string Path, Action<double> Set)>();
@@ -84,14 +86,38 @@ public sealed class FiniteCheckTests
     private static object Populate(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
-        if (type == typeof(double)) { return 1.0; }
-        if (type == typeof(float)) { return 1f; }
-        if (type == typeof(string)) { return "x"; }
-        if (type == typeof(long)) { return 1L; }
-        if (type == typeof(int)) { return 1; }
-        if (type == typeof(bool)) { return true; }
-        if (type == typeof(DateTime)) { return DateTime.UnixEpoch; }
-        if (type.IsEnum) { return Enum.GetValues(type).GetValue(0)!; }
+        if (type == typeof(double))
+        {
+            return 1.0;
+        }
+        if (type == typeof(float))
+        {
+            return 1f;
+        }
+        if (type == typeof(string))
+        {
+            return "x";
+        }
+        if (type == typeof(long))
+        {
+            return 1L;
+        }
+        if (type == typeof(int))
+        {
+            return 1;
+        }
+        if (type == typeof(bool))
+        {
+            return true;
+        }
+        if (type == typeof(DateTime))
+        {
+            return DateTime.UnixEpoch;
+        }
+        if (type.IsEnum)
+        {
+            return Enum.GetValues(type).GetValue(0)!;
+        }
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IList<>))
         {
             var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(type.GetGenericArguments()[0]))!;
@@ -100,7 +126,10 @@ public sealed class FiniteCheckTests
         }
 
         var instance = Activator.CreateInstance(type)!;
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.DeclaringType == type))
+        foreach (
+            var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(p => p.CanWrite && p.DeclaringType == type)
+        )
         {
             property.SetValue(instance, Populate(property.PropertyType));
         }

@@ -105,6 +105,10 @@ public sealed class RegimeAndPolicyTests
     [InlineData(TradeAction.SELL, 0.8, 0.5493061443340549, 40)]
     [InlineData(TradeAction.BUY, 0.9, 1.0986122886681098, 1)]
     [InlineData(TradeAction.BUY, 0.004, 0.0, 1)]
-    public void QuantityScalesWithConfidenceAndNormalisedCertainty(TradeAction action, double confidence, double entropy, int expected) =>
-        Assert.Equal(expected, DecisionPolicy.Quantity(action, confidence, entropy));
+    public void QuantityScalesWithConfidenceAndNormalisedCertainty(
+        TradeAction action,
+        double confidence,
+        double entropy,
+        int expected
+    ) => Assert.Equal(expected, DecisionPolicy.Quantity(action, confidence, entropy));
 }

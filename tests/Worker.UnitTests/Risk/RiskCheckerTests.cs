@@ -44,7 +44,10 @@ public sealed class RiskCheckerTests
 
         Assert.Equal(expected, result.PositionLimit);
         Assert.Equal(expected != RiskCheckStatus.FAIL, result.Approved);
-        Assert.Equal(expected == RiskCheckStatus.PASS, !result.Warnings.Any(w => w.StartsWith("position_limit", StringComparison.Ordinal)));
+        Assert.Equal(
+            expected == RiskCheckStatus.PASS,
+            !result.Warnings.Any(w => w.StartsWith("position_limit", StringComparison.Ordinal))
+        );
     }
 
     [Fact]
@@ -55,7 +58,10 @@ public sealed class RiskCheckerTests
     [InlineData(0.45, RiskCheckStatus.WARNING)]
     [InlineData(0.52, RiskCheckStatus.FAIL)]
     public void ConcentrationUsesItsOwnLimit(double fraction, RiskCheckStatus expected) =>
-        Assert.Equal(expected, Checker(o => o.PositionLimit = 10).Assess(TradeAction.HOLD, 100, WithPosition(fraction)).Concentration);
+        Assert.Equal(
+            expected,
+            Checker(o => o.PositionLimit = 10).Assess(TradeAction.HOLD, 100, WithPosition(fraction)).Concentration
+        );
 
     [Theory]
     [InlineData(98_500, RiskCheckStatus.PASS)]
@@ -75,7 +81,8 @@ public sealed class RiskCheckerTests
     [Fact]
     public void LeverageFailsAboveItsLimit()
     {
-        var result = Checker(o => (o.PositionLimit, o.ConcentrationLimit) = (10, 10)).Assess(TradeAction.HOLD, 100, WithPosition(1.6));
+        var result = Checker(o => (o.PositionLimit, o.ConcentrationLimit) = (10, 10))
+            .Assess(TradeAction.HOLD, 100, WithPosition(1.6));
 
         Assert.Equal(RiskCheckStatus.FAIL, result.Leverage);
         Assert.False(result.ToContract().approved);

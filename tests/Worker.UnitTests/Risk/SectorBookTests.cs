@@ -9,10 +9,26 @@ namespace Inference.Streaming.Worker.UnitTests.Risk;
 /// <summary>The concentration check over a book of mapped symbols (Risk:Sectors).</summary>
 public sealed class SectorBookTests
 {
-    private static readonly SectorMap Tech = new(new Dictionary<string, string> { ["AAPL"] = "tech", ["msft"] = "tech", ["XOM"] = "energy" });
+    private static readonly SectorMap Tech = new(
+        new Dictionary<string, string>
+        {
+            ["AAPL"] = "tech",
+            ["msft"] = "tech",
+            ["XOM"] = "energy",
+        }
+    );
 
     private static RiskChecker Checker(double concentration = 0.50) =>
-        new(Options.Create(new RiskOptions { PositionLimit = 10, MaxLeverage = 10, ConcentrationLimit = concentration }));
+        new(
+            Options.Create(
+                new RiskOptions
+                {
+                    PositionLimit = 10,
+                    MaxLeverage = 10,
+                    ConcentrationLimit = concentration,
+                }
+            )
+        );
 
     /// <summary>An account of 100,000 at price 100 with <paramref name="fraction"/> of it in shares.</summary>
     private static PaperPortfolio Account(double fraction)
@@ -39,7 +55,14 @@ public sealed class SectorBookTests
         Assert.Equal(expected != RiskCheckStatus.FAIL, result.Approved);
         if (expected != RiskCheckStatus.PASS)
         {
-            Assert.Contains(result.Warnings, w => w.StartsWith("concentration: sector tech would be 40.2 % of the book's value", StringComparison.Ordinal));
+            Assert.Contains(
+                result.Warnings,
+                w =>
+                    w.StartsWith(
+                        "concentration: sector tech would be 40.2 % of the book's value",
+                        StringComparison.Ordinal
+                    )
+            );
         }
     }
 
@@ -56,21 +79,34 @@ public sealed class SectorBookTests
         Assert.Equal(RiskCheckStatus.FAIL, inBook.Concentration);
         // A big book with nothing else in the sector dilutes the symbol's share.
         Assert.Equal(RiskCheckStatus.PASS, otherSector.Concentration);
-        Assert.Equal(11_000 / 400_000.0, RiskChecker.SectorShare(11_000, 100_000, new SectorBook("tech", 0, 300_000)), 12);
+        Assert.Equal(
+            11_000 / 400_000.0,
+            RiskChecker.SectorShare(11_000, 100_000, new SectorBook("tech", 0, 300_000)),
+            12
+        );
     }
 
     [Fact]
     public void ASectorNameWithBracesIsTextNotAFormat()
     {
-        var result = Checker(0.30).Assess(TradeAction.BUY, 100, Account(0.10), new SectorBook("{0} {tech}", 150_000, 300_000));
+        var result = Checker(0.30)
+            .Assess(TradeAction.BUY, 100, Account(0.10), new SectorBook("{0} {tech}", 150_000, 300_000));
 
-        Assert.Contains(result.Warnings, w => w.StartsWith("concentration: sector {0} {tech} would be 40.2 % of the book's value", StringComparison.Ordinal));
+        Assert.Contains(
+            result.Warnings,
+            w =>
+                w.StartsWith(
+                    "concentration: sector {0} {tech} would be 40.2 % of the book's value",
+                    StringComparison.Ordinal
+                )
+        );
     }
 
     [Fact]
     public void ASaleIsNeverBlockedByItsSectorOnlyWarned()
     {
-        var result = Checker(0.30).Assess(TradeAction.SELL, 100, Account(0.10), new SectorBook("tech", 150_000, 300_000));
+        var result = Checker(0.30)
+            .Assess(TradeAction.SELL, 100, Account(0.10), new SectorBook("tech", 150_000, 300_000));
 
         Assert.Equal(RiskCheckStatus.WARNING, result.Concentration);
         Assert.True(result.Approved);
@@ -79,7 +115,8 @@ public sealed class SectorBookTests
     [Fact]
     public void TheRiskGateTurnsAConcentratedBuyIntoHold()
     {
-        var action = Checker(0.30).Gate(TradeAction.BUY, 100, Account(0.10), out var assessment, new SectorBook("tech", 150_000, 300_000));
+        var action = Checker(0.30)
+            .Gate(TradeAction.BUY, 100, Account(0.10), out var assessment, new SectorBook("tech", 150_000, 300_000));
 
         Assert.Equal(TradeAction.HOLD, action);
         Assert.Equal(RiskCheckStatus.FAIL, assessment!.Concentration);
@@ -89,7 +126,12 @@ public sealed class SectorBookTests
     public void APartitionsBookHoldsItsMappedSymbolsOnly()
     {
         var partition = new PartitionState(0, 60_000, 100_000, Tech);
-        var (aapl, msft, xom, spy) = (partition.GetOrAdd("AAPL"), partition.GetOrAdd("MSFT"), partition.GetOrAdd("XOM"), partition.GetOrAdd("SPY"));
+        var (aapl, msft, xom, spy) = (
+            partition.GetOrAdd("AAPL"),
+            partition.GetOrAdd("MSFT"),
+            partition.GetOrAdd("XOM"),
+            partition.GetOrAdd("SPY")
+        );
 
         Assert.Equal(SectorBook.Alone, partition.EnterBook(spy, new BookEntry(90_000, 100, 100)));
         partition.EnterBook(aapl, new BookEntry(80_000, 200, 100));
@@ -101,16 +143,29 @@ public sealed class SectorBookTests
         Assert.Null(spy.Book);
 
         // A newer close replaces the symbol's entry; an eviction takes it out.
-        Assert.Equal(new SectorBook("tech", 30_000, 200_000), partition.EnterBook(aapl, new BookEntry(90_000, 100, 100)));
+        Assert.Equal(
+            new SectorBook("tech", 30_000, 200_000),
+            partition.EnterBook(aapl, new BookEntry(90_000, 100, 100))
+        );
         partition.Evict(xom);
-        Assert.Equal(new SectorBook("tech", 30_000, 100_000), partition.EnterBook(aapl, new BookEntry(90_000, 100, 100)));
+        Assert.Equal(
+            new SectorBook("tech", 30_000, 100_000),
+            partition.EnterBook(aapl, new BookEntry(90_000, 100, 100))
+        );
     }
 
     [Fact]
     public void BookTotalsDoNotDependOnTheOrderOfEntries()
     {
         var random = new Random(5);
-        var entries = Enumerable.Range(0, 500).Select(_ => new BookEntry(random.NextDouble() * 1e5, random.NextDouble() * 1e3, 1 + (random.NextDouble() * 300))).ToArray();
+        var entries = Enumerable
+            .Range(0, 500)
+            .Select(_ => new BookEntry(
+                random.NextDouble() * 1e5,
+                random.NextDouble() * 1e3,
+                1 + (random.NextDouble() * 300)
+            ))
+            .ToArray();
         var forward = new BookTotals();
         var backward = new BookTotals();
         foreach (var entry in entries)
@@ -146,9 +201,15 @@ public sealed class SectorBookTests
         }
 
         // The same snapshot restored twice (a newer one replacing an older) counts once.
-        restored.Restore(StateCodec.FromSnapshot(StateCodec.ToSnapshot(original.Symbols["AAPL"], 0), 60_000, 100_000), long.MinValue);
+        restored.Restore(
+            StateCodec.FromSnapshot(StateCodec.ToSnapshot(original.Symbols["AAPL"], 0), 60_000, 100_000),
+            long.MinValue
+        );
         var next = new BookEntry(70_000, 300, 100);
-        Assert.Equal(original.EnterBook(original.GetOrAdd("MSFT"), next), restored.EnterBook(restored.GetOrAdd("MSFT"), next));
+        Assert.Equal(
+            original.EnterBook(original.GetOrAdd("MSFT"), next),
+            restored.EnterBook(restored.GetOrAdd("MSFT"), next)
+        );
     }
 
     [Theory]

@@ -58,12 +58,26 @@ public sealed class StateCodecTests
     [Fact]
     public void ACheckpointMarkerCarriesThePartitionsPosition()
     {
-        var partition = new PartitionState(2, 1000, 100_000) { TicksOffset = 10, RegimesOffset = -1, CheckpointSequence = 4 };
+        var partition = new PartitionState(2, 1000, 100_000)
+        {
+            TicksOffset = 10,
+            RegimesOffset = -1,
+            CheckpointSequence = 4,
+        };
         partition.Advance(123_456);
 
         var marker = StateCodec.Checkpoint(partition, 0);
 
         Assert.Equal(StateCodec.CheckpointKey, marker.symbol);
-        Assert.Equal((2, 10L, -1L, 123_456L, 4L), (marker.checkpoint.partition, marker.checkpoint.ticks_offset, marker.checkpoint.regimes_offset, marker.checkpoint.watermark_ms, marker.checkpoint.sequence));
+        Assert.Equal(
+            (2, 10L, -1L, 123_456L, 4L),
+            (
+                marker.checkpoint.partition,
+                marker.checkpoint.ticks_offset,
+                marker.checkpoint.regimes_offset,
+                marker.checkpoint.watermark_ms,
+                marker.checkpoint.sequence
+            )
+        );
     }
 }

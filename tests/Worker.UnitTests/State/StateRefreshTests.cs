@@ -95,15 +95,25 @@ public sealed class StateRefreshTests : IAsyncLifetime
     private StateStore Store(KafkaOutput output, TimeSpan refresh)
     {
         var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        return new StateStore(output, _kafka, _registryClient!, Options.Create(new KafkaOptions()), Options.Create(new FeatureOptions()),
-            Options.Create(new StateOptions { RefreshInterval = refresh }), metrics, _time, NullLogger<StateStore>.Instance);
+        return new StateStore(
+            output,
+            _kafka,
+            _registryClient!,
+            Options.Create(new KafkaOptions()),
+            Options.Create(new FeatureOptions()),
+            Options.Create(new StateOptions { RefreshInterval = refresh }),
+            metrics,
+            _time,
+            NullLogger<StateStore>.Instance
+        );
     }
 
-    /// <summary>Symbols whose snapshot the last checkpoint wrote, in order; the marker is left out. Clears the record.</summary>
+    /// <summary>Symbols whose snapshot the last checkpoint wrote, in order; the marker is left out. Clears the
+    /// record.</summary>
     private List<string> Written()
     {
-        var keys = _kafka.Producer.Produced
-            .Select(p => Encoding.UTF8.GetString(p.Message.Key!))
+        var keys = _kafka
+            .Producer.Produced.Select(p => Encoding.UTF8.GetString(p.Message.Key!))
             .Where(k => k != StateCodec.CheckpointKey)
             .Order(StringComparer.Ordinal)
             .ToList();

@@ -13,7 +13,8 @@ public sealed class SymbolNameTests
     [InlineData("NASDAQ:AAPL", "NASDAQ:AAPL")]
     [InlineData("A_1", "A_1")]
     [InlineData("ABCDEFGHIJKLMNOPQRST", "ABCDEFGHIJKLMNOPQRST")]
-    public void ValidSymbolsAreTrimmedAndUpperCased(string given, string expected) => Assert.Equal(expected, SymbolName.Normalise(given));
+    public void ValidSymbolsAreTrimmedAndUpperCased(string given, string expected) =>
+        Assert.Equal(expected, SymbolName.Normalise(given));
 
     [Theory]
     [InlineData(null)]

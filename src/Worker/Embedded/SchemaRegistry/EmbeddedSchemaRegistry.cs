@@ -25,14 +25,19 @@ public sealed class EmbeddedSchemaRegistry : IAsyncDisposable
     /// <summary>Starts the registry on 127.0.0.1:<paramref name="port"/> (0 picks a free port).</summary>
     public static async Task<EmbeddedSchemaRegistry> StartAsync(int port, CancellationToken cancellationToken)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = typeof(EmbeddedSchemaRegistry).Assembly.GetName().Name });
+        var builder = WebApplication.CreateSlimBuilder(
+            new WebApplicationOptions { ApplicationName = typeof(EmbeddedSchemaRegistry).Assembly.GetName().Name }
+        );
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var store = new SchemaStore();
         var app = builder.Build();
         app.MapSchemaRegistry(store);
         await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var address = app
+            .Services.GetRequiredService<IServer>()
+            .Features.Get<IServerAddressesFeature>()!
+            .Addresses.First();
         return new EmbeddedSchemaRegistry(app, address, store);
     }
 

@@ -7,7 +7,8 @@ public sealed class RegistryApiException(int status, int errorCode, string messa
 
     public int ErrorCode { get; } = errorCode;
 
-    public static RegistryApiException SubjectNotFound(string subject) => new(404, 40401, $"Subject '{subject}' not found.");
+    public static RegistryApiException SubjectNotFound(string subject) =>
+        new(404, 40401, $"Subject '{subject}' not found.");
 
     public static RegistryApiException VersionNotFound(int version) => new(404, 40402, $"Version {version} not found.");
 
@@ -22,10 +23,20 @@ public sealed class RegistryApiException(int status, int errorCode, string messa
     public static RegistryApiException InvalidSchema(string detail) => new(422, 42201, "Invalid schema: " + detail);
 
     public static RegistryApiException InvalidVersion(string version) =>
-        new(422, 42202, $"The specified version '{version}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"");
+        new(
+            422,
+            42202,
+            $"The specified version '{version}' is not a valid version id. Allowed values are between [1, 2^31-1] "
+                + $"and the string \"latest\""
+        );
 
     public static RegistryApiException InvalidCompatibility(string level) =>
-        new(422, 42203, $"Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive (was '{level}')");
+        new(
+            422,
+            42203,
+            $"Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, "
+                + $"forward_transitive, and full_transitive (was '{level}')"
+        );
 
     public static RegistryApiException BadRequest(string detail) => new(400, 400, detail);
 }

@@ -18,74 +18,147 @@ public static class SchemaRegistryApi
         routes.MapGet("/", () => Json(new Dictionary<string, object>()));
         routes.MapGet("/schemas/types", () => Json(SchemaTypes));
 
-        routes.MapPost("/subjects/{subject}/versions", (string subject, HttpRequest request) => Handle(async () =>
-        {
-            var schema = await ReadSchemaAsync(request);
-            return Json(new { id = store.Register(subject, schema) });
-        }));
+        routes.MapPost(
+            "/subjects/{subject}/versions",
+            (string subject, HttpRequest request) =>
+                Handle(async () =>
+                {
+                    var schema = await ReadSchemaAsync(request);
+                    return Json(new { id = store.Register(subject, schema) });
+                })
+        );
 
-        routes.MapPost("/subjects/{subject}", (string subject, HttpRequest request) => Handle(async () =>
-        {
-            var schema = await ReadSchemaAsync(request);
-            var found = store.Lookup(subject, schema);
-            return Json(Describe(found));
-        }));
+        routes.MapPost(
+            "/subjects/{subject}",
+            (string subject, HttpRequest request) =>
+                Handle(async () =>
+                {
+                    var schema = await ReadSchemaAsync(request);
+                    var found = store.Lookup(subject, schema);
+                    return Json(Describe(found));
+                })
+        );
 
-        routes.MapGet("/schemas/ids/{id:int}", (int id) => Handle(() => Task.FromResult(Json(new { schema = store.GetById(id) }))));
-        routes.MapGet("/schemas/ids/{id:int}/schema", (int id) => Handle(() => Task.FromResult(Raw(store.GetById(id)))));
-        routes.MapGet("/schemas/ids/{id:int}/versions", (int id) => Handle(() =>
-            Task.FromResult(Json(store.UsagesOf(id).Select(v => new { subject = v.Subject, version = v.Version })))));
-        routes.MapGet("/schemas/ids/{id:int}/subjects", (int id) => Handle(() =>
-            Task.FromResult(Json(store.UsagesOf(id).Select(v => v.Subject).Distinct()))));
+        routes.MapGet(
+            "/schemas/ids/{id:int}",
+            (int id) => Handle(() => Task.FromResult(Json(new { schema = store.GetById(id) })))
+        );
+        routes.MapGet(
+            "/schemas/ids/{id:int}/schema",
+            (int id) => Handle(() => Task.FromResult(Raw(store.GetById(id))))
+        );
+        routes.MapGet(
+            "/schemas/ids/{id:int}/versions",
+            (int id) =>
+                Handle(() =>
+                    Task.FromResult(
+                        Json(store.UsagesOf(id).Select(v => new { subject = v.Subject, version = v.Version }))
+                    )
+                )
+        );
+        routes.MapGet(
+            "/schemas/ids/{id:int}/subjects",
+            (int id) => Handle(() => Task.FromResult(Json(store.UsagesOf(id).Select(v => v.Subject).Distinct())))
+        );
 
         routes.MapGet("/subjects", () => Json(store.Subjects()));
-        routes.MapGet("/subjects/{subject}/versions", (string subject) => Handle(() => Task.FromResult(Json(store.Versions(subject)))));
-        routes.MapGet("/subjects/{subject}/versions/{version}", (string subject, string version) => Handle(() =>
-            Task.FromResult(Json(Describe(store.GetVersion(subject, version))))));
-        routes.MapGet("/subjects/{subject}/versions/{version}/schema", (string subject, string version) => Handle(() =>
-            Task.FromResult(Raw(store.GetVersion(subject, version).Schema))));
-        routes.MapDelete("/subjects/{subject}", (string subject) => Handle(() => Task.FromResult(Json(store.DeleteSubject(subject)))));
+        routes.MapGet(
+            "/subjects/{subject}/versions",
+            (string subject) => Handle(() => Task.FromResult(Json(store.Versions(subject))))
+        );
+        routes.MapGet(
+            "/subjects/{subject}/versions/{version}",
+            (string subject, string version) =>
+                Handle(() => Task.FromResult(Json(Describe(store.GetVersion(subject, version)))))
+        );
+        routes.MapGet(
+            "/subjects/{subject}/versions/{version}/schema",
+            (string subject, string version) =>
+                Handle(() => Task.FromResult(Raw(store.GetVersion(subject, version).Schema)))
+        );
+        routes.MapDelete(
+            "/subjects/{subject}",
+            (string subject) => Handle(() => Task.FromResult(Json(store.DeleteSubject(subject))))
+        );
 
         routes.MapGet("/config", () => Json(new { compatibilityLevel = store.GlobalLevel.ToString() }));
-        routes.MapPut("/config", (HttpRequest request) => Handle(async () =>
-        {
-            var level = await ReadCompatibilityAsync(request);
-            store.GlobalLevel = level;
-            return Json(new { compatibility = level.ToString() });
-        }));
-        routes.MapGet("/config/{subject}", (string subject, [FromQuery] bool? defaultToGlobal) => Handle(() =>
-        {
-            var level = store.SubjectLevel(subject)
-                ?? (defaultToGlobal == true ? store.GlobalLevel : throw RegistryApiException.SubjectConfigNotFound(subject));
-            return Task.FromResult(Json(new { compatibilityLevel = level.ToString() }));
-        }));
-        routes.MapPut("/config/{subject}", (string subject, HttpRequest request) => Handle(async () =>
-        {
-            var level = await ReadCompatibilityAsync(request);
-            store.SetSubjectLevel(subject, level);
-            return Json(new { compatibility = level.ToString() });
-        }));
-        routes.MapDelete("/config/{subject}", (string subject) => Handle(() =>
-        {
-            var level = store.SubjectLevel(subject) ?? throw RegistryApiException.SubjectConfigNotFound(subject);
-            store.DeleteSubjectLevel(subject);
-            return Task.FromResult(Json(new { compatibilityLevel = level.ToString() }));
-        }));
+        routes.MapPut(
+            "/config",
+            (HttpRequest request) =>
+                Handle(async () =>
+                {
+                    var level = await ReadCompatibilityAsync(request);
+                    store.GlobalLevel = level;
+                    return Json(new { compatibility = level.ToString() });
+                })
+        );
+        routes.MapGet(
+            "/config/{subject}",
+            (string subject, [FromQuery] bool? defaultToGlobal) =>
+                Handle(() =>
+                {
+                    var level =
+                        store.SubjectLevel(subject)
+                        ?? (
+                            defaultToGlobal == true
+                                ? store.GlobalLevel
+                                : throw RegistryApiException.SubjectConfigNotFound(subject)
+                        );
+                    return Task.FromResult(Json(new { compatibilityLevel = level.ToString() }));
+                })
+        );
+        routes.MapPut(
+            "/config/{subject}",
+            (string subject, HttpRequest request) =>
+                Handle(async () =>
+                {
+                    var level = await ReadCompatibilityAsync(request);
+                    store.SetSubjectLevel(subject, level);
+                    return Json(new { compatibility = level.ToString() });
+                })
+        );
+        routes.MapDelete(
+            "/config/{subject}",
+            (string subject) =>
+                Handle(() =>
+                {
+                    var level =
+                        store.SubjectLevel(subject) ?? throw RegistryApiException.SubjectConfigNotFound(subject);
+                    store.DeleteSubjectLevel(subject);
+                    return Task.FromResult(Json(new { compatibilityLevel = level.ToString() }));
+                })
+        );
 
-        routes.MapPost("/compatibility/subjects/{subject}/versions/{version}", (string subject, string version, [FromQuery] bool? verbose, HttpRequest request) => Handle(async () =>
-        {
-            var schema = await ReadSchemaAsync(request);
-            var compatible = store.IsCompatible(subject, version, schema, out var problem);
-            return verbose == true
-                ? Json(new { is_compatible = compatible, messages = problem is null ? Array.Empty<string>() : [problem] })
-                : Json(new { is_compatible = compatible });
-        }));
+        routes.MapPost(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            (string subject, string version, [FromQuery] bool? verbose, HttpRequest request) =>
+                Handle(async () =>
+                {
+                    var schema = await ReadSchemaAsync(request);
+                    var compatible = store.IsCompatible(subject, version, schema, out var problem);
+                    return verbose == true
+                        ? Json(
+                            new
+                            {
+                                is_compatible = compatible,
+                                messages = problem is null ? Array.Empty<string>() : [problem],
+                            }
+                        )
+                        : Json(new { is_compatible = compatible });
+                })
+        );
 
         return routes;
     }
 
     private static object Describe(RegisteredSchema schema) =>
-        new { subject = schema.Subject, version = schema.Version, id = schema.Id, schema = schema.Schema };
+        new
+        {
+            subject = schema.Subject,
+            version = schema.Version,
+            id = schema.Id,
+            schema = schema.Schema,
+        };
 
     private static async Task<IResult> Handle(Func<Task<IResult>> action)
     {
@@ -100,7 +173,11 @@ public static class SchemaRegistryApi
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             // The registry's own code for an internal error, so clients still get its error shape.
-            return Error(StatusCodes.Status500InternalServerError, 50001, "Error in the backend data store: " + ex.Message);
+            return Error(
+                StatusCodes.Status500InternalServerError,
+                50001,
+                "Error in the backend data store: " + ex.Message
+            );
         }
     }
 
@@ -115,7 +192,10 @@ public static class SchemaRegistryApi
     {
         try
         {
-            using var document = await JsonDocument.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+            using var document = await JsonDocument.ParseAsync(
+                request.Body,
+                cancellationToken: request.HttpContext.RequestAborted
+            );
             return document.RootElement.ValueKind == JsonValueKind.Object
                 ? document.RootElement.Clone()
                 : throw RegistryApiException.BadRequest("The request body must be a JSON object.");
@@ -129,12 +209,22 @@ public static class SchemaRegistryApi
     private static async Task<string> ReadSchemaAsync(HttpRequest request)
     {
         var body = await ReadBodyAsync(request);
-        if (body.TryGetProperty("schemaType", out var type) && type.ValueKind == JsonValueKind.String && type.GetString() != "AVRO")
+        if (
+            body.TryGetProperty("schemaType", out var type)
+            && type.ValueKind == JsonValueKind.String
+            && type.GetString() != "AVRO"
+        )
         {
-            throw RegistryApiException.InvalidSchema($"schema type '{type.GetString()}' is not supported by the embedded registry (AVRO only)");
+            throw RegistryApiException.InvalidSchema(
+                $"schema type '{type.GetString()}' is not supported by the embedded registry (AVRO only)"
+            );
         }
 
-        if (body.TryGetProperty("references", out var references) && references.ValueKind == JsonValueKind.Array && references.GetArrayLength() > 0)
+        if (
+            body.TryGetProperty("references", out var references)
+            && references.ValueKind == JsonValueKind.Array
+            && references.GetArrayLength() > 0
+        )
         {
             throw RegistryApiException.InvalidSchema("schema references are not supported by the embedded registry");
         }
@@ -147,7 +237,10 @@ public static class SchemaRegistryApi
     private static async Task<CompatibilityLevel> ReadCompatibilityAsync(HttpRequest request)
     {
         var body = await ReadBodyAsync(request);
-        var text = body.TryGetProperty("compatibility", out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : string.Empty;
+        var text =
+            body.TryGetProperty("compatibility", out var value) && value.ValueKind == JsonValueKind.String
+                ? value.GetString()!
+                : string.Empty;
         return Enum.TryParse<CompatibilityLevel>(text, ignoreCase: true, out var level) && !int.TryParse(text, out _)
             ? level
             : throw RegistryApiException.InvalidCompatibility(text);

@@ -62,7 +62,8 @@ public sealed class SchemaStore
         lock (_gate)
         {
             var versions = VersionsOf(subject);
-            return versions.Find(v => v.Schema == canonical) ?? throw RegistryApiException.SchemaNotFound("not registered under subject " + subject);
+            return versions.Find(v => v.Schema == canonical)
+                ?? throw RegistryApiException.SchemaNotFound("not registered under subject " + subject);
         }
     }
 
@@ -70,7 +71,9 @@ public sealed class SchemaStore
     {
         lock (_gate)
         {
-            return _schemasById.TryGetValue(id, out var entry) ? entry.Schema : throw RegistryApiException.SchemaNotFound($"id {id}");
+            return _schemasById.TryGetValue(id, out var entry)
+                ? entry.Schema
+                : throw RegistryApiException.SchemaNotFound($"id {id}");
         }
     }
 
@@ -79,7 +82,14 @@ public sealed class SchemaStore
         lock (_gate)
         {
             _ = GetById(id);
-            return [.. _subjects.Values.SelectMany(v => v).Where(v => v.Id == id).OrderBy(v => v.Subject, StringComparer.Ordinal).ThenBy(v => v.Version)];
+            return
+            [
+                .. _subjects
+                    .Values.SelectMany(v => v)
+                    .Where(v => v.Id == id)
+                    .OrderBy(v => v.Subject, StringComparer.Ordinal)
+                    .ThenBy(v => v.Version),
+            ];
         }
     }
 
@@ -142,7 +152,12 @@ public sealed class SchemaStore
             {
                 against = [];
             }
-            else if (level is CompatibilityLevel.BACKWARD_TRANSITIVE or CompatibilityLevel.FORWARD_TRANSITIVE or CompatibilityLevel.FULL_TRANSITIVE)
+            else if (
+                level
+                is CompatibilityLevel.BACKWARD_TRANSITIVE
+                    or CompatibilityLevel.FORWARD_TRANSITIVE
+                    or CompatibilityLevel.FULL_TRANSITIVE
+            )
             {
                 against = VersionsOf(subject);
             }
@@ -158,8 +173,20 @@ public sealed class SchemaStore
 
     public CompatibilityLevel GlobalLevel
     {
-        get { lock (_gate) { return _globalLevel; } }
-        set { lock (_gate) { _globalLevel = value; } }
+        get
+        {
+            lock (_gate)
+            {
+                return _globalLevel;
+            }
+        }
+        set
+        {
+            lock (_gate)
+            {
+                _globalLevel = value;
+            }
+        }
     }
 
     public CompatibilityLevel? SubjectLevel(string subject)
@@ -190,7 +217,9 @@ public sealed class SchemaStore
         _subjectLevels.TryGetValue(subject, out var level) ? level : _globalLevel;
 
     private List<RegisteredSchema> VersionsOf(string subject) =>
-        _subjects.TryGetValue(subject, out var versions) && versions.Count > 0 ? versions : throw RegistryApiException.SubjectNotFound(subject);
+        _subjects.TryGetValue(subject, out var versions) && versions.Count > 0
+            ? versions
+            : throw RegistryApiException.SubjectNotFound(subject);
 
     private string? FindIncompatibility(Schema candidate, List<RegisteredSchema> versions, CompatibilityLevel level)
     {
@@ -199,7 +228,11 @@ public sealed class SchemaStore
             return null;
         }
 
-        var transitive = level is CompatibilityLevel.BACKWARD_TRANSITIVE or CompatibilityLevel.FORWARD_TRANSITIVE or CompatibilityLevel.FULL_TRANSITIVE;
+        var transitive =
+            level
+            is CompatibilityLevel.BACKWARD_TRANSITIVE
+                or CompatibilityLevel.FORWARD_TRANSITIVE
+                or CompatibilityLevel.FULL_TRANSITIVE;
         var checkBackward = level is not (CompatibilityLevel.FORWARD or CompatibilityLevel.FORWARD_TRANSITIVE);
         var checkForward = level is not (CompatibilityLevel.BACKWARD or CompatibilityLevel.BACKWARD_TRANSITIVE);
         IEnumerable<RegisteredSchema> against = transitive ? versions : [versions[^1]];
@@ -209,13 +242,15 @@ public sealed class SchemaStore
             // BACKWARD: a consumer on the new schema reads data written with the old one.
             if (checkBackward && !candidate.CanRead(old))
             {
-                return $"{existing.Subject} version {existing.Version}: the new schema cannot read data written with it ({level}).";
+                return $"{existing.Subject} version {existing.Version}: the new schema cannot read data written with "
+                    + $"it ({level}).";
             }
 
             // FORWARD: a consumer still on the old schema reads data written with the new one.
             if (checkForward && !old.CanRead(candidate))
             {
-                return $"{existing.Subject} version {existing.Version}: it cannot read data written with the new schema ({level}).";
+                return $"{existing.Subject} version {existing.Version}: it cannot read data written with the new "
+                    + $"schema ({level}).";
             }
         }
 
