@@ -16,4 +16,18 @@ public sealed record DeadLetter(
     string Reason,
     string Detail,
     IReadOnlyList<(string Name, string Value)>? Extra = null
-);
+)
+{
+    /// <summary>An input record, byte for byte, with why it goes to the dead-letter topic.</summary>
+    public static DeadLetter Of(ConsumeResult<byte[]?, byte[]> record, string reason, string detail) =>
+        new(
+            record.Topic,
+            record.Partition.Value,
+            record.Offset.Value,
+            record.Message.Key,
+            record.Message.Value,
+            record.Message.Headers,
+            reason,
+            detail
+        );
+}

@@ -26,19 +26,7 @@ internal sealed class FakeDeadLetterSink : IDeadLetterSink
     public List<(string Reason, string Detail, long Offset)> Letters { get; } = [];
 
     public void Send(ConsumeResult<byte[]?, byte[]> record, string reason, string detail, IOutputTracker source) =>
-        Send(
-            new DeadLetter(
-                record.Topic,
-                record.Partition.Value,
-                record.Offset.Value,
-                record.Message.Key,
-                record.Message.Value,
-                record.Message.Headers,
-                reason,
-                detail
-            ),
-            source
-        );
+        Send(DeadLetter.Of(record, reason, detail), source);
 
     public void Send(DeadLetter letter, IOutputTracker source)
     {
