@@ -4,9 +4,9 @@ using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.UnitTests.Features;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
-using Inference.Streaming.Worker.UnitTests.Features;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Pipeline;

@@ -2,7 +2,7 @@ using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 public sealed class ModelCatalogTests : IDisposable
 {

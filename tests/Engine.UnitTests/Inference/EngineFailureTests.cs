@@ -1,7 +1,7 @@
 using Inference.Streaming.Engine.Inference;
 using static TorchSharp.torch;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 /// <summary>
 /// A model that returns NaN at run time counts as failed for that row, as if it were not loaded:

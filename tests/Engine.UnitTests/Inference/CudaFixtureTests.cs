@@ -1,7 +1,7 @@
 using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 /// <summary>
 /// The PyTorch fixtures on CUDA. Runs where a CUDA PyTorch installation is named by

@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Diagnostics;
 
-namespace Inference.Streaming.Worker.UnitTests.Diagnostics;
+namespace Inference.Streaming.Engine.UnitTests.Diagnostics;
 
 public sealed class LogTextTests
 {

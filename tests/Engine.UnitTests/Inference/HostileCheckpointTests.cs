@@ -4,7 +4,7 @@ using Inference.Streaming.Engine.Inference;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 /// <summary>
 /// Checkpoints written to hurt: lengths that claim gigabytes, files over the size limit, the wrong

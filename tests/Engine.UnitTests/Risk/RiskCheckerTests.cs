@@ -3,7 +3,7 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.UnitTests.Risk;
+namespace Inference.Streaming.Engine.UnitTests.Risk;
 
 public sealed class RiskCheckerTests
 {

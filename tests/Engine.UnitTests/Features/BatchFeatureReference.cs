@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Worker.UnitTests.Features;
+namespace Inference.Streaming.Engine.UnitTests.Features;
 
 /// <summary>
 /// DESIGN.md section 3 computed the batch way, as pandas would: every series over the whole history

@@ -1,7 +1,7 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Worker.UnitTests.Features;
+namespace Inference.Streaming.Engine.UnitTests.Features;
 
 public sealed class PaperPortfolioTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 /// <summary>The PyTorch-written checkpoints of tests/Fixtures/pytorch and scratch copies of them.</summary>
 internal static class ModelFixtures

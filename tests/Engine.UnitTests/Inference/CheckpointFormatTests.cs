@@ -2,7 +2,7 @@ using Inference.Streaming.Engine.Inference;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 /// <summary>Every supported format loads and scores like the network that wrote it; every bad file is refused by
 /// name.</summary>

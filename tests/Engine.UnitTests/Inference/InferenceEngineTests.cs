@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Inference;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 public sealed class InferenceEngineTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using Inference.Streaming.Engine.Inference;
 using static TorchSharp.torch;
 
-namespace Inference.Streaming.Worker.UnitTests.Inference;
+namespace Inference.Streaming.Engine.UnitTests.Inference;
 
 public sealed class IntegratedGradientsTests : IDisposable
 {

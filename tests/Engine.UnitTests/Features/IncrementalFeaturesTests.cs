@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Worker.UnitTests.Features;
+namespace Inference.Streaming.Engine.UnitTests.Features;
 
 public sealed class IncrementalFeaturesTests
 {

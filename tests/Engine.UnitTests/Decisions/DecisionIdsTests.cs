@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Decisions;
 
-namespace Inference.Streaming.Worker.UnitTests.Decisions;
+namespace Inference.Streaming.Engine.UnitTests.Decisions;
 
 public sealed class DecisionIdsTests
 {

@@ -3,7 +3,7 @@ using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Worker.UnitTests.Regimes;
+namespace Inference.Streaming.Engine.UnitTests.Regimes;
 
 public sealed class RegimeAndPolicyTests
 {
