@@ -39,20 +39,22 @@ public sealed class TrainerEngine : IDisposable
     /// <exception cref="OptionsValidationException">A setting is invalid; the message names it.</exception>
     public static TrainerEngine FromConfiguration(IReadOnlyList<string> configurationArgs)
     {
-        // Only "--Section:Key value" pairs may pass through: a misspelt trainer option must not vanish into
-        // configuration.
-        for (var i = 0; i < configurationArgs.Count; i += 2)
+        // Only settings may pass through, as "--Section:Key value" or "--Section:Key=value" (the host's command-line
+        // forms): a misspelt trainer option must not vanish into configuration.
+        for (var i = 0; i < configurationArgs.Count; i++)
         {
-            var key = configurationArgs[i];
+            var token = configurationArgs[i];
+            var inline = token.IndexOf('=', StringComparison.Ordinal);
+            var key = inline < 0 ? token : token[..inline];
             if (
                 !key.StartsWith("--", StringComparison.Ordinal)
                 || !key.Contains(':', StringComparison.Ordinal)
-                || i + 1 == configurationArgs.Count
+                || (inline < 0 && ++i == configurationArgs.Count)
             )
             {
                 throw new ArgumentException(
-                    $"unknown option or setting without a value: '{key}' (settings go as --Section:Key value, e.g. "
-                        + $"--Features:BarInterval 00:01:00)"
+                    $"unknown option or setting without a value: '{token}' (settings go as --Section:Key value, e.g. "
+                        + "--Features:BarInterval 00:01:00)"
                 );
             }
         }
