@@ -31,6 +31,12 @@ public sealed class TelemetryOptions
             throw Invalid($"Telemetry:Otlp:Endpoint is not a URL ({ex.InnerException?.Message ?? ex.Message}).");
         }
 
+        // Blank is off, as unset is (the binder turns "" into null, but "  " into a relative URI).
+        if (string.IsNullOrWhiteSpace(options.Otlp.Endpoint?.OriginalString))
+        {
+            options.Otlp.Endpoint = null;
+        }
+
         if (
             options.Otlp.Endpoint is { } endpoint
             && (!endpoint.IsAbsoluteUri || endpoint.Scheme is not ("http" or "https"))

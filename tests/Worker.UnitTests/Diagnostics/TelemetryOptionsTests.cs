@@ -8,6 +8,8 @@ public sealed class TelemetryOptionsTests
 {
     [Theory]
     [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("  ", null)]
     [InlineData("http://collector:4317", "http://collector:4317/")]
     [InlineData("https://otel.example.com/", "https://otel.example.com/")]
     public void AnAbsoluteHttpEndpointTurnsExportOnAndNoneLeavesItOff(string? configured, string? expected)
