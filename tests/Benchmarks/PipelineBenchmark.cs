@@ -225,7 +225,7 @@ internal static class PipelineBenchmark
             .Max();
         Console.WriteLine(
             $"burst: {burstArrivals.Count}/{burst} decided in {seconds:F2} s, {burstArrivals.Count / seconds:F0} "
-                + $"decisions/s; "
+                + "decisions/s; "
                 + $"steady: {steadyArrivals.Count}/{steadyExpected} decided, {during.Count} of them while the burst "
                 + $"was decided, longest gap between them {longest:F0} ms"
         );

@@ -40,9 +40,9 @@ internal static class SerdeTiming
         }
 
         Console.WriteLine(
-            $"MarketTick deserialize, blocking on Confluent's async deserializer: "
+            "MarketTick deserialize, blocking on Confluent's async deserializer: "
                 + $"{blocking.Elapsed.TotalMicroseconds / 20_000:F2} µs per record; {pending} of 20000 did not "
-                + $"complete synchronously"
+                + "complete synchronously"
         );
         await Measure(
             "MarketTick deserialize on the calling thread (ContractSerde.Deserialize)",

@@ -31,7 +31,7 @@ internal static class StateSize
         var after = GC.GetTotalMemory(forceFullCollection: true);
         Console.WriteLine(
             $"{symbols} symbols: {(after - before) / (double)symbols:F0} bytes of managed state per symbol (incl. "
-                + $"dictionary and open-bar queue entries)"
+                + "dictionary and open-bar queue entries)"
         );
         GC.KeepAlive(partition);
     }

@@ -31,7 +31,7 @@ public sealed class SchemaEvolutionTests
             Assert.True(
                 problem is null,
                 $"schemas/{file} cannot read data written with its version in {commit[..8]}: {problem}. New fields "
-                    + $"need defaults; removed fields must have had defaults."
+                    + "need defaults; removed fields must have had defaults."
             );
         }
     }

@@ -47,7 +47,7 @@ public static class CheckpointGuard
                 throw new ModelLoadException(
                     path,
                     $"zip entry '{Printable(entry.FullName)}' claims {entry.Length:N0} bytes, more than the file can "
-                        + $"hold"
+                        + "hold"
                 );
             }
 

@@ -84,7 +84,7 @@ public static class CheckpointReader
             path,
             legacy
                 ? "legacy (pre-1.6) torch.save format; re-save with a current PyTorch"
-                : $"unsupported format (expected a torch.save zip or safetensors; starts with "
+                : "unsupported format (expected a torch.save zip or safetensors; starts with "
                     + $"'{Printable(header.AsSpan(0, headerLength))}')"
         );
     }

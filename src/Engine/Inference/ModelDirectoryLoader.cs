@@ -100,7 +100,7 @@ public sealed class ModelDirectoryLoader(
             throw new ModelLoadException(
                 path,
                 $"the manifest's action_map has {actionMap.Count} entries; the policy has {PolicyNetwork.Actions} "
-                    + $"actions"
+                    + "actions"
             );
         }
 

@@ -61,7 +61,7 @@ public sealed class ForensicsTopicReader(
                 {
                     throw new TimeoutException(
                         $"No records from {string.Join(", ", remaining.Keys)} for {idleTimeout.TotalSeconds:F0} s "
-                            + $"before the end of the requested range."
+                            + "before the end of the requested range."
                     );
                 }
 

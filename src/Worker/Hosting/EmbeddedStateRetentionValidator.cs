@@ -25,9 +25,9 @@ public sealed class EmbeddedStateRetentionValidator(IOptions<KafkaOptions> kafka
             && kept.Item2 < needed
             ? ValidateOptionsResult.Fail(
                 $"The embedded broker keeps {stateTopic.Name} for {kept.Item2}, less than twice "
-                    + $"State:RefreshInterval plus State:CheckpointInterval "
+                    + "State:RefreshInterval plus State:CheckpointInterval "
                     + $"({state.Value.RefreshInterval} + {state.Value.CheckpointInterval}): a restart could lose "
-                    + $"symbols whose newest snapshot was removed. "
+                    + "symbols whose newest snapshot was removed. "
                     + "Raise Embedded:Retention (or the topic's retention.ms) or lower State:RefreshInterval."
             )
             : ValidateOptionsResult.Success;

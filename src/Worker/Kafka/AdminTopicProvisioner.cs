@@ -92,7 +92,7 @@ public sealed class AdminTopicProvisioner(
                 var detail = string.Join("; ", failures.Select(r => $"'{r.Topic}': {r.Error.Reason} ({r.Error.Code})"));
                 throw new InvalidOperationException(
                     $"Could not create Kafka topics ({detail}). Create them by hand with the partition counts of "
-                        + $"Kafka:Topics:*, or grant this client CreateTopics.",
+                        + "Kafka:Topics:*, or grant this client CreateTopics.",
                     ex
                 );
             }
@@ -101,7 +101,7 @@ public sealed class AdminTopicProvisioner(
         {
             throw new InvalidOperationException(
                 $"Could not create Kafka topics {names}: {ex.Error.Reason}. Create them by hand with the partition "
-                    + $"counts of Kafka:Topics:*.",
+                    + "counts of Kafka:Topics:*.",
                 ex
             );
         }

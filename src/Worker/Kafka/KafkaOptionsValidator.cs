@@ -46,7 +46,7 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             failures.Add(
                 $"Kafka:Topics:RegimeUpdates:Partitions ({options.Topics.RegimeUpdates.Partitions}) must equal "
                     + $"Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): the two "
-                    + $"topics are co-partitioned by symbol."
+                    + "topics are co-partitioned by symbol."
             );
         }
 
@@ -56,7 +56,7 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             failures.Add(
                 $"Kafka:Topics:InferenceState:Partitions ({options.Topics.InferenceState.Partitions}) must equal "
                     + $"Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): state is kept "
-                    + $"per input partition."
+                    + "per input partition."
             );
         }
 

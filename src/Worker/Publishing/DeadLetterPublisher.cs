@@ -189,10 +189,10 @@ public sealed class DeadLetterPublisher(
                     truncated == "value"
                         ? $"record of {letter.Value?.Length ?? 0:N0} bytes (key {letter.Key?.Length ?? 0:N0}) is too "
                             + $"large to dead-letter whole; the value is cut to its first {TruncatedValueBytes:N0} "
-                            + $"bytes. "
+                            + "bytes. "
                         : $"record of {letter.Value?.Length ?? 0:N0} bytes (key {letter.Key?.Length ?? 0:N0}) could "
-                            + $"not be dead-lettered even truncated; this is a reference without the value, read the "
-                            + $"original at its coordinates. "
+                            + "not be dead-lettered even truncated; this is a reference without the value, read the "
+                            + "original at its coordinates. "
                 ) + detail;
             headers.Add("dlq.truncated", Encoding.UTF8.GetBytes(truncated));
             headers.Add("dlq.value.size", Text(letter.Value?.Length ?? 0));

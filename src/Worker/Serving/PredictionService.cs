@@ -68,7 +68,7 @@ public sealed class PredictionService(
             return PredictionResult.Fail(
                 PredictionOutcome.NoState,
                 $"The worker holds no closed bar for '{symbol}' (its partition may belong to another instance, or no "
-                    + $"tick has closed a bar yet)."
+                    + "tick has closed a bar yet)."
             );
         }
 

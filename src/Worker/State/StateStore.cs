@@ -167,7 +167,7 @@ public sealed class StateStore(
         {
             throw new InvalidOperationException(
                 $"Restoring {Topic}[{partitionNumber}] stopped at offset {position} of {end}; refusing to run on "
-                    + $"partial state."
+                    + "partial state."
             );
         }
 

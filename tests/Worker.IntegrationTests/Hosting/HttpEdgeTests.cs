@@ -24,7 +24,7 @@ public sealed class HttpEdgeTests
         {
             var answer = await RawAsync(
                 api,
-                $"POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
+                "POST /api/v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: "
                     + $"chunked\r\n\r\n{chunk}\r\n{{\"symbol\":\"AAPL\"}}\r\n0\r\n\r\n",
                 TimeSpan.Zero
             );

@@ -27,14 +27,14 @@ public sealed class RegistryApiException(int status, int errorCode, string messa
             422,
             42202,
             $"The specified version '{version}' is not a valid version id. Allowed values are between [1, 2^31-1] "
-                + $"and the string \"latest\""
+                + "and the string \"latest\""
         );
 
     public static RegistryApiException InvalidCompatibility(string level) =>
         new(
             422,
             42203,
-            $"Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, "
+            "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, "
                 + $"forward_transitive, and full_transitive (was '{level}')"
         );
 
