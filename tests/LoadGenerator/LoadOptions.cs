@@ -12,7 +12,9 @@ internal sealed record LoadOptions(
     string[] Symbols,
     string? ApiKey,
     bool Explain,
-    bool Floor
+    bool Floor,
+    int WarmUp,
+    int Rounds
 )
 {
     /// <summary>The options, or null after printing help (exit 0) or the errors and usage (exit 2).</summary>
@@ -22,6 +24,18 @@ internal sealed record LoadOptions(
         {
             Description = "Worker API base address.",
             DefaultValueFactory = _ => new Uri("http://127.0.0.1:8000"),
+            // System.CommandLine has no built-in conversion to Uri.
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : string.Empty;
+                if (Uri.TryCreate(text, UriKind.Absolute, out var address) && address.Scheme is "http" or "https")
+                {
+                    return address;
+                }
+
+                r.AddError($"--url must be an absolute http(s) address, not '{text}'.");
+                return null;
+            },
         };
         var requests = new Option<int>("--requests")
         {
@@ -46,6 +60,32 @@ internal sealed record LoadOptions(
             Description = "Also measure GET /health/live as the floor.",
             DefaultValueFactory = _ => true,
         };
+        var warmUp = new Option<int>("--warmup")
+        {
+            Description =
+                "Unmeasured requests to each endpoint first, so the server's tiered JIT has reached its steady "
+                + "state for both (a few thousand is not enough).",
+            DefaultValueFactory = _ => 20_000,
+        };
+        var rounds = new Option<int>("--rounds")
+        {
+            Description = "Measured rounds, each predict then the floor; the summary gives the median round.",
+            DefaultValueFactory = _ => 1,
+        };
+        warmUp.Validators.Add(r =>
+        {
+            if (r.GetValue(warmUp) < 0)
+            {
+                r.AddError("--warmup must not be negative.");
+            }
+        });
+        rounds.Validators.Add(r =>
+        {
+            if (r.GetValue(rounds) is < 1 or > 100)
+            {
+                r.AddError("--rounds must be between 1 and 100.");
+            }
+        });
         requests.Validators.Add(r =>
         {
             if (r.GetValue(requests) < 1)
@@ -60,13 +100,6 @@ internal sealed record LoadOptions(
                 r.AddError("--concurrent must be between 1 and 4096.");
             }
         });
-        url.Validators.Add(r =>
-        {
-            if (r.GetValue(url) is { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") })
-            {
-                r.AddError("--url must be an absolute http(s) address.");
-            }
-        });
         var command = new RootCommand(
             "Predict under load at a fixed concurrency, then GET /health/live on the same server as the floor."
         )
@@ -79,6 +112,8 @@ internal sealed record LoadOptions(
             apiKey,
             explain,
             floor,
+            warmUp,
+            rounds,
         };
 
         var parse = command.Parse(args);
@@ -91,7 +126,8 @@ internal sealed record LoadOptions(
 
             stderr.WriteLine(
                 "usage: LoadGenerator [--url URL] [--requests N] [--concurrent N] [--output FILE] [--symbols A,B] "
-                    + "[--api-key KEY] [--explain] [--floor true|false] (--help for more)"
+                    + "[--api-key KEY] [--explain] [--floor true|false] [--warmup N] [--rounds N] "
+                    + "(--help for more)"
             );
             exitCode = 2;
             return null;
@@ -115,7 +151,9 @@ internal sealed record LoadOptions(
             list,
             parse.GetValue(apiKey),
             parse.GetValue(explain),
-            parse.GetValue(floor)
+            parse.GetValue(floor),
+            parse.GetValue(warmUp),
+            parse.GetValue(rounds)
         );
     }
 }
