@@ -1,4 +1,5 @@
-using System.Threading.Channels;
+using System.Buffers;
+using System.Collections.Concurrent;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
@@ -7,28 +8,29 @@ namespace Inference.Streaming.Worker.Serving;
 
 /// <summary>
 /// Scores REST requests in opportunistic batches: whatever requests are waiting when the engine
-/// becomes free go through one forward together, and a request that finds the engine idle is
-/// scored at once. Unlike the stream's batcher it never waits for a batch to fill, so it adds no
-/// delay; under concurrency it turns N batch-1 forwards into one batch-N forward.
+/// becomes free go through one forward together. Unlike the stream's batcher it never waits for a
+/// batch to fill, so it adds no delay; under concurrency it turns N batch-1 forwards into one batch-N
+/// forward.
 /// </summary>
-public sealed class DirectScorer : BackgroundService
+/// <remarks>
+/// There is no scoring thread to hand requests to: a request that finds the engine idle scores on its
+/// own thread (with whatever queued behind it), and answers itself without a thread switch; requests
+/// that arrive meanwhile queue and are answered by that batch's leader. A leader whose own request is
+/// answered hands any queue left to a thread-pool thread, which leads until the queue is empty, so no
+/// caller waits for others' batches.
+/// </remarks>
+public sealed class DirectScorer : IHostedService
 {
-    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(
-        new UnboundedChannelOptions { SingleReader = true }
-    );
+    private readonly ConcurrentQueue<Pending> _queue = new();
     private readonly IModelCatalog _catalog;
     private readonly int _maxBatch;
-    private readonly List<Pending> _batch;
-    private readonly float[] _features;
-    private readonly RowPlan[] _plans;
+    private int _leading;
+    private volatile bool _stopping;
 
     public DirectScorer(IModelCatalog catalog, IOptions<InferenceOptions> inference)
     {
         _catalog = catalog;
         _maxBatch = inference.Value.MaxBatchSize;
-        _batch = new List<Pending>(_maxBatch);
-        _features = new float[_maxBatch * Observation.Width];
-        _plans = new RowPlan[_maxBatch];
     }
 
     /// <summary>Scores one row; completes with the result and the fingerprint of the model set that scored
@@ -36,53 +38,97 @@ public sealed class DirectScorer : BackgroundService
     /// <exception cref="ModelsNotReadyException">The host is stopping and takes no more requests.</exception>
     public Task<(RowResult Result, string Fingerprint)> ScoreAsync(float[] features, RowPlan plan)
     {
-        var pending = new Pending(features, plan);
-        return _queue.Writer.TryWrite(pending)
-            ? pending.Completion.Task
-            : throw new ModelsNotReadyException("The worker is stopping.");
-    }
-
-    /// <summary>Takes no more requests; the loop answers those already queued, then ends.</summary>
-    public override Task StopAsync(CancellationToken cancellationToken)
-    {
-        _queue.Writer.TryComplete();
-        return base.StopAsync(cancellationToken);
-    }
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        if (_stopping)
         {
-            _batch.Clear();
-            while (_batch.Count < _maxBatch && reader.TryRead(out var pending))
+            throw new ModelsNotReadyException("The worker is stopping.");
+        }
+
+        var pending = new Pending(features, plan);
+        _queue.Enqueue(pending);
+        if (Interlocked.CompareExchange(ref _leading, 1, 0) == 0)
+        {
+            Lead(pending);
+        }
+
+        return pending.Completion.Task;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Takes no more requests; those already queued are answered by the batch in flight.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Scores batches until the queue is empty, or, for a caller, until its own request is
+    /// answered.</summary>
+    private void Lead(Pending? own)
+    {
+        var batch = new List<Pending>(Math.Min(_maxBatch, 64));
+        while (true)
+        {
+            ScoreNextBatch(batch);
+            if (_queue.IsEmpty)
             {
-                if (pending.Features.Length == Observation.Width)
+                Volatile.Write(ref _leading, 0);
+                // A request queued after the check above found no leader; lead again unless it did.
+                if (_queue.IsEmpty || Interlocked.CompareExchange(ref _leading, 1, 0) != 0)
                 {
-                    _batch.Add(pending);
-                }
-                else
-                {
-                    // Another layout's width cannot share the batch buffer; score it alone.
-                    Score([pending], pending.Features, pending.Features.Length, [pending.Plan]);
+                    return;
                 }
             }
-
-            if (_batch.Count > 0)
+            else if (own is { Completion.Task.IsCompleted: true })
             {
-                for (var i = 0; i < _batch.Count; i++)
-                {
-                    _batch[i].Features.CopyTo(_features, i * Observation.Width);
-                    _plans[i] = _batch[i].Plan;
-                }
-
-                Score(
-                    _batch,
-                    _features.AsSpan(0, _batch.Count * Observation.Width),
-                    Observation.Width,
-                    _plans.AsSpan(0, _batch.Count)
-                );
+                ThreadPool.UnsafeQueueUserWorkItem(static scorer => scorer.Lead(null), this, preferLocal: false);
+                return;
             }
+        }
+    }
+
+    private void ScoreNextBatch(List<Pending> batch)
+    {
+        batch.Clear();
+        while (batch.Count < _maxBatch && _queue.TryDequeue(out var pending))
+        {
+            if (pending.Features.Length == Observation.Width)
+            {
+                batch.Add(pending);
+            }
+            else
+            {
+                // Another layout's width cannot share the batch buffer; score it alone.
+                Score([pending], pending.Features, pending.Features.Length, [pending.Plan]);
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        var features = ArrayPool<float>.Shared.Rent(batch.Count * Observation.Width);
+        var plans = ArrayPool<RowPlan>.Shared.Rent(batch.Count);
+        try
+        {
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Features.CopyTo(features, i * Observation.Width);
+                plans[i] = batch[i].Plan;
+            }
+
+            Score(
+                batch,
+                features.AsSpan(0, batch.Count * Observation.Width),
+                Observation.Width,
+                plans.AsSpan(0, batch.Count)
+            );
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(features);
+            ArrayPool<RowPlan>.Shared.Return(plans, clearArray: true);
         }
     }
 

@@ -171,24 +171,4 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
             Source = tracked,
         };
     }
-
-    /// <summary>A catalog over a set loaded once; <see cref="Empty"/> makes it answer as before the first
-    /// load.</summary>
-    private sealed class FixtureCatalog(ModelSet set) : IModelCatalog, IDisposable
-    {
-        public bool Empty { get; set; }
-
-        public bool IsLoaded => !Empty;
-
-        public string? LastReloadError => null;
-
-        public ModelLease Acquire() =>
-            Empty
-                ? throw new ModelsNotReadyException("No model set is loaded.")
-                : (set.TryAcquire() ? new ModelLease(set) : throw new ModelsNotReadyException("The set is disposed."));
-
-        public Task<ModelSet> ReloadAsync(CancellationToken cancellationToken) => Task.FromResult(set);
-
-        public void Dispose() => set.Dispose();
-    }
 }
