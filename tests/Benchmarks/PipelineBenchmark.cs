@@ -56,7 +56,8 @@ internal static class PipelineBenchmark
                 registryClient,
                 names,
                 Option(args, "--rate", 5000),
-                Option(args, "--minutes", 10)
+                Option(args, "--minutes", 10),
+                WorkerArgs(args)
             );
         }
         else if (mode == "burst")
@@ -71,7 +72,8 @@ internal static class PipelineBenchmark
                 registryClient,
                 names,
                 Option(args, "--rate", 5000),
-                Option(args, "--seconds", 60)
+                Option(args, "--seconds", 60),
+                WorkerArgs(args)
             );
         }
         else
@@ -82,7 +84,8 @@ internal static class PipelineBenchmark
                 registryClient,
                 names,
                 Option(args, "--ticks", 500_000),
-                Option(args, "--ticks-per-bar", 250)
+                Option(args, "--ticks-per-bar", 250),
+                WorkerArgs(args)
             );
         }
     }
@@ -93,7 +96,8 @@ internal static class PipelineBenchmark
         ISchemaRegistryClient registry,
         string[] symbols,
         int ticks,
-        int ticksPerBar
+        int ticksPerBar,
+        string[] extra
     )
     {
         // Every symbol ticks once per round; a round advances simulated time by 1 s / ticksPerBar,
@@ -126,7 +130,7 @@ internal static class PipelineBenchmark
         var rounds = ticks / symbols.Length;
         var expected = symbols.Length * ((rounds / ticksPerBar) - 1);
         Console.WriteLine($"produced {ticks} ticks, {ticksPerBar} per bar; expecting {expected} decisions");
-        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, 0, extra);
         var arrivals = new List<long>(expected);
         Consume(
             cluster.BootstrapServers,
@@ -178,12 +182,7 @@ internal static class PipelineBenchmark
                             price = 50 + (i % 100),
                             size = 10,
                         };
-                        Produce(
-                            producer,
-                            "market-ticks",
-                            tick.symbol,
-                            await serde.SerializeAsync(tick, "market-ticks")
-                        );
+                        Produce(producer, "market-ticks", tick.symbol, serde.Serialize(tick, "market-ticks"));
                     }
                 }
 
@@ -237,11 +236,16 @@ internal static class PipelineBenchmark
         ISchemaRegistryClient registry,
         string[] symbols,
         int rate,
-        int seconds
+        int seconds,
+        string[] extra
     )
     {
-        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        var port = FreePort();
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
         await Task.Delay(TimeSpan.FromSeconds(8));
+        using var http = new HttpClient();
+        var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
+        StageBudget? before = null;
         var serde = new ContractSerde<MarketTick>(registry);
         var sentAt = new ConcurrentDictionary<(int, long), long>();
         var latencies = new ConcurrentBag<double>();
@@ -261,10 +265,7 @@ internal static class PipelineBenchmark
                     TimeSpan.FromSeconds(seconds + 30),
                     (record, arrived) =>
                     {
-                        var forensics = forensicsSerde
-                            .DeserializeAsync(record.Message.Value, record.Topic)
-                            .GetAwaiter()
-                            .GetResult();
+                        var forensics = forensicsSerde.Deserialize(record.Message.Value, record.Topic);
                         if (forensics.decision.bar_start < measureFrom)
                         {
                             return;
@@ -291,6 +292,11 @@ internal static class PipelineBenchmark
             var clock = Stopwatch.StartNew();
             for (long n = 0; clock.Elapsed < TimeSpan.FromSeconds(seconds); n++)
             {
+                if (before is null && DateTime.UtcNow >= measureFrom)
+                {
+                    before = await StageBudget.ScrapeAsync(http, metrics);
+                }
+
                 var i = (int)(n % symbols.Length);
                 prices[i] *= 1 + ((random.NextDouble() - 0.5) * 0.001);
                 var tick = new MarketTick
@@ -300,7 +306,7 @@ internal static class PipelineBenchmark
                     price = prices[i],
                     size = 100,
                 };
-                var value = serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult();
+                var value = serde.Serialize(tick, "market-ticks");
                 var sent = Stopwatch.GetTimestamp();
                 producer.Produce(
                     "market-ticks",
@@ -317,7 +323,7 @@ internal static class PipelineBenchmark
                 var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
                 if (due > TimeSpan.FromMilliseconds(2))
                 {
-                    Thread.Sleep(due);
+                    await Task.Delay(due);
                 }
             }
 
@@ -325,9 +331,11 @@ internal static class PipelineBenchmark
         }
 
         await Task.Delay(TimeSpan.FromSeconds(3));
+        var after = await StageBudget.ScrapeAsync(http, metrics);
         await done.CancelAsync();
         await reader;
         Stop(worker);
+        StageBudget.Print(before ?? after, after);
         Report("send-to-decision-arrival (ms)", latencies);
         Report("worker latency_ms (consumed to produced)", workerLatencies);
         Report("  of which queue_ms (closed bar waiting for its batch)", queueTimes);
@@ -335,8 +343,11 @@ internal static class PipelineBenchmark
     }
 
     /// <summary>
-    /// Ticks at a fixed rate for many minutes: samples the worker's resident memory every 10 s and
-    /// records the largest gap between consecutive decisions arriving while ticks flow.
+    /// Ticks at a fixed rate for many minutes: samples the worker's resident memory every 10 s, and
+    /// measures stalls against the bar cadence: each decision's lateness is its arrival at an independent
+    /// consumer minus its bar's end (wall-clock event times, so every symbol's bar ends at the same second
+    /// boundary), and a burst's lateness is that of the last decision for that bar end. A stall shows as a
+    /// late burst whatever the bar interval; the quiet second between bursts does not count.
     /// </summary>
     private static async Task SoakAsync(
         MockCluster cluster,
@@ -344,16 +355,23 @@ internal static class PipelineBenchmark
         ISchemaRegistryClient registry,
         string[] symbols,
         int rate,
-        int minutes
+        int minutes,
+        string[] extra
     )
     {
-        using var worker = StartWorker(cluster.BootstrapServers, registryUrl);
+        var port = FreePort();
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
         await Task.Delay(TimeSpan.FromSeconds(8));
+        using var http = new HttpClient();
+        var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
+        StageBudget? before = null;
         var serde = new ContractSerde<MarketTick>(registry);
-        long lastArrival = 0;
-        double maxGapMs = 0;
+        var decisionSerde = new ContractSerde<TradingDecision>(registry);
         long decisions = 0;
-        var warmedUp = Stopwatch.GetTimestamp() + (long)(30 * Stopwatch.Frequency);
+        // Lateness is measured from the 31st second on: the first bars pay for JIT and schema registration.
+        var measureFrom = DateTime.UtcNow.AddSeconds(30);
+        var lateness = new List<double>();
+        var burstLateness = new Dictionary<DateTime, double>();
         using var done = new CancellationTokenSource();
         var reader = Task.Factory.StartNew(
             () =>
@@ -362,18 +380,22 @@ internal static class PipelineBenchmark
                     "trading-decisions",
                     int.MaxValue,
                     TimeSpan.FromMinutes(minutes + 1),
-                    (_, arrived) =>
+                    (record, _) =>
                     {
-                        if (lastArrival > 0 && arrived > warmedUp)
+                        var arrived = DateTime.UtcNow;
+                        Interlocked.Increment(ref decisions);
+                        var decision = decisionSerde.Deserialize(record.Message.Value, record.Topic);
+                        if (decision.bar_start < measureFrom)
                         {
-                            maxGapMs = Math.Max(
-                                maxGapMs,
-                                Stopwatch.GetElapsedTime(lastArrival, arrived).TotalMilliseconds
-                            );
+                            return;
                         }
 
-                        lastArrival = arrived;
-                        Interlocked.Increment(ref decisions);
+                        var late = (arrived - decision.bar_end).TotalMilliseconds;
+                        lateness.Add(late);
+                        burstLateness[decision.bar_end] = Math.Max(
+                            burstLateness.GetValueOrDefault(decision.bar_end, double.MinValue),
+                            late
+                        );
                     },
                     done.Token
                 ),
@@ -389,6 +411,11 @@ internal static class PipelineBenchmark
             var nextSample = TimeSpan.Zero;
             for (long n = 0; clock.Elapsed < TimeSpan.FromMinutes(minutes); n++)
             {
+                if (before is null && DateTime.UtcNow >= measureFrom)
+                {
+                    before = await StageBudget.ScrapeAsync(http, metrics);
+                }
+
                 var i = (int)(n % symbols.Length);
                 prices[i] *= 1 + ((random.NextDouble() - 0.5) * 0.001);
                 var tick = new MarketTick
@@ -398,12 +425,7 @@ internal static class PipelineBenchmark
                     price = prices[i],
                     size = 100,
                 };
-                Produce(
-                    producer,
-                    "market-ticks",
-                    tick.symbol,
-                    serde.SerializeAsync(tick, "market-ticks").GetAwaiter().GetResult()
-                );
+                Produce(producer, "market-ticks", tick.symbol, serde.Serialize(tick, "market-ticks"));
                 if (clock.Elapsed >= nextSample)
                 {
                     worker.Refresh();
@@ -414,16 +436,26 @@ internal static class PipelineBenchmark
                 var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
                 if (due > TimeSpan.FromMilliseconds(2))
                 {
-                    Thread.Sleep(due);
+                    await Task.Delay(due);
                 }
             }
 
             producer.Flush(TimeSpan.FromSeconds(10));
         }
 
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var after = await StageBudget.ScrapeAsync(http, metrics);
         await done.CancelAsync();
         await reader;
         Stop(worker);
+        StageBudget.Print(before ?? after, after);
+        Report("decision lateness: arrival minus bar end (ms)", lateness);
+        Report("burst lateness: last decision of a bar end, minus the bar end (ms)", burstLateness.Values);
+        Console.WriteLine(
+            FormattableString.Invariant(
+                $"bursts {burstLateness.Count}; p99.9 burst lateness {Percentile(burstLateness.Values, 0.999):F1} ms"
+            )
+        );
         Console.WriteLine("minute,rss_mb");
         foreach (var (minute, rss) in samples)
         {
@@ -434,12 +466,16 @@ internal static class PipelineBenchmark
         Console.WriteLine(
             FormattableString.Invariant(
                 $"decisions {decisions}; RSS after 1 min {afterWarmUp[0].RssMb:F1} MB, at end {samples[^1].RssMb:F1} "
-            )
-                + FormattableString.Invariant(
-                    $"MB, growth {(samples[^1].RssMb / afterWarmUp[0].RssMb - 1) * 100:F1}%; largest gap between "
-                )
-                + FormattableString.Invariant($"decisions {maxGapMs:F0} ms")
+            ) + FormattableString.Invariant($"MB, growth {(samples[^1].RssMb / afterWarmUp[0].RssMb - 1) * 100:F1}%")
         );
+    }
+
+    private static double Percentile(IEnumerable<double> values, double q)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length == 0
+            ? double.NaN
+            : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
     }
 
     private static void Report(string what, IEnumerable<double> values)
@@ -494,7 +530,12 @@ internal static class PipelineBenchmark
         consumer.Close();
     }
 
-    private static Process StartWorker(string bootstrap, string registryUrl)
+    private static Process StartWorker(string bootstrap, string registryUrl) =>
+        StartWorker(bootstrap, registryUrl, 0, []);
+
+    /// <summary>The worker as its own process; <paramref name="extra"/> (what follows <c>--</c> on the benchmark's
+    /// command line) overrides its settings.</summary>
+    private static Process StartWorker(string bootstrap, string registryUrl, int port, string[] extra)
     {
         var directory = AppContext.BaseDirectory;
         var start = new ProcessStartInfo("dotnet")
@@ -508,7 +549,7 @@ internal static class PipelineBenchmark
             {
                 Path.Combine(directory, "Inference.Streaming.Worker.dll"),
                 "--urls",
-                "http://127.0.0.1:0",
+                $"http://127.0.0.1:{port}",
                 "--Kafka:BootstrapServers",
                 bootstrap,
                 "--SchemaRegistry:Url",
@@ -527,6 +568,11 @@ internal static class PipelineBenchmark
                 "10",
             }
         )
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        foreach (var arg in extra)
         {
             start.ArgumentList.Add(arg);
         }
@@ -600,6 +646,17 @@ internal static class PipelineBenchmark
             size = tick.Size,
             sequence = tick.Sequence,
         };
+
+    /// <summary>What follows <c>--</c>: settings passed to the worker.</summary>
+    private static string[] WorkerArgs(string[] args) =>
+        Array.IndexOf(args, "--") is var separator and >= 0 ? args[(separator + 1)..] : [];
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
 
     private static int Option(string[] args, string name, int fallback)
     {

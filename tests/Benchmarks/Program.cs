@@ -7,9 +7,12 @@ using Inference.Streaming.Benchmarks;
 // dotnet run -c Release --project tests/Benchmarks [-- --short]    -> forward benchmarks (MediumRun, or ShortRun)
 // dotnet run -c Release --project tests/Benchmarks -- --memory [N] -> engine memory soak (default 1,000,000 calls)
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline throughput [--symbols 200] [--ticks 300000]
+//   [--ticks-per-bar 250] [-- worker args]
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline latency [--symbols 200] [--rate 5000] [--seconds 60]
+//   [-- worker args]
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline burst [--symbols 200] [--burst 9000]
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline soak [--symbols 200] [--rate 5000] [--minutes 10]
+//   [-- worker args]
 // dotnet run -c Release --project tests/Benchmarks -- --state-size
 // dotnet run -c Release --project tests/Benchmarks -- --embedded [--minutes 30] [--worker-dir DIR] [-- worker args]
 if (args.Length > 0 && args[0] == "--pipeline")
