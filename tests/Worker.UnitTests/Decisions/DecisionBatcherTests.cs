@@ -116,6 +116,23 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WithNoBatchDelayALoneBarGoesWithoutTheClockMoving()
+    {
+        await _batcher!.StopAsync(CancellationToken.None);
+        _batcher.Dispose();
+        _catalog!.Dispose();
+        _inference.MaxBatchDelay = TimeSpan.Zero;
+        await InitializeAsync();
+
+        var lone = _batcher!.Enqueue(Request("AAPL"), CancellationToken.None);
+
+        // The fake clock never moves: the default (0) sends what is queued as soon as the batcher is free.
+        await lone.WaitAsync(Deadline);
+        var published = Assert.Single(_published.Published);
+        Assert.Equal(0, published.Forensics.timings.queue_ms);
+    }
+
+    [Fact]
     public async Task ABarNoModelCanDecideIsDeadLetteredAsDecisionFailedAndItsTaskFails()
     {
         _catalog!.Empty = true;
