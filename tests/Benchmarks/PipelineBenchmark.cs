@@ -241,6 +241,11 @@ internal static class PipelineBenchmark
     )
     {
         var port = FreePort();
+        using var retention = HarnessRetention.Start(
+            cluster,
+            [("market-ticks", 6), ("trading-decisions", 6), ("decision-forensics", 6)],
+            TimeSpan.FromSeconds(60)
+        );
         using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
         await Task.Delay(TimeSpan.FromSeconds(8));
         using var http = new HttpClient();
@@ -360,6 +365,11 @@ internal static class PipelineBenchmark
     )
     {
         var port = FreePort();
+        using var retention = HarnessRetention.Start(
+            cluster,
+            [("market-ticks", 6), ("trading-decisions", 6), ("decision-forensics", 6)],
+            TimeSpan.FromSeconds(60)
+        );
         using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
         await Task.Delay(TimeSpan.FromSeconds(8));
         using var http = new HttpClient();

@@ -15,9 +15,21 @@ internal sealed class FixtureCatalog(ModelSet set) : IModelCatalog, IDisposable
 
     public int Acquisitions => Volatile.Read(ref _acquisitions);
 
+    /// <summary>While closed, <see cref="Acquire"/> waits here (after setting <see cref="Waiting"/>): holds a batch
+    /// in flight.</summary>
+    public ManualResetEventSlim Gate { get; } = new(initialState: true);
+
+    public ManualResetEventSlim Waiting { get; } = new();
+
     public ModelLease Acquire()
     {
         Interlocked.Increment(ref _acquisitions);
+        if (!Gate.IsSet)
+        {
+            Waiting.Set();
+            Gate.Wait(TimeSpan.FromSeconds(30));
+        }
+
         return Empty
             ? throw new ModelsNotReadyException("No model set is loaded.")
             : (set.TryAcquire() ? new ModelLease(set) : throw new ModelsNotReadyException("The set is disposed."));
@@ -25,5 +37,10 @@ internal sealed class FixtureCatalog(ModelSet set) : IModelCatalog, IDisposable
 
     public Task<ModelSet> ReloadAsync(CancellationToken cancellationToken) => Task.FromResult(set);
 
-    public void Dispose() => set.Dispose();
+    public void Dispose()
+    {
+        set.Dispose();
+        Gate.Dispose();
+        Waiting.Dispose();
+    }
 }

@@ -20,6 +20,12 @@ public sealed class PipelineMetrics
     private readonly Counter<long> _decisionFailures;
     private readonly Counter<long> _symbolsEvicted;
     private readonly Counter<long> _recordsFailed;
+    private readonly Counter<long> _restScores;
+    private static readonly KeyValuePair<string, object?>[] RestSources =
+    [
+        new("source", "model"),
+        new("source", "memory"),
+    ];
     private readonly Counter<long> _offsetResets;
     private readonly Counter<long> _stateRestoresIncomplete;
     private readonly Counter<long> _replaysSkipped;
@@ -122,6 +128,12 @@ public sealed class PipelineMetrics
             () => Interlocked.Read(ref _liveSymbols),
             "{symbol}",
             "Symbols held in memory by this worker (Features:MaxSymbols caps it)"
+        );
+        _restScores = meter.CreateCounter<long>(
+            "inference_rest_scores",
+            "{row}",
+            "REST predictions scored, by source: model (a forward) or memory (the same bar, plan and models "
+                + "answered before)"
         );
         _batchSize = meter.CreateHistogram(
             "inference_batch_size",
@@ -237,6 +249,11 @@ public sealed class PipelineMetrics
 
         return total;
     }
+
+    /// <summary>A REST prediction's model output came from a forward (<paramref name="fromMemory"/> false) or was
+    /// remembered.</summary>
+    public void RestScored(bool fromMemory, int rows = 1) =>
+        _restScores.Add(rows, fromMemory ? RestSources[1] : RestSources[0]);
 
     public void RecordBatch(int rows, double inferenceMs)
     {

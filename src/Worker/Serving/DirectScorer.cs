@@ -1,7 +1,9 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Worker.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Serving;
@@ -18,19 +20,31 @@ namespace Inference.Streaming.Worker.Serving;
 /// that arrive meanwhile queue and are answered by that batch's leader. A leader whose own request is
 /// answered hands any queue left to a thread-pool thread, which leads until the queue is empty, so no
 /// caller waits for others' batches.
+/// <para>
+/// Answers are remembered per observation (the features array a snapshot holds), plan and model set:
+/// in float64 (<c>Inference:DeterministicFloat64</c>, the default) a row's output does not depend on
+/// its batch, so asking again about the same bar with the same plan and models gives the same answer
+/// bit for bit, and is answered without a forward. A reload changes the set's fingerprint, and so the
+/// key. Entries live as long as the snapshot does.
+/// </para>
 /// </remarks>
 public sealed class DirectScorer : IHostedService
 {
     private readonly ConcurrentQueue<Pending> _queue = new();
     private readonly IModelCatalog _catalog;
     private readonly int _maxBatch;
+    private readonly bool _remember;
+    private readonly PipelineMetrics _metrics;
+    private readonly ConditionalWeakTable<float[], Answer[]> _answers = new();
     private int _leading;
     private volatile bool _stopping;
 
-    public DirectScorer(IModelCatalog catalog, IOptions<InferenceOptions> inference)
+    public DirectScorer(IModelCatalog catalog, IOptions<InferenceOptions> inference, PipelineMetrics metrics)
     {
         _catalog = catalog;
+        _metrics = metrics;
         _maxBatch = inference.Value.MaxBatchSize;
+        _remember = inference.Value.DeterministicFloat64;
     }
 
     /// <summary>Scores one row; completes with the result and the fingerprint of the model set that scored
@@ -41,6 +55,12 @@ public sealed class DirectScorer : IHostedService
         if (_stopping)
         {
             throw new ModelsNotReadyException("The worker is stopping.");
+        }
+
+        if (_remember && Recall(features, plan) is { } known)
+        {
+            _metrics.RestScored(fromMemory: true);
+            return Task.FromResult(known);
         }
 
         var pending = new Pending(features, plan);
@@ -54,6 +74,49 @@ public sealed class DirectScorer : IHostedService
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>The answer already given for these features and plan by the model set serving now, if any.</summary>
+    private (RowResult, string)? Recall(float[] features, RowPlan plan)
+    {
+        if (!_answers.TryGetValue(features, out var answers))
+        {
+            return null;
+        }
+
+        string fingerprint;
+        try
+        {
+            using var lease = _catalog.Acquire();
+            fingerprint = lease.Set.Fingerprint;
+        }
+        catch (ModelsNotReadyException)
+        {
+            return null;
+        }
+
+        foreach (var answer in answers)
+        {
+            if (answer.Plan == plan && answer.Fingerprint == fingerprint)
+            {
+                return (answer.Result, fingerprint);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Keeps the last few answers for an observation (a plan per selection or model asked for).</summary>
+    private void Remember(float[] features, RowPlan plan, RowResult result, string fingerprint)
+    {
+        const int PerObservation = 4;
+        var answer = new Answer(plan, fingerprint, result);
+        _answers.AddOrUpdate(
+            features,
+            _answers.TryGetValue(features, out var known)
+                ? [answer, .. known.Where(a => a.Plan != plan || a.Fingerprint != fingerprint).Take(PerObservation - 1)]
+                : [answer]
+        );
+    }
 
     /// <summary>Takes no more requests; those already queued are answered by the batch in flight.</summary>
     public Task StopAsync(CancellationToken cancellationToken)
@@ -143,9 +206,15 @@ public sealed class DirectScorer : IHostedService
         {
             using var lease = _catalog.Acquire();
             var results = InferenceEngine.Run(lease.Set, features, width, plans);
+            _metrics.RestScored(fromMemory: false, batch.Count);
             var fingerprint = lease.Set.Fingerprint;
             for (var i = 0; i < batch.Count; i++)
             {
+                if (_remember && results[i].Succeeded)
+                {
+                    Remember(batch[i].Features, batch[i].Plan, results[i], fingerprint);
+                }
+
                 batch[i].Completion.TrySetResult((results[i], fingerprint));
             }
         }
@@ -157,6 +226,8 @@ public sealed class DirectScorer : IHostedService
             }
         }
     }
+
+    private sealed record Answer(RowPlan Plan, string Fingerprint, RowResult Result);
 
     private sealed record Pending(float[] Features, RowPlan Plan)
     {

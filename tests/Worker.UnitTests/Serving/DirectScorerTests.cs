@@ -1,7 +1,11 @@
+using System.Diagnostics.Metrics;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.UnitTests.Inference;
+using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Serving;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.UnitTests.Serving;
@@ -17,10 +21,27 @@ public sealed class DirectScorerTests : IDisposable
         ModelFixtures.Loader().Load(ModelFixtures.Directory, generation: 1, Observation.Width)
     );
 
-    public void Dispose() => _catalog.Dispose();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
 
-    private DirectScorer Scorer(int maxBatch = 256) =>
-        new(_catalog, Options.Create(new InferenceOptions { Device = "cpu", MaxBatchSize = maxBatch }));
+    public void Dispose()
+    {
+        _catalog.Dispose();
+        _services.Dispose();
+    }
+
+    private DirectScorer Scorer(int maxBatch = 256, bool float64 = true) =>
+        new(
+            _catalog,
+            Options.Create(
+                new InferenceOptions
+                {
+                    Device = "cpu",
+                    MaxBatchSize = maxBatch,
+                    DeterministicFloat64 = float64,
+                }
+            ),
+            new PipelineMetrics(_services.GetRequiredService<IMeterFactory>())
+        );
 
     private static float[] Row(int seed)
     {
@@ -49,7 +70,7 @@ public sealed class DirectScorerTests : IDisposable
     }
 
     [Fact]
-    public async Task ConcurrentCallersShareForwardsAndEachGetsItsOwnAnswerBitForBit()
+    public async Task ConcurrentCallersEachGetTheirOwnAnswerBitForBit()
     {
         const int Requests = 600;
         var alone = Scorer();
@@ -89,8 +110,75 @@ public sealed class DirectScorerTests : IDisposable
         }
 
         Assert.Equal(Requests, leasesAlone);
-        // Eight callers on a 2-core machine: some requests waited for a batch in flight and shared the next.
-        Assert.True(_catalog.Acquisitions - leasesAlone < Requests, $"{_catalog.Acquisitions - leasesAlone} batches");
+    }
+
+    [Fact]
+    public async Task RequestsArrivingWhileABatchIsInFlightShareTheNextForward()
+    {
+        var scorer = Scorer();
+        var alone = Scorer();
+        _catalog.Gate.Reset();
+        var leader = Task.Run(() => scorer.ScoreAsync(Row(0), Plan(0)));
+        Assert.True(_catalog.Waiting.Wait(TimeSpan.FromSeconds(30)), "the leader never reached the models");
+
+        // The leader's batch is in flight: these queue, and its caller is not kept for them.
+        var queued = Enumerable.Range(1, 20).Select(i => scorer.ScoreAsync(Row(i), Plan(i))).ToArray();
+        Assert.All(queued, q => Assert.False(q.IsCompleted));
+        _catalog.Gate.Set();
+        await leader;
+        var answers = await Task.WhenAll(queued);
+
+        Assert.Equal(2, _catalog.Acquisitions);
+        for (var i = 1; i <= 20; i++)
+        {
+            var expected = (await alone.ScoreAsync(Row(i), Plan(i))).Result;
+            Assert.Equal(expected.Probabilities, answers[i - 1].Result.Probabilities);
+            Assert.Equal(expected.DecidedBy, answers[i - 1].Result.DecidedBy);
+        }
+    }
+
+    [Fact]
+    public async Task TheSameObservationPlanAndModelsAreAnsweredFromMemory()
+    {
+        var scorer = Scorer();
+        var features = Row(7);
+        using var scored = new MetricCollector<long>(
+            _services.GetRequiredService<IMeterFactory>(),
+            PipelineMetrics.MeterName,
+            "inference_rest_scores"
+        );
+
+        var first = await scorer.ScoreAsync(features, Plan(1));
+        var again = await scorer.ScoreAsync(features, Plan(1));
+        var otherPlan = await scorer.ScoreAsync(features, Plan(0));
+        var sameValuesOtherObservation = await scorer.ScoreAsync([.. features], Plan(1));
+
+        Assert.Same(first.Result, again.Result);
+        Assert.Equal(first.Fingerprint, again.Fingerprint);
+        Assert.NotSame(first.Result, otherPlan.Result);
+        Assert.NotEqual(first.Result.DecidedBy, otherPlan.Result.DecidedBy);
+        // Another snapshot with the same values is scored again, and (float64) gets the same answer.
+        Assert.NotSame(first.Result, sameValuesOtherObservation.Result);
+        Assert.Equal(first.Result.Probabilities, sameValuesOtherObservation.Result.Probabilities);
+        // Counted by source: one of the four answers came from memory.
+        var counts = scored
+            .GetMeasurementSnapshot()
+            .GroupBy(m => (string)m.Tags["source"]!)
+            .ToDictionary(g => g.Key, g => g.Sum(m => m.Value));
+        Assert.Equal(1, counts["memory"]);
+        Assert.Equal(3, counts["model"]);
+    }
+
+    [Fact]
+    public async Task InFloat32NothingIsRememberedBecauseABatchCanChangeTheLastBits()
+    {
+        var scorer = Scorer(float64: false);
+        var features = Row(7);
+
+        var first = await scorer.ScoreAsync(features, Plan(1));
+        var again = await scorer.ScoreAsync(features, Plan(1));
+
+        Assert.NotSame(first.Result, again.Result);
     }
 
     [Fact]
