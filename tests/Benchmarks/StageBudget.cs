@@ -114,9 +114,14 @@ internal sealed partial class StageBudget
         return match.Success ? match.Groups[1].Value : null;
     }
 
-    [GeneratedRegex(
-        @"^(?<name>inference_stage_duration_seconds_bucket|inference_tick_to_decision_duration_seconds_bucket)\{(?<labels>[^}]*)le=""(?<le>[^""]+)""[^}]*\}\s+(?<value>\S+)"
-    )]
+    private const string BucketPattern =
+        "^(?<name>"
+        + StageMetric
+        + "|"
+        + TotalMetric
+        + @")\{(?<labels>[^}]*)le=""(?<le>[^""]+)""[^}]*\}\s+(?<value>\S+)";
+
+    [GeneratedRegex(BucketPattern)]
     private static partial Regex Bucket();
 
     [GeneratedRegex(@"stage=""([^""]+)""")]
