@@ -240,16 +240,11 @@ internal static class PipelineBenchmark
         string[] extra
     )
     {
-        var port = FreePort();
-        using var retention = HarnessRetention.Start(
-            cluster,
-            [("market-ticks", 6), ("trading-decisions", 6), ("decision-forensics", 6)],
-            TimeSpan.FromSeconds(60)
-        );
-        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
+        var (retention, worker, metrics) = StartMeasured(cluster, registryUrl, extra);
+        using var trimming = retention;
+        using var process = worker;
         await Task.Delay(TimeSpan.FromSeconds(8));
         using var http = new HttpClient();
-        var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
         StageBudget? before = null;
         var serde = new ContractSerde<MarketTick>(registry);
         var sentAt = new ConcurrentDictionary<(int, long), long>();
@@ -365,16 +360,11 @@ internal static class PipelineBenchmark
         string[] extra
     )
     {
-        var port = FreePort();
-        using var retention = HarnessRetention.Start(
-            cluster,
-            [("market-ticks", 6), ("trading-decisions", 6), ("decision-forensics", 6)],
-            TimeSpan.FromSeconds(60)
-        );
-        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
+        var (retention, worker, metrics) = StartMeasured(cluster, registryUrl, extra);
+        using var trimming = retention;
+        using var process = worker;
         await Task.Delay(TimeSpan.FromSeconds(8));
         using var http = new HttpClient();
-        var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
         StageBudget? before = null;
         var serde = new ContractSerde<MarketTick>(registry);
         var decisionSerde = new ContractSerde<TradingDecision>(registry);
@@ -424,7 +414,7 @@ internal static class PipelineBenchmark
             TaskCreationOptions.LongRunning
         );
 
-        var samples = new List<(double Minutes, double RssMb)>();
+        var samples = new List<(double Minutes, double RssMb, double Lag)>();
         var random = new Random(5);
         var prices = symbols.Select(_ => 100.0).ToArray();
         using (var producer = Producer(cluster.BootstrapServers))
@@ -451,7 +441,9 @@ internal static class PipelineBenchmark
                 if (clock.Elapsed >= nextSample)
                 {
                     worker.Refresh();
-                    samples.Add((clock.Elapsed.TotalMinutes, worker.WorkingSet64 / 1048576.0));
+                    samples.Add(
+                        (clock.Elapsed.TotalMinutes, worker.WorkingSet64 / 1048576.0, await TickLagAsync(http, metrics))
+                    );
                     nextSample += TimeSpan.FromSeconds(10);
                 }
 
@@ -480,10 +472,12 @@ internal static class PipelineBenchmark
                 $"bursts {burstLateness.Count}; p99.9 burst lateness {Percentile(burstLateness.Values, 0.999):F1} ms "
             ) + FormattableString.Invariant($"(at this reader {Percentile(burstArrivalLateness.Values, 0.999):F1} ms)")
         );
-        Console.WriteLine("minute,rss_mb");
-        foreach (var (minute, rss) in samples)
+        // The worker's consumer lag on market-ticks tells a worker that falls behind from ticks that reach the
+        // broker late.
+        Console.WriteLine("minute,rss_mb,tick_lag");
+        foreach (var (minute, rss, lag) in samples)
         {
-            Console.WriteLine(FormattableString.Invariant($"{minute:F2},{rss:F1}"));
+            Console.WriteLine(FormattableString.Invariant($"{minute:F2},{rss:F1},{lag:F0}"));
         }
 
         var afterWarmUp = samples.Where(s => s.Minutes >= 1).ToList();
@@ -492,6 +486,23 @@ internal static class PipelineBenchmark
                 $"decisions {decisions}; RSS after 1 min {afterWarmUp[0].RssMb:F1} MB, at end {samples[^1].RssMb:F1} "
             ) + FormattableString.Invariant($"MB, growth {(samples[^1].RssMb / afterWarmUp[0].RssMb - 1) * 100:F1}%")
         );
+    }
+
+    /// <summary>The worker's consumer lag on market-ticks, summed over partitions (NaN when not scraped).</summary>
+    private static async Task<double> TickLagAsync(HttpClient http, Uri metrics)
+    {
+        try
+        {
+            return (await http.GetStringAsync(metrics))
+                .Split('\n')
+                .Where(l => l.StartsWith("inference_consumer_lag{", StringComparison.Ordinal))
+                .Where(l => l.Contains("topic=\"market-ticks\"", StringComparison.Ordinal))
+                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        }
+        catch (HttpRequestException)
+        {
+            return double.NaN;
+        }
     }
 
     private static double Percentile(IEnumerable<double> values, double q)
@@ -552,6 +563,26 @@ internal static class PipelineBenchmark
         }
 
         consumer.Close();
+    }
+
+    /// <summary>The worker on a free port with the harness's retention running, and its metrics address.</summary>
+    private static (HarnessRetention Retention, Process Worker, Uri Metrics) StartMeasured(
+        MockCluster cluster,
+        string registryUrl,
+        string[] extra
+    )
+    {
+        var port = FreePort();
+        var retention = HarnessRetention.Start(
+            cluster,
+            [("market-ticks", 6), ("trading-decisions", 6), ("decision-forensics", 6)],
+            TimeSpan.FromSeconds(60)
+        );
+        return (
+            retention,
+            StartWorker(cluster.BootstrapServers, registryUrl, port, extra),
+            new Uri($"http://127.0.0.1:{port}/metrics")
+        );
     }
 
     private static Process StartWorker(string bootstrap, string registryUrl) =>
