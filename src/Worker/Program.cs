@@ -48,7 +48,17 @@ var builder = WebApplication.CreateBuilder(
 builder.AddInferenceWorker(mode);
 var app = builder.Build();
 app.MapInferenceWorker();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (OperationCanceledException)
+{
+    // RunAsync is given no token: only a stop request (SIGTERM, Ctrl+C) arriving before start-up finished
+    // cancels it (a stop after start-up returns normally). Nothing was serving yet: an ordinary stop, not a crash.
+    Console.Error.WriteLine("worker: stopped during start-up");
+}
+
 return 0;
 
 public partial class Program;

@@ -73,9 +73,18 @@ public static class WorkerHostExtensions
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();
             builder.Services.AddHealthChecks().AddCheck<Ingest.IngestHealthCheck>("ingest", tags: [HealthApi.ReadyTag]);
             builder.Services.AddSingleton<IHealthCheckPublisher, HealthMetrics>();
-            builder.Services.Configure<HealthCheckPublisherOptions>(publisher =>
-                (publisher.Delay, publisher.Period) = (TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(10))
-            );
+            // While the worker stops, its consumer is unassigned by design: the publisher runs no check then,
+            // or the health-check service logs that Unhealthy result as an error on an ordinary shutdown.
+            builder
+                .Services.AddOptions<HealthCheckPublisherOptions>()
+                .Configure<IHostApplicationLifetime>(
+                    (publisher, lifetime) =>
+                        (publisher.Delay, publisher.Period, publisher.Predicate) = (
+                            TimeSpan.FromSeconds(2),
+                            TimeSpan.FromSeconds(10),
+                            _ => !lifetime.ApplicationStopping.IsCancellationRequested
+                        )
+                );
         }
 
         services.AddHostedService<StartupBanner>();
