@@ -135,14 +135,18 @@ public static class EvaluationReport
     }
 
     /// <summary>Replaces the section between the markers in <paramref name="path"/>, or appends it.</summary>
-    public static void UpdateReadme(string path, string section)
+    public static void UpdateReadme(string path, string section) => UpdateReadme(path, section, BeginMarker, EndMarker);
+
+    /// <summary>Replaces the section between <paramref name="beginMarker"/> and <paramref name="endMarker"/> in
+    /// <paramref name="path"/>, or appends it.</summary>
+    public static void UpdateReadme(string path, string section, string beginMarker, string endMarker)
     {
         var text = File.Exists(path) ? File.ReadAllText(path) : string.Empty;
-        var begin = text.IndexOf(BeginMarker, StringComparison.Ordinal);
-        var end = text.IndexOf(EndMarker, StringComparison.Ordinal);
+        var begin = text.IndexOf(beginMarker, StringComparison.Ordinal);
+        var end = text.IndexOf(endMarker, StringComparison.Ordinal);
         text =
             begin >= 0 && end > begin
-                ? text[..begin] + section.TrimEnd('\n') + text[(end + EndMarker.Length)..]
+                ? text[..begin] + section.TrimEnd('\n') + text[(end + endMarker.Length)..]
                 : text.TrimEnd('\n') + "\n\n" + section;
         File.WriteAllText(path, text.TrimEnd('\n') + "\n");
     }

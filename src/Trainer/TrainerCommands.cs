@@ -17,6 +17,8 @@ public static class TrainerCommands
         var train = Train(stdout);
         root.Subcommands.Add(train);
         root.Subcommands.Add(Evaluate(stdout));
+        root.Subcommands.Add(RegimeCommands.Fit(stdout));
+        root.Subcommands.Add(RegimeCommands.Evaluate(stdout));
         if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?"))
         {
             args = ["train", .. args];

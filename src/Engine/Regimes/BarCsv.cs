@@ -1,0 +1,103 @@
+using System.Globalization;
+using Inference.Streaming.Engine.Features;
+
+namespace Inference.Streaming.Engine.Regimes;
+
+/// <summary>One row of a bar file: the bar, its date as written, and its label when the file has one.</summary>
+public sealed record CsvBar(string Date, Bar Bar, string? Label);
+
+/// <summary>
+/// Reads one symbol's bars from CSV with a header naming at least <c>date, open, high, low, close,
+/// volume</c> (any order, other columns ignored; a <c>regime</c> column is read as the label). Dates
+/// are ISO 8601 (a bare date is UTC midnight); bars must be in time order. A bad row is refused
+/// with its line number.
+/// </summary>
+public static class BarCsv
+{
+    private static readonly string[] Required = ["date", "open", "high", "low", "close", "volume"];
+
+    public static IReadOnlyList<CsvBar> Read(string path)
+    {
+        using var reader = new StreamReader(path);
+        return Read(reader, path);
+    }
+
+    public static IReadOnlyList<CsvBar> Read(TextReader reader, string source)
+    {
+        var header = reader.ReadLine() ?? throw new FormatException($"{source}: the file is empty");
+        var names = header.Split(',').Select(n => n.Trim().ToLowerInvariant()).ToList();
+        var missing = Required.Where(r => !names.Contains(r)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new FormatException($"{source}:1: the header lacks {string.Join(", ", missing)}");
+        }
+
+        var at = Required.Select(r => names.IndexOf(r)).ToArray();
+        var label = names.IndexOf("regime");
+        var bars = new List<CsvBar>();
+        var line = 1;
+        long previousMs = long.MinValue;
+        while (reader.ReadLine() is { } text)
+        {
+            line++;
+            if (text.Length == 0)
+            {
+                continue;
+            }
+
+            var cells = text.Split(',');
+            if (cells.Length < names.Count)
+            {
+                throw new FormatException($"{source}:{line}: {cells.Length} columns, the header has {names.Count}");
+            }
+
+            if (
+                !DateTimeOffset.TryParse(
+                    cells[at[0]].Trim(),
+                    CultureInfo.InvariantCulture,
+                    DateTimeStyles.AssumeUniversal,
+                    out var date
+                )
+            )
+            {
+                throw new FormatException($"{source}:{line}: '{cells[at[0]]}' is not a date");
+            }
+
+            var values = new double[5];
+            for (var i = 0; i < 5; i++)
+            {
+                var cell = cells[at[i + 1]].Trim();
+                if (
+                    !double.TryParse(cell, NumberStyles.Float, CultureInfo.InvariantCulture, out values[i])
+                    || !double.IsFinite(values[i])
+                )
+                {
+                    throw new FormatException($"{source}:{line}: {Required[i + 1]} '{cell}' is not a finite number");
+                }
+            }
+
+            var (open, high, low, close, volume) = (values[0], values[1], values[2], values[3], values[4]);
+            if (open <= 0 || high <= 0 || low <= 0 || close <= 0 || volume < 0)
+            {
+                throw new FormatException($"{source}:{line}: prices must be positive and the volume not negative");
+            }
+
+            if (high < Math.Max(open, close) || low > Math.Min(open, close))
+            {
+                throw new FormatException($"{source}:{line}: high and low do not bound open and close");
+            }
+
+            var ms = date.ToUnixTimeMilliseconds();
+            if (ms <= previousMs)
+            {
+                throw new FormatException($"{source}:{line}: {cells[at[0]]} is not after the previous row's date");
+            }
+
+            previousMs = ms;
+            var bar = new Bar(ms, ms, open, high, low, close, volume, 1);
+            bars.Add(new CsvBar(cells[at[0]].Trim(), bar, label >= 0 ? cells[label].Trim() : null));
+        }
+
+        return bars;
+    }
+}
