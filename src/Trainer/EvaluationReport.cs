@@ -22,14 +22,16 @@ public static class EvaluationReport
             $"Produced by `{command}`. Held-out paths (seeds disjoint from training); each policy sees the same "
                 + $"paths. Total return, maximum drawdown and turnover are means over paths; the Sharpe ratio is per "
                 + $"bar (mean over standard deviation of every 1-minute portfolio return, pooled over all paths; a "
-                + $"policy that never holds a position scores 0). It is not annualised: the simulator's regimes "
-                + $"trend far harder than real markets, and ×√(252·390) would only magnify that. Turnover is traded "
+                + $"policy that never holds a position scores 0), not annualised. Turnover is traded "
                 + $"value over initial capital. Model policies act like the worker: argmax of the probabilities, the "
                 + $"worker's risk checks, the seed's paper portfolio (BUY invests 1% of value, SELL closes the "
-                + $"position, 0.1% commission). `worker_argmax` and `worker_mixture` are the worker's blends with "
-                + $"regimes from the demo's rule-based detector (DESIGN.md section 4); the `_true_regime` rows feed "
-                + $"the blends the simulator's hidden regime instead, to tell the specialists' worth from the "
-                + $"detector's."
+                + $"position, 0.1% commission). `worker_argmax_*` and `worker_mixture_*` are the worker's blends "
+                + $"with regimes from a detector over closed bars, as with `Regimes:Source Detector`: `_rules` the "
+                + $"seed's rule table (DESIGN.md section 4), `_probabilistic` the fitted detector of "
+                + $"`models/regimes/`; the `_true_regime` rows feed the blends the simulator's hidden regime "
+                + $"instead, to tell the specialists' worth from the detector's. The simulator is calibrated to "
+                + $"daily BTC-USD on a compressed clock (one 1-minute bar carries one day; `MarketSimulator`), so "
+                + $"an episode of 390 bars is 390 market days."
         );
         text.AppendLine();
         foreach (var scenario in scenarios)
@@ -101,36 +103,40 @@ public static class EvaluationReport
         }
 
         var singles = switching.Results.Values.Where(r => ModelNames.All.Contains(r.Policy)).ToList();
-        foreach (
-            var blend in new[]
-            {
-                Evaluator.WorkerArgmax,
-                Evaluator.WorkerMixture,
-                Evaluator.WorkerArgmax + Evaluator.TrueRegimeSuffix,
-                Evaluator.WorkerMixture + Evaluator.TrueRegimeSuffix,
-            }
-        )
+        var best = singles.MaxBy(r => r.Sharpe);
+        if (best is null)
         {
-            var worker = switching.Results[blend];
-            var best = singles.MaxBy(r => r.Sharpe);
-            if (best is null)
-            {
-                continue;
-            }
+            yield break;
+        }
 
-            var verdict = worker.Sharpe > best.Sharpe ? "met" : "not met";
-            yield return blend.EndsWith(Evaluator.TrueRegimeSuffix, StringComparison.Ordinal)
-                ? string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"(diagnostic, not the target) {blend}, regimes from the simulator's hidden state: Sharpe "
-                        + $"{worker.Sharpe:F3} vs {best.Policy} {best.Sharpe:F3}: "
-                        + $"{(verdict == "met" ? "better" : "not better")}"
-                )
+        switching.Results.TryGetValue(ModelNames.Universal, out var universal);
+        var blends = switching
+            .Results.Values.Where(r => r.Policy.StartsWith("worker_", StringComparison.Ordinal))
+            .ToList();
+        var truth = blends.Where(r => r.Policy.EndsWith(Evaluator.TrueRegimeSuffix, StringComparison.Ordinal)).ToList();
+        foreach (var worker in blends.Except(truth))
+        {
+            var atUniversal = universal is null
+                ? string.Empty
                 : string.Create(
                     CultureInfo.InvariantCulture,
-                    $"{blend} across regime switches: Sharpe {worker.Sharpe:F3} vs best single model ({best.Policy}) "
-                        + $"{best.Sharpe:F3}: **{verdict}**"
+                    $"; vs universal {universal.Sharpe:F3}: **{(worker.Sharpe >= universal.Sharpe ? "at or above" : "below")}**"
                 );
+            yield return string.Create(
+                CultureInfo.InvariantCulture,
+                $"{worker.Policy} across regime switches: Sharpe {worker.Sharpe:F3} vs best single model ({best.Policy}) "
+                    + $"{best.Sharpe:F3}: **{(worker.Sharpe > best.Sharpe ? "met" : "not met")}**{atUniversal}"
+            );
+        }
+
+        foreach (var worker in truth)
+        {
+            yield return string.Create(
+                CultureInfo.InvariantCulture,
+                $"(diagnostic, not the target) {worker.Policy}, regimes from the simulator's hidden state: Sharpe "
+                    + $"{worker.Sharpe:F3} vs {best.Policy} {best.Sharpe:F3}: "
+                    + $"{(worker.Sharpe > best.Sharpe ? "better" : "not better")}"
+            );
         }
     }
 

@@ -11,12 +11,13 @@ namespace Inference.Streaming.Trainer;
 /// Runs policies on held-out simulated paths: each scenario's paths are the same for every
 /// policy (prices do not depend on actions). Model policies act as the worker does: the argmax
 /// of the probabilities from the worker's own inference engine, through the worker's risk gate,
-/// on the worker's paper portfolio. The worker's blends take their regime from the demo's
-/// rule-based detector over closed bars, then the meta-controller weights and the selection rule;
-/// the <c>_true_regime</c> variants take the simulator's hidden regime instead (certainty in the
-/// true one), which separates the specialists' worth from the detector's.
+/// on the worker's paper portfolio. The worker's blends (<c>worker_argmax_*</c>, <c>worker_mixture_*</c>)
+/// take their regime from a detector over closed bars, as the worker with <c>Regimes:Source Detector</c>
+/// does (the bar just closed included), then the meta-controller weights and the selection rule; the
+/// <c>_true_regime</c> variants take the simulator's hidden regime instead (certainty in the true one),
+/// which separates the specialists' worth from the detector's.
 /// </summary>
-public sealed class Evaluator(ModelSet models, TrainerEngine engine)
+public sealed class Evaluator(ModelSet models, TrainerEngine engine, IReadOnlyList<IRegimeDetector>? detectors = null)
 {
     public const string BuyAndHold = "buy_and_hold";
     public const string RandomPolicy = "random";
@@ -24,16 +25,24 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
     public const string WorkerMixture = "worker_mixture";
     public const string TrueRegimeSuffix = "_true_regime";
 
-    public IReadOnlyList<string> Policies =>
+    private readonly IReadOnlyList<IRegimeDetector> _detectors = detectors ?? [RuleRegimeDetector.Instance];
+
+    /// <summary>The worker's blends: each selection with each detector, then with the true regime.</summary>
+    public IReadOnlyList<Blend> Blends =>
         [
-            BuyAndHold,
-            RandomPolicy,
-            .. ModelNames.All.Where(models.Models.ContainsKey),
-            WorkerArgmax,
-            WorkerMixture,
-            WorkerArgmax + TrueRegimeSuffix,
-            WorkerMixture + TrueRegimeSuffix,
+            .. _detectors.SelectMany(d =>
+                new[]
+                {
+                    new Blend($"{WorkerArgmax}_{d.Info.Name}", SelectionStrategy.Argmax, d),
+                    new Blend($"{WorkerMixture}_{d.Info.Name}", SelectionStrategy.Mixture, d),
+                }
+            ),
+            new Blend(WorkerArgmax + TrueRegimeSuffix, SelectionStrategy.Argmax, null),
+            new Blend(WorkerMixture + TrueRegimeSuffix, SelectionStrategy.Mixture, null),
         ];
+
+    public IReadOnlyList<string> Policies =>
+        [BuyAndHold, RandomPolicy, .. ModelNames.All.Where(models.Models.ContainsKey), .. Blends.Select(b => b.Name)];
 
     /// <summary>Every policy on <paramref name="paths"/> paths of <paramref name="bars"/> decisions in
     /// <paramref name="regime"/> (null: regime switching).</summary>
@@ -47,17 +56,16 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
     private PolicyResult RunPolicy(string policy, MarketRegime? regime, int[] seeds, int bars)
     {
         var envs = seeds.Select(_ => new TradingEnvironment(regime, bars, rewardScale: 1, engine)).ToArray();
-        var detectors = seeds.Select(_ => new RuleBasedRegimeDetector()).ToArray();
+        var blend = Blends.FirstOrDefault(b => b.Name == policy);
+        var indicators = seeds.Select(_ => new Indicators()).ToArray();
         var regimes = seeds.Select(_ => RegimeState.Prior).ToArray();
-        for (var i = 0; i < envs.Length && !policy.EndsWith(TrueRegimeSuffix, StringComparison.Ordinal); i++)
+        for (var i = 0; i < envs.Length && blend?.Detector is { } detector; i++)
         {
             var index = i;
             envs[i].BarClosed += bar =>
             {
-                if (detectors[index].Add(bar.Close) is { } p)
-                {
-                    regimes[index] = RegimeState.FromProbabilities(p.Bull, p.Bear, p.Sideways);
-                }
+                indicators[index].Add(bar);
+                regimes[index] = detector.Detect(indicators[index], regimes[index]) ?? regimes[index];
             };
         }
 
@@ -73,7 +81,7 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
         equity[0] = 1;
         for (var t = 0; t < bars; t++)
         {
-            if (policy.EndsWith(TrueRegimeSuffix, StringComparison.Ordinal))
+            if (blend is { Detector: null })
             {
                 for (var i = 0; i < envs.Length; i++)
                 {
@@ -90,7 +98,7 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
             {
                 BuyAndHold => envs.Select(_ => TradeAction.HOLD).ToArray(),
                 RandomPolicy => envs.Select(_ => (TradeAction)random.Next(3)).ToArray(),
-                _ => Decide(policy, observations, regimes),
+                _ => Decide(policy, blend, observations, regimes),
             };
 
             double sum = 0;
@@ -132,20 +140,11 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
         );
     }
 
-    private TradeAction[] Decide(string policy, float[][] observations, RegimeState[] regimes)
+    private TradeAction[] Decide(string policy, Blend? blend, float[][] observations, RegimeState[] regimes)
     {
         var plans = regimes
             .Select(r =>
-                policy switch
-                {
-                    WorkerArgmax or WorkerArgmax + TrueRegimeSuffix => engine
-                        .Rules.Route("SIM", r, SelectionStrategy.Argmax)
-                        .Plan,
-                    WorkerMixture or WorkerMixture + TrueRegimeSuffix => engine
-                        .Rules.Route("SIM", r, SelectionStrategy.Mixture)
-                        .Plan,
-                    _ => RowPlan.ForModel(policy),
-                }
+                blend is not null ? engine.Rules.Route("SIM", r, blend.Selection).Plan : RowPlan.ForModel(policy)
             )
             .ToArray();
         var features = observations.SelectMany(o => o).ToArray();
@@ -170,6 +169,10 @@ public sealed class Evaluator(ModelSet models, TrainerEngine engine)
         return variance <= 0 ? 0 : mean / Math.Sqrt(variance);
     }
 }
+
+/// <summary>One of the worker's blends: its selection, and the detector its regimes come from (null: the
+/// simulator's true regime).</summary>
+public sealed record Blend(string Name, SelectionStrategy Selection, IRegimeDetector? Detector);
 
 public sealed record PolicyResult(
     string Policy,

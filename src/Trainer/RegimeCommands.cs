@@ -17,7 +17,7 @@ public static class RegimeCommands
 {
     public const string BeginMarker = "<!-- regimes:begin -->";
     public const string EndMarker = "<!-- regimes:end -->";
-    public const string DefaultBars = "../shared/data/btc-usd-daily-2017-2021.csv";
+    public const string DefaultBars = "tests/Fixtures/market/btc-usd-daily-2017-2021.csv";
     public const string DefaultSplit = "2020-01-01";
 
     public static Command Fit(TextWriter stdout)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 using Spectre.Console;
@@ -43,6 +44,24 @@ public static class TrainerCommands
                 "error: " + (ex is OptionsValidationException invalid ? string.Join(" ", invalid.Failures) : ex.Message)
             );
             return 2;
+        }
+    }
+
+    /// <summary>The rule table, and the fitted detector when <paramref name="directory"/> has one.</summary>
+    private static IReadOnlyList<IRegimeDetector> Detectors(string directory, TextWriter stdout)
+    {
+        try
+        {
+            return
+            [
+                RuleRegimeDetector.Instance,
+                RegimeDetectorFiles.Load(directory, GaussianRegimeDetector.DefaultName),
+            ];
+        }
+        catch (RegimeDetectorLoadException ex)
+        {
+            stdout.WriteLine($"only the rule table drives the blends: {ex.Message}");
+            return [RuleRegimeDetector.Instance];
         }
     }
 
@@ -261,6 +280,11 @@ public static class TrainerCommands
         {
             Description = "PNG to write (default: MODEL_DIR/evaluation.png).",
         };
+        var regimes = new Option<string>("--regimes-dir")
+        {
+            Description = "Regime detectors to drive the worker's blends with (besides the rule table).",
+            DefaultValueFactory = _ => Path.Combine("models", "regimes"),
+        };
         var command = new Command(
             "evaluate",
             "Evaluate the models on held-out simulated paths against buy-and-hold, a random policy and the worker's "
@@ -273,6 +297,7 @@ public static class TrainerCommands
             seed,
             readme,
             chart,
+            regimes,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
@@ -291,7 +316,7 @@ public static class TrainerCommands
                     );
                 }
 
-                var evaluator = new Evaluator(models, engine);
+                var evaluator = new Evaluator(models, engine, Detectors(parse.GetValue(regimes)!, stdout));
                 var (n, length, first) = (parse.GetValue(paths), parse.GetValue(bars), parse.GetValue(seed));
                 ScenarioResult[] scenarios =
                 [
@@ -313,7 +338,7 @@ public static class TrainerCommands
                     string.Create(
                         CultureInfo.InvariantCulture,
                         $"dotnet run --project src/Trainer -- evaluate --model-dir {directory} --paths {n} --bars "
-                            + $"{length} --seed {first}"
+                            + $"{length} --seed {first} --regimes-dir {parse.GetValue(regimes)}"
                     )
                 );
                 EvaluationReport.UpdateReadme(readmePath, section);

@@ -27,6 +27,11 @@ if (mode == WorkerMode.Score)
     return ScoreCommand.Run(hostArgs, Console.Out, Console.Error);
 }
 
+if (mode == WorkerMode.Detect)
+{
+    return DetectCommand.Run(hostArgs, Console.Out, Console.Error);
+}
+
 if (mode == WorkerMode.Forensics)
 {
     using var stop = new CancellationTokenSource();

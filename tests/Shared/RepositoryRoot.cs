@@ -8,6 +8,13 @@ internal static class RepositoryRoot
 
     public static string PyTorchFixtures => System.IO.Path.Combine(Path, "tests", "Fixtures", "pytorch");
 
+    /// <summary>Daily BTC-USD bars with regime labels (tests/Fixtures/market/README.md).</summary>
+    public static string BtcDaily =>
+        System.IO.Path.Combine(Path, "tests", "Fixtures", "market", "btc-usd-daily-2017-2021.csv");
+
+    /// <summary>The shipped regime detectors.</summary>
+    public static string RegimeDetectors => System.IO.Path.Combine(Path, "models", "regimes");
+
     private static string Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

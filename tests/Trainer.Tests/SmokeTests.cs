@@ -39,7 +39,17 @@ public sealed class SmokeTests : IDisposable
         await File.WriteAllTextAsync(readme, "# Models\n\nkept text\n");
         using var evaluateOutput = new StringWriter();
         var evaluated = await TrainerCommands.RunAsync(
-            ["evaluate", "--model-dir", models, "--paths", "2", "--bars", "60"],
+            [
+                "evaluate",
+                "--model-dir",
+                models,
+                "--paths",
+                "2",
+                "--bars",
+                "60",
+                "--regimes-dir",
+                Inference.Streaming.Tests.RepositoryRoot.RegimeDetectors,
+            ],
             evaluateOutput,
             evaluateOutput
         );
@@ -51,8 +61,11 @@ public sealed class SmokeTests : IDisposable
         [
             Evaluator.BuyAndHold,
             Evaluator.RandomPolicy,
-            Evaluator.WorkerArgmax,
-            Evaluator.WorkerMixture,
+            Evaluator.WorkerArgmax + "_rules",
+            Evaluator.WorkerMixture + "_rules",
+            Evaluator.WorkerArgmax + "_probabilistic",
+            Evaluator.WorkerMixture + "_probabilistic",
+            Evaluator.WorkerArgmax + Evaluator.TrueRegimeSuffix,
             .. ModelNames.All,
         ];
         foreach (var policy in policies)
@@ -67,7 +80,17 @@ public sealed class SmokeTests : IDisposable
 
         // Evaluating again replaces the section instead of appending a second one.
         var again = await TrainerCommands.RunAsync(
-            ["evaluate", "--model-dir", models, "--paths", "2", "--bars", "60"],
+            [
+                "evaluate",
+                "--model-dir",
+                models,
+                "--paths",
+                "2",
+                "--bars",
+                "60",
+                "--regimes-dir",
+                Inference.Streaming.Tests.RepositoryRoot.RegimeDetectors,
+            ],
             TextWriter.Null,
             TextWriter.Null
         );

@@ -89,7 +89,15 @@ namespace Inference.Streaming.Contracts.Events
 				"{\"name\":\"timings\",\"type\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"" +
 				"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"doubl" +
 				"e\"},{\"name\":\"inference_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]" +
-				"}}]}"));
+				"}},{\"name\":\"regime_detector\",\"doc\":\"Added in version 3: who computed the decisio" +
+				"n\'s regime when the worker ran the detector itself; null when regimes came from " +
+				"regime-updates (each update names its detector).\",\"default\":null,\"type\":[\"null\"," +
+				"{\"type\":\"record\",\"name\":\"RegimeDetector\",\"doc\":\"The detector the worker ran on t" +
+				"he symbol\'s closed bars to compute the decision\'s regime (Regimes:Source Detecto" +
+				"r).\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"name\"" +
+				",\"type\":\"string\"},{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA" +
+				"-256 of the detector\'s parameter file; null for a detector without one (rules).\"" +
+				",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]}"));
 		/// <summary>
 		/// The decision exactly as published on trading-decisions.
 		/// </summary>
@@ -116,6 +124,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// </summary>
 		private Inference.Streaming.Contracts.Events.RiskInputs _risk_inputs;
 		private Inference.Streaming.Contracts.Events.DecisionTimings _timings;
+		/// <summary>
+		/// Added in version 3: who computed the decision's regime when the worker ran the detector itself; null when regimes came from regime-updates (each update names its detector).
+		/// </summary>
+		private Inference.Streaming.Contracts.Events.RegimeDetector _regime_detector;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -229,6 +241,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._timings = value;
 			}
 		}
+		/// <summary>
+		/// Added in version 3: who computed the decision's regime when the worker ran the detector itself; null when regimes came from regime-updates (each update names its detector).
+		/// </summary>
+		public Inference.Streaming.Contracts.Events.RegimeDetector regime_detector
+		{
+			get
+			{
+				return this._regime_detector;
+			}
+			set
+			{
+				this._regime_detector = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -241,6 +267,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 5: return this.config_fingerprint;
 			case 6: return this.risk_inputs;
 			case 7: return this.timings;
+			case 8: return this.regime_detector;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -256,6 +283,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 5: this.config_fingerprint = (System.String)fieldValue; break;
 			case 6: this.risk_inputs = (Inference.Streaming.Contracts.Events.RiskInputs)fieldValue; break;
 			case 7: this.timings = (Inference.Streaming.Contracts.Events.DecisionTimings)fieldValue; break;
+			case 8: this.regime_detector = (Inference.Streaming.Contracts.Events.RegimeDetector)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -20,7 +20,7 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class RegimeUpdate : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RegimeUpdate"",""doc"":""Market regime probabilities for a symbol from a regime detector. Key: symbol. Latest per symbol wins."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""symbol"",""type"":""string""},{""name"":""event_time"",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""bull"",""type"":""double""},{""name"":""bear"",""type"":""double""},{""name"":""sideways"",""type"":""double""},{""name"":""entropy"",""doc"":""Shannon entropy in nats over the three; the worker computes it when absent."",""default"":null,""type"":[""null"",""double""]},{""name"":""detector"",""doc"":""Name of the detector that produced the update."",""type"":""string""},{""name"":""detector_version"",""type"":""string""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RegimeUpdate"",""doc"":""Market regime probabilities for a symbol from a regime detector. Key: symbol. Latest per symbol wins."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""symbol"",""type"":""string""},{""name"":""event_time"",""type"":{""type"":""long"",""logicalType"":""timestamp-millis""}},{""name"":""bull"",""type"":""double""},{""name"":""bear"",""type"":""double""},{""name"":""sideways"",""type"":""double""},{""name"":""entropy"",""doc"":""Shannon entropy in nats over the three; the worker computes it when absent."",""default"":null,""type"":[""null"",""double""]},{""name"":""detector"",""doc"":""Name of the detector that produced the update."",""type"":""string""},{""name"":""detector_version"",""type"":""string""},{""name"":""detector_sha256"",""doc"":""SHA-256 of the detector's parameter file; null for a detector without one (rules) or a producer that does not say."",""default"":null,""type"":[""null"",""string""]}]}");
 		private string _symbol;
 		private System.DateTime _event_time;
 		private double _bull;
@@ -35,6 +35,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// </summary>
 		private string _detector;
 		private string _detector_version;
+		/// <summary>
+		/// SHA-256 of the detector's parameter file; null for a detector without one (rules) or a producer that does not say.
+		/// </summary>
+		private string _detector_sha256;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -136,6 +140,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._detector_version = value;
 			}
 		}
+		/// <summary>
+		/// SHA-256 of the detector's parameter file; null for a detector without one (rules) or a producer that does not say.
+		/// </summary>
+		public string detector_sha256
+		{
+			get
+			{
+				return this._detector_sha256;
+			}
+			set
+			{
+				this._detector_sha256 = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -148,6 +166,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 5: return this.entropy;
 			case 6: return this.detector;
 			case 7: return this.detector_version;
+			case 8: return this.detector_sha256;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -163,6 +182,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 5: this.entropy = (System.Nullable<System.Double>)fieldValue; break;
 			case 6: this.detector = (System.String)fieldValue; break;
 			case 7: this.detector_version = (System.String)fieldValue; break;
+			case 8: this.detector_sha256 = (System.String)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

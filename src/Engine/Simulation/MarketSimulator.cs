@@ -5,17 +5,34 @@ namespace Inference.Streaming.Engine.Simulation;
 /// regime that follows a Markov chain once per simulated minute. Deterministic under its seed:
 /// the same seed gives the same ticks whatever the wall clock does.
 /// </summary>
+/// <remarks>
+/// Calibrated to real daily BTC-USD (<c>../shared/data/btc-usd-daily-2017-2021.csv</c>, 1,826 days,
+/// by its regime labels; see <see cref="Calibration"/>), on a compressed clock: one simulated minute,
+/// the demo's bar, carries one day of that market. Each regime's mean and standard deviation of the
+/// daily log return become the log return of one simulated minute; a tick of Δt moves by the
+/// Brownian share of it (drift × Δt/1 min, volatility × √(Δt/1 min)). A regime lasts as long as the
+/// labelled runs do on average (a switch each minute with probability 1/mean run length) and switches
+/// to the other two in the proportions the labels do. Scaling a day to 1,440 real minutes instead would
+/// leave a bull market's drift at 0.004 of one minute's noise: no detector or policy could see a
+/// regime within an episode.
+/// </remarks>
 public sealed class MarketSimulator
 {
     private const long RegimeStepMs = 60_000;
-    private const double SwitchProbability = 0.02;
 
-    // Per-tick drift and volatility of the log price, per regime.
-    private static readonly (double Drift, double Volatility)[] Dynamics =
+    /// <summary>Per regime (bull, bear, sideways): mean and standard deviation of the log return of one simulated
+    /// minute (one labelled BTC-USD day), the mean length of a labelled run in days, and where a switch
+    /// goes (probability of each regime; the regime itself 0).</summary>
+    public static IReadOnlyList<(
+        double MeanLogReturn,
+        double Volatility,
+        double MeanRun,
+        double[] SwitchTo
+    )> Calibration { get; } =
     [
-        (1.2e-4, 8e-4),
-        (-1.2e-4, 1.2e-3),
-        (0.0, 5e-4),
+        (0.00597, 0.04064, 56.6, [0, 9.0 / 17, 8.0 / 17]),
+        (-0.00328, 0.04845, 32.7, [11.0 / 18, 0, 7.0 / 18]),
+        (0.00052, 0.02770, 15.2, [6.0 / 16, 10.0 / 16, 0]),
     ];
 
     private readonly Random _random;
@@ -27,6 +44,7 @@ public sealed class MarketSimulator
     private long _step;
     private long _lastRegimeStep = -1;
     private readonly bool _fixedRegime;
+    private readonly (double Drift, double Volatility)[] _perTick;
 
     /// <param name="symbols">One price path per symbol.</param>
     /// <param name="seed">Seeds every draw.</param>
@@ -54,6 +72,17 @@ public sealed class MarketSimulator
 
         _startMs = start.ToUnixTimeMilliseconds();
         _intervalMs = Math.Max(1, (long)tickInterval.TotalMilliseconds);
+        var share = (double)_intervalMs / RegimeStepMs;
+        // A tick's step is exp(drift − σ²/2 + σZ): drift per tick so that the minute's mean log return is the
+        // calibrated one.
+        _perTick =
+        [
+            .. Calibration.Select(c =>
+            {
+                var volatility = c.Volatility * Math.Sqrt(share);
+                return ((c.MeanLogReturn * share) + (0.5 * volatility * volatility), volatility);
+            }),
+        ];
     }
 
     public IReadOnlyList<string> Symbols => _symbols;
@@ -70,9 +99,17 @@ public sealed class MarketSimulator
             _lastRegimeStep = regimeStep;
             for (var i = 0; i < _regimes.Length; i++)
             {
-                if (_random.NextDouble() < SwitchProbability)
+                var (_, _, meanRun, switchTo) = Calibration[(int)_regimes[i]];
+                if (_random.NextDouble() < 1.0 / meanRun)
                 {
-                    _regimes[i] = (MarketRegime)(((int)_regimes[i] + 1 + _random.Next(2)) % 3);
+                    var draw = _random.NextDouble();
+                    var next = 0;
+                    while (next < 2 && (draw -= switchTo[next]) >= 0)
+                    {
+                        next++;
+                    }
+
+                    _regimes[i] = (MarketRegime)next;
                 }
             }
         }
@@ -80,7 +117,7 @@ public sealed class MarketSimulator
         var ticks = new SimulatedTick[_symbols.Length];
         for (var i = 0; i < _symbols.Length; i++)
         {
-            var (drift, volatility) = Dynamics[(int)_regimes[i]];
+            var (drift, volatility) = _perTick[(int)_regimes[i]];
             _prices[i] *= Math.Exp(drift - (0.5 * volatility * volatility) + (volatility * Normal()));
             var spread = _prices[i] * 0.0002;
             var size = Math.Round(Math.Exp(4 + (0.8 * Normal())));

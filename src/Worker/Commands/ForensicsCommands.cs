@@ -10,6 +10,7 @@ using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Forensics;
 using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Regimes;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Commands;
@@ -218,6 +219,7 @@ public static class ForensicsCommands
                             {
                                 services.AddDecisionEngine();
                                 services.AddModelLoading();
+                                services.AddRegimes();
                                 services.AddSingleton<DecisionAssembler>();
                                 services.PostConfigure<InferenceOptions>(inference =>
                                     inference.Device = parse.GetValue(device) ?? inference.Device

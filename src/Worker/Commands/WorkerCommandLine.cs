@@ -24,6 +24,16 @@ public static class WorkerCommandLine
             return (WorkerMode.Score, args[1..]);
         }
 
+        if (args.Length > 0 && string.Equals(args[0], "detect", StringComparison.OrdinalIgnoreCase))
+        {
+            return (WorkerMode.Detect, args[1..]);
+        }
+
+        if (args.Length > 0 && string.Equals(args[0], "regimes", StringComparison.OrdinalIgnoreCase))
+        {
+            return (WorkerMode.Regimes, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8010")]);
+        }
+
         if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export")
         {
             return (WorkerMode.Forensics, args);
@@ -66,6 +76,8 @@ public static class WorkerCommandLine
           (none)    the worker and its HTTP API (embedded Kafka, registry and demo feed
                     unless Kafka:BootstrapServers is set)
           broker    only the embedded broker and registry (--demo-feed true adds the demo market)
+          regimes   the regime detector service: market-ticks in, regime-updates out (Regimes:*)
+          detect    run a regime detector over a CSV of bars (detect --help)
           score     score a JSON file of inputs with one model (score --help)
           replay    re-run recorded decisions from decision-forensics or an export file (replay --help)
           export    write decision-forensics to JSON Lines and Avro files (export --help)

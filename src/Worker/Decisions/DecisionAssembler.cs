@@ -4,8 +4,10 @@ using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Regimes;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Decisions;
@@ -27,16 +29,52 @@ public sealed class DecisionAssembler
         TimeProvider time,
         IOptions<FeatureOptions> features,
         IOptions<InferenceOptions> inference,
-        IOptions<RiskOptions> risks
+        IOptions<RiskOptions> risks,
+        StreamRegimes? regimes = null
     )
     {
         _decisions = decisions;
         _time = time;
-        ConfigFingerprint = Fingerprint(features.Value, inference.Value, risks.Value);
+        _regimes = regimes;
+        _configuration = Configuration(features.Value, inference.Value, risks.Value);
+        _topicFingerprint = Hash(_configuration);
     }
 
-    /// <summary>SHA-256 of the configuration that shapes decisions.</summary>
-    public string ConfigFingerprint { get; }
+    private readonly StreamRegimes? _regimes;
+    private readonly string _configuration;
+    private readonly string _topicFingerprint;
+
+    // The last detector's fingerprint; a reference, so the batcher and other readers swap it whole.
+    private Tuple<RegimeDetectorInfo, string>? _detectorFingerprint;
+
+    /// <summary>The detector the stream runs now; null when regimes come from <c>regime-updates</c>.</summary>
+    public RegimeDetectorInfo? CurrentRegimeDetector => _regimes?.Current;
+
+    /// <summary>SHA-256 of the configuration that shapes decisions, with the regime detector the stream runs
+    /// now (<c>Regimes:Source Detector</c>).</summary>
+    public string ConfigFingerprint => FingerprintFor(_regimes?.Current);
+
+    /// <summary>
+    /// SHA-256 of the configuration that shapes decisions with <paramref name="detector"/> computing the
+    /// regimes (its name, version and parameters' SHA-256); null: regimes from <c>regime-updates</c>, whose
+    /// fingerprint is the one the worker had before detectors existed.
+    /// </summary>
+    public string FingerprintFor(RegimeDetectorInfo? detector)
+    {
+        if (detector is null)
+        {
+            return _topicFingerprint;
+        }
+
+        if (Volatile.Read(ref _detectorFingerprint) is { } known && known.Item1 == detector)
+        {
+            return known.Item2;
+        }
+
+        var fingerprint = Hash(_configuration + "|regimes=detector:" + detector.Identity);
+        Volatile.Write(ref _detectorFingerprint, Tuple.Create(detector, fingerprint));
+        return fingerprint;
+    }
 
     public DecisionRecords Assemble(
         DecisionRequest request,
@@ -73,8 +111,16 @@ public sealed class DecisionAssembler
             features = [.. request.Features],
             model_outputs = ModelOutputs(result, models),
             input = request.Input,
-            config_fingerprint = ConfigFingerprint,
+            config_fingerprint = FingerprintFor(request.RegimeDetector),
             risk_inputs = riskInputs,
+            regime_detector = request.RegimeDetector is { } detector
+                ? new RegimeDetector
+                {
+                    name = detector.Name,
+                    version = detector.Version,
+                    sha256 = detector.Sha256,
+                }
+                : null,
             timings = new DecisionTimings
             {
                 queue_ms = _time.GetElapsedTime(request.EnqueuedAt, batchStartedAt).TotalMilliseconds,
@@ -165,9 +211,10 @@ public sealed class DecisionAssembler
         []
     );
 
-    private static string Fingerprint(FeatureOptions features, InferenceOptions inference, RiskOptions risk)
-    {
-        var text = string.Join(
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    private static string Configuration(FeatureOptions features, InferenceOptions inference, RiskOptions risk) =>
+        string.Join(
             '|',
             "layout=" + Observation.Layout,
             "bar_ms=" + (long)features.BarInterval.TotalMilliseconds,
@@ -184,6 +231,4 @@ public sealed class DecisionAssembler
                     risk.Sectors.OrderBy(s => s.Key, StringComparer.Ordinal).Select(s => $"{s.Key}:{s.Value}")
                 )
         );
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-    }
 }

@@ -19,6 +19,10 @@ public sealed class DecisionRequest
 
     public required RegimeState Regime { get; init; }
 
+    /// <summary>The detector that computed <see cref="Regime"/> on this bar; null when it came from
+    /// <c>regime-updates</c>.</summary>
+    public RegimeDetectorInfo? RegimeDetector { get; init; }
+
     public required SpecialistWeights Weights { get; init; }
 
     public required SelectionStrategy Strategy { get; init; }

@@ -33,6 +33,13 @@ public sealed class DemoFeedOptions
     )]
     public TimeSpan BurstInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Publish the rule table's regime updates beside the ticks. Unset: yes, except beside the <c>regimes</c>
+    /// service (<c>dotnet run --project src/Worker -- regimes</c>), which publishes them itself; set it
+    /// to false wherever a regime service runs (compose does).
+    /// </summary>
+    public bool? PublishRegimes { get; set; }
+
     public int Seed { get; set; } = 42;
 
     /// <summary>Simulated time of the first tick.</summary>

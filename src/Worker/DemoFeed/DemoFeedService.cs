@@ -13,8 +13,9 @@ namespace Inference.Streaming.Worker.DemoFeed;
 
 /// <summary>
 /// Publishes the simulated market into the broker through real Kafka producers: ticks to
-/// <c>market-ticks</c>, and the rule-based detector's <see cref="RegimeUpdate"/>s for each
-/// simulated bar to <c>regime-updates</c>. Event times come from the simulation's clock.
+/// <c>market-ticks</c>, and (unless <see cref="DemoFeedOptions.PublishRegimes"/> is off) the rule-based
+/// detector's <see cref="RegimeUpdate"/>s for each simulated bar to <c>regime-updates</c>. Event times
+/// come from the simulation's clock.
 /// </summary>
 public sealed class DemoFeedService(
     IKafkaClientFactory clients,
@@ -22,7 +23,8 @@ public sealed class DemoFeedService(
     IOptions<DemoFeedOptions> options,
     IOptions<FeatureOptions> features,
     IOptions<KafkaOptions> kafka,
-    ILogger<DemoFeedService> logger
+    ILogger<DemoFeedService> logger,
+    Hosting.WorkerModeHolder? mode = null
 ) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -46,6 +48,7 @@ public sealed class DemoFeedService(
         var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         var bars = settings.Symbols.Select(_ => new BarBuilder(barMs)).ToArray();
         var detectors = settings.Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
+        var publishRegimes = settings.PublishRegimes ?? mode?.Mode != Hosting.WorkerMode.Regimes;
         var tickSerde = new ContractSerde<MarketTick>(registry);
         var regimeSerde = new ContractSerde<RegimeUpdate>(registry);
         using var producer = clients.CreateProducer("inference-demo-feed");
@@ -88,6 +91,7 @@ public sealed class DemoFeedService(
                 );
                 if (
                     bars[i].Add(tick.TimeMs, tick.Price, tick.Size, out var closed) == TickOutcome.ClosedBar
+                    && publishRegimes
                     && detectors[i].Add(closed.Close) is { } probabilities
                 )
                 {

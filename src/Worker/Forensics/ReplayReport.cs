@@ -67,6 +67,18 @@ public sealed record ConfigurationComparison
 
     [JsonPropertyName("same")]
     public bool Same => Recorded.All(r => r == Replay);
+
+    /// <summary>Who computed the recorded decisions' regimes: name/version/sha256 of a detector the worker ran,
+    /// or <c>regime-updates</c>. A detector other than the replay's makes the replay a what-if (the
+    /// fingerprints differ); the recorded regime probabilities are what the replay decides with.</summary>
+    [JsonPropertyName("recorded_regime_detectors")]
+    public List<string> RecordedRegimeDetectors { get; init; } = [];
+
+    [JsonPropertyName("replay_regime_detector")]
+    public string ReplayRegimeDetector { get; init; } = Replayer.TopicRegimes;
+
+    [JsonPropertyName("regime_detector_same")]
+    public bool RegimeDetectorSame => RecordedRegimeDetectors.All(r => r == ReplayRegimeDetector);
 }
 
 /// <summary>A decision that replayed differently, with every field that changed.</summary>

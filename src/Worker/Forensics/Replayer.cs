@@ -20,6 +20,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
 {
     private readonly Dictionary<string, SortedSet<string>> _recordedSha = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _recordedConfigs = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _recordedDetectors = new(StringComparer.Ordinal);
     private readonly List<int> _widths = [.. models.Models.Values.Select(m => m.Info.InputWidth).Distinct()];
 
     public async Task<ReplayReport> RunAsync(
@@ -58,6 +59,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
             }
 
             _recordedConfigs.Add(record.config_fingerprint);
+            _recordedDetectors.Add(DetectorIdentity(record.regime_detector));
             var known = DecisionPolicy.TryParseStrategy(record.decision.selection, out var strategy);
             if (Problem(record, known) is { } problem)
             {
@@ -313,8 +315,18 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
         {
             Recorded = [.. _recordedConfigs],
             Replay = assembler.ConfigFingerprint,
+            RecordedRegimeDetectors = [.. _recordedDetectors],
+            ReplayRegimeDetector = assembler.CurrentRegimeDetector?.Identity ?? TopicRegimes,
         };
     }
+
+    /// <summary>How a report names regimes that came from <c>regime-updates</c>.</summary>
+    public const string TopicRegimes = "regime-updates";
+
+    private static string DetectorIdentity(RegimeDetector? detector) =>
+        detector is null
+            ? TopicRegimes
+            : new Engine.Regimes.RegimeDetectorInfo(detector.name, detector.version, detector.sha256).Identity;
 
     private SortedSet<string> Recorded(string model)
     {

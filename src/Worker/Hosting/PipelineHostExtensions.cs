@@ -4,6 +4,7 @@ using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
@@ -15,6 +16,51 @@ public static class PipelineHostExtensions
     public static WebApplicationBuilder AddStreamingPipeline(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        services.AddIngest();
+        services.AddSingleton<DecisionAssembler>();
+        services.AddSingleton<IDecisionSink, DecisionPublisher>();
+
+        // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
+        // batcher (finishes queued bars); the shared producer is flushed when the container disposes.
+        services.AddSingleton<DecisionBatcher>();
+        services.AddSingleton<IDecisionIntake>(sp => sp.GetRequiredService<DecisionBatcher>());
+        services.AddHostedService(sp => sp.GetRequiredService<DecisionBatcher>());
+        services.AddSingleton<IngestService>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
+        services.AddHostedService<SummaryReporter>();
+        return builder;
+    }
+
+    /// <summary>
+    /// The <c>regimes</c> service: the worker's own ingest (bars, event-time rules, dead letters, state
+    /// checkpoints, restore on restart and rebalance) with the detector computing each closed bar's
+    /// regime, which <see cref="RegimePublisher"/> publishes to <c>regime-updates</c> instead of a
+    /// decision. Its consumer group (<c>Regimes:GroupId</c>) and changelog (<c>Regimes:StateTopic</c>) are
+    /// its own, so it runs beside workers on the same ticks.
+    /// </summary>
+    public static WebApplicationBuilder AddRegimeService(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddIngest();
+        services.PostConfigure<RegimeOptions>(regimes => regimes.Source = RegimeSource.Detector);
+        services
+            .AddOptions<KafkaOptions>()
+            .PostConfigure<IOptions<RegimeOptions>>(
+                (kafka, regimes) =>
+                {
+                    kafka.GroupId = regimes.Value.GroupId;
+                    kafka.Topics.InferenceState.Name = regimes.Value.StateTopic;
+                }
+            );
+        services.AddSingleton<IDecisionIntake, RegimePublisher>();
+        services.AddSingleton<IngestService>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
+        return builder;
+    }
+
+    /// <summary>Ingest, state and dead letters: what the worker and the regime service share.</summary>
+    private static IServiceCollection AddIngest(this IServiceCollection services)
+    {
         services.AddDecisionEngine();
         services
             .AddOptions<DiagnosticsOptions>()
@@ -23,11 +69,9 @@ public static class PipelineHostExtensions
             .ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
-        services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<KafkaOutput>();
         services.AddSingleton<Kafka.KafkaConnectivity>();
         services.AddHealthChecks().AddCheck<Kafka.KafkaConnectivity>("kafka");
-        services.AddSingleton<IDecisionSink, DecisionPublisher>();
         services.AddSingleton<IDeadLetterSink, DeadLetterPublisher>();
         services.AddSingleton<OffsetTracker>();
         services
@@ -52,20 +96,13 @@ public static class PipelineHostExtensions
             }
         });
 
+        services.AddRegimes();
+        services.AddHostedService<RegimeDetectorStartup>();
         services.AddSingleton<RecordHandler>();
         services.AddSingleton<RegimeAlignment>();
         services.AddSingleton<SymbolDirectory>();
         services.AddSingleton<IObservationSink>(sp => sp.GetRequiredService<SymbolDirectory>());
         services.AddHealthChecks().AddCheck<ConsumerLagHealthCheck>("consumer-lag");
-
-        // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
-        // batcher (finishes queued bars); the shared producer is flushed when the container disposes.
-        services.AddSingleton<DecisionBatcher>();
-        services.AddSingleton<IDecisionIntake>(sp => sp.GetRequiredService<DecisionBatcher>());
-        services.AddHostedService(sp => sp.GetRequiredService<DecisionBatcher>());
-        services.AddSingleton<IngestService>();
-        services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
-        services.AddHostedService<SummaryReporter>();
-        return builder;
+        return services;
     }
 }

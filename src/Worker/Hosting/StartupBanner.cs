@@ -28,7 +28,12 @@ public sealed class StartupBanner(
     private void Print()
     {
         var api = string.Join(", ", server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
-        var name = mode.Mode == WorkerMode.Broker ? "broker" : "worker";
+        var name = mode.Mode switch
+        {
+            WorkerMode.Broker => "broker",
+            WorkerMode.Regimes => "regime service",
+            _ => "worker",
+        };
         Console.Out.Write(
             $"""
 

@@ -87,6 +87,11 @@ public static class WorkerHostExtensions
                 );
         }
 
+        if (mode == WorkerMode.Regimes)
+        {
+            builder.AddRegimeService();
+        }
+
         services.AddHostedService<StartupBanner>();
         services.AddHostedService<SeedSettings>();
         return builder;
@@ -106,7 +111,7 @@ public static class WorkerHostExtensions
         var configured = builder.Configuration.GetValue<bool?>(
             $"{DemoFeedOptions.Section}:{nameof(DemoFeedOptions.Enabled)}"
         );
-        if (configured ?? (embedded && mode == WorkerMode.Worker))
+        if (configured ?? (embedded && mode is WorkerMode.Worker or WorkerMode.Regimes))
         {
             // Features:BarInterval also shapes the detector's bars.
             builder.Services.AddDecisionEngine();
@@ -136,7 +141,7 @@ public static class WorkerHostExtensions
         services.AddSingleton<IKafkaEndpoints>(sp => sp.GetRequiredService<EmbeddedKafka>());
         services.AddSingleton<ITopicProvisioner, MockClusterTopicProvisioner>();
         services.AddHostedService<EmbeddedRetention>();
-        if (mode == WorkerMode.Worker)
+        if (mode is WorkerMode.Worker or WorkerMode.Regimes)
         {
             services.AddSingleton<IValidateOptions<EmbeddedOptions>, EmbeddedStateRetentionValidator>();
         }

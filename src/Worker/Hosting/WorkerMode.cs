@@ -16,6 +16,12 @@ public enum WorkerMode
     /// <summary>Forensics commands: <c>replay</c> and <c>export</c>.</summary>
     Forensics,
 
+    /// <summary>The regime detector service: consumes market-ticks, publishes regime-updates.</summary>
+    Regimes,
+
+    /// <summary>Runs a regime detector over a CSV of bars and exits.</summary>
+    Detect,
+
     /// <summary>Prints the usage and exits.</summary>
     Help,
 }

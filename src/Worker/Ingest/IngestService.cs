@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
@@ -18,7 +19,6 @@ namespace Inference.Streaming.Worker.Ingest;
 public sealed class IngestService(
     IKafkaClientFactory clients,
     PipelineMetrics metrics,
-    IModelCatalog catalog,
     RecordHandler handler,
     RegimeAlignment alignment,
     OffsetTracker tracker,
@@ -29,7 +29,9 @@ public sealed class IngestService(
     IOptions<KafkaOptions> kafka,
     IOptions<StateOptions> stateOptions,
     TimeProvider time,
-    ILogger<IngestService> logger
+    ILogger<IngestService> logger,
+    StreamRegimes regimes,
+    IModelCatalog? catalog = null
 ) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
@@ -50,7 +52,8 @@ public sealed class IngestService(
     {
         try
         {
-            if (!catalog.IsLoaded)
+            // The regime service has no models to wait for.
+            if (catalog is { IsLoaded: false })
             {
                 Log.WaitingForModels(logger);
                 while (!catalog.IsLoaded)
@@ -90,7 +93,12 @@ public sealed class IngestService(
                 Log.MockClusterSession(logger, sessionTimeoutMs);
             }
 
-            consumer.Subscribe([kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]);
+            // With Regimes:Source Detector the worker computes regimes from its own bars and reads no regime topic.
+            consumer.Subscribe(
+                regimes.FromDetector
+                    ? [kafka.Value.Topics.MarketTicks.Name]
+                    : [kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]
+            );
             var lastCheckpoint = time.GetTimestamp();
             try
             {
@@ -240,7 +248,10 @@ public sealed class IngestService(
             }
 
             Add(offsets, kafka.Value.Topics.MarketTicks.Name, number, partition.TicksOffset);
-            Add(offsets, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
+            if (!regimes.FromDetector)
+            {
+                Add(offsets, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
+            }
         }
 
         committer.Commit(consumer, offsets);

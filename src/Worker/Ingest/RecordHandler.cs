@@ -12,6 +12,7 @@ using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
@@ -26,6 +27,7 @@ public sealed class RecordHandler
 {
     private readonly Dictionary<int, PartitionState> _partitions = [];
     private readonly ContractSerde<MarketTick> _ticks;
+    private readonly StreamRegimes? _regimeSource;
     private readonly ContractSerde<RegimeUpdate> _regimes;
     private readonly IDecisionIntake _decisions;
     private readonly IDeadLetterSink _deadLetters;
@@ -68,9 +70,11 @@ public sealed class RecordHandler
         InferenceTelemetry telemetry,
         TimeProvider time,
         ILogger<RecordHandler> logger,
-        SectorMap sectors
+        SectorMap sectors,
+        StreamRegimes? regimes = null
     )
     {
+        _regimeSource = regimes;
         _sectors = sectors;
         _time = time;
         (_directory, _telemetry) = (directory, telemetry);
@@ -572,6 +576,7 @@ public sealed class RecordHandler
         state.Dirty = true;
         state.ApplyRegimesBefore(bar.EndMs);
         var features = state.Observe(bar);
+        var detector = _regimeSource?.Detect(state);
         var portfolio = state.Portfolio;
         var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
         _directory.Publish(
@@ -600,6 +605,7 @@ public sealed class RecordHandler
             Bar = bar,
             Features = features,
             Regime = state.Regime,
+            RegimeDetector = detector,
             Weights = route.Weights,
             Strategy = route.Strategy,
             Plan = route.Plan,

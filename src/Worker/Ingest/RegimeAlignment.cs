@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Worker.Regimes;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Ingest;
@@ -11,8 +12,15 @@ namespace Inference.Streaming.Worker.Ingest;
 /// regime partition is read to its end. A tick that must wait is held, its partition paused by the
 /// caller, until the updates catch up or <c>Features:RegimeAlignmentTimeout</c> passes.
 /// </summary>
-public sealed class RegimeAlignment(RecordHandler handler, IOptions<FeatureOptions> features, TimeProvider time)
+public sealed class RegimeAlignment(
+    RecordHandler handler,
+    IOptions<FeatureOptions> features,
+    TimeProvider time,
+    StreamRegimes? regimes = null
+)
 {
+    // With Regimes:Source Detector no regime topic is read: nothing to wait for.
+    private readonly bool _detector = regimes?.FromDetector ?? false;
     private readonly long _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
     private readonly TimeSpan _timeout = features.Value.RegimeAlignmentTimeout;
 
@@ -25,7 +33,7 @@ public sealed class RegimeAlignment(RecordHandler handler, IOptions<FeatureOptio
     /// <summary>Whether <paramref name="record"/> may be processed now.</summary>
     public bool CaughtUp(ConsumeResult<byte[]?, byte[]> record)
     {
-        if (handler.TickTimeToAlign(record, out var partition) is not { } timeMs)
+        if (_detector || handler.TickTimeToAlign(record, out var partition) is not { } timeMs)
         {
             return true;
         }
