@@ -120,13 +120,15 @@ public static class EvaluationReport
                 ? string.Empty
                 : string.Create(
                     CultureInfo.InvariantCulture,
-                    $"; vs universal {universal.Sharpe:F3}: **{(worker.Sharpe >= universal.Sharpe ? "at or above" : "below")}**"
+                    $"; vs universal {universal.Sharpe:F3}: "
+                        + $"**{(worker.Sharpe >= universal.Sharpe ? "at or above" : "below")}**"
                 );
-            yield return string.Create(
+            var verdict = string.Create(
                 CultureInfo.InvariantCulture,
-                $"{worker.Policy} across regime switches: Sharpe {worker.Sharpe:F3} vs best single model ({best.Policy}) "
-                    + $"{best.Sharpe:F3}: **{(worker.Sharpe > best.Sharpe ? "met" : "not met")}**{atUniversal}"
+                $"{worker.Policy} across regime switches: Sharpe {worker.Sharpe:F3} vs best single model "
+                    + $"({best.Policy}) {best.Sharpe:F3}: **{(worker.Sharpe > best.Sharpe ? "met" : "not met")}**"
             );
+            yield return verdict + atUniversal;
         }
 
         foreach (var worker in truth)

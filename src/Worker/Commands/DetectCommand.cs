@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
-using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.RegimeDetection;
 
 namespace Inference.Streaming.Worker.Commands;
 

@@ -326,7 +326,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
     private static string DetectorIdentity(RegimeDetector? detector) =>
         detector is null
             ? TopicRegimes
-            : new Engine.Regimes.RegimeDetectorInfo(detector.name, detector.version, detector.sha256).Identity;
+            : new Engine.RegimeDetection.RegimeDetectorInfo(detector.name, detector.version, detector.sha256).Identity;
 
     private SortedSet<string> Recorded(string model)
     {

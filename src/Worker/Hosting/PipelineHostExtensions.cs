@@ -35,8 +35,8 @@ public static class PipelineHostExtensions
     /// The <c>regimes</c> service: the worker's own ingest (bars, event-time rules, dead letters, state
     /// checkpoints, restore on restart and rebalance) with the detector computing each closed bar's
     /// regime, which <see cref="RegimePublisher"/> publishes to <c>regime-updates</c> instead of a
-    /// decision. Its consumer group (<c>Regimes:GroupId</c>) and changelog (<c>Regimes:StateTopic</c>) are
-    /// its own, so it runs beside workers on the same ticks.
+    /// decision. Its consumer group (<c>Regimes:GroupId</c>) and changelog
+    /// (<c>Kafka:Topics:RegimeDetectorState</c>) are its own, so it runs beside workers on the same ticks.
     /// </summary>
     public static WebApplicationBuilder AddRegimeService(this WebApplicationBuilder builder)
     {
@@ -49,7 +49,8 @@ public static class PipelineHostExtensions
                 (kafka, regimes) =>
                 {
                     kafka.GroupId = regimes.Value.GroupId;
-                    kafka.Topics.InferenceState.Name = regimes.Value.StateTopic;
+                    // Its state goes to its own changelog: the worker's state code, the service's topic.
+                    kafka.Topics.InferenceState = kafka.Topics.RegimeDetectorState;
                 }
             );
         services.AddSingleton<IDecisionIntake, RegimePublisher>();

@@ -6,6 +6,7 @@ using Inference.Streaming.Worker.DemoFeed;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Kafka;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -167,6 +168,12 @@ public static class WorkerHostExtensions
             app.MapPredictApi();
             app.MapModelsApi();
             app.MapHealthApi();
+        }
+        else if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Regimes)
+        {
+            // The image's liveness check, and readiness from the service's checks (Kafka, consumer lag).
+            app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+            app.MapHealthChecks("/health/ready");
         }
 
         return app;

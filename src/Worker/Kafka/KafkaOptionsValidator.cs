@@ -60,6 +60,15 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             );
         }
 
+        if (options.Topics.RegimeDetectorState.Partitions != options.Topics.MarketTicks.Partitions)
+        {
+            failures.Add(
+                $"Kafka:Topics:RegimeDetectorState:Partitions ({options.Topics.RegimeDetectorState.Partitions}) must "
+                    + $"equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): state is "
+                    + "kept per input partition."
+            );
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

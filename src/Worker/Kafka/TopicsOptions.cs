@@ -19,16 +19,39 @@ public sealed class TopicsOptions
             Config = new() { ["cleanup.policy"] = "compact", ["min.compaction.lag.ms"] = "3600000" },
         };
 
+    /// <summary>The <c>regimes</c> service's state changelog, as <see cref="InferenceState"/> is the worker's.</summary>
+    public TopicOptions RegimeDetectorState { get; set; } =
+        new()
+        {
+            Name = "regime-detector-state",
+            Config = new() { ["cleanup.policy"] = "compact", ["min.compaction.lag.ms"] = "3600000" },
+        };
+
     public TopicOptions DeadLetter { get; set; } = new() { Name = "market-ticks.dlq", Partitions = 3 };
 
-    /// <summary>Every topic with its configuration key, in a fixed order.</summary>
+    /// <summary>Every topic with its configuration key, in a fixed order; a topic two keys share (the
+    /// <c>regimes</c> service keeps its state in <see cref="RegimeDetectorState"/> through
+    /// <see cref="InferenceState"/>) comes once, under its first key.</summary>
     public IEnumerable<(string Key, TopicOptions Topic)> All()
+    {
+        var seen = new HashSet<TopicOptions>(ReferenceEqualityComparer.Instance);
+        foreach (var (key, topic) in Declared())
+        {
+            if (seen.Add(topic))
+            {
+                yield return (key, topic);
+            }
+        }
+    }
+
+    private IEnumerable<(string Key, TopicOptions Topic)> Declared()
     {
         yield return (nameof(MarketTicks), MarketTicks);
         yield return (nameof(RegimeUpdates), RegimeUpdates);
         yield return (nameof(TradingDecisions), TradingDecisions);
         yield return (nameof(DecisionForensics), DecisionForensics);
         yield return (nameof(InferenceState), InferenceState);
+        yield return (nameof(RegimeDetectorState), RegimeDetectorState);
         yield return (nameof(DeadLetter), DeadLetter);
     }
 }

@@ -1,4 +1,4 @@
-using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Worker.Diagnostics;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.RegimeDetection;
 
 namespace Inference.Streaming.Worker.Regimes;
 
@@ -29,11 +29,6 @@ public sealed class RegimeOptions
     /// <summary>The <c>regimes</c> service's consumer group on <c>market-ticks</c>.</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "Regimes:GroupId must name a consumer group.")]
     public string GroupId { get; set; } = "inference-regime-detector";
-
-    /// <summary>The <c>regimes</c> service's state changelog (compacted), as <c>inference-state</c> is the
-    /// worker's.</summary>
-    [Required(AllowEmptyStrings = false, ErrorMessage = "Regimes:StateTopic must name a topic.")]
-    public string StateTopic { get; set; } = "regime-detector-state";
 
     /// <summary>Quiet period after the last file change before a reload.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Regimes:ReloadDebounce must be 0 to 1 hour.")]

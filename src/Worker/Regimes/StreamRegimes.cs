@@ -1,5 +1,5 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.RegimeDetection;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Regimes;

@@ -38,6 +38,18 @@ public sealed class WorkerCommandLineTests
     }
 
     [Fact]
+    public void RegimesRunsTheDetectorServiceOnItsOwnPortAndDetectIsACommand()
+    {
+        var (mode, args) = WorkerCommandLine.Parse(["regimes", "--Regimes:Detector", "rules"]);
+        Assert.Equal(WorkerMode.Regimes, mode);
+        Assert.Equal(["--Regimes:Detector", "rules", "--urls", "http://127.0.0.1:8010"], args);
+
+        var (detect, detectArgs) = WorkerCommandLine.Parse(["detect", "--bars", "b.csv"]);
+        Assert.Equal(WorkerMode.Detect, detect);
+        Assert.Equal(["--bars", "b.csv"], detectArgs);
+    }
+
+    [Fact]
     public void AnUnknownCommandIsAnError() =>
         Assert.Contains(
             "frobnicate",

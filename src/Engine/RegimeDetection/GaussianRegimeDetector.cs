@@ -1,6 +1,7 @@
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.Regimes;
+namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>
 /// The probabilistic detector: one Gaussian per regime over the four scaled seed features, as the seed's

@@ -1,6 +1,7 @@
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.Regimes;
+namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>
 /// A regime detector over one symbol's closed bars. <see cref="Detect"/> is a pure function of the

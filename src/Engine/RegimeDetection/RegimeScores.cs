@@ -1,4 +1,6 @@
-namespace Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Regimes;
+
+namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>
 /// How well regime probabilities agree with labels (regimes 0 = bull, 1 = bear, 2 = sideways):

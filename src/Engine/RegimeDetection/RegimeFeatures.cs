@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Engine.Regimes;
+namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>
 /// The seed's four regime features over closed bars: the 5-bar return, the 20-bar volatility (sample

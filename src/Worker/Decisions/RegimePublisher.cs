@@ -1,12 +1,11 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.Regimes;
+namespace Inference.Streaming.Worker.Decisions;
 
 /// <summary>
 /// The <c>regimes</c> service's end of the stream: where the worker queues a closed bar for a decision,

@@ -1,6 +1,7 @@
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.Regimes;
+namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>
 /// The seed's rule table (DESIGN.md section 4) over <see cref="RegimeFeatures"/>: r5 &gt; 0.03 and

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Engine.Regimes;
+namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>One row of a bar file: the bar, its date as written, and its label when the file has one.</summary>
 public sealed record CsvBar(string Date, Bar Bar, string? Label);

@@ -1,0 +1,275 @@
+using System.Collections.Concurrent;
+using System.Text.RegularExpressions;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Simulation;
+using Inference.Streaming.Tests;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
+using Inference.Streaming.Worker.Kafka;
+using Xunit.Abstractions;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Regimes;
+
+/// <summary>
+/// The regime detector as a stream service and inside the worker, as processes on the embedded broker
+/// (the <c>broker</c> command): ticks in, every closed bar's regime out, equal to the batch
+/// <c>detect</c> code's for the same bars, through a SIGKILL and restart.
+/// </summary>
+public sealed partial class RegimeServiceTests(ITestOutputHelper output)
+{
+    private const long BarMs = 10_000;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private static readonly string[] Symbols = ["AAA", "BBB", "CCC"];
+
+    [Fact]
+    public async Task TheServicePublishesEachClosedBarsRegimeAsDetectComputesItThroughAKillAndTheWorkerDecidesWithIt()
+    {
+        await using var broker = WorkerProcess.Start("broker", "--urls", "http://127.0.0.1:0");
+        await broker.WaitUntilReadyAsync(StartTimeout);
+        var (bootstrap, registryUrl) = (broker.Banner["kafka.bootstrap"], broker.Banner["schema.registry"]);
+        string[] cluster =
+        [
+            "--urls",
+            "http://127.0.0.1:0",
+            "--Kafka:BootstrapServers",
+            bootstrap,
+            "--SchemaRegistry:Url",
+            registryUrl,
+            "--Features:BarInterval",
+            "00:00:10",
+            "--State:CheckpointInterval",
+            "00:00:00.200",
+        ];
+        var detector = RegimeDetectorFiles.Load(RepositoryRoot.RegimeDetectors, GaussianRegimeDetector.DefaultName);
+        var market = new Market(bootstrap, registryUrl);
+        using var updates = new TopicWatch<RegimeUpdate>(bootstrap, registryUrl, "regime-updates");
+
+        // First half of the market, the service, a SIGKILL once it has caught up.
+        await market.ProduceAsync(rounds: 400);
+        var first = WorkerProcess.Start(["regimes", .. cluster]);
+        await using (first)
+        {
+            await first.WaitUntilReadyAsync(StartTimeout);
+            var expected = market.Expected(detector);
+            await Eventually.HoldsAsync(
+                () => expected.All(e => updates.Has(e.Symbol, e.EndMs)),
+                TimeSpan.FromSeconds(60),
+                "updates for every closed bar"
+            );
+            await first.KillAsync();
+        }
+
+        // The second half while it is down; the restarted service resumes from its checkpoint.
+        await market.ProduceAsync(rounds: 400);
+        var second = WorkerProcess.Start(["regimes", .. cluster]);
+        await using (second)
+        {
+            await second.WaitUntilReadyAsync(StartTimeout);
+            var expected = market.Expected(detector);
+            await Eventually.HoldsAsync(
+                () => expected.All(e => updates.Has(e.Symbol, e.EndMs)),
+                TimeSpan.FromSeconds(60),
+                "updates for every closed bar"
+            );
+            output.WriteLine(string.Join('\n', RestoredLine().Matches(second.Output).Select(m => m.Value)));
+            Assert.Equal(Symbols.Length, RestoredLine().Matches(second.Output).Sum(m => int.Parse(m.Groups[1].Value)));
+
+            var moved = 0;
+            foreach (var (symbol, endMs, regime) in expected)
+            {
+                // Every copy (a restart republishes what followed its checkpoint) is the batch code's value.
+                foreach (var update in updates.All(symbol, endMs))
+                {
+                    Assert.Equal(
+                        regime,
+                        RegimeState.FromProbabilities(update.Value.bull, update.Value.bear, update.Value.sideways)
+                    );
+                    Assert.Equal(regime.Entropy, update.Value.entropy);
+                    Assert.Equal(market.PartitionOf(symbol), update.Partition);
+                    Assert.Equal(
+                        ("probabilistic", "1", detector.Info.Sha256),
+                        (update.Value.detector, update.Value.detector_version, update.Value.detector_sha256)
+                    );
+                }
+
+                moved += regime == RegimeState.Prior ? 0 : 1;
+            }
+
+            var copies = expected.Sum(e => updates.All(e.Symbol, e.EndMs).Count);
+            output.WriteLine($"{expected.Count} bars, {copies} updates, {moved} past the warm-up");
+            Assert.True(moved > expected.Count / 2, $"only {moved} bars left the prior");
+            Assert.True(copies < expected.Count * 1.2, $"{copies} updates for {expected.Count} bars: not resumed");
+            await second.TerminateAsync(TimeSpan.FromSeconds(15));
+        }
+
+        // The worker on the same ticks with Regimes:Source Detector: each decision's regime is the detector's on its
+        // bar, and forensics name the detector.
+        using var forensics = new TopicWatch<DecisionForensics>(bootstrap, registryUrl, "decision-forensics");
+        var worker = WorkerProcess.Start([.. cluster, "--Regimes:Source", "Detector"]);
+        await using (worker)
+        {
+            await worker.WaitUntilReadyAsync(StartTimeout);
+            var expected = market.Expected(detector);
+            await Eventually.HoldsAsync(
+                () => expected.All(e => forensics.Has(e.Symbol, e.EndMs)),
+                TimeSpan.FromSeconds(90),
+                "decisions for every closed bar"
+            );
+            foreach (var (symbol, endMs, regime) in expected)
+            {
+                var record = forensics.All(symbol, endMs)[0].Value;
+                var decided = record.decision.regime;
+                Assert.Equal(regime, RegimeState.FromProbabilities(decided.bull, decided.bear, decided.sideways));
+                Assert.Equal("probabilistic", record.regime_detector.name);
+                Assert.Equal(detector.Info.Sha256, record.regime_detector.sha256);
+            }
+
+            Assert.DoesNotContain("regime-updates [", worker.Output, StringComparison.Ordinal);
+            await worker.TerminateAsync(TimeSpan.FromSeconds(15));
+        }
+    }
+
+    [GeneratedRegex(@"Restored regime-detector-state\[\d+\]: (\d+) symbols")]
+    private static partial Regex RestoredLine();
+
+    /// <summary>Simulated ticks for <see cref="Symbols"/>, one every 2 s, produced through a real producer; keeps
+    /// each symbol's ticks to compute the bars the service should see.</summary>
+    private sealed class Market(string bootstrap, string registryUrl)
+    {
+        private readonly MarketSimulator _simulator = new(
+            Symbols,
+            seed: 20261128,
+            new DateTimeOffset(2026, 3, 2, 14, 30, 0, TimeSpan.Zero),
+            TimeSpan.FromSeconds(2)
+        );
+        private readonly Dictionary<string, List<(long TimeMs, double Price, double Size)>> _ticks =
+            Symbols.ToDictionary(s => s, _ => new List<(long, double, double)>());
+        private readonly Dictionary<string, int> _partitions = [];
+
+        public int PartitionOf(string symbol) => _partitions[symbol];
+
+        public async Task ProduceAsync(int rounds)
+        {
+            using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+            var serde = new ContractSerde<MarketTick>(registry);
+            using var producer = new ProducerBuilder<byte[]?, byte[]>(
+                new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true }
+            ).Build();
+            for (var round = 0; round < rounds; round++)
+            {
+                foreach (var tick in _simulator.NextRound())
+                {
+                    var delivered = await producer.ProduceAsync(
+                        "market-ticks",
+                        new Message<byte[]?, byte[]>
+                        {
+                            Key = System.Text.Encoding.UTF8.GetBytes(tick.Symbol),
+                            Value = await serde.SerializeAsync(
+                                new MarketTick
+                                {
+                                    symbol = tick.Symbol,
+                                    event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
+                                    price = tick.Price,
+                                    size = tick.Size,
+                                    bid = tick.Bid,
+                                    ask = tick.Ask,
+                                    sequence = tick.Sequence,
+                                },
+                                "market-ticks"
+                            ),
+                        }
+                    );
+                    _partitions[tick.Symbol] = delivered.Partition.Value;
+                    _ticks[tick.Symbol].Add((tick.TimeMs, tick.Price, tick.Size));
+                }
+            }
+        }
+
+        /// <summary>Each symbol's bars closed so far (by its next tick), with the regime the batch code gives.</summary>
+        public List<(string Symbol, long EndMs, RegimeState Regime)> Expected(IRegimeDetector detector)
+        {
+            var result = new List<(string, long, RegimeState)>();
+            foreach (var (symbol, ticks) in _ticks)
+            {
+                var builder = new BarBuilder(BarMs);
+                var bars = new List<Bar>();
+                foreach (var (timeMs, price, size) in ticks)
+                {
+                    if (builder.Add(timeMs, price, size, out var closed) == TickOutcome.ClosedBar)
+                    {
+                        bars.Add(closed);
+                    }
+                }
+
+                var regimes = RegimeSeries.Run(detector, bars);
+                result.AddRange(bars.Select((b, i) => (symbol, b.EndMs, regimes[i])));
+            }
+
+            return result;
+        }
+    }
+
+    /// <summary>Reads a topic from the start in its own group; records by symbol and bar end.</summary>
+    private sealed class TopicWatch<T> : IDisposable
+        where T : class, Avro.Specific.ISpecificRecord
+    {
+        private readonly ConcurrentDictionary<(string, long), ConcurrentQueue<(T Value, int Partition)>> _seen = new();
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Task _reader;
+
+        public TopicWatch(string bootstrap, string registryUrl, string topic) =>
+            _reader = Task.Factory.StartNew(
+                () =>
+                {
+                    using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+                    var serde = new ContractSerde<T>(registry);
+                    using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
+                        new ConsumerConfig
+                        {
+                            BootstrapServers = bootstrap,
+                            GroupId = "regime-test-" + Guid.NewGuid().ToString("N"),
+                            AutoOffsetReset = AutoOffsetReset.Earliest,
+                            EnableAutoCommit = false,
+                            TopicMetadataRefreshIntervalMs = 1000,
+                        }
+                    ).Build();
+                    consumer.Subscribe(topic);
+                    while (!_stop.IsCancellationRequested)
+                    {
+                        if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { Message.Value: { } value } record)
+                        {
+                            var decoded = serde.Deserialize(value, topic);
+                            var key = decoded switch
+                            {
+                                RegimeUpdate u => (u.symbol, Ms(u.event_time)),
+                                DecisionForensics f => (f.decision.symbol, Ms(f.decision.bar_end)),
+                                _ => throw new InvalidOperationException(typeof(T).Name),
+                            };
+                            _seen.GetOrAdd(key, _ => new()).Enqueue((decoded, record.Partition.Value));
+                        }
+                    }
+
+                    consumer.Close();
+                },
+                TaskCreationOptions.LongRunning
+            );
+
+        public bool Has(string symbol, long endMs) => _seen.ContainsKey((symbol, endMs));
+
+        public IReadOnlyList<(T Value, int Partition)> All(string symbol, long endMs) =>
+            _seen.TryGetValue((symbol, endMs), out var found) ? [.. found] : [];
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _reader.Wait(TimeSpan.FromSeconds(10));
+            _stop.Dispose();
+        }
+
+        private static long Ms(DateTime time) => new DateTimeOffset(time, TimeSpan.Zero).ToUnixTimeMilliseconds();
+    }
+}
