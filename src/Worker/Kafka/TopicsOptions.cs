@@ -19,7 +19,8 @@ public sealed class TopicsOptions
             Config = new() { ["cleanup.policy"] = "compact", ["min.compaction.lag.ms"] = "3600000" },
         };
 
-    /// <summary>The <c>regimes</c> service's state changelog, as <see cref="InferenceState"/> is the worker's.</summary>
+    /// <summary>The <c>regimes</c> service's state changelog, as <see cref="InferenceState"/> is the
+    /// worker's.</summary>
     public TopicOptions RegimeDetectorState { get; set; } =
         new()
         {

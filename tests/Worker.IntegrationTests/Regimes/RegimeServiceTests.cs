@@ -189,7 +189,8 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
             }
         }
 
-        /// <summary>Each symbol's bars closed so far (by its next tick), with the regime the batch code gives.</summary>
+        /// <summary>Each symbol's bars closed so far (by its next tick), with the regime the batch code
+        /// gives.</summary>
         public List<(string Symbol, long EndMs, RegimeState Regime)> Expected(IRegimeDetector detector)
         {
             var result = new List<(string, long, RegimeState)>();
