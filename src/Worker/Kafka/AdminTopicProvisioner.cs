@@ -37,7 +37,12 @@ public sealed class AdminTopicProvisioner(
         var existing = metadata
             .Topics.Where(t => t.Error.Code == ErrorCode.NoError)
             .ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
-        var missing = topics.All().Where(t => !existing.ContainsKey(t.Topic.Name)).ToList();
+        // A process creates the topics it uses: the regime service's changelog only in the regime service, where it
+        // is also InferenceState.
+        var missing = topics
+            .All(includeRegimeDetectorState: false)
+            .Where(t => !existing.ContainsKey(t.Topic.Name))
+            .ToList();
 
         if (
             existing.TryGetValue(topics.MarketTicks.Name, out var ticks)

@@ -8,7 +8,22 @@ public static class KafkaServiceExtensions
 {
     public static IServiceCollection AddKafkaOptions(this IServiceCollection services)
     {
-        services.AddOptions<KafkaOptions>().BindConfiguration(KafkaOptions.Section).ValidateOnStart();
+        services
+            .AddOptions<KafkaOptions>()
+            .BindConfiguration(KafkaOptions.Section)
+            .PostConfigure<IConfiguration>(
+                (kafka, configuration) =>
+                {
+                    // The regime service's changelog has a partition per input partition: unless set, as many as
+                    // market-ticks, whatever that count is.
+                    var key = $"{KafkaOptions.Section}:Topics:{nameof(TopicsOptions.RegimeDetectorState)}:Partitions";
+                    if (configuration[key] is null)
+                    {
+                        kafka.Topics.RegimeDetectorState.Partitions = kafka.Topics.MarketTicks.Partitions;
+                    }
+                }
+            )
+            .ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();

@@ -33,11 +33,18 @@ public sealed class TopicsOptions
     /// <summary>Every topic with its configuration key, in a fixed order; a topic two keys share (the
     /// <c>regimes</c> service keeps its state in <see cref="RegimeDetectorState"/> through
     /// <see cref="InferenceState"/>) comes once, under its first key.</summary>
-    public IEnumerable<(string Key, TopicOptions Topic)> All()
+    /// <param name="includeRegimeDetectorState">False leaves out <see cref="RegimeDetectorState"/> unless another
+    /// key shares it: what a worker creates on a real cluster, where only a <c>regimes</c> service needs it.</param>
+    public IEnumerable<(string Key, TopicOptions Topic)> All(bool includeRegimeDetectorState = true)
     {
         var seen = new HashSet<TopicOptions>(ReferenceEqualityComparer.Instance);
         foreach (var (key, topic) in Declared())
         {
+            if (!includeRegimeDetectorState && key == nameof(RegimeDetectorState))
+            {
+                continue;
+            }
+
             if (seen.Add(topic))
             {
                 yield return (key, topic);

@@ -134,7 +134,7 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
     }
 
     [Theory]
-    [InlineData("Unknown command 'detect'", "detect", "--bars", "x.csv")]
+    [InlineData("Unknown command 'detonate'", "detonate", "--bars", "x.csv")]
     [InlineData("Unknown option '-v'", "-v")]
     [InlineData("Option '--Kafka:GroupId' has no value", "--Kafka:GroupId")]
     public async Task AWrongCommandLinePrintsTheUsageAndExits2WithoutAStackTrace(string message, params string[] args)
