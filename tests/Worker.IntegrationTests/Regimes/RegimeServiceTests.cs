@@ -131,6 +131,90 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
             Assert.DoesNotContain("regime-updates [", worker.Output, StringComparison.Ordinal);
             await worker.TerminateAsync(TimeSpan.FromSeconds(15));
         }
+
+        // Replay with the detector the run had is faithful; without it (regimes from the topic) it says so.
+        var identity = $"probabilistic/1/{detector.Info.Sha256}";
+        var faithful = await ReplayAsync(bootstrap, registryUrl, "--Regimes:Source", "Detector");
+        Assert.Equal("faithful", faithful["mode"]!.GetValue<string>());
+        Assert.Equal(faithful["read"]!.GetValue<long>(), faithful["identical"]!.GetValue<long>());
+        Assert.True(faithful["configuration"]!["regime_detector_same"]!.GetValue<bool>());
+        Assert.Equal(identity, faithful["configuration"]!["replay_regime_detector"]!.GetValue<string>());
+
+        var other = await ReplayAsync(bootstrap, registryUrl, "--Regimes:Source", "Topic");
+        Assert.Equal("what-if", other["mode"]!.GetValue<string>());
+        Assert.Equal(0, other["unexpected_differences"]!.GetValue<long>());
+        Assert.False(other["configuration"]!["regime_detector_same"]!.GetValue<bool>());
+        Assert.Equal(
+            [identity],
+            other["configuration"]!["recorded_regime_detectors"]!.AsArray().Select(d => d!.GetValue<string>())
+        );
+        Assert.Equal("regime-updates", other["configuration"]!["replay_regime_detector"]!.GetValue<string>());
+    }
+
+    private static async Task<System.Text.Json.Nodes.JsonNode> ReplayAsync(
+        string bootstrap,
+        string registryUrl,
+        params string[] settings
+    )
+    {
+        var report = Path.Combine(Path.GetTempPath(), $"regime-replay-{Guid.NewGuid():N}.jsonl");
+        using var stdout = new StringWriter();
+        try
+        {
+            var code = await Commands.ForensicsCommands.RunAsync(
+                [
+                    "replay",
+                    "--bootstrap",
+                    bootstrap,
+                    "--registry",
+                    registryUrl,
+                    "--topic",
+                    "decision-forensics",
+                    "--model-dir",
+                    Path.Combine(RepositoryRoot.Path, "models"),
+                    "--output",
+                    report,
+                    "--Features:BarInterval",
+                    "00:00:10",
+                    "--Regimes:Directory",
+                    RepositoryRoot.RegimeDetectors,
+                    "--Inference:Device",
+                    "cpu",
+                    .. settings,
+                ],
+                stdout,
+                stdout
+            );
+            Assert.True(code == 0, stdout.ToString());
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(report)[^1])!["summary"]!;
+        }
+        finally
+        {
+            File.Delete(report);
+        }
+    }
+
+    [Fact]
+    public async Task TheDemoFeedLeavesRegimeUpdatesToTheServiceWhenToldTo()
+    {
+        await using var broker = WorkerProcess.Start(
+            "broker",
+            "--urls",
+            "http://127.0.0.1:0",
+            "--demo-feed",
+            "true",
+            "--DemoFeed:PublishRegimes",
+            "false"
+        );
+        await broker.WaitUntilReadyAsync(StartTimeout);
+        var (bootstrap, registryUrl) = (broker.Banner["kafka.bootstrap"], broker.Banner["schema.registry"]);
+        using var ticks = new TopicWatch<MarketTick>(bootstrap, registryUrl, "market-ticks");
+        using var updates = new TopicWatch<RegimeUpdate>(bootstrap, registryUrl, "regime-updates");
+
+        // 20 simulated minutes of every symbol: the feed's own detector would have published a bar's update each.
+        await Eventually.HoldsAsync(() => ticks.Count >= 7 * 60 * 20, TimeSpan.FromSeconds(60), "20 minutes of ticks");
+
+        Assert.Equal(0, updates.Count);
     }
 
     [GeneratedRegex(@"Restored regime-detector-state\[\d+\]: (\d+) symbols")]
@@ -248,6 +332,7 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
                             {
                                 RegimeUpdate u => (u.symbol, Ms(u.event_time)),
                                 DecisionForensics f => (f.decision.symbol, Ms(f.decision.bar_end)),
+                                MarketTick t => (t.symbol, Ms(t.event_time)),
                                 _ => throw new InvalidOperationException(typeof(T).Name),
                             };
                             _seen.GetOrAdd(key, _ => new()).Enqueue((decoded, record.Partition.Value));
@@ -260,6 +345,8 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
             );
 
         public bool Has(string symbol, long endMs) => _seen.ContainsKey((symbol, endMs));
+
+        public int Count => _seen.Values.Sum(q => q.Count);
 
         public IReadOnlyList<(T Value, int Partition)> All(string symbol, long endMs) =>
             _seen.TryGetValue((symbol, endMs), out var found) ? [.. found] : [];

@@ -94,6 +94,28 @@ public sealed class StreamRegimesTests : IDisposable
     }
 
     [Fact]
+    public async Task AFileWrittenIntoTheWatchedDirectoryIsLoadedOnceTheDirectoryIsQuiet()
+    {
+        var (_, catalog) = Create(RegimeSource.Detector, watch: true);
+        using (catalog)
+        {
+            var parameters = ((GaussianRegimeDetector)catalog.Load()).Parameters;
+            parameters.Version = "3";
+            var (_, sha256) = RegimeDetectorFiles.Write(_directory, parameters);
+
+            // The watcher's events arrive on their own thread; the debounce runs on the fake clock.
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+            while (catalog.Current.Info.Version != "3" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(50);
+                _time.Advance(TimeSpan.FromMilliseconds(500));
+            }
+
+            Assert.Equal(("3", sha256), (catalog.Current.Info.Version, catalog.Current.Info.Sha256));
+        }
+    }
+
+    [Fact]
     public void AMissingDetectorStopsTheStartWithItsName()
     {
         var (regimes, catalog) = Create(RegimeSource.Detector, detector: "oracle");
@@ -108,7 +130,8 @@ public sealed class StreamRegimesTests : IDisposable
 
     private (StreamRegimes Regimes, RegimeDetectorCatalog Catalog) Create(
         RegimeSource source,
-        string detector = "probabilistic"
+        string detector = "probabilistic",
+        bool watch = false
     )
     {
         var options = Options.Create(
@@ -117,7 +140,7 @@ public sealed class StreamRegimesTests : IDisposable
                 Source = source,
                 Detector = detector,
                 Directory = _directory,
-                WatchForChanges = false,
+                WatchForChanges = watch,
             }
         );
         var catalog = new RegimeDetectorCatalog(options, _time, NullLogger<RegimeDetectorCatalog>.Instance);
