@@ -41,8 +41,7 @@ public static class PipelineHostExtensions
     public static WebApplicationBuilder AddRegimeService(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddIngest();
-        services.PostConfigure<RegimeOptions>(regimes => regimes.Source = RegimeSource.Detector);
+        // Before AddIngest's own post-configuration, which derives the transactional id from the group.
         services
             .AddOptions<KafkaOptions>()
             .PostConfigure<IOptions<RegimeOptions>>(
@@ -53,6 +52,8 @@ public static class PipelineHostExtensions
                     kafka.Topics.InferenceState = kafka.Topics.RegimeDetectorState;
                 }
             );
+        services.AddIngest();
+        services.PostConfigure<RegimeOptions>(regimes => regimes.Source = RegimeSource.Detector);
         services.AddSingleton<IDecisionIntake, RegimePublisher>();
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
