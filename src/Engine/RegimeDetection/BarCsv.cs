@@ -25,7 +25,8 @@ public static class BarCsv
     public static IReadOnlyList<CsvBar> Read(TextReader reader, string source)
     {
         var header = reader.ReadLine() ?? throw new FormatException($"{source}: the file is empty");
-        var names = header.Split(',').Select(n => n.Trim().ToLowerInvariant()).ToList();
+        // Spreadsheets often save UTF-8 with a byte-order mark; it is not part of the first column's name.
+        var names = header.TrimStart('\uFEFF').Split(',').Select(n => n.Trim().ToLowerInvariant()).ToList();
         var missing = Required.Where(r => !names.Contains(r)).ToList();
         if (missing.Count > 0)
         {

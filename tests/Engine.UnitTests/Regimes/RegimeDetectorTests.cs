@@ -200,6 +200,19 @@ public sealed class RegimeDetectorTests : IDisposable
     }
 
     [Fact]
+    public void AByteOrderMarkAndExtraColumnsInAnyOrderAreRead()
+    {
+        var csv = "\uFEFFvolume,Close,date,low,note,high,open\n5,10,2021-01-01,9,x,11,10\n0,12,2021-01-02,10,y,12,11\n";
+
+        var rows = BarCsv.Read(new StringReader(csv), "bars.csv");
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(new Bar(rows[1].Bar.StartMs, rows[1].Bar.EndMs, 11, 12, 10, 12, 0, 1), rows[1].Bar);
+        Assert.Equal(DateTimeOffset.Parse("2021-01-02T00:00:00Z").ToUnixTimeMilliseconds(), rows[1].Bar.StartMs);
+        Assert.Null(rows[0].Label);
+    }
+
+    [Fact]
     public void TheSimulatorHasTheCalibratedReturnsPerMinuteAndRunLengths()
     {
         for (var regime = 0; regime < 3; regime++)
