@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text;
 using Inference.Streaming.Engine.RegimeDetection;
 
 namespace Inference.Streaming.Worker.Commands;
@@ -67,22 +66,27 @@ public static class DetectCommand
                 : RegimeDetectorFiles.Load(parse.GetValue(directory)!, name);
             var rows = BarCsv.Read(parse.GetValue(bars)!);
             var regimes = RegimeSeries.Run(chosen, rows.Select(r => r.Bar));
-            var text = new StringBuilder(Header).Append('\n');
-            for (var i = 0; i < rows.Count; i++)
+            var target = parse.GetValue(output)!;
+            // Written as it goes: a million bars need no second copy of the output in memory.
+            using (var fileWriter = target == "-" ? null : new StreamWriter(target))
             {
-                var r = regimes[i];
-                text.Append(rows[i].Date.Contains(',', StringComparison.Ordinal) ? $"\"{rows[i].Date}\"" : rows[i].Date)
-                    .Append(CultureInfo.InvariantCulture, $",{r.Bull:R},{r.Bear:R},{r.Sideways:R},{r.Entropy:R}\n");
+                var writer = fileWriter ?? stdout;
+                writer.Write(Header + "\n");
+                for (var i = 0; i < rows.Count; i++)
+                {
+                    // BarCsv splits on commas, so a date never holds one: no quoting needed.
+                    var r = regimes[i];
+                    writer.Write(
+                        string.Create(
+                            CultureInfo.InvariantCulture,
+                            $"{rows[i].Date},{r.Bull:R},{r.Bear:R},{r.Sideways:R},{r.Entropy:R}\n"
+                        )
+                    );
+                }
             }
 
-            var target = parse.GetValue(output)!;
-            if (target == "-")
+            if (target != "-")
             {
-                stdout.Write(text);
-            }
-            else
-            {
-                File.WriteAllText(target, text.ToString());
                 var info = chosen.Info;
                 stderr.WriteLine(
                     $"detect: {rows.Count} bars, detector {info.Name} {info.Version}"
