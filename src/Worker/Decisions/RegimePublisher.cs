@@ -1,8 +1,8 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Publishing;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Decisions;
@@ -52,19 +52,7 @@ public sealed class RegimePublisher(
                 Key = System.Text.Encoding.UTF8.GetBytes(update.symbol),
                 Value = _serde.Serialize(update, topic),
             },
-            report =>
-            {
-                if (report.Error.IsError)
-                {
-                    Log.DeliveryFailed(logger, report.Topic, report.Error.Reason);
-                    source.Fail();
-                }
-                else
-                {
-                    connectivity.OnReachable();
-                    source.Complete();
-                }
-            }
+            report => OutputAcknowledgement.Record(report, source, connectivity, logger)
         );
         // The bar was counted for two outputs (a decision and its forensics); a regime update is one.
         source.Complete();

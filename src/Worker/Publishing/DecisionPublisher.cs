@@ -2,7 +2,6 @@ using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -47,7 +46,7 @@ public sealed class DecisionPublisher(
             },
             report =>
             {
-                if (Acknowledged(report, source))
+                if (OutputAcknowledgement.Record(report, source, connectivity, logger))
                 {
                     decisionAcknowledged?.Invoke(time.GetTimestamp());
                 }
@@ -61,21 +60,7 @@ public sealed class DecisionPublisher(
                 Value = forensicsBytes,
                 Headers = headers,
             },
-            report => Acknowledged(report, source)
+            report => OutputAcknowledgement.Record(report, source, connectivity, logger)
         );
-    }
-
-    private bool Acknowledged(DeliveryReport<byte[]?, byte[]> report, IOutputTracker source)
-    {
-        if (report.Error.IsError)
-        {
-            Log.DeliveryFailed(logger, report.Topic, report.Error.Reason);
-            source.Fail();
-            return false;
-        }
-
-        connectivity.OnReachable();
-        source.Complete();
-        return true;
     }
 }

@@ -1,0 +1,33 @@
+using Confluent.Kafka;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Kafka;
+
+namespace Inference.Streaming.Worker.Publishing;
+
+/// <summary>What a delivery report of an output record does to the input record that owes it.</summary>
+public static class OutputAcknowledgement
+{
+    /// <summary>
+    /// Acknowledged: the broker is reachable and the input has one output less to wait for. Lost: logged,
+    /// and the input fails, so its offset is not stored and a restart processes it again.
+    /// </summary>
+    /// <returns>Whether the record was acknowledged.</returns>
+    public static bool Record(
+        DeliveryReport<byte[]?, byte[]> report,
+        IOutputTracker source,
+        KafkaConnectivity connectivity,
+        ILogger logger
+    )
+    {
+        if (report.Error.IsError)
+        {
+            Log.DeliveryFailed(logger, report.Topic, report.Error.Reason);
+            source.Fail();
+            return false;
+        }
+
+        connectivity.OnReachable();
+        source.Complete();
+        return true;
+    }
+}
