@@ -1,3 +1,5 @@
+using Inference.Streaming.Contracts.Events;
+
 namespace Inference.Streaming.Engine.Simulation;
 
 /// <summary>One simulated print.</summary>
@@ -9,4 +11,18 @@ public readonly record struct SimulatedTick(
     double Bid,
     double Ask,
     long Sequence
-);
+)
+{
+    /// <summary>The print as the <c>market-ticks</c> contract carries it.</summary>
+    public MarketTick ToContract() =>
+        new()
+        {
+            symbol = Symbol,
+            event_time = DateTimeOffset.FromUnixTimeMilliseconds(TimeMs).UtcDateTime,
+            price = Price,
+            size = Size,
+            bid = Bid,
+            ask = Ask,
+            sequence = Sequence,
+        };
+}

@@ -72,16 +72,7 @@ public sealed class DemoFeedService(
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
                 var key = Encoding.UTF8.GetBytes(tick.Symbol);
-                var message = new MarketTick
-                {
-                    symbol = tick.Symbol,
-                    event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
-                    price = tick.Price,
-                    size = tick.Size,
-                    bid = tick.Bid,
-                    ask = tick.Ask,
-                    sequence = tick.Sequence,
-                };
+                var message = tick.ToContract();
                 Produce(
                     producer,
                     topics.MarketTicks.Name,

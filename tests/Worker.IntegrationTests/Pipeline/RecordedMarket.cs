@@ -77,16 +77,7 @@ internal sealed class RecordedMarket
         {
             foreach (var (tick, i) in simulator.NextRound().Select((t, i) => (t, i)))
             {
-                var message = new MarketTick
-                {
-                    symbol = tick.Symbol,
-                    event_time = Utc(tick.TimeMs),
-                    price = tick.Price,
-                    size = tick.Size,
-                    bid = tick.Bid,
-                    ask = tick.Ask,
-                    sequence = tick.Sequence,
-                };
+                var message = tick.ToContract();
                 var delivered = await Send(
                     market.TicksTopic,
                     tick.Symbol,

@@ -252,19 +252,7 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
                         new Message<byte[]?, byte[]>
                         {
                             Key = System.Text.Encoding.UTF8.GetBytes(tick.Symbol),
-                            Value = await serde.SerializeAsync(
-                                new MarketTick
-                                {
-                                    symbol = tick.Symbol,
-                                    event_time = DateTimeOffset.FromUnixTimeMilliseconds(tick.TimeMs).UtcDateTime,
-                                    price = tick.Price,
-                                    size = tick.Size,
-                                    bid = tick.Bid,
-                                    ask = tick.Ask,
-                                    sequence = tick.Sequence,
-                                },
-                                "market-ticks"
-                            ),
+                            Value = await serde.SerializeAsync(tick.ToContract(), "market-ticks"),
                         }
                     );
                     _partitions[tick.Symbol] = delivered.Partition.Value;
