@@ -65,6 +65,9 @@ public readonly record struct RegimeFeatures(
     private static double Clip(double value, double limit) =>
         double.IsFinite(value) ? Math.Clamp(value, -limit, limit) : 0.0;
 
+    /// <summary>Sample standard deviation of the newest <paramref name="returns"/> one-bar returns, summed oldest
+    /// first as <see cref="RollingWindow.SampleStd"/> does, without a window per call (it runs on every closed
+    /// bar).</summary>
     private static double Volatility(RollingWindow closes, int returns)
     {
         if (closes.Count < returns + 1)
@@ -72,13 +75,22 @@ public readonly record struct RegimeFeatures(
             return double.NaN;
         }
 
-        var window = new RollingWindow(returns);
+        double Return(int back) => (closes.FromEnd(back) / closes.FromEnd(back + 1)) - 1.0;
+        var sum = 0.0;
         for (var back = returns - 1; back >= 0; back--)
         {
-            window.Add((closes.FromEnd(back) / closes.FromEnd(back + 1)) - 1.0);
+            sum += Return(back);
         }
 
-        return window.SampleStd(returns);
+        var mean = sum / returns;
+        var squares = 0.0;
+        for (var back = returns - 1; back >= 0; back--)
+        {
+            var d = Return(back) - mean;
+            squares += d * d;
+        }
+
+        return Math.Sqrt(squares / (returns - 1));
     }
 
     private static double Trend(RollingWindow closes, int n)
