@@ -1,11 +1,8 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
-using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Kafka;
 using Xunit.Abstractions;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
@@ -53,14 +50,19 @@ public sealed partial class RestartTests(ITestOutputHelper output)
             "--State:RefreshInterval",
             "00:00:03",
         ];
-        using var decisions = new DecisionWatch(bootstrap, registryUrl);
+        using var decisions = new TopicWatch<TradingDecision>(
+            bootstrap,
+            registryUrl,
+            "trading-decisions",
+            d => (d.symbol, TopicWatch<TradingDecision>.Ms(d.bar_end))
+        );
 
         var first = WorkerProcess.Start(workerArgs);
         await using (first)
         {
             await first.WaitUntilReadyAsync(StartTimeout);
             await WaitForAsync(
-                () => Symbols.All(s => decisions.LastBarEnd(s) is not null),
+                () => Symbols.All(s => decisions.Values.Any(d => d.symbol == s)),
                 TimeSpan.FromSeconds(60),
                 "a decision for every symbol"
             );
@@ -81,7 +83,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
         await using (second)
         {
             await WaitForAsync(
-                () => decisions.ProducedSince(killedAt) > 0,
+                () => ProducedSince(decisions, killedAt) > 0,
                 SessionTimeout,
                 "a decision from the restarted worker"
             );
@@ -92,7 +94,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
                 $"The restarted worker took {backIn.TotalSeconds:F1} s to decide: it waited for the group."
             );
             await WaitForAsync(
-                () => Symbols.All(s => decisions.ProducedSince(killedAt, s) > 0),
+                () => Symbols.All(s => ProducedSince(decisions, killedAt, s) > 0),
                 TimeSpan.FromSeconds(30),
                 "a decision for every symbol after the restart"
             );
@@ -252,6 +254,10 @@ public sealed partial class RestartTests(ITestOutputHelper output)
     [GeneratedRegex(@"Restored inference-state\[\d+\]: (\d+) symbols")]
     private static partial Regex RestoredLine();
 
+    /// <summary>Decisions produced (by wall clock) since <paramref name="since"/>, of one symbol or all.</summary>
+    private static int ProducedSince(TopicWatch<TradingDecision> decisions, DateTime since, string? symbol = null) =>
+        decisions.Values.Count(d => d.produced_at >= since && (symbol is null || d.symbol == symbol));
+
     [GeneratedRegex(@"(?:market-ticks|regime-updates) ?\[\[?\d+\]?\]")]
     private static partial Regex PartitionName();
 
@@ -260,55 +266,4 @@ public sealed partial class RestartTests(ITestOutputHelper output)
 
     [GeneratedRegex(@"inference_offset_resets_total\{[^}]*topic=""market-ticks""[^}]*\} (\d+(?:\.\d+)?)")]
     private static partial Regex OffsetResets();
-
-    /// <summary>An independent consumer of <c>trading-decisions</c>: when each decision was produced.</summary>
-    private sealed class DecisionWatch : IDisposable
-    {
-        private readonly ConcurrentQueue<(string Symbol, DateTime BarEnd, DateTime ProducedAt)> _seen = new();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _reader;
-
-        public DecisionWatch(string bootstrap, string registryUrl) =>
-            _reader = Task.Factory.StartNew(
-                () =>
-                {
-                    using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
-                    var serde = new ContractSerde<TradingDecision>(registry);
-                    using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
-                        new ConsumerConfig
-                        {
-                            BootstrapServers = bootstrap,
-                            GroupId = "restart-test-" + Guid.NewGuid().ToString("N"),
-                            AutoOffsetReset = AutoOffsetReset.Earliest,
-                            EnableAutoCommit = false,
-                        }
-                    ).Build();
-                    consumer.Subscribe("trading-decisions");
-                    while (!_stop.IsCancellationRequested)
-                    {
-                        if (consumer.Consume(TimeSpan.FromMilliseconds(100))?.Message?.Value is { } value)
-                        {
-                            var decision = serde.Deserialize(value, "trading-decisions");
-                            _seen.Enqueue((decision.symbol, decision.bar_end, decision.produced_at));
-                        }
-                    }
-
-                    consumer.Close();
-                },
-                TaskCreationOptions.LongRunning
-            );
-
-        public DateTime? LastBarEnd(string symbol) =>
-            _seen.Where(d => d.Symbol == symbol).Select(d => (DateTime?)d.BarEnd).DefaultIfEmpty(null).Max();
-
-        public int ProducedSince(DateTime since, string? symbol = null) =>
-            _seen.Count(d => d.ProducedAt >= since && (symbol is null || d.Symbol == symbol));
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _reader.Wait(TimeSpan.FromSeconds(10));
-            _stop.Dispose();
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
@@ -46,7 +45,7 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
         ];
         var detector = RegimeDetectorFiles.Load(RepositoryRoot.RegimeDetectors, GaussianRegimeDetector.DefaultName);
         var market = new Market(bootstrap, registryUrl);
-        using var updates = new TopicWatch<RegimeUpdate>(bootstrap, registryUrl, "regime-updates");
+        using var updates = Updates(bootstrap, registryUrl);
 
         // First half of the market, the service, a SIGKILL once it has caught up.
         await market.ProduceAsync(rounds: 400);
@@ -108,7 +107,12 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
 
         // The worker on the same ticks with Regimes:Source Detector: each decision's regime is the detector's on its
         // bar, and forensics name the detector.
-        using var forensics = new TopicWatch<DecisionForensics>(bootstrap, registryUrl, "decision-forensics");
+        using var forensics = new TopicWatch<DecisionForensics>(
+            bootstrap,
+            registryUrl,
+            "decision-forensics",
+            f => (f.decision.symbol, TopicWatch<DecisionForensics>.Ms(f.decision.bar_end))
+        );
         var worker = WorkerProcess.Start([.. cluster, "--Regimes:Source", "Detector"]);
         await using (worker)
         {
@@ -208,14 +212,22 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
         );
         await broker.WaitUntilReadyAsync(StartTimeout);
         var (bootstrap, registryUrl) = (broker.Banner["kafka.bootstrap"], broker.Banner["schema.registry"]);
-        using var ticks = new TopicWatch<MarketTick>(bootstrap, registryUrl, "market-ticks");
-        using var updates = new TopicWatch<RegimeUpdate>(bootstrap, registryUrl, "regime-updates");
+        using var ticks = new TopicWatch<MarketTick>(
+            bootstrap,
+            registryUrl,
+            "market-ticks",
+            t => (t.symbol, TopicWatch<MarketTick>.Ms(t.event_time))
+        );
+        using var updates = Updates(bootstrap, registryUrl);
 
         // 20 simulated minutes of every symbol: the feed's own detector would have published a bar's update each.
         await Eventually.HoldsAsync(() => ticks.Count >= 7 * 60 * 20, TimeSpan.FromSeconds(60), "20 minutes of ticks");
 
         Assert.Equal(0, updates.Count);
     }
+
+    private static TopicWatch<RegimeUpdate> Updates(string bootstrap, string registryUrl) =>
+        new(bootstrap, registryUrl, "regime-updates", u => (u.symbol, TopicWatch<RegimeUpdate>.Ms(u.event_time)));
 
     [GeneratedRegex(@"Restored regime-detector-state\[\d+\]: (\d+) symbols")]
     private static partial Regex RestoredLine();
@@ -284,68 +296,5 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
 
             return result;
         }
-    }
-
-    /// <summary>Reads a topic from the start in its own group; records by symbol and bar end.</summary>
-    private sealed class TopicWatch<T> : IDisposable
-        where T : class, Avro.Specific.ISpecificRecord
-    {
-        private readonly ConcurrentDictionary<(string, long), ConcurrentQueue<(T Value, int Partition)>> _seen = new();
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Task _reader;
-
-        public TopicWatch(string bootstrap, string registryUrl, string topic) =>
-            _reader = Task.Factory.StartNew(
-                () =>
-                {
-                    using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
-                    var serde = new ContractSerde<T>(registry);
-                    using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
-                        new ConsumerConfig
-                        {
-                            BootstrapServers = bootstrap,
-                            GroupId = "regime-test-" + Guid.NewGuid().ToString("N"),
-                            AutoOffsetReset = AutoOffsetReset.Earliest,
-                            EnableAutoCommit = false,
-                            TopicMetadataRefreshIntervalMs = 1000,
-                        }
-                    ).Build();
-                    consumer.Subscribe(topic);
-                    while (!_stop.IsCancellationRequested)
-                    {
-                        if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { Message.Value: { } value } record)
-                        {
-                            var decoded = serde.Deserialize(value, topic);
-                            var key = decoded switch
-                            {
-                                RegimeUpdate u => (u.symbol, Ms(u.event_time)),
-                                DecisionForensics f => (f.decision.symbol, Ms(f.decision.bar_end)),
-                                MarketTick t => (t.symbol, Ms(t.event_time)),
-                                _ => throw new InvalidOperationException(typeof(T).Name),
-                            };
-                            _seen.GetOrAdd(key, _ => new()).Enqueue((decoded, record.Partition.Value));
-                        }
-                    }
-
-                    consumer.Close();
-                },
-                TaskCreationOptions.LongRunning
-            );
-
-        public bool Has(string symbol, long endMs) => _seen.ContainsKey((symbol, endMs));
-
-        public int Count => _seen.Values.Sum(q => q.Count);
-
-        public IReadOnlyList<(T Value, int Partition)> All(string symbol, long endMs) =>
-            _seen.TryGetValue((symbol, endMs), out var found) ? [.. found] : [];
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _reader.Wait(TimeSpan.FromSeconds(10));
-            _stop.Dispose();
-        }
-
-        private static long Ms(DateTime time) => new DateTimeOffset(time, TimeSpan.Zero).ToUnixTimeMilliseconds();
     }
 }
