@@ -37,22 +37,20 @@ public sealed class SmokeTests : IDisposable
 
         var readme = Path.Combine(models, "README.md");
         await File.WriteAllTextAsync(readme, "# Models\n\nkept text\n");
+        string[] evaluate =
+        [
+            "evaluate",
+            "--model-dir",
+            models,
+            "--paths",
+            "2",
+            "--bars",
+            "60",
+            "--regimes-dir",
+            Inference.Streaming.Tests.RepositoryRoot.RegimeDetectors,
+        ];
         using var evaluateOutput = new StringWriter();
-        var evaluated = await TrainerCommands.RunAsync(
-            [
-                "evaluate",
-                "--model-dir",
-                models,
-                "--paths",
-                "2",
-                "--bars",
-                "60",
-                "--regimes-dir",
-                Inference.Streaming.Tests.RepositoryRoot.RegimeDetectors,
-            ],
-            evaluateOutput,
-            evaluateOutput
-        );
+        var evaluated = await TrainerCommands.RunAsync(evaluate, evaluateOutput, evaluateOutput);
         Assert.True(evaluated == 0, evaluateOutput.ToString());
 
         var text = await File.ReadAllTextAsync(readme);
@@ -79,21 +77,7 @@ public sealed class SmokeTests : IDisposable
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
 
         // Evaluating again replaces the section instead of appending a second one.
-        var again = await TrainerCommands.RunAsync(
-            [
-                "evaluate",
-                "--model-dir",
-                models,
-                "--paths",
-                "2",
-                "--bars",
-                "60",
-                "--regimes-dir",
-                Inference.Streaming.Tests.RepositoryRoot.RegimeDetectors,
-            ],
-            TextWriter.Null,
-            TextWriter.Null
-        );
+        var again = await TrainerCommands.RunAsync(evaluate, TextWriter.Null, TextWriter.Null);
         Assert.Equal(0, again);
         Assert.Equal(text, await File.ReadAllTextAsync(readme));
     }
