@@ -8,11 +8,14 @@ at GLIBCXX_3.4.30, so the dynamic loader refuses the library although nothing it
 newer runtime. Setting VER_FLG_WEAK on that one version need (ELF gnu.version_r, see
 https://refspecs.linuxfoundation.org/LSB_5.0.0/LSB-Core-generic/LSB-Core-generic/symversion.html)
 makes the loader accept a libstdc++ without it. Only the copy in the build output is changed, and
-only when the system libstdc++ lacks the version (DESIGN.md section 10).
+only when the system libstdc++ lacks the version (DESIGN.md section 10). The build output may be a
+hard link to the NuGet cache (Directory.Build.props), so the changed file is written beside it and
+renamed over it, never written in place.
 
 usage: weaken-glibcxx.py FILE [FILE ...]
 """
 import glob
+import os
 import struct
 import sys
 
@@ -34,7 +37,7 @@ def system_has_version():
 
 
 def weaken(path):
-    with open(path, "r+b") as f:
+    with open(path, "rb") as f:
         data = bytearray(f.read())
         if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
             return "not a little-endian ELF64 file"
@@ -60,12 +63,19 @@ def weaken(path):
                         if flags & VER_FLG_WEAK:
                             return "already weak"
                         struct.pack_into("<H", data, aux + 4, flags | VER_FLG_WEAK)
-                        f.seek(0)
-                        f.write(data)
+                        replace(path, data)
                         return "marked weak"
                     aux += next_aux
                 need += next_need
         return "no need for " + VERSION.decode()
+
+
+def replace(path, data):
+    temporary = path + ".weakening"
+    with open(temporary, "wb") as f:
+        f.write(data)
+    os.chmod(temporary, os.stat(path).st_mode & 0o7777)
+    os.replace(temporary, path)
 
 
 def main():
