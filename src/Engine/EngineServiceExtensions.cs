@@ -95,13 +95,17 @@ public static class EngineServiceExtensions
         }
     }
 
-    /// <summary>The model catalog: loaded and warmed when the host starts, reloaded on change or request.</summary>
+    /// <summary>The model catalogs (the champion's and, when configured, the challenger's): loaded and warmed when the
+    /// host starts, reloaded on change or request.</summary>
     public static IServiceCollection AddModelCatalog(this IServiceCollection services)
     {
         services.AddModelLoading();
         services.AddSingleton<ModelCatalog>();
-        services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelCatalog>());
         services.AddHostedService(sp => sp.GetRequiredService<ModelCatalog>());
+        // The challenger's catalog (Models:Challenger:Directory) starts after the champion's.
+        services.AddSingleton<ModelRoles>();
+        services.AddSingleton<IModelCatalog>(sp => sp.GetRequiredService<ModelRoles>());
+        services.AddHostedService(sp => sp.GetRequiredService<ModelRoles>());
         return services;
     }
 }

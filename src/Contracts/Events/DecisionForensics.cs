@@ -56,48 +56,58 @@ namespace Inference.Streaming.Contracts.Events
 				",{\"name\":\"leverage\",\"type\":\"RiskCheckStatus\"}]}}]}},{\"name\":\"produced_at\",\"doc\":" +
 				"\"Wall-clock time the decision was produced; not part of the decision\'s identity." +
 				"\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},{\"name\":\"latency_ms\"," +
-				"\"doc\":\"From the tick that closed the bar to the decision.\",\"type\":\"double\"}]}},{" +
-				"\"name\":\"feature_layout\",\"doc\":\"Name of the observation layout, e.g. seed-43.\",\"t" +
-				"ype\":\"string\"},{\"name\":\"features\",\"doc\":\"The observation row fed to the models, " +
-				"float32 as in the tensor.\",\"type\":{\"type\":\"array\",\"items\":\"float\"}},{\"name\":\"mod" +
-				"el_outputs\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"ModelOutput\"" +
-				",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"model\",\"d" +
-				"oc\":\"bull_specialist, bear_specialist, sideways_specialist or universal.\",\"type\"" +
-				":\"string\"},{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA-256 of" +
-				" the checkpoint file, lower-case hex.\",\"type\":\"string\"},{\"name\":\"probabilities\"," +
-				"\"doc\":\"Action probabilities in the order HOLD, BUY, SELL.\",\"type\":{\"type\":\"array" +
-				"\",\"items\":\"double\"}},{\"name\":\"value\",\"doc\":\"Critic value estimate.\",\"type\":\"doub" +
-				"le\"}]}}},{\"name\":\"input\",\"doc\":\"Position of the tick that closed the bar.\",\"type" +
-				"\":{\"type\":\"record\",\"name\":\"InputPosition\",\"namespace\":\"Inference.Streaming.Contr" +
-				"acts.Events\",\"fields\":[{\"name\":\"topic\",\"type\":\"string\"},{\"name\":\"partition\",\"typ" +
-				"e\":\"int\"},{\"name\":\"offset\",\"type\":\"long\"}]}},{\"name\":\"config_fingerprint\",\"doc\":" +
-				"\"SHA-256 of the decision-relevant configuration.\",\"type\":\"string\"},{\"name\":\"risk" +
-				"_inputs\",\"doc\":\"Added in version 2 so replay can re-run the risk checks; null in" +
-				" older records.\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RiskInpu" +
-				"ts\",\"doc\":\"What the risk checks and the portfolio update saw: the bar\'s close an" +
-				"d the symbol\'s paper portfolio before the decision.\",\"namespace\":\"Inference.Stre" +
-				"aming.Contracts.Events\",\"fields\":[{\"name\":\"close\",\"type\":\"double\"},{\"name\":\"init" +
-				"ial_capital\",\"type\":\"double\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"" +
-				"type\":\"double\"},{\"name\":\"day_open_value\",\"doc\":\"Portfolio value at the day\'s fir" +
-				"st bar (daily loss limit).\",\"type\":\"double\"},{\"name\":\"sector\",\"doc\":\"The symbol\'" +
-				"s sector from Risk:Sectors; null when the map does not name the symbol (its own " +
-				"sector, its own book).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"sector" +
-				"_peer_position_value\",\"doc\":\"Value of the other positions of the sector in the b" +
-				"ook the concentration check saw (the mapped symbols of the input partition).\",\"d" +
-				"efault\":null,\"type\":[\"null\",\"double\"]},{\"name\":\"book_peer_value\",\"doc\":\"Value of" +
-				" the other accounts of that book.\",\"default\":null,\"type\":[\"null\",\"double\"]}]}]}," +
-				"{\"name\":\"timings\",\"type\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"" +
-				"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"doubl" +
-				"e\"},{\"name\":\"inference_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]" +
-				"}},{\"name\":\"regime_detector\",\"doc\":\"Added in version 3: who computed the decisio" +
-				"n\'s regime when the worker ran the detector itself; null when regimes came from " +
-				"regime-updates (each update names its detector).\",\"default\":null,\"type\":[\"null\"," +
-				"{\"type\":\"record\",\"name\":\"RegimeDetector\",\"doc\":\"The detector the worker ran on t" +
-				"he symbol\'s closed bars to compute the decision\'s regime (Regimes:Source Detecto" +
-				"r).\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"name\"" +
-				",\"type\":\"string\"},{\"name\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA" +
-				"-256 of the detector\'s parameter file; null for a detector without one (rules).\"" +
-				",\"default\":null,\"type\":[\"null\",\"string\"]}]}]}]}"));
+				"\"doc\":\"From the tick that closed the bar to the decision.\",\"type\":\"double\"},{\"na" +
+				"me\":\"experiment\",\"doc\":\"Added in version 2: set on every decision of an A/B expe" +
+				"riment and on a shadow run\'s challenger decisions; null when no experiment is on" +
+				", and on a shadow run\'s champion decisions, which stay as they would be without " +
+				"the experiment.\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"Experime" +
+				"ntArm\",\"doc\":\"The experiment and arm that made a decision (Experiments:*).\",\"nam" +
+				"espace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"id\",\"doc\":\"Exp" +
+				"eriments:Id.\",\"type\":\"string\"},{\"name\":\"arm\",\"doc\":\"\'champion\' or \'challenger\': " +
+				"the model set that decided.\",\"type\":\"string\"},{\"name\":\"mode\",\"doc\":\"\'shadow\' (th" +
+				"e challenger\'s decisions go to trading-decisions.shadow only) or \'ab\' (symbols s" +
+				"plit between the arms, both live).\",\"type\":\"string\"}]}]}]}},{\"name\":\"feature_lay" +
+				"out\",\"doc\":\"Name of the observation layout, e.g. seed-43.\",\"type\":\"string\"},{\"na" +
+				"me\":\"features\",\"doc\":\"The observation row fed to the models, float32 as in the t" +
+				"ensor.\",\"type\":{\"type\":\"array\",\"items\":\"float\"}},{\"name\":\"model_outputs\",\"type\":" +
+				"{\"type\":\"array\",\"items\":{\"type\":\"record\",\"name\":\"ModelOutput\",\"namespace\":\"Infer" +
+				"ence.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"model\",\"doc\":\"bull_specialis" +
+				"t, bear_specialist, sideways_specialist or universal.\",\"type\":\"string\"},{\"name\":" +
+				"\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA-256 of the checkpoint fil" +
+				"e, lower-case hex.\",\"type\":\"string\"},{\"name\":\"probabilities\",\"doc\":\"Action proba" +
+				"bilities in the order HOLD, BUY, SELL.\",\"type\":{\"type\":\"array\",\"items\":\"double\"}" +
+				"},{\"name\":\"value\",\"doc\":\"Critic value estimate.\",\"type\":\"double\"}]}}},{\"name\":\"i" +
+				"nput\",\"doc\":\"Position of the tick that closed the bar.\",\"type\":{\"type\":\"record\"," +
+				"\"name\":\"InputPosition\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"field" +
+				"s\":[{\"name\":\"topic\",\"type\":\"string\"},{\"name\":\"partition\",\"type\":\"int\"},{\"name\":\"" +
+				"offset\",\"type\":\"long\"}]}},{\"name\":\"config_fingerprint\",\"doc\":\"SHA-256 of the dec" +
+				"ision-relevant configuration.\",\"type\":\"string\"},{\"name\":\"risk_inputs\",\"doc\":\"Add" +
+				"ed in version 2 so replay can re-run the risk checks; null in older records.\",\"d" +
+				"efault\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"RiskInputs\",\"doc\":\"What the" +
+				" risk checks and the portfolio update saw: the bar\'s close and the symbol\'s pape" +
+				"r portfolio before the decision.\",\"namespace\":\"Inference.Streaming.Contracts.Eve" +
+				"nts\",\"fields\":[{\"name\":\"close\",\"type\":\"double\"},{\"name\":\"initial_capital\",\"type\"" +
+				":\"double\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"n" +
+				"ame\":\"day_open_value\",\"doc\":\"Portfolio value at the day\'s first bar (daily loss " +
+				"limit).\",\"type\":\"double\"},{\"name\":\"sector\",\"doc\":\"The symbol\'s sector from Risk:" +
+				"Sectors; null when the map does not name the symbol (its own sector, its own boo" +
+				"k).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"sector_peer_position_valu" +
+				"e\",\"doc\":\"Value of the other positions of the sector in the book the concentrati" +
+				"on check saw (the mapped symbols of the input partition).\",\"default\":null,\"type\"" +
+				":[\"null\",\"double\"]},{\"name\":\"book_peer_value\",\"doc\":\"Value of the other accounts" +
+				" of that book.\",\"default\":null,\"type\":[\"null\",\"double\"]}]}]},{\"name\":\"timings\",\"" +
+				"type\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"Inference.Streaming" +
+				".Contracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"double\"},{\"name\":\"infere" +
+				"nce_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]}},{\"name\":\"regime_" +
+				"detector\",\"doc\":\"Added in version 3: who computed the decision\'s regime when the" +
+				" worker ran the detector itself; null when regimes came from regime-updates (eac" +
+				"h update names its detector).\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"n" +
+				"ame\":\"RegimeDetector\",\"doc\":\"The detector the worker ran on the symbol\'s closed " +
+				"bars to compute the decision\'s regime (Regimes:Source Detector).\",\"namespace\":\"I" +
+				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{" +
+				"\"name\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA-256 of the detecto" +
+				"r\'s parameter file; null for a detector without one (rules).\",\"default\":null,\"ty" +
+				"pe\":[\"null\",\"string\"]}]}]}]}"));
 		/// <summary>
 		/// The decision exactly as published on trading-decisions.
 		/// </summary>

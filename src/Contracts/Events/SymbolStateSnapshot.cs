@@ -82,7 +82,10 @@ namespace Inference.Streaming.Contracts.Events
 				"iases\":[\"Inference.Streaming.Contracts.State.PendingRegime\"],\"fields\":[{\"name\":\"" +
 				"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"ty" +
 				"pe\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"doub" +
-				"le\"}]}}}]}"));
+				"le\"}]}}},{\"name\":\"shadow_portfolio\",\"doc\":\"Added for Experiments:Mode Shadow: th" +
+				"e challenger\'s paper portfolio for this symbol, which evolves as if its decision" +
+				"s had traded; null when no shadow experiment has run on the symbol.\",\"default\":n" +
+				"ull,\"type\":[\"null\",\"PortfolioState\"]}]}"));
 		private string _symbol;
 		/// <summary>
 		/// Event time of the last input folded into the state.
@@ -114,6 +117,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// Regime updates held until a bar ending after their event time closes.
 		/// </summary>
 		private IList<Inference.Streaming.Contracts.Events.PendingRegime> _pending_regimes;
+		/// <summary>
+		/// Added for Experiments:Mode Shadow: the challenger's paper portfolio for this symbol, which evolves as if its decisions had traded; null when no shadow experiment has run on the symbol.
+		/// </summary>
+		private Inference.Streaming.Contracts.Events.PortfolioState _shadow_portfolio;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -282,6 +289,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._pending_regimes = value;
 			}
 		}
+		/// <summary>
+		/// Added for Experiments:Mode Shadow: the challenger's paper portfolio for this symbol, which evolves as if its decisions had traded; null when no shadow experiment has run on the symbol.
+		/// </summary>
+		public Inference.Streaming.Contracts.Events.PortfolioState shadow_portfolio
+		{
+			get
+			{
+				return this._shadow_portfolio;
+			}
+			set
+			{
+				this._shadow_portfolio = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -299,6 +320,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 10: return this.book_entry;
 			case 11: return this.regime;
 			case 12: return this.pending_regimes;
+			case 13: return this.shadow_portfolio;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -319,6 +341,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 10: this.book_entry = (Inference.Streaming.Contracts.Events.BookEntryState)fieldValue; break;
 			case 11: this.regime = (Inference.Streaming.Contracts.Events.RegimeSnapshot)fieldValue; break;
 			case 12: this.pending_regimes = (IList<Inference.Streaming.Contracts.Events.PendingRegime>)fieldValue; break;
+			case 13: this.shadow_portfolio = (Inference.Streaming.Contracts.Events.PortfolioState)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -53,7 +53,16 @@ namespace Inference.Streaming.Contracts.Events
 				":\"produced_at\",\"doc\":\"Wall-clock time the decision was produced; not part of the" +
 				" decision\'s identity.\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}," +
 				"{\"name\":\"latency_ms\",\"doc\":\"From the tick that closed the bar to the decision.\"," +
-				"\"type\":\"double\"}]}"));
+				"\"type\":\"double\"},{\"name\":\"experiment\",\"doc\":\"Added in version 2: set on every de" +
+				"cision of an A/B experiment and on a shadow run\'s challenger decisions; null whe" +
+				"n no experiment is on, and on a shadow run\'s champion decisions, which stay as t" +
+				"hey would be without the experiment.\",\"default\":null,\"type\":[\"null\",{\"type\":\"rec" +
+				"ord\",\"name\":\"ExperimentArm\",\"doc\":\"The experiment and arm that made a decision (" +
+				"Experiments:*).\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"" +
+				"name\":\"id\",\"doc\":\"Experiments:Id.\",\"type\":\"string\"},{\"name\":\"arm\",\"doc\":\"\'champi" +
+				"on\' or \'challenger\': the model set that decided.\",\"type\":\"string\"},{\"name\":\"mode" +
+				"\",\"doc\":\"\'shadow\' (the challenger\'s decisions go to trading-decisions.shadow onl" +
+				"y) or \'ab\' (symbols split between the arms, both live).\",\"type\":\"string\"}]}]}]}"));
 		/// <summary>
 		/// Name-based UUID (v5) of symbol, bar end and model set: the same bar and models always give the same id.
 		/// </summary>
@@ -94,6 +103,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// From the tick that closed the bar to the decision.
 		/// </summary>
 		private double _latency_ms;
+		/// <summary>
+		/// Added in version 2: set on every decision of an A/B experiment and on a shadow run's challenger decisions; null when no experiment is on, and on a shadow run's champion decisions, which stay as they would be without the experiment.
+		/// </summary>
+		private Inference.Streaming.Contracts.Events.ExperimentArm _experiment;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -301,6 +314,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._latency_ms = value;
 			}
 		}
+		/// <summary>
+		/// Added in version 2: set on every decision of an A/B experiment and on a shadow run's challenger decisions; null when no experiment is on, and on a shadow run's champion decisions, which stay as they would be without the experiment.
+		/// </summary>
+		public Inference.Streaming.Contracts.Events.ExperimentArm experiment
+		{
+			get
+			{
+				return this._experiment;
+			}
+			set
+			{
+				this._experiment = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -321,6 +348,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 13: return this.risk;
 			case 14: return this.produced_at;
 			case 15: return this.latency_ms;
+			case 16: return this.experiment;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -344,6 +372,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 13: this.risk = (Inference.Streaming.Contracts.Events.RiskResult)fieldValue; break;
 			case 14: this.produced_at = (System.DateTime)fieldValue; break;
 			case 15: this.latency_ms = (System.Double)fieldValue; break;
+			case 16: this.experiment = (Inference.Streaming.Contracts.Events.ExperimentArm)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -37,4 +37,14 @@ public sealed class ModelOptions
         ErrorMessage = "Models:ReloadDebounce must be between 0 and 1 hour."
     )]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The challenger's model set (<c>Models:Challenger:*</c>), for <c>Experiments:*</c>.</summary>
+    public ChallengerModelOptions Challenger { get; set; } = new();
+}
+
+/// <summary>A second model directory in the same layout as the champion's, loaded, warmed, validated and
+/// hot-reloaded the same way (<c>Models:Challenger:Directory</c>); unset, there is no challenger.</summary>
+public sealed class ChallengerModelOptions
+{
+    public string? Directory { get; set; }
 }

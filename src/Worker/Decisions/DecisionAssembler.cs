@@ -76,12 +76,16 @@ public sealed class DecisionAssembler
         return fingerprint;
     }
 
+    /// <summary>The records of one scored row: the live decision, or with <paramref name="shadow"/> the challenger's
+    /// on its own portfolio and observation; <paramref name="experiment"/> marks the decision's arm.</summary>
     public DecisionRecords Assemble(
         DecisionRequest request,
         RowResult result,
         ModelSet models,
         double inferenceMs,
-        long batchStartedAt
+        long batchStartedAt,
+        ShadowRequest? shadow = null,
+        ExperimentArm? experiment = null
     )
     {
         var context = new DecisionContext(
@@ -91,15 +95,16 @@ public sealed class DecisionAssembler
             request.Regime,
             request.Weights,
             request.Strategy,
-            request.Book
+            shadow?.Book ?? request.Book
         );
         var (decision, riskInputs) = Decide(
             context,
             result,
             models.Fingerprint,
-            request.Symbol.Portfolio,
+            shadow?.Portfolio ?? request.Symbol.Portfolio,
             request.Bar.Close
         );
+        decision.experiment = experiment;
         var now = _time.GetTimestamp();
         var totalMs = _time.GetElapsedTime(request.ConsumedAt, now).TotalMilliseconds;
         decision.produced_at = _time.GetUtcNow().UtcDateTime;
@@ -108,7 +113,7 @@ public sealed class DecisionAssembler
         {
             decision = decision,
             feature_layout = Observation.Layout,
-            features = [.. request.Features],
+            features = [.. shadow?.Features ?? request.Features],
             model_outputs = ModelOutputs(result, models),
             input = request.Input,
             config_fingerprint = FingerprintFor(request.RegimeDetector),

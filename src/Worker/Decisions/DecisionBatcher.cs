@@ -4,6 +4,7 @@ using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Publishing;
 using Microsoft.Extensions.Options;
 
@@ -29,6 +30,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     private readonly float[] _features;
     private readonly RowPlan[] _plans;
     private readonly List<DecisionRequest> _batch;
+    private readonly ExperimentArms? _arms;
 
     public DecisionBatcher(
         IModelCatalog catalog,
@@ -38,9 +40,11 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         PipelineMetrics metrics,
         IOptions<InferenceOptions> options,
         TimeProvider time,
-        ILogger<DecisionBatcher> logger
+        ILogger<DecisionBatcher> logger,
+        ExperimentArms? arms = null
     )
     {
+        _arms = arms;
         (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (
             catalog,
             assembler,
@@ -141,83 +145,231 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         }
 
         var count = _batch.Count;
-        for (var i = 0; i < count; i++)
-        {
-            _batch[i].Features.CopyTo(_features, i * Observation.Width);
-            _plans[i] = _batch[i].Plan;
-        }
-
         var started = _time.GetTimestamp();
-        RowResult[] results;
-        using var lease = TryAcquire();
-        var set = lease?.Set;
+        var (champion, challenger) = TryAcquire();
         try
         {
-            results = set is null
-                ? throw new ModelsNotReadyException("No model set is loaded.")
-                : InferenceEngine.Run(
-                    set,
-                    _features.AsSpan(0, count * Observation.Width),
-                    Observation.Width,
-                    _plans.AsSpan(0, count)
-                );
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            Log.BatchFailed(_logger, count, ex);
-            var reason = ex is ModelsNotReadyException ? DecisionFailure.NoModel : DecisionFailure.InferenceError;
-            foreach (var request in _batch)
-            {
-                Fail(request, reason, $"{ex.GetType().Name}: {ex.Message}");
-            }
+            // The champion's rows first, in the order and shape they would have without an experiment, so its
+            // forward (and so its decisions) are the same with a shadow experiment on or off.
+            var live = new Scored(count);
+            Score(champion?.Set, live, i => _batch[i].Arm == ModelRole.Champion ? _batch[i].Features : null);
+            Score(challenger?.Set, live, i => _batch[i].Arm == ModelRole.Challenger ? _batch[i].Features : null);
+            var shadow = new Scored(count);
+            Score(challenger?.Set, shadow, i => _batch[i].Shadow?.Features);
 
+            var forwardDone = _time.GetTimestamp();
+            var inferenceMs = _time.GetElapsedTime(started, forwardDone).TotalMilliseconds;
+            _metrics.RecordBatch(count, inferenceMs);
+            for (var i = 0; i < count; i++)
+            {
+                var request = _batch[i];
+                (request.BatchStartedAt, request.ForwardDoneAt) = (started, forwardDone);
+                var set = (request.Arm == ModelRole.Challenger ? challenger : champion)?.Set;
+                var action = Decide(request, live, i, set, inferenceMs, started);
+                if (request.Shadow is { } view)
+                {
+                    DecideShadow(request, view, shadow, i, challenger?.Set, inferenceMs, started, action);
+                }
+            }
+        }
+        finally
+        {
+            champion?.Dispose();
+            challenger?.Dispose();
+        }
+    }
+
+    /// <summary>The rows of one model set, scored by one forward per model: <c>Results[i]</c> for the rows
+    /// <c>features(i)</c> gave, or the batch-wide failure.</summary>
+    private sealed class Scored(int count)
+    {
+        public RowResult?[] Results { get; } = new RowResult?[count];
+
+        public Exception?[] Failures { get; } = new Exception?[count];
+    }
+
+    private void Score(ModelSet? set, Scored scored, Func<int, float[]?> features)
+    {
+        var rows = new List<int>(_batch.Count);
+        for (var i = 0; i < _batch.Count; i++)
+        {
+            if (features(i) is { } row)
+            {
+                row.CopyTo(_features, rows.Count * Observation.Width);
+                _plans[rows.Count] = _batch[i].Plan;
+                rows.Add(i);
+            }
+        }
+
+        if (rows.Count == 0)
+        {
             return;
         }
 
-        var forwardDone = _time.GetTimestamp();
-        var inferenceMs = _time.GetElapsedTime(started, forwardDone).TotalMilliseconds;
-        _metrics.RecordBatch(count, inferenceMs);
-        for (var i = 0; i < count; i++)
+        try
         {
-            var request = _batch[i];
-            (request.BatchStartedAt, request.ForwardDoneAt) = (started, forwardDone);
-            if (!results[i].Succeeded)
-            {
-                Fail(request, results[i].Failure!, results[i].FailureDetail ?? results[i].Failure!);
-                continue;
-            }
-
-            try
-            {
-                var records = _assembler.Assemble(request, results[i], set!, inferenceMs, started);
-                if (
-                    (FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is
-                    { } field
-                )
-                {
-                    Fail(
-                        request,
-                        DecisionFailure.NonFiniteRecord,
-                        $"the decision's '{field}' is not finite; nothing was published"
-                    );
-                    continue;
-                }
-
-                request.PublishedAt = _time.GetTimestamp();
-                var action = records.Decision.action;
-                _publisher.Publish(
-                    records,
-                    request.Source,
-                    acknowledged => Acknowledged(request, action, acknowledged)
+            var results = set is null
+                ? throw new ModelsNotReadyException("No model set is loaded.")
+                : InferenceEngine.Run(
+                    set,
+                    _features.AsSpan(0, rows.Count * Observation.Width),
+                    Observation.Width,
+                    _plans.AsSpan(0, rows.Count)
                 );
-                request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
-                request.Completion.SetResult(action);
-            }
-            catch (Exception ex) when (ex is not OutOfMemoryException)
+            for (var r = 0; r < rows.Count; r++)
             {
-                Fail(request, DecisionFailure.PublishError, $"{ex.GetType().Name}: {ex.Message}");
+                scored.Results[rows[r]] = results[r];
             }
         }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.BatchFailed(_logger, rows.Count, ex);
+            foreach (var row in rows)
+            {
+                scored.Failures[row] = ex;
+            }
+        }
+    }
+
+    /// <summary>Assembles and publishes the live decision of row <paramref name="i"/>; its action, or null when it
+    /// failed (dead-lettered).</summary>
+    private TradeAction? Decide(
+        DecisionRequest request,
+        Scored live,
+        int i,
+        ModelSet? set,
+        double inferenceMs,
+        long started
+    )
+    {
+        if (live.Failures[i] is { } batchFailure)
+        {
+            var reason =
+                batchFailure is ModelsNotReadyException ? DecisionFailure.NoModel : DecisionFailure.InferenceError;
+            Fail(request, reason, $"{batchFailure.GetType().Name}: {batchFailure.Message}");
+            return null;
+        }
+
+        var result = live.Results[i]!;
+        if (!result.Succeeded)
+        {
+            Fail(request, result.Failure!, result.FailureDetail ?? result.Failure!);
+            return null;
+        }
+
+        try
+        {
+            var records = _assembler.Assemble(
+                request,
+                result,
+                set!,
+                inferenceMs,
+                started,
+                experiment: _arms?.Mark(request.Arm)
+            );
+            if (
+                (FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is
+                { } field
+            )
+            {
+                Fail(
+                    request,
+                    DecisionFailure.NonFiniteRecord,
+                    $"the decision's '{field}' is not finite; nothing was published"
+                );
+                return null;
+            }
+
+            request.PublishedAt = _time.GetTimestamp();
+            var action = records.Decision.action;
+            _publisher.Publish(records, request.Source, acknowledged => Acknowledged(request, action, acknowledged));
+            _arms?.Decided(ExperimentArms.Name(request.Arm), action);
+
+            request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
+            request.Completion.SetResult(action);
+            return action;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Fail(request, DecisionFailure.PublishError, $"{ex.GetType().Name}: {ex.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Assembles and publishes the challenger's decision for a shadow experiment to
+    /// <c>trading-decisions.shadow</c>, and counts whether it agrees with the live one. A bar the challenger
+    /// cannot decide is logged and counted, never dead-lettered: nothing live depends on it, and its paper
+    /// portfolio holds.
+    /// </summary>
+    private void DecideShadow(
+        DecisionRequest request,
+        ShadowRequest view,
+        Scored shadow,
+        int i,
+        ModelSet? set,
+        double inferenceMs,
+        long started,
+        TradeAction? liveAction
+    )
+    {
+        string? failure = null;
+        try
+        {
+            if (shadow.Failures[i] is { } batchFailure)
+            {
+                failure =
+                    batchFailure is ModelsNotReadyException ? DecisionFailure.NoModel : DecisionFailure.InferenceError;
+            }
+            else if (shadow.Results[i] is { Succeeded: false } failed)
+            {
+                failure = failed.Failure;
+            }
+            else
+            {
+                var records = _assembler.Assemble(
+                    request,
+                    shadow.Results[i]!,
+                    set!,
+                    inferenceMs,
+                    started,
+                    view,
+                    _arms?.Mark(ModelRole.Challenger)
+                ) with
+                {
+                    Shadow = true,
+                };
+                if (
+                    (FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics))
+                    is null
+                )
+                {
+                    var action = records.Decision.action;
+                    _publisher.Publish(records, request.Source);
+                    _arms?.Decided(ExperimentArms.Challenger, action, shadow: true);
+                    if (liveAction is { } live)
+                    {
+                        _arms?.Compared(live == action);
+                    }
+
+                    view.Completion.SetResult(action);
+                    return;
+                }
+
+                failure = DecisionFailure.NonFiniteRecord;
+            }
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            failure = DecisionFailure.PublishError;
+            Log.BatchFailed(_logger, 1, ex);
+        }
+
+        _arms?.ShadowFailed(failure ?? DecisionFailure.InferenceError);
+        // The shadow decision and forensics owed for this bar will not come.
+        request.Source.Complete();
+        request.Source.Complete();
+        view.Completion.TrySetException(new DecisionFailedException(failure!, "the challenger could not decide"));
     }
 
     /// <summary>The decision was acknowledged at <paramref name="acknowledged"/>: tick-to-decision latency and its
@@ -234,15 +386,21 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         );
     }
 
-    private ModelLease? TryAcquire()
+    private (ModelLease? Champion, ModelLease? Challenger) TryAcquire()
     {
         try
         {
-            return _catalog.Acquire();
+            if (_catalog is IChampionChallenger roles)
+            {
+                var (champion, challenger) = roles.AcquireBoth();
+                return (champion, challenger);
+            }
+
+            return (_catalog.Acquire(), null);
         }
         catch (ModelsNotReadyException)
         {
-            return null;
+            return (null, null);
         }
     }
 

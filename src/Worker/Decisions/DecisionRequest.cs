@@ -30,6 +30,13 @@ public sealed class DecisionRequest
 
     public required RowPlan Plan { get; init; }
 
+    /// <summary>The arm whose models decide this bar live: the challenger for its symbols in an A/B experiment,
+    /// otherwise the champion.</summary>
+    public ModelRole Arm { get; init; }
+
+    /// <summary>The challenger's view of this bar in a shadow experiment; null otherwise.</summary>
+    public ShadowRequest? Shadow { get; init; }
+
     /// <summary>The book the concentration check sees for this decision (alone unless Risk:Sectors maps the
     /// symbol).</summary>
     public SectorBook Book { get; init; }
@@ -59,6 +66,25 @@ public sealed class DecisionRequest
     public required IOutputTracker Source { get; init; }
 
     /// <summary>The action published for the bar, for the ingest thread to apply to the portfolio.</summary>
+    public TaskCompletionSource<TradeAction> Completion { get; } =
+        new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// What the challenger sees of a bar in a shadow experiment: the observation computed from its own paper
+/// portfolio (the indicators are the champion's, the market is one), that portfolio for the risk checks, and
+/// the book: the challenger's own position with the live book's peers.
+/// </summary>
+public sealed class ShadowRequest
+{
+    public required float[] Features { get; init; }
+
+    public required PaperPortfolio Portfolio { get; init; }
+
+    public SectorBook Book { get; init; }
+
+    /// <summary>The shadow action, for the ingest thread to apply to the shadow portfolio; faulted when the
+    /// challenger could not decide.</summary>
     public TaskCompletionSource<TradeAction> Completion { get; } =
         new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

@@ -1,5 +1,6 @@
 using Inference.Streaming.Engine;
 using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Serving;
 
 namespace Inference.Streaming.Worker.Hosting;
@@ -12,6 +13,7 @@ public static class InferenceHostExtensions
     {
         var services = builder.Services;
         services.AddModelCatalog();
+        services.AddExperiments();
         services.AddSingleton<IModelCatalogView, ModelCatalogView>();
         services.AddSingleton<IHealthFacts, ModelHealthFacts>();
         services.AddHealthChecks().AddCheck<ModelHealthCheck>("models", tags: [HealthApi.ReadyTag]);

@@ -29,6 +29,7 @@ public static class ObservabilityExtensions
                         PipelineMetrics.MeterName,
                         PredictMetrics.MeterName,
                         ModelCatalog.MeterName,
+                        Experiments.ExperimentArms.MeterName,
                         GpuMetrics.MeterName
                     )
                     .AddAspNetCoreInstrumentation()

@@ -1,6 +1,7 @@
 using Inference.Streaming.Engine;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
@@ -17,6 +18,7 @@ public static class PipelineHostExtensions
     {
         var services = builder.Services;
         services.AddIngest();
+        services.AddExperiments();
         services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<IDecisionSink, DecisionPublisher>();
 
@@ -54,6 +56,8 @@ public static class PipelineHostExtensions
             );
         services.AddIngest();
         services.PostConfigure<RegimeOptions>(regimes => regimes.Source = RegimeSource.Detector);
+        // The service publishes regimes, not decisions: no experiment runs in it.
+        services.PostConfigure<ExperimentOptions>(experiments => experiments.Mode = ExperimentMode.Off);
         services.AddSingleton<IDecisionIntake, RegimePublisher>();
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());

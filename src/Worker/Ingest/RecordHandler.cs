@@ -6,10 +6,12 @@ using Inference.Streaming.Contracts.Validation;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
@@ -28,6 +30,7 @@ public sealed class RecordHandler
     private readonly Dictionary<int, PartitionState> _partitions = [];
     private readonly ContractSerde<MarketTick> _ticks;
     private readonly StreamRegimes? _regimeSource;
+    private readonly ExperimentArms? _experiments;
     private readonly ContractSerde<RegimeUpdate> _regimes;
     private readonly IDecisionIntake _decisions;
     private readonly IDeadLetterSink _deadLetters;
@@ -71,10 +74,12 @@ public sealed class RecordHandler
         TimeProvider time,
         ILogger<RecordHandler> logger,
         SectorMap sectors,
-        StreamRegimes? regimes = null
+        StreamRegimes? regimes = null,
+        ExperimentArms? experiments = null
     )
     {
         _regimeSource = regimes;
+        _experiments = experiments;
         _sectors = sectors;
         _time = time;
         (_directory, _telemetry) = (directory, telemetry);
@@ -137,6 +142,7 @@ public sealed class RecordHandler
                 foreach (var symbol in evicted)
                 {
                     _directory.Remove(symbol.Symbol);
+                    _experiments?.Forget(symbol.Symbol);
                 }
 
                 _metrics.SymbolsEvicted(evicted.Count);
@@ -499,6 +505,7 @@ public sealed class RecordHandler
 
         partition.Evict(state);
         _directory.Remove(symbol);
+        _experiments?.Forget(symbol);
         _metrics.SymbolsEvicted(1);
         _symbolCount--;
         return null;
@@ -597,7 +604,27 @@ public sealed class RecordHandler
             }
         );
         var route = _rules.Route(state.Symbol, state.Regime);
-        tracked.AddPending(2);
+        var shadow =
+            _experiments?.Mode == ExperimentMode.Shadow
+                ? new ShadowRequest
+                {
+                    Features = state.ObserveShadow(bar),
+                    Portfolio = state.ShadowPortfolio!,
+                    Book = book,
+                }
+                : null;
+        if (_experiments is { IsOn: true } experiments)
+        {
+            var arm = ExperimentArms.Name(experiments.LiveArm(state.Symbol));
+            experiments.MarkPnl(arm, state.Symbol, portfolio, bar.Close);
+            if (shadow is not null)
+            {
+                experiments.MarkPnl(ExperimentArms.Challenger, state.Symbol, shadow.Portfolio, bar.Close);
+            }
+        }
+
+        // A decision and its forensics, and the challenger's two in a shadow experiment.
+        tracked.AddPending(shadow is null ? 2 : 4);
         var activity = _telemetry.StartDecision(_kafka.Topics.TradingDecisions.Name, state.Symbol, traceParent);
         var request = new DecisionRequest
         {
@@ -609,6 +636,8 @@ public sealed class RecordHandler
             Weights = route.Weights,
             Strategy = route.Strategy,
             Plan = route.Plan,
+            Arm = _experiments?.LiveArm(state.Symbol) ?? ModelRole.Champion,
+            Shadow = shadow,
             Book = book,
             Input = new InputPosition
             {
@@ -621,7 +650,7 @@ public sealed class RecordHandler
             Activity = activity,
             Source = tracked,
         };
-        state.Await(_decisions.Enqueue(request, cancellationToken), bar.Close);
+        state.Await(_decisions.Enqueue(request, cancellationToken), bar.Close, shadow?.Completion.Task);
     }
 
     private MarketTick DecodeTick(ConsumeResult<byte[]?, byte[]> record)

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Experiments;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Kafka;
@@ -12,7 +13,8 @@ namespace Inference.Streaming.Worker.Kafka;
 public sealed class AdminTopicProvisioner(
     IKafkaClientFactory clients,
     IOptions<KafkaOptions> options,
-    ILogger<AdminTopicProvisioner> logger
+    ILogger<AdminTopicProvisioner> logger,
+    IOptions<ExperimentOptions>? experiments = null
 ) : ITopicProvisioner
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
@@ -38,9 +40,9 @@ public sealed class AdminTopicProvisioner(
             .Topics.Where(t => t.Error.Code == ErrorCode.NoError)
             .ToDictionary(t => t.Topic, t => t.Partitions.Count, StringComparer.Ordinal);
         // A process creates the topics it uses: the regime service's changelog only in the regime service, where it
-        // is also InferenceState.
+        // is also InferenceState; the shadow decisions' topic only for a shadow experiment.
         var missing = topics
-            .All(includeRegimeDetectorState: false)
+            .All(includeRegimeDetectorState: false, includeShadow: experiments?.Value.Mode == ExperimentMode.Shadow)
             .Where(t => !existing.ContainsKey(t.Topic.Name))
             .ToList();
 

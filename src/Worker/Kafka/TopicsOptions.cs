@@ -11,6 +11,10 @@ public sealed class TopicsOptions
 
     public TopicOptions DecisionForensics { get; set; } = new() { Name = "decision-forensics" };
 
+    /// <summary>A shadow experiment's challenger decisions (<c>Experiments:Mode Shadow</c>); the order router never
+    /// reads it.</summary>
+    public TopicOptions TradingDecisionsShadow { get; set; } = new() { Name = "trading-decisions.shadow" };
+
     public TopicOptions InferenceState { get; set; } =
         new()
         {
@@ -35,12 +39,20 @@ public sealed class TopicsOptions
     /// <see cref="InferenceState"/>) comes once, under its first key.</summary>
     /// <param name="includeRegimeDetectorState">False leaves out <see cref="RegimeDetectorState"/> unless another
     /// key shares it: what a worker creates on a real cluster, where only a <c>regimes</c> service needs it.</param>
-    public IEnumerable<(string Key, TopicOptions Topic)> All(bool includeRegimeDetectorState = true)
+    /// <param name="includeShadow">False leaves out <see cref="TradingDecisionsShadow"/>: what a worker without a
+    /// shadow experiment creates.</param>
+    public IEnumerable<(string Key, TopicOptions Topic)> All(
+        bool includeRegimeDetectorState = true,
+        bool includeShadow = true
+    )
     {
         var seen = new HashSet<TopicOptions>(ReferenceEqualityComparer.Instance);
         foreach (var (key, topic) in Declared())
         {
-            if (!includeRegimeDetectorState && key == nameof(RegimeDetectorState))
+            if (
+                (!includeRegimeDetectorState && key == nameof(RegimeDetectorState))
+                || (!includeShadow && key == nameof(TradingDecisionsShadow))
+            )
             {
                 continue;
             }
@@ -58,6 +70,7 @@ public sealed class TopicsOptions
         yield return (nameof(RegimeUpdates), RegimeUpdates);
         yield return (nameof(TradingDecisions), TradingDecisions);
         yield return (nameof(DecisionForensics), DecisionForensics);
+        yield return (nameof(TradingDecisionsShadow), TradingDecisionsShadow);
         yield return (nameof(InferenceState), InferenceState);
         yield return (nameof(RegimeDetectorState), RegimeDetectorState);
         yield return (nameof(DeadLetter), DeadLetter);

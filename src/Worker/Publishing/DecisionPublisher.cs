@@ -34,10 +34,12 @@ public sealed class DecisionPublisher(
             headers.Add("traceparent", Encoding.UTF8.GetBytes(traceParent));
         }
 
-        var decisionBytes = _decisions.Serialize(records.Decision, topics.TradingDecisions.Name);
+        // A shadow decision never reaches the order router's topic.
+        var decisionTopic = records.Shadow ? topics.TradingDecisionsShadow.Name : topics.TradingDecisions.Name;
+        var decisionBytes = _decisions.Serialize(records.Decision, decisionTopic);
         var forensicsBytes = _forensics.Serialize(records.Forensics, topics.DecisionForensics.Name);
         output.Producer.Produce(
-            topics.TradingDecisions.Name,
+            decisionTopic,
             new Message<byte[]?, byte[]>
             {
                 Key = key,

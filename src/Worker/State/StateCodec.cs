@@ -48,14 +48,8 @@ public static class StateCodec
                 true_ranges = indicators.TrueRanges.ToArray(),
                 volumes = indicators.Volumes.ToArray(),
             },
-            portfolio = new PortfolioState
-            {
-                initial_capital = portfolio.InitialCapital,
-                cash = portfolio.Cash,
-                shares = portfolio.Shares,
-                day = portfolio.Day,
-                day_open_value = portfolio.DayOpenValue,
-            },
+            portfolio = Portfolio(portfolio),
+            shadow_portfolio = state.ShadowPortfolio is { } shadow ? Portfolio(shadow) : null,
             book_entry = state.Book is { } book
                 ? new BookEntryState
                 {
@@ -124,13 +118,12 @@ public static class StateCodec
 
         if (snapshot.portfolio is { } portfolio)
         {
-            state.Portfolio.Restore(
-                portfolio.initial_capital,
-                portfolio.cash,
-                portfolio.shares,
-                portfolio.day,
-                portfolio.day_open_value
-            );
+            Restore(state.Portfolio, portfolio);
+        }
+
+        if (snapshot.shadow_portfolio is { } shadowPortfolio)
+        {
+            Restore(state.RestoreShadowPortfolio(), shadowPortfolio);
         }
 
         if (snapshot.book_entry is { } entry)
@@ -159,4 +152,17 @@ public static class StateCodec
             sideways = regime.Sideways,
             entropy = regime.Entropy,
         };
+
+    private static PortfolioState Portfolio(PaperPortfolio portfolio) =>
+        new()
+        {
+            initial_capital = portfolio.InitialCapital,
+            cash = portfolio.Cash,
+            shares = portfolio.Shares,
+            day = portfolio.Day,
+            day_open_value = portfolio.DayOpenValue,
+        };
+
+    private static void Restore(PaperPortfolio portfolio, PortfolioState state) =>
+        portfolio.Restore(state.initial_capital, state.cash, state.shares, state.day, state.day_open_value);
 }

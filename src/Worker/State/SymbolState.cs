@@ -30,22 +30,43 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     public long SnapshotAtMs { get; set; } = long.MinValue;
 
     private Task<TradeAction>? _decision;
+    private Task<TradeAction>? _shadowDecision;
     private double _decisionPrice;
 
+    /// <summary>The challenger's paper portfolio in a shadow experiment: it starts with the initial capital at the
+    /// symbol's first shadow decision and follows the challenger's actions. Kept in the changelog.</summary>
+    public PaperPortfolio? ShadowPortfolio { get; private set; }
+
+    /// <summary>
+    /// The challenger's observation of the bar <see cref="SymbolFeatures.Observe"/> just folded in: the same
+    /// indicators, with the shadow portfolio marked to the bar's close.
+    /// </summary>
+    public float[] ObserveShadow(in Bar bar)
+    {
+        var portfolio = ShadowPortfolio ??= new PaperPortfolio(Portfolio.InitialCapital);
+        portfolio.MarkDay(bar.EndMs, bar.Close);
+        var features = new float[Observation.Width];
+        Observation.Compute(portfolio, Indicators, features);
+        return features;
+    }
+
+    /// <summary>Restores the shadow portfolio from a snapshot.</summary>
+    public PaperPortfolio RestoreShadowPortfolio() => ShadowPortfolio ??= new PaperPortfolio(Portfolio.InitialCapital);
+
     /// <summary>A decision for this symbol's last closed bar has been asked for and not yet applied.</summary>
-    public bool HasDecisionInFlight => _decision is not null;
+    public bool HasDecisionInFlight => _decision is not null || _shadowDecision is not null;
 
     /// <summary>Remembers the decision asked for the bar that closed at <paramref name="price"/>.</summary>
-    public void Await(Task<TradeAction> decision, double price)
+    public void Await(Task<TradeAction> decision, double price, Task<TradeAction>? shadowDecision = null)
     {
-        if (_decision is not null)
+        if (HasDecisionInFlight)
         {
             throw new InvalidOperationException(
                 $"{Symbol}: the previous decision was not applied before the next bar's."
             );
         }
 
-        (_decision, _decisionPrice) = (decision, price);
+        (_decision, _decisionPrice, _shadowDecision) = (decision, price, shadowDecision);
     }
 
     /// <summary>
@@ -56,26 +77,43 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
     /// flight).</returns>
     public bool Settle(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        if (_decision is not { } decision)
+        if (_decision is { } decision)
         {
-            return true;
-        }
-
-        try
-        {
-            if (!decision.Wait(timeout, cancellationToken))
+            try
             {
-                return false;
+                if (!decision.Wait(timeout, cancellationToken))
+                {
+                    return false;
+                }
+
+                Portfolio.Apply(decision.Result, _decisionPrice);
+            }
+            catch (AggregateException)
+            {
+                // That decision failed and was logged and dead-lettered; its record keeps its offset unstored.
             }
 
-            Portfolio.Apply(decision.Result, _decisionPrice);
-        }
-        catch (AggregateException)
-        {
-            // That decision failed and was logged and dead-lettered; its record keeps its offset unstored.
+            _decision = null;
         }
 
-        _decision = null;
+        if (_shadowDecision is { } shadow && ShadowPortfolio is { } shadowPortfolio)
+        {
+            try
+            {
+                if (!shadow.Wait(timeout, cancellationToken))
+                {
+                    return false;
+                }
+
+                shadowPortfolio.Apply(shadow.Result, _decisionPrice);
+            }
+            catch (AggregateException)
+            {
+                // The challenger could not decide (logged and counted): its portfolio holds.
+            }
+        }
+
+        _shadowDecision = null;
         return true;
     }
 }

@@ -1,0 +1,9 @@
+namespace Inference.Streaming.Engine.Inference;
+
+/// <summary>A catalog (the champion's) that may also hold a challenger, leased together.</summary>
+public interface IChampionChallenger : IModelCatalog
+{
+    /// <summary>Leases the champion's set and the challenger's (null when there is none or it has not loaded)
+    /// from one role assignment, so a promotion never splits a batch.</summary>
+    (ModelLease Champion, ModelLease? Challenger) AcquireBoth();
+}

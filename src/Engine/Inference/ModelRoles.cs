@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Engine.Inference;
+
+/// <summary>The role a model set plays in an experiment.</summary>
+public enum ModelRole
+{
+    Champion,
+    Challenger,
+}
+
+/// <summary>
+/// The champion and, when <c>Models:Challenger:Directory</c> is set, the challenger: two catalogs, each
+/// loaded, warmed and hot-reloaded on its own, and which of them is champion. <see cref="Promote"/> swaps
+/// the roles atomically, as a reload swaps a set: a caller that leased both (<see cref="AcquireBoth"/>)
+/// keeps the pair it saw, the next caller sees the new pair. As an <see cref="IModelCatalog"/> it is the
+/// champion, so every reader that knows of no experiment (predict, health, the batcher's live rows)
+/// follows a promotion.
+/// </summary>
+public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposable
+{
+    private readonly ModelCatalog? _second;
+    private readonly TimeProvider _time;
+    private readonly object _promoteGate = new();
+    private Assignment _roles;
+
+    public ModelRoles(
+        ModelCatalog champion,
+        ModelDirectoryLoader loader,
+        IOptions<ModelOptions> models,
+        IOptions<InferenceOptions> inference,
+        TimeProvider time,
+        ILoggerFactory loggers
+    )
+    {
+        _time = time;
+        if (models.Value.Challenger.Directory is { Length: > 0 } directory)
+        {
+            var options = models.Value;
+            var challengerOptions = new ModelOptions
+            {
+                Directory = directory,
+                MaxFileBytes = options.MaxFileBytes,
+                WatchForChanges = options.WatchForChanges,
+                ReloadDebounce = options.ReloadDebounce,
+            };
+            // No meter: the champion's catalog owns the model gauges; the challenger is described by
+            // GET /api/v1/models.
+            _second = new ModelCatalog(
+                loader,
+                Options.Create(challengerOptions),
+                inference,
+                time,
+                loggers.CreateLogger<ModelCatalog>()
+            );
+        }
+
+        _roles = new Assignment(champion, _second, 0, null);
+    }
+
+    /// <summary>The champion and challenger now, and how many promotions led here.</summary>
+    public Assignment Current => Volatile.Read(ref _roles);
+
+    /// <summary>True when a challenger directory is configured.</summary>
+    public bool HasChallenger => _second is not null;
+
+    public bool IsLoaded => Current.Champion.IsLoaded;
+
+    public string? LastReloadError => Current.Champion.LastReloadError;
+
+    public ModelLease Acquire() => Current.Champion.Acquire();
+
+    /// <inheritdoc />
+    public (ModelLease Champion, ModelLease? Challenger) AcquireBoth()
+    {
+        var roles = Current;
+        var champion = roles.Champion.Acquire();
+        if (roles.Challenger is not { IsLoaded: true } challenger)
+        {
+            return (champion, null);
+        }
+
+        try
+        {
+            return (champion, challenger.Acquire());
+        }
+        catch (ModelsNotReadyException)
+        {
+            return (champion, null);
+        }
+    }
+
+    /// <summary>Reloads the champion's directory and then the challenger's; the champion's set is returned.</summary>
+    public async Task<ModelSet> ReloadAsync(CancellationToken cancellationToken)
+    {
+        var roles = Current;
+        var champion = await roles.Champion.ReloadAsync(cancellationToken);
+        if (roles.Challenger is { } challenger)
+        {
+            await challenger.ReloadAsync(cancellationToken);
+        }
+
+        return champion;
+    }
+
+    /// <summary>
+    /// Makes the challenger the champion and the champion the challenger, atomically; the same call again
+    /// rolls back. Refused while the challenger has no loaded set, so a promotion never leaves the stream
+    /// without a champion.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No challenger is configured, or it has not loaded.</exception>
+    public Assignment Promote()
+    {
+        lock (_promoteGate)
+        {
+            var roles = Current;
+            if (roles.Challenger is null)
+            {
+                throw new InvalidOperationException("No challenger is configured (Models:Challenger:Directory).");
+            }
+
+            if (!roles.Challenger.IsLoaded)
+            {
+                throw new InvalidOperationException(
+                    $"The challenger ({roles.Challenger.Directory}) has no loaded model set to promote."
+                );
+            }
+
+            var promoted = new Assignment(roles.Challenger, roles.Champion, roles.Promotions + 1, _time.GetUtcNow());
+            Volatile.Write(ref _roles, promoted);
+            return promoted;
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        _second?.StartAsync(cancellationToken) ?? Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) =>
+        _second?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+
+    public void Dispose() => _second?.Dispose();
+
+    /// <summary>Which catalog plays which role; replaced whole by a promotion.</summary>
+    /// <param name="Champion">The catalog whose decisions are live.</param>
+    /// <param name="Challenger">The other catalog; null without <c>Models:Challenger:Directory</c>.</param>
+    /// <param name="Promotions">Promotions since start; odd means the configured challenger is champion.</param>
+    /// <param name="PromotedAt">When the last promotion happened; null before any.</param>
+    public sealed record Assignment(
+        ModelCatalog Champion,
+        ModelCatalog? Challenger,
+        int Promotions,
+        DateTimeOffset? PromotedAt
+    );
+}
