@@ -8,4 +8,8 @@ public interface IModelCatalogView
     ModelsResponse? Describe();
 
     Task<ModelsResponse> ReloadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Swaps champion and challenger; the same call again rolls back.</summary>
+    /// <exception cref="InvalidOperationException">There is no loaded challenger to promote.</exception>
+    ModelsResponse Promote();
 }

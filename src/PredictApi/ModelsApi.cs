@@ -4,8 +4,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Inference.Streaming.PredictApi;
 
-/// <summary><c>GET /api/v1/models</c> and <c>POST /api/v1/models/reload</c> (problem details when a model is
-/// refused).</summary>
+/// <summary><c>GET /api/v1/models</c>, <c>POST /api/v1/models/reload</c> (problem details when a model is
+/// refused) and <c>POST /api/v1/models/promote</c>.</summary>
 public static class ModelsApi
 {
     public static IEndpointRouteBuilder MapModelsApi(this IEndpointRouteBuilder routes)
@@ -25,7 +25,25 @@ public static class ModelsApi
             )
             .WithName("ListModels");
         group.MapPost("/reload", ReloadAsync).WithName("ReloadModels").RequireApiScope(ApiScopes.ModelsWrite);
+        group.MapPost("/promote", Promote).WithName("PromoteModels").RequireApiScope(ApiScopes.ModelsWrite);
         return routes;
+    }
+
+    /// <summary>200 with the new roles; 409 when there is no loaded challenger (nothing changed).</summary>
+    private static IResult Promote(IModelCatalogView catalog)
+    {
+        try
+        {
+            return Results.Ok(catalog.Promote());
+        }
+        catch (InvalidOperationException ex)
+        {
+            return Results.Problem(
+                title: "Nothing to promote",
+                detail: ex.Message + " The champion keeps serving.",
+                statusCode: StatusCodes.Status409Conflict
+            );
+        }
     }
 
     /// <summary>200 when every model loaded; 422 naming the refused files (the others serve); 503 when the reload

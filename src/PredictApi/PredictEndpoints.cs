@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -38,6 +39,7 @@ public static class PredictEndpoints
         ["strategy_override"] = "a string",
         ["risk_check"] = "a boolean",
         ["explain"] = "a boolean",
+        ["arm"] = "a string",
     };
 
     public static IEndpointRouteBuilder MapPredictApi(this IEndpointRouteBuilder routes)
@@ -203,6 +205,21 @@ public static class PredictEndpoints
         if (SymbolName.Normalise(request.Symbol) is not { } symbol)
         {
             return Invalid("symbol", $"symbol must be {SymbolName.Rule}.");
+        }
+
+        if (request.Arm is { } arm)
+        {
+            if (arm is not ("champion" or "challenger"))
+            {
+                return Invalid("arm", "arm must be 'champion' or 'challenger'.");
+            }
+
+            // Choosing the arm overrides the experiment's split: a model operator's right, not a trading client's.
+            var access = context.RequestServices.GetRequiredService<ApiAccess>();
+            if (await access.AuthorizeAsync(context, ApiScopes.ModelsWrite) is { } refused)
+            {
+                return refused;
+            }
         }
 
         var result = await predictions.PredictAsync(symbol, request, cancellationToken);

@@ -12,6 +12,41 @@ public sealed record ModelsResponse(
     [property: JsonPropertyName("errors")] IReadOnlyList<ModelErrorDescription> Errors,
     [property: JsonPropertyName("generation")] long Generation,
     [property: JsonPropertyName("directory")] string Directory
+)
+{
+    /// <summary>The worker's: <c>champion</c> (its decisions are live) or <c>challenger</c>; absent without a
+    /// challenger.</summary>
+    [JsonPropertyName("role")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Role { get; init; }
+
+    /// <summary>The challenger's set, described the same way (<c>Models:Challenger:Directory</c>).</summary>
+    [JsonPropertyName("challenger")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ModelsResponse? Challenger { get; init; }
+
+    /// <summary>The experiment running, if any (<c>Experiments:*</c>).</summary>
+    [JsonPropertyName("experiment")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ExperimentDescription? Experiment { get; init; }
+
+    /// <summary>Promotions since the worker started (<c>POST /api/v1/models/promote</c>); odd means the configured
+    /// challenger directory is champion now.</summary>
+    [JsonPropertyName("promotions")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Promotions { get; init; }
+
+    [JsonPropertyName("promoted_at")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public DateTimeOffset? PromotedAt { get; init; }
+}
+
+/// <summary>A champion/challenger experiment: <c>shadow</c> or <c>ab</c>, its id, and the challenger's share of
+/// symbols in A/B mode.</summary>
+public sealed record ExperimentDescription(
+    [property: JsonPropertyName("mode")] string Mode,
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("challenger_share")] double ChallengerShare
 );
 
 /// <summary>One loaded model: the seed's fields, then the worker's.</summary>

@@ -26,4 +26,12 @@ public sealed class PredictRequest
 
     [JsonPropertyName("explain")]
     public bool Explain { get; set; }
+
+    /// <summary>
+    /// The worker's: <c>champion</c> or <c>challenger</c>, the model set to answer with when a challenger is loaded
+    /// (<c>Models:Challenger:Directory</c>). Only a caller with the <c>models:write</c> scope may ask; without it a
+    /// symbol's requests follow its arm (A/B) or the champion.
+    /// </summary>
+    [JsonPropertyName("arm")]
+    public string? Arm { get; set; }
 }

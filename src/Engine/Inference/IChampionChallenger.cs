@@ -6,4 +6,8 @@ public interface IChampionChallenger : IModelCatalog
     /// <summary>Leases the champion's set and the challenger's (null when there is none or it has not loaded)
     /// from one role assignment, so a promotion never splits a batch.</summary>
     (ModelLease Champion, ModelLease? Challenger) AcquireBoth();
+
+    /// <summary>Leases the challenger's set alone.</summary>
+    /// <exception cref="ModelsNotReadyException">No challenger is configured, or it has not loaded.</exception>
+    ModelLease AcquireChallenger();
 }

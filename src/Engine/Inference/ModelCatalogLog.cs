@@ -21,4 +21,19 @@ internal static partial class ModelCatalogLog
 
     [LoggerMessage(5002, LogLevel.Error, "Model reload failed; the previous set keeps serving")]
     public static partial void ReloadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(
+        5003,
+        LogLevel.Warning,
+        "Models promoted (promotion {Promotions}): the champion is now {Champion} ({ChampionSet}), "
+            + "the challenger {Challenger} ({ChallengerSet})"
+    )]
+    public static partial void ModelsPromoted(
+        ILogger logger,
+        int promotions,
+        string champion,
+        string championSet,
+        string challenger,
+        string challengerSet
+    );
 }

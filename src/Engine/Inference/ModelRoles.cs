@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Engine.Inference;
@@ -21,6 +22,8 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
 {
     private readonly ModelCatalog? _second;
     private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Counter<long>? _promotions;
     private readonly object _promoteGate = new();
     private Assignment _roles;
 
@@ -30,10 +33,15 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
         IOptions<ModelOptions> models,
         IOptions<InferenceOptions> inference,
         TimeProvider time,
-        ILoggerFactory loggers
+        ILoggerFactory loggers,
+        IMeterFactory? meters = null
     )
     {
         _time = time;
+        _logger = loggers.CreateLogger<ModelRoles>();
+        _promotions = meters
+            ?.Create(ModelCatalog.MeterName)
+            .CreateCounter<long>("inference_model_promotions", "{promotion}", "Champion/challenger swaps");
         if (models.Value.Challenger.Directory is { Length: > 0 } directory)
         {
             var options = models.Value;
@@ -90,6 +98,10 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
         }
     }
 
+    /// <inheritdoc />
+    public ModelLease AcquireChallenger() =>
+        (Current.Challenger ?? throw new ModelsNotReadyException("No challenger is configured.")).Acquire();
+
     /// <summary>Reloads the champion's directory and then the challenger's; the champion's set is returned.</summary>
     public async Task<ModelSet> ReloadAsync(CancellationToken cancellationToken)
     {
@@ -128,7 +140,29 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
 
             var promoted = new Assignment(roles.Challenger, roles.Champion, roles.Promotions + 1, _time.GetUtcNow());
             Volatile.Write(ref _roles, promoted);
+            _promotions?.Add(1);
+            ModelCatalogLog.ModelsPromoted(
+                _logger,
+                promoted.Promotions,
+                promoted.Champion.Directory,
+                SetOf(promoted.Champion),
+                roles.Champion.Directory,
+                SetOf(roles.Champion)
+            );
             return promoted;
+        }
+    }
+
+    private static string SetOf(ModelCatalog catalog)
+    {
+        try
+        {
+            using var lease = catalog.Acquire();
+            return "generation " + lease.Set.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (ModelsNotReadyException)
+        {
+            return "none";
         }
     }
 

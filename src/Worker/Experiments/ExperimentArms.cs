@@ -153,7 +153,7 @@ public sealed class ExperimentArms
     public void ShadowFailed(string reason) =>
         _shadowFailures?.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
-    /// <summary>Records an arm's paper P&amp;L for a symbol: its portfolio marked at <paramref name="price"/>.</summary>
+    /// <summary>An arm's paper P&amp;L for a symbol: its portfolio marked at <paramref name="price"/>.</summary>
     public void MarkPnl(string arm, string symbol, PaperPortfolio portfolio, double price)
     {
         if (IsOn)

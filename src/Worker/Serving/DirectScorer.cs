@@ -50,20 +50,24 @@ public sealed class DirectScorer : IHostedService
     /// <summary>Scores one row; completes with the result and the fingerprint of the model set that scored
     /// it.</summary>
     /// <exception cref="ModelsNotReadyException">The host is stopping and takes no more requests.</exception>
-    public Task<(RowResult Result, string Fingerprint)> ScoreAsync(float[] features, RowPlan plan)
+    public Task<(RowResult Result, string Fingerprint)> ScoreAsync(
+        float[] features,
+        RowPlan plan,
+        ModelRole role = ModelRole.Champion
+    )
     {
         if (_stopping)
         {
             throw new ModelsNotReadyException("The worker is stopping.");
         }
 
-        if (_remember && Recall(features, plan) is { } known)
+        if (_remember && Recall(features, plan, role) is { } known)
         {
             _metrics.RestScored(fromMemory: true);
             return Task.FromResult(known);
         }
 
-        var pending = new Pending(features, plan);
+        var pending = new Pending(features, plan, role);
         _queue.Enqueue(pending);
         if (Interlocked.CompareExchange(ref _leading, 1, 0) == 0)
         {
@@ -76,7 +80,7 @@ public sealed class DirectScorer : IHostedService
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>The answer already given for these features and plan by the model set serving now, if any.</summary>
-    private (RowResult, string)? Recall(float[] features, RowPlan plan)
+    private (RowResult, string)? Recall(float[] features, RowPlan plan, ModelRole role)
     {
         if (!_answers.TryGetValue(features, out var answers))
         {
@@ -86,7 +90,7 @@ public sealed class DirectScorer : IHostedService
         string fingerprint;
         try
         {
-            using var lease = _catalog.Acquire();
+            using var lease = Acquire(role);
             fingerprint = lease.Set.Fingerprint;
         }
         catch (ModelsNotReadyException)
@@ -155,14 +159,15 @@ public sealed class DirectScorer : IHostedService
         batch.Clear();
         while (batch.Count < _maxBatch && _queue.TryDequeue(out var pending))
         {
-            if (pending.Features.Length == Observation.Width)
+            if (pending.Features.Length == Observation.Width && pending.Role == ModelRole.Champion)
             {
                 batch.Add(pending);
             }
             else
             {
-                // Another layout's width cannot share the batch buffer; score it alone.
-                Score([pending], pending.Features, pending.Features.Length, [pending.Plan]);
+                // Another layout's width cannot share the batch buffer, nor the challenger's models the champion's
+                // forward (an explicit arm is rare): score it alone.
+                Score([pending], pending.Features, pending.Features.Length, [pending.Plan], pending.Role);
             }
         }
 
@@ -199,12 +204,13 @@ public sealed class DirectScorer : IHostedService
         IReadOnlyList<Pending> batch,
         ReadOnlySpan<float> features,
         int width,
-        ReadOnlySpan<RowPlan> plans
+        ReadOnlySpan<RowPlan> plans,
+        ModelRole role = ModelRole.Champion
     )
     {
         try
         {
-            using var lease = _catalog.Acquire();
+            using var lease = Acquire(role);
             var results = InferenceEngine.Run(lease.Set, features, width, plans);
             _metrics.RestScored(fromMemory: false, batch.Count);
             var fingerprint = lease.Set.Fingerprint;
@@ -227,9 +233,14 @@ public sealed class DirectScorer : IHostedService
         }
     }
 
+    private ModelLease Acquire(ModelRole role) =>
+        role == ModelRole.Champion ? _catalog.Acquire()
+        : _catalog is IChampionChallenger roles ? roles.AcquireChallenger()
+        : throw new ModelsNotReadyException("No challenger is configured.");
+
     private sealed record Answer(RowPlan Plan, string Fingerprint, RowResult Result);
 
-    private sealed record Pending(float[] Features, RowPlan Plan)
+    private sealed record Pending(float[] Features, RowPlan Plan, ModelRole Role)
     {
         public TaskCompletionSource<(RowResult, string)> Completion { get; } =
             new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -1,28 +1,89 @@
 using Inference.Streaming.Contracts.Rest;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.Experiments;
+using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Serving;
 
-/// <summary>Shows the <see cref="ModelCatalog"/> to the HTTP API.</summary>
-public sealed class ModelCatalogView(ModelCatalog catalog) : IModelCatalogView
+/// <summary>Shows the <see cref="ModelRoles"/> (the champion's catalog and the challenger's) to the HTTP API.</summary>
+public sealed class ModelCatalogView(ModelRoles roles, IOptions<ExperimentOptions> experiments) : IModelCatalogView
 {
-    public ModelsResponse? Describe()
+    public ModelsResponse? Describe() => Describe(roles.Current);
+
+    private ModelsResponse? Describe(ModelRoles.Assignment assignment)
+    {
+        if (Describe(assignment.Champion) is not { } champion)
+        {
+            return null;
+        }
+
+        if (assignment.Challenger is not { } challenger)
+        {
+            return champion;
+        }
+
+        var options = experiments.Value;
+        return champion with
+        {
+            Role = ExperimentArms.Champion,
+            Challenger = (
+                Describe(challenger)
+                ?? new ModelsResponse(
+                    new Dictionary<string, ModelDescription>(),
+                    0,
+                    [
+                        new ModelErrorDescription(
+                            "*",
+                            challenger.Directory,
+                            challenger.LastReloadError ?? "the challenger's models are still loading"
+                        ),
+                    ],
+                    0,
+                    challenger.Directory
+                )
+            ) with
+            {
+                Role = ExperimentArms.Challenger,
+            },
+            Experiment =
+                options.Mode == ExperimentMode.Off
+                    ? null
+                    : new ExperimentDescription(
+                        options.Mode.ToString().ToLowerInvariant(),
+                        options.Id!,
+                        options.ChallengerShare
+                    ),
+            Promotions = assignment.Promotions,
+            PromotedAt = assignment.PromotedAt,
+        };
+    }
+
+    private static ModelsResponse? Describe(ModelCatalog catalog)
     {
         if (!catalog.IsLoaded)
         {
             return null;
         }
 
-        using var lease = catalog.Acquire();
-        return Describe(lease.Set, catalog.LastReloadError);
+        try
+        {
+            using var lease = catalog.Acquire();
+            return Describe(lease.Set, catalog.LastReloadError);
+        }
+        catch (ModelsNotReadyException)
+        {
+            return null;
+        }
     }
+
+    public ModelsResponse Promote() => Describe(roles.Promote())!;
 
     public async Task<ModelsResponse> ReloadAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await catalog.ReloadAsync(cancellationToken);
+            await roles.ReloadAsync(cancellationToken);
         }
         catch (ModelReloadException ex)
         {

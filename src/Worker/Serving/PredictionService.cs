@@ -6,6 +6,7 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.PredictApi;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.Serving;
@@ -20,7 +21,8 @@ public sealed class PredictionService(
     IModelCatalog catalog,
     DecisionFunction decisions,
     DirectScorer scorer,
-    TimeProvider time
+    TimeProvider time,
+    ExperimentArms? arms = null
 ) : IPredictionService
 {
     /// <summary><c>metadata.selection</c> when <c>strategy_override</c> named a model.</summary>
@@ -87,7 +89,11 @@ public sealed class PredictionService(
         {
             var route = decisions.Route(symbol, snapshot.Regime, strategy);
             var plan = model is null ? route.Plan : RowPlan.ForModel(model);
-            var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan);
+            // An explicit arm (the endpoint checked the caller may ask), else the symbol's arm in an A/B experiment.
+            var role = request.Arm is { } arm
+                ? (arm == ExperimentArms.Challenger ? ModelRole.Challenger : ModelRole.Champion)
+                : arms?.LiveArm(symbol) ?? ModelRole.Champion;
+            var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan, role);
             if (!result.Succeeded)
             {
                 return PredictionResult.Fail(
@@ -137,6 +143,7 @@ public sealed class PredictionService(
                     SelectedModel = result.DecidedBy,
                     Selection = model is null ? strategy.ToString().ToLowerInvariant() : OverrideSelection,
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
+                    AbTest = arms?.Id is { } experiment ? new AbTestDto(experiment, ExperimentArms.Name(role)) : null,
                 }
             )
             {
