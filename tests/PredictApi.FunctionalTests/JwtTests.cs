@@ -104,6 +104,43 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     }
 
     [Fact]
+    public async Task OnlyTheWriteScopeMayChooseAnExperimentArm()
+    {
+        using var client = factory.CreateClient();
+
+        using var reader = await client.SendAsync(Predict(Mint(Token.Valid, "predict"), arm: "challenger"));
+        using var writer = await client.SendAsync(
+            Predict(Mint(Token.Valid, "predict models:write"), arm: "challenger")
+        );
+        using var unknown = await client.SendAsync(Predict(Mint(Token.Valid, "predict models:write"), arm: "both"));
+
+        Assert.Equal(HttpStatusCode.Forbidden, reader.StatusCode);
+        Assert.Contains("'models:write' scope", await reader.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        // Past authorisation: the symbol has no state here.
+        Assert.Equal(HttpStatusCode.NotFound, writer.StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unknown.StatusCode);
+        Assert.Contains("arm must be", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PromotionNeedsTheWriteScopeAndAChallenger()
+    {
+        using var client = factory.CreateClient();
+
+        using var reader = await client.SendAsync(Promote(Mint(Token.Valid, "predict")));
+        using var writer = await client.SendAsync(Promote(Mint(Token.Valid, "models:write")));
+
+        Assert.Equal(HttpStatusCode.Forbidden, reader.StatusCode);
+        // This worker has no Models:Challenger:Directory: nothing to promote, and nothing changed.
+        Assert.Equal(HttpStatusCode.Conflict, writer.StatusCode);
+        Assert.Contains(
+            "No challenger is configured",
+            await writer.Content.ReadAsStringAsync(),
+            StringComparison.Ordinal
+        );
+    }
+
+    [Fact]
     public async Task TheWriteScopeMayReload()
     {
         using var client = factory.CreateClient();
@@ -168,12 +205,21 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
         );
     }
 
-    private static HttpRequestMessage Predict(string token)
+    private static HttpRequestMessage Predict(string token, string? arm = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict")
         {
-            Content = WorkerFactory.Json(new { symbol = "NOPE" }),
+            Content = arm is null
+                ? WorkerFactory.Json(new { symbol = "NOPE" })
+                : WorkerFactory.Json(new { symbol = "NOPE", arm }),
         };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    private static HttpRequestMessage Promote(string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/models/promote");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return request;
     }

@@ -81,9 +81,12 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     }
 
     /// <summary>Creates a topic with a unique name for one test.</summary>
-    public async Task<string> CreateTopicAsync(string prefix, int partitions = 1)
+    public Task<string> CreateTopicAsync(string prefix, int partitions = 1) =>
+        CreateNamedTopicAsync($"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 200)], partitions);
+
+    /// <summary>Creates a topic with exactly this name.</summary>
+    public async Task<string> CreateNamedTopicAsync(string name, int partitions = 1)
     {
-        var name = $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 200)];
         if (Mock is not null)
         {
             Mock.CreateTopic(name, partitions, 1);

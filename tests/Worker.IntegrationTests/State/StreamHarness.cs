@@ -61,6 +61,8 @@ internal sealed class StreamHarness(KafkaFixture kafka)
             run.Decisions,
             "--Kafka:Topics:DecisionForensics:Name",
             run.Forensics,
+            "--Kafka:Topics:TradingDecisionsShadow:Name",
+            ShadowTopic(run),
             "--Kafka:Topics:InferenceState:Name",
             run.State,
             "--Kafka:Topics:InferenceState:Partitions",
@@ -181,16 +183,29 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         Assert.True(failures.IsEmpty, "producing the market failed: " + string.Join("; ", failures.Take(5)));
     }
 
-    /// <summary>Reads decisions until every expected bar has one and nothing new arrives for a while.</summary>
+    /// <summary>The run's shadow decisions' topic (<c>Experiments:Mode Shadow</c>).</summary>
+    public static string ShadowTopic(
+        (string Decisions, string Forensics, string State, string DeadLetters, string Group) run
+    ) => run.Decisions + ".shadow";
+
+    /// <summary>Creates <see cref="ShadowTopic"/>, which a shadow run needs (the test broker cannot create
+    /// topics for the worker).</summary>
+    public Task CreateShadowTopicAsync(
+        (string Decisions, string Forensics, string State, string DeadLetters, string Group) run
+    ) => kafka.CreateNamedTopicAsync(ShadowTopic(run), 3);
+
+    /// <summary>Reads decisions (or with <paramref name="shadow"/> the shadow decisions) until every expected bar has
+    /// one and nothing new arrives for a while.</summary>
     public async Task<List<TradingDecision>> ReadAsync(
         (string Decisions, string Forensics, string State, string DeadLetters, string Group) run,
-        int expected
+        int expected,
+        bool shadow = false
     )
     {
         var serde = new ContractSerde<TradingDecision>(kafka.Registry);
         var decisions = new List<TradingDecision>();
         using var consumer = kafka.CreateConsumer();
-        consumer.Subscribe(run.Decisions);
+        consumer.Subscribe(shadow ? ShadowTopic(run) : run.Decisions);
         var deadline = DateTime.UtcNow.AddSeconds(120);
         var quietSince = DateTime.UtcNow;
         while (
@@ -210,6 +225,28 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         }
 
         return decisions;
+    }
+
+    /// <summary>Every record of <paramref name="topic"/>, read until nothing new arrives for 3 s.</summary>
+    public async Task<List<T>> ReadAllAsync<T>(string topic)
+        where T : class, Avro.Specific.ISpecificRecord
+    {
+        var serde = new ContractSerde<T>(kafka.Registry);
+        var values = new List<T>();
+        using var consumer = kafka.CreateConsumer();
+        consumer.Subscribe(topic);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var quietSince = DateTime.UtcNow;
+        while (DateTime.UtcNow < deadline && DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3))
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } record)
+            {
+                values.Add(await serde.DeserializeAsync(record.Message.Value, record.Topic));
+                quietSince = DateTime.UtcNow;
+            }
+        }
+
+        return values;
     }
 
     /// <summary>
@@ -257,6 +294,7 @@ internal sealed class StreamHarness(KafkaFixture kafka)
             string.Join(';', d.risk.warnings),
             d.risk.checks.position_limit,
             d.risk.checks.concentration,
-            d.risk.checks.daily_loss_limit
+            d.risk.checks.daily_loss_limit,
+            d.experiment is { } e ? $"{e.id}/{e.arm}/{e.mode}" : "-"
         );
 }

@@ -1,0 +1,285 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Avro.IO;
+using Avro.Specific;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
+using Inference.Streaming.Worker.IntegrationTests.Kafka;
+using Inference.Streaming.Worker.IntegrationTests.State;
+using Xunit.Abstractions;
+
+namespace Inference.Streaming.Worker.IntegrationTests.Experiments;
+
+/// <summary>
+/// Champion and challenger through the worker process on the embedded broker: the PyTorch fixtures are the
+/// champion and the shipped models the challenger (the two decide differently: the fixtures never buy).
+/// </summary>
+[Collection(KafkaClusterGroup.Name)]
+public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output)
+{
+    private readonly StreamHarness _harness = new(kafka);
+
+    private static string[] Experiment(string mode, string id) =>
+        [
+            "--Experiments:Mode",
+            mode,
+            "--Experiments:Id",
+            id,
+            "--Models:Challenger:Directory",
+            StreamHarness.TrainedModels,
+        ];
+
+    [SkippableFact]
+    public async Task AShadowRunLeavesTheChampionsDecisionsByteIdenticalAndTradesTheChallengerOnPaperBesideIt()
+    {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
+        var ticks = await kafka.CreateTopicAsync("shadow-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("shadow-regimes", 3);
+        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
+        var expected = StreamHarness.ExpectedDecisions;
+
+        var plain = await _harness.Topics("plain");
+        List<TradingDecision> alone;
+        await using (await _harness.StartAsync(ticks, regimes, plain))
+        {
+            alone = await _harness.ReadAsync(plain, expected);
+        }
+
+        var shadow = await _harness.Topics("shadow");
+        await _harness.CreateShadowTopicAsync(shadow);
+        await using var worker = await _harness.StartAsync(
+            ticks,
+            regimes,
+            shadow,
+            "00:00:00.250",
+            Experiment("Shadow", "shadow-1")
+        );
+        var live = await _harness.ReadAsync(shadow, expected);
+        var challenger = await _harness.ReadAsync(shadow, expected, shadow: true);
+
+        // The champion's decisions: the same records, byte for byte, once the wall-clock fields are set aside.
+        var reference = alone.ToDictionary(d => d.decision_id, Bytes);
+        Assert.Equal(expected, reference.Count);
+        Assert.Equal(reference.Keys.Order(), live.Select(d => d.decision_id).Distinct().Order());
+        Assert.All(live, d => Assert.Equal(reference[d.decision_id], Bytes(d)));
+        Assert.All(live, d => Assert.Null(d.experiment));
+
+        // The challenger decided every bar the champion did, with its own models, and only on the shadow topic.
+        Assert.Equal(expected, challenger.Select(d => d.decision_id).Distinct().Count());
+        Assert.Equal(
+            live.Select(d => (d.symbol, d.bar_end)).Distinct().Order(),
+            challenger.Select(d => (d.symbol, d.bar_end)).Distinct().Order()
+        );
+        Assert.All(
+            challenger,
+            d =>
+            {
+                Assert.Equal(
+                    ("shadow-1", ExperimentArms.Challenger, "shadow"),
+                    (d.experiment.id, d.experiment.arm, d.experiment.mode)
+                );
+                Assert.NotEqual(live[0].model_version, d.model_version);
+            }
+        );
+        Assert.Empty(live.Select(d => d.decision_id).Intersect(challenger.Select(d => d.decision_id)));
+
+        // Its paper portfolio is its own: where it traded, its risk inputs part from the champion's.
+        var forensics = await _harness.ReadAllAsync<DecisionForensics>(shadow.Forensics);
+        var byArm = forensics.ToLookup(f => f.decision.experiment?.arm ?? ExperimentArms.Champion);
+        Assert.Equal(expected, byArm[ExperimentArms.Champion].Select(f => f.decision.decision_id).Distinct().Count());
+        Assert.Equal(expected, byArm[ExperimentArms.Challenger].Select(f => f.decision.decision_id).Distinct().Count());
+        var championInputs = byArm[ExperimentArms.Champion]
+            .GroupBy(f => (f.decision.symbol, f.decision.bar_end))
+            .ToDictionary(g => g.Key, g => g.First().risk_inputs);
+        var parted = byArm[ExperimentArms.Challenger]
+            .Count(f =>
+                championInputs[(f.decision.symbol, f.decision.bar_end)] is var c
+                && (c.cash != f.risk_inputs.cash || c.shares != f.risk_inputs.shares)
+            );
+        var buys = challenger.Count(d => d.action == TradeAction.BUY);
+        output.WriteLine(
+            $"{expected} bars; challenger bought {buys} times, its portfolio differs from the champion's on {parted}"
+        );
+        Assert.InRange(buys, 1, expected);
+        Assert.InRange(parted, 1, expected);
+
+        // Agreement and both arms' paper P&L are exported.
+        using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+        var metrics = (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Split('\n');
+        var agreement = metrics.Where(l =>
+            l.StartsWith("inference_experiment_agreement_ratio{", StringComparison.Ordinal)
+        );
+        var pnl = metrics
+            .Where(l => l.StartsWith("inference_experiment_paper_pnl_total{", StringComparison.Ordinal))
+            .ToList();
+        output.WriteLine(string.Join('\n', agreement.Concat(pnl)));
+        Assert.Single(agreement);
+        Assert.Contains(pnl, l => l.Contains("arm=\"challenger\"", StringComparison.Ordinal));
+        Assert.Contains(pnl, l => l.Contains("arm=\"champion\"", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
+    public async Task AnAbRunSplitsSymbolsByTheStickyHashMarksEveryDecisionAndPredictFollowsTheArm()
+    {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
+        var ticks = await kafka.CreateTopicAsync("ab-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("ab-regimes", 3);
+        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
+        var expected = StreamHarness.ExpectedDecisions;
+        const string Id = "ab-split";
+        var arms = StreamHarness.Symbols.ToDictionary(
+            s => s,
+            s => ExperimentArms.Fraction(Id, s) < 0.5 ? ExperimentArms.Challenger : ExperimentArms.Champion
+        );
+        output.WriteLine(string.Join(", ", arms.Select(a => $"{a.Key}: {a.Value}")));
+        // The id was chosen so that both arms have symbols.
+        Assert.Equal(2, arms.Values.Distinct().Count());
+
+        var plain = await _harness.Topics("ab-plain");
+        List<TradingDecision> alone;
+        await using (await _harness.StartAsync(ticks, regimes, plain))
+        {
+            alone = await _harness.ReadAsync(plain, expected);
+        }
+
+        var run = await _harness.Topics("ab");
+        await using var worker = await _harness.StartAsync(ticks, regimes, run, "00:00:00.250", Experiment("AB", Id));
+        var decisions = await _harness.ReadAsync(run, expected);
+
+        var championSet = alone[0].model_version;
+        Assert.Equal(expected, decisions.Select(d => d.decision_id).Distinct().Count());
+        var reference = alone.ToDictionary(d => (d.symbol, d.bar_end), StreamHarness.Content);
+        Assert.All(
+            decisions,
+            d =>
+            {
+                Assert.Equal((Id, arms[d.symbol], "ab"), (d.experiment.id, d.experiment.arm, d.experiment.mode));
+                if (arms[d.symbol] == ExperimentArms.Champion)
+                {
+                    // The champion's symbols decide as without the experiment, but for the mark.
+                    Assert.Equal(championSet, d.model_version);
+                    d.experiment = null;
+                    Assert.Equal(reference[(d.symbol, d.bar_end)], StreamHarness.Content(d));
+                }
+                else
+                {
+                    Assert.NotEqual(championSet, d.model_version);
+                }
+            }
+        );
+
+        using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+        foreach (var (symbol, arm) in arms)
+        {
+            var body = await PredictAsync(http, new { symbol, risk_check = false });
+            Assert.Equal(Id, body.GetProperty("metadata").GetProperty("ab_test").GetProperty("experiment").GetString());
+            Assert.Equal(arm, body.GetProperty("metadata").GetProperty("ab_test").GetProperty("arm").GetString());
+        }
+
+        // The API is open here, so the caller may choose the arm: the other set answers.
+        var challengerSymbol = arms.First(a => a.Value == ExperimentArms.Challenger).Key;
+        var asChampion = await PredictAsync(
+            http,
+            new
+            {
+                symbol = challengerSymbol,
+                arm = "champion",
+                risk_check = false,
+            }
+        );
+        Assert.Equal(
+            "champion",
+            asChampion.GetProperty("metadata").GetProperty("ab_test").GetProperty("arm").GetString()
+        );
+        Assert.Equal(championSet, asChampion.GetProperty("metadata").GetProperty("model_set").GetString());
+
+        var models = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/models", UriKind.Relative));
+        Assert.Equal("champion", models.GetProperty("role").GetString());
+        Assert.Equal("challenger", models.GetProperty("challenger").GetProperty("role").GetString());
+        Assert.Equal(4, models.GetProperty("challenger").GetProperty("total_models").GetInt32());
+        Assert.Equal("ab", models.GetProperty("experiment").GetProperty("mode").GetString());
+        Assert.Equal(0.5, models.GetProperty("experiment").GetProperty("challenger_share").GetDouble());
+    }
+
+    [SkippableFact]
+    public async Task PromotionSwapsTheSetsBetweenTwoBarsAndTheSameCallRollsBack()
+    {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
+        var ticks = await kafka.CreateTopicAsync("promote-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("promote-regimes", 3);
+        var run = await _harness.Topics("promote");
+        var expected = StreamHarness.ExpectedDecisions;
+        var feed = Task.Run(() => _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(20)));
+        await using var worker = await _harness.StartAsync(
+            ticks,
+            regimes,
+            run,
+            "00:00:00.250",
+            "--Models:Challenger:Directory",
+            StreamHarness.TrainedModels
+        );
+        using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+        await Eventually.CounterReachesAsync(http, "inference_decisions_total", 20, TimeSpan.FromSeconds(60));
+        var before = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/models", UriKind.Relative));
+
+        using var promoted = await http.PostAsync(new Uri("/api/v1/models/promote", UriKind.Relative), null);
+        var after = await promoted.Content.ReadFromJsonAsync<JsonElement>();
+        await feed;
+        var decisions = await _harness.ReadAsync(run, expected);
+
+        Assert.Equal(System.Net.HttpStatusCode.OK, promoted.StatusCode);
+        Assert.Equal(1, after.GetProperty("promotions").GetInt32());
+        Assert.Equal(
+            before.GetProperty("challenger").GetProperty("directory").GetString(),
+            after.GetProperty("directory").GetString()
+        );
+        Assert.Equal(
+            before.GetProperty("directory").GetString(),
+            after.GetProperty("challenger").GetProperty("directory").GetString()
+        );
+        Assert.Contains("Models promoted (promotion 1)", worker.Output, StringComparison.Ordinal);
+        await Eventually.CounterReachesAsync(http, "inference_model_promotions_total", 1, TimeSpan.FromSeconds(10));
+
+        // Each symbol's decisions switch set once, from the old champion's to the new one's, at a bar boundary.
+        var sets = decisions.Select(d => d.model_version).Distinct().ToList();
+        Assert.Equal(2, sets.Count);
+        foreach (var symbol in decisions.GroupBy(d => d.symbol))
+        {
+            var order = symbol.OrderBy(d => d.bar_end).Select(d => d.model_version).ToList();
+            var switches = order.Zip(order.Skip(1)).Count(p => p.First != p.Second);
+            Assert.Equal(1, switches);
+            Assert.Equal(sets[0], order[0]);
+        }
+
+        output.WriteLine(
+            $"{decisions.Count} decisions: {decisions.Count(d => d.model_version == sets[0])} by {sets[0]}, "
+                + $"{decisions.Count(d => d.model_version == sets[1])} by {sets[1]} after the promotion"
+        );
+
+        // The same call rolls back.
+        using var rolledBack = await http.PostAsync(new Uri("/api/v1/models/promote", UriKind.Relative), null);
+        var back = await rolledBack.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, back.GetProperty("promotions").GetInt32());
+        Assert.Equal(before.GetProperty("directory").GetString(), back.GetProperty("directory").GetString());
+    }
+
+    private static async Task<JsonElement> PredictAsync(HttpClient http, object body)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri("/api/v1/predict", UriKind.Relative), body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"predict {JsonSerializer.Serialize(body)}: {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    /// <summary>The decision's Avro encoding with its wall-clock fields (produced_at, latency_ms) set aside.</summary>
+    private static byte[] Bytes(TradingDecision decision)
+    {
+        var (producedAt, latency) = (decision.produced_at, decision.latency_ms);
+        (decision.produced_at, decision.latency_ms) = (default, 0);
+        using var stream = new MemoryStream();
+        new SpecificDatumWriter<TradingDecision>(TradingDecision._SCHEMA).Write(decision, new BinaryEncoder(stream));
+        (decision.produced_at, decision.latency_ms) = (producedAt, latency);
+        return stream.ToArray();
+    }
+}
