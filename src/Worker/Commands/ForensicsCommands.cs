@@ -16,7 +16,7 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Commands;
 
 /// <summary>
-/// <c>replay</c> and <c>export</c>: the forensics team's commands. Both read
+/// <c>replay</c>, <c>export</c> and <c>experiment-report</c>: the forensics team's commands. Both read
 /// <c>decision-forensics</c> from a cluster (or, for replay, a file that export wrote). Settings
 /// not named as options are configuration in the worker's own form (<c>--Risk:PositionLimit 0.3</c>),
 /// layered over the worker's appsettings.json and environment, so a replay sees the configuration
@@ -43,6 +43,7 @@ public static class ForensicsCommands
         {
             Replay(stdout, stderr),
             Export(stdout, stderr),
+            ExperimentReport(stdout, stderr),
         };
         var parse = root.Parse(args);
         return parse.InvokeAsync(
@@ -177,6 +178,49 @@ public static class ForensicsCommands
         }
     }
 
+    private static Command ExperimentReport(TextWriter stdout, TextWriter stderr)
+    {
+        var source = new SourceOptions();
+        var input = new Option<FileInfo?>("--input")
+        {
+            Description = "Read a file written by export (.jsonl or .avro) instead of a topic.",
+        };
+        async IAsyncEnumerable<DecisionForensics> Records(
+            ParseResult parse,
+            [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+        )
+        {
+            var query = source.Query(parse);
+            if (parse.GetValue(input) is { } file)
+            {
+                await foreach (var record in Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query))
+                {
+                    yield return record;
+                }
+
+                yield break;
+            }
+
+            using var host = source.Host(parse);
+            var reader = source.Reader(parse, host.Services);
+            await foreach (var record in reader.ReadAsync(query, cancellationToken))
+            {
+                yield return record;
+            }
+        }
+
+        return ExperimentReportCommand.Create(
+            stdout,
+            Records,
+            command =>
+            {
+                command.Options.Add(input);
+                source.AddTo(command);
+            },
+            run => Guard(stderr, run)
+        );
+    }
+
     private static Command Replay(TextWriter stdout, TextWriter stderr)
     {
         var source = new SourceOptions();
@@ -248,10 +292,20 @@ public static class ForensicsCommands
                             );
                         }
 
+                        // An experiment's challenger (Models:Challenger:Directory): its decisions replay on its set.
+                        using var challenger = provider
+                            .GetRequiredService<IOptions<ModelOptions>>()
+                            .Value.Challenger.Directory
+                            is { Length: > 0 } challengerDirectory
+                            ? provider
+                                .GetRequiredService<ModelDirectoryLoader>()
+                                .Load(challengerDirectory, generation: 2, Observation.Width)
+                            : null;
                         var report = await new Replayer(
                             models,
                             provider.GetRequiredService<DecisionAssembler>(),
-                            provider.GetRequiredService<DecisionFunction>()
+                            provider.GetRequiredService<DecisionFunction>(),
+                            challenger: challenger
                         ).RunAsync(records, cancellationToken);
                         report.Problems.AddRange(reader?.Unreadable ?? []);
                         Print(stdout, report, file?.FullName ?? "topic", directory, parse.GetValue(show));

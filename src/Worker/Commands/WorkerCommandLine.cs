@@ -34,7 +34,7 @@ public static class WorkerCommandLine
             return (WorkerMode.Regimes, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8010")]);
         }
 
-        if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export")
+        if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export" or "experiment-report")
         {
             return (WorkerMode.Forensics, args);
         }
@@ -81,6 +81,7 @@ public static class WorkerCommandLine
           score     score a JSON file of inputs with one model (score --help)
           replay    re-run recorded decisions from decision-forensics or an export file (replay --help)
           export    write decision-forensics to JSON Lines and Avro files (export --help)
+          experiment-report  compare an experiment's arms from decision-forensics (experiment-report --help)
           help      this text
 
         Configuration: any key of README's Configuration table as --Section:Key value

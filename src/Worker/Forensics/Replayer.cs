@@ -16,8 +16,26 @@ namespace Inference.Streaming.Worker.Forensics;
 /// says the risk checks saw. Each decision is re-run on its own, from its own record: a what-if
 /// does not carry a changed action into the next bar's portfolio.
 /// </summary>
-public sealed class Replayer(ModelSet models, DecisionAssembler assembler, DecisionFunction rules, int batchSize = 256)
+/// <remarks>
+/// With a <paramref name="challenger"/> set (an experiment's), each record is re-run by the set that made it, found
+/// by its <c>model_version</c>: the champion's and the challenger's decisions (live, A/B or shadow) both replay
+/// faithfully. A record neither set made is a what-if on the champion's.
+/// </remarks>
+public sealed class Replayer(
+    ModelSet models,
+    DecisionAssembler assembler,
+    DecisionFunction rules,
+    int batchSize = 256,
+    ModelSet? challenger = null
+)
 {
+    private readonly string _challengerVersion = challenger is null ? "" : DecisionIds.ModelSet(challenger.Fingerprint);
+
+    /// <summary>The set that made <paramref name="record"/>: the challenger's when its id matches, else the
+    /// champion's.</summary>
+    private ModelSet SetFor(DecisionForensics record) =>
+        challenger is not null && record.decision.model_version == _challengerVersion ? challenger : models;
+
     private readonly Dictionary<string, SortedSet<string>> _recordedSha = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _recordedConfigs = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _recordedDetectors = new(StringComparer.Ordinal);
@@ -93,12 +111,12 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
             replayable.Add((record, context, route.Plan, record.features.Count));
         }
 
-        // Rows of one width go through the engine together; the float64 engine gives every row the same outputs
-        // whatever its batch.
-        foreach (var group in replayable.GroupBy(r => r.Width))
+        // Rows of one set and width go through the engine together; the float64 engine gives every row the same
+        // outputs whatever its batch.
+        foreach (var group in replayable.GroupBy(r => (Set: SetFor(r.Record), r.Width)))
         {
             var rows = group.ToList();
-            var width = group.Key;
+            var (set, width) = group.Key;
             var features = new float[rows.Count * width];
             var plans = new RowPlan[rows.Count];
             for (var i = 0; i < rows.Count; i++)
@@ -107,10 +125,10 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
                 plans[i] = rows[i].Plan;
             }
 
-            var results = InferenceEngine.Run(models, features, width, plans);
+            var results = InferenceEngine.Run(set, features, width, plans);
             for (var i = 0; i < rows.Count; i++)
             {
-                Compare(rows[i].Record, rows[i].Context, results[i], report);
+                Compare(rows[i].Record, rows[i].Context, results[i], set, report);
             }
         }
     }
@@ -138,7 +156,13 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
             : null;
     }
 
-    private void Compare(DecisionForensics record, DecisionContext context, RowResult result, ReplayReport report)
+    private void Compare(
+        DecisionForensics record,
+        DecisionContext context,
+        RowResult result,
+        ModelSet models,
+        ReplayReport report
+    )
     {
         if (!result.Succeeded)
         {
@@ -287,6 +311,8 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
         {
             var recorded = _recordedSha.TryGetValue(name, out var shas) ? shas.ToList() : [];
             var loaded = models.Models.TryGetValue(name, out var model) ? model.Info.Sha256 : null;
+            // An experiment's records name the challenger's models too; those are the replay's as well.
+            var alsoLoaded = challenger?.Models.TryGetValue(name, out var other) == true ? other.Info.Sha256 : null;
             if (recorded.Count == 0 && loaded is null)
             {
                 continue;
@@ -296,7 +322,7 @@ public sealed class Replayer(ModelSet models, DecisionAssembler assembler, Decis
             {
                 (0, _) => "not recorded",
                 (_, null) => "missing",
-                _ when recorded.All(s => s == loaded) => "same",
+                _ when recorded.All(s => s == loaded || s == alsoLoaded) => "same",
                 _ => "different",
             };
             report.Models.Add(new ModelComparison(name, status, recorded, loaded));

@@ -104,6 +104,76 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         Assert.InRange(buys, 1, expected);
         Assert.InRange(parted, 1, expected);
 
+        // The report reads the run's forensics: both arms, the agreement the decisions show, a chart.
+        var scratch = Directory.CreateTempSubdirectory("experiment-").FullName;
+        try
+        {
+            var source = new[]
+            {
+                "--bootstrap",
+                kafka.BootstrapServers,
+                "--registry",
+                kafka.SchemaRegistryUrl,
+                "--topic",
+                shadow.Forensics,
+            };
+            var (code, text) = await InvokeAsync([
+                "experiment-report",
+                .. source,
+                "--output",
+                Path.Combine(scratch, "report.json"),
+                "--chart",
+                Path.Combine(scratch, "report.png"),
+            ]);
+            output.WriteLine(text);
+            Assert.Equal(0, code);
+            var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(scratch, "report.json"))).RootElement;
+            Assert.Equal("shadow-1", report.GetProperty("experiment").GetString());
+            Assert.Equal("shadow", report.GetProperty("mode").GetString());
+            var armsReported = report
+                .GetProperty("arms")
+                .EnumerateArray()
+                .ToDictionary(a => a.GetProperty("arm").GetString()!);
+            Assert.Equal(expected, armsReported["champion"].GetProperty("decisions").GetInt32());
+            Assert.Equal(expected, armsReported["challenger"].GetProperty("decisions").GetInt32());
+            var liveActions = live.GroupBy(d => (d.symbol, d.bar_end)).ToDictionary(g => g.Key, g => g.First().action);
+            var agreed = challenger
+                .GroupBy(d => (d.symbol, d.bar_end))
+                .Count(g => liveActions[g.Key] == g.First().action);
+            Assert.Equal((double)agreed / expected, report.GetProperty("agreement").GetDouble(), 12);
+            Assert.True(report.GetProperty("comparison").GetProperty("pairs").GetInt32() > 0);
+            var png = File.ReadAllBytes(Path.Combine(scratch, "report.png"));
+            Assert.Equal([0x89, 0x50, 0x4E, 0x47], png[..4]);
+
+            // Replay reproduces each arm: with the challenger's models beside the champion's, every record is
+            // re-run by the set that made it, identically.
+            var (replayed, replayText) = await InvokeAsync([
+                "replay",
+                .. source,
+                "--Features:BarInterval",
+                "00:00:10",
+                "--Models:Directory",
+                TestPaths.PyTorchFixtures,
+                "--Models:Challenger:Directory",
+                StreamHarness.TrainedModels,
+                "--output",
+                Path.Combine(scratch, "replay.jsonl"),
+                "--Inference:Device",
+                "cpu",
+            ]);
+            output.WriteLine(replayText);
+            Assert.Equal(0, replayed);
+            var summary = System.Text.Json.Nodes.JsonNode.Parse(
+                File.ReadAllLines(Path.Combine(scratch, "replay.jsonl"))[^1]
+            )!["summary"]!;
+            Assert.Equal(2 * expected, summary["identical"]!.GetValue<long>());
+            Assert.Equal(summary["read"]!.GetValue<long>(), summary["identical"]!.GetValue<long>());
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+
         // Agreement and both arms' paper P&L are exported.
         using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
         var metrics = (await http.GetStringAsync(new Uri("/metrics", UriKind.Relative))).Split('\n');
@@ -262,6 +332,13 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         var back = await rolledBack.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, back.GetProperty("promotions").GetInt32());
         Assert.Equal(before.GetProperty("directory").GetString(), back.GetProperty("directory").GetString());
+    }
+
+    private static async Task<(int Code, string Output)> InvokeAsync(string[] args)
+    {
+        using var stdout = new StringWriter();
+        var code = await Commands.ForensicsCommands.RunAsync(args, stdout, stdout);
+        return (code, stdout.ToString());
     }
 
     private static async Task<JsonElement> PredictAsync(HttpClient http, object body)
