@@ -393,8 +393,8 @@ public static class ExperimentAnalysis
         {
             text.AppendLine(
                 CultureInfo.InvariantCulture,
-                $"{arm.Arm, -10} {arm.Decisions, 10} {arm.Symbols, 8} {arm.Trades, 7} {arm.Pnl, 10:F2} {arm.Return, 8:P2} "
-                    + $"{arm.Sharpe, 11:F3} {arm.MaxDrawdown, 7:P2} {arm.Turnover, 9:F3}"
+                $"{arm.Arm, -10} {arm.Decisions, 10} {arm.Symbols, 8} {arm.Trades, 7} {arm.Pnl, 10:F2} "
+                    + $"{arm.Return, 8:P2} {arm.Sharpe, 11:F3} {arm.MaxDrawdown, 7:P2} {arm.Turnover, 9:F3}"
             );
         }
 
