@@ -29,6 +29,8 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     private readonly TimeSpan _maxDelay;
     private readonly float[] _features;
     private readonly RowPlan[] _plans;
+    private readonly float[] _shadowFeatures;
+    private readonly RowPlan[] _shadowPlans;
     private readonly List<DecisionRequest> _batch;
     private readonly ExperimentArms? _arms;
 
@@ -58,6 +60,8 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         _maxDelay = options.Value.MaxBatchDelay;
         _features = new float[_maxBatch * Observation.Width];
         _plans = new RowPlan[_maxBatch];
+        _shadowFeatures = new float[_maxBatch * Observation.Width];
+        _shadowPlans = new RowPlan[_maxBatch];
         _batch = new List<DecisionRequest>(_maxBatch);
         _queue = Channel.CreateBounded<DecisionRequest>(
             new BoundedChannelOptions(_maxBatch * 4) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }
@@ -149,13 +153,33 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         var (champion, challenger) = TryAcquire();
         try
         {
-            // The champion's rows first, in the order and shape they would have without an experiment, so its
-            // forward (and so its decisions) are the same with a shadow experiment on or off.
-            var live = new Scored(count);
-            Score(champion?.Set, live, i => _batch[i].Arm == ModelRole.Champion ? _batch[i].Features : null);
-            Score(challenger?.Set, live, i => _batch[i].Arm == ModelRole.Challenger ? _batch[i].Features : null);
+            // A shadow experiment's challenger scores its rows on another thread, with buffers of its own, while
+            // the champion scores the live rows here: each forward runs on one core (Inference:CpuThreads), so the
+            // batch waits for the slower of the two rather than their sum.
             var shadow = new Scored(count);
-            Score(challenger?.Set, shadow, i => _batch[i].Shadow?.Features);
+            var shadowRun = _batch.Any(r => r.Shadow is not null)
+                ? Task.Run(() =>
+                    Score(challenger?.Set, shadow, i => _batch[i].Shadow?.Features, _shadowFeatures, _shadowPlans)
+                )
+                : Task.CompletedTask;
+            // The champion's rows in the order and shape they would have without an experiment, so its forward (and
+            // so its decisions) are the same with a shadow experiment on or off.
+            var live = new Scored(count);
+            Score(
+                champion?.Set,
+                live,
+                i => _batch[i].Arm == ModelRole.Champion ? _batch[i].Features : null,
+                _features,
+                _plans
+            );
+            Score(
+                challenger?.Set,
+                live,
+                i => _batch[i].Arm == ModelRole.Challenger ? _batch[i].Features : null,
+                _features,
+                _plans
+            );
+            shadowRun.GetAwaiter().GetResult();
 
             var forwardDone = _time.GetTimestamp();
             var inferenceMs = _time.GetElapsedTime(started, forwardDone).TotalMilliseconds;
@@ -188,15 +212,15 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         public Exception?[] Failures { get; } = new Exception?[count];
     }
 
-    private void Score(ModelSet? set, Scored scored, Func<int, float[]?> features)
+    private void Score(ModelSet? set, Scored scored, Func<int, float[]?> features, float[] buffer, RowPlan[] plans)
     {
         var rows = new List<int>(_batch.Count);
         for (var i = 0; i < _batch.Count; i++)
         {
             if (features(i) is { } row)
             {
-                row.CopyTo(_features, rows.Count * Observation.Width);
-                _plans[rows.Count] = _batch[i].Plan;
+                row.CopyTo(buffer, rows.Count * Observation.Width);
+                plans[rows.Count] = _batch[i].Plan;
                 rows.Add(i);
             }
         }
@@ -212,9 +236,9 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 ? throw new ModelsNotReadyException("No model set is loaded.")
                 : InferenceEngine.Run(
                     set,
-                    _features.AsSpan(0, rows.Count * Observation.Width),
+                    buffer.AsSpan(0, rows.Count * Observation.Width),
                     Observation.Width,
-                    _plans.AsSpan(0, rows.Count)
+                    plans.AsSpan(0, rows.Count)
                 );
             for (var r = 0; r < rows.Count; r++)
             {
