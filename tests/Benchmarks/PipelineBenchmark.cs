@@ -39,6 +39,8 @@ internal static class PipelineBenchmark
                 "trading-decisions",
                 "decision-forensics",
                 "inference-state",
+                // For a run with -- --Experiments:Mode Shadow ...: the worker creates topics on no cluster here.
+                "trading-decisions.shadow",
             }
         )
         {
