@@ -117,10 +117,10 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
 
     /// <summary>
     /// Makes the challenger the champion and the champion the challenger, atomically; the same call again
-    /// rolls back. Refused while the challenger has no loaded set, so a promotion never leaves the stream
-    /// without a champion.
+    /// rolls back. Refused while the challenger has no loaded set or serves no model, so a promotion never
+    /// leaves the stream without a champion.
     /// </summary>
-    /// <exception cref="InvalidOperationException">No challenger is configured, or it has not loaded.</exception>
+    /// <exception cref="InvalidOperationException">No challenger is configured, or it serves no model.</exception>
     public Assignment Promote()
     {
         lock (_promoteGate)
@@ -131,10 +131,10 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
                 throw new InvalidOperationException("No challenger is configured (Models:Challenger:Directory).");
             }
 
-            if (!roles.Challenger.IsLoaded)
+            if (Refusal(roles.Challenger) is { } refusal)
             {
                 throw new InvalidOperationException(
-                    $"The challenger ({roles.Challenger.Directory}) has no loaded model set to promote."
+                    $"The challenger ({roles.Challenger.Directory}) cannot be promoted: {refusal}."
                 );
             }
 
@@ -150,6 +150,22 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
                 SetOf(roles.Champion)
             );
             return promoted;
+        }
+    }
+
+    /// <summary>Why a catalog's set may not become the champion: none loaded, or none served. A set that refused a
+    /// file is promoted as a reload swaps it in (its other models serve, and <c>GET /api/v1/models</c> names the
+    /// refusal), so a rollback to a champion that was serving is never refused.</summary>
+    private static string? Refusal(ModelCatalog catalog)
+    {
+        try
+        {
+            using var lease = catalog.Acquire();
+            return lease.Set.Models.Count == 0 ? "it serves no model" : null;
+        }
+        catch (ModelsNotReadyException)
+        {
+            return "its models have not loaded";
         }
     }
 

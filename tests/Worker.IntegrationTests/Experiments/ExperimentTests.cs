@@ -190,6 +190,65 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
     }
 
     [SkippableFact]
+    public async Task AShadowChallengerThatServesNothingCostsTheLiveDecisionsNothing()
+    {
+        Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
+        var ticks = await kafka.CreateTopicAsync("broken-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync("broken-regimes", 3);
+        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
+        var expected = StreamHarness.ExpectedDecisions;
+        var empty = Directory.CreateTempSubdirectory("no-models-").FullName;
+        try
+        {
+            var plain = await _harness.Topics("unbroken");
+            List<TradingDecision> alone;
+            await using (await _harness.StartAsync(ticks, regimes, plain))
+            {
+                alone = await _harness.ReadAsync(plain, expected);
+            }
+
+            var run = await _harness.Topics("broken");
+            await _harness.CreateShadowTopicAsync(run);
+            await using var worker = await _harness.StartAsync(
+                ticks,
+                regimes,
+                run,
+                "00:00:00.250",
+                "--Experiments:Mode",
+                "Shadow",
+                "--Experiments:Id",
+                "broken",
+                "--Models:Challenger:Directory",
+                empty
+            );
+            var live = await _harness.ReadAsync(run, expected);
+            using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+            await Eventually.CounterReachesAsync(
+                http,
+                "inference_experiment_shadow_failures_total",
+                expected,
+                TimeSpan.FromSeconds(30)
+            );
+            var models = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/models", UriKind.Relative));
+
+            var reference = alone.ToDictionary(d => d.decision_id, StreamHarness.Content);
+            Assert.Equal(reference.Keys.Order(), live.Select(d => d.decision_id).Distinct().Order());
+            Assert.All(live, d => Assert.Equal(reference[d.decision_id], StreamHarness.Content(d)));
+            Assert.Empty(await _harness.ReadAllAsync<TradingDecision>(StreamHarness.ShadowTopic(run)));
+            Assert.Equal(0, models.GetProperty("challenger").GetProperty("total_models").GetInt32());
+            Assert.Equal(4, models.GetProperty("challenger").GetProperty("errors").GetArrayLength());
+            // Nothing to promote: the live set stays.
+            using var promote = await http.PostAsync(new Uri("/api/v1/models/promote", UriKind.Relative), null);
+            Assert.Equal(System.Net.HttpStatusCode.Conflict, promote.StatusCode);
+            Assert.Contains("serves no model", await promote.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(empty, recursive: true);
+        }
+    }
+
+    [SkippableFact]
     public async Task AnAbRunSplitsSymbolsByTheStickyHashMarksEveryDecisionAndPredictFollowsTheArm()
     {
         Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
@@ -238,6 +297,40 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
                 }
             }
         );
+
+        // Replay reproduces each arm, each record by the set that made it.
+        var scratch = Directory.CreateTempSubdirectory("ab-replay-").FullName;
+        try
+        {
+            var (replayed, replayText) = await InvokeAsync([
+                "replay",
+                "--bootstrap",
+                kafka.BootstrapServers,
+                "--registry",
+                kafka.SchemaRegistryUrl,
+                "--topic",
+                run.Forensics,
+                "--Features:BarInterval",
+                "00:00:10",
+                "--Models:Directory",
+                TestPaths.PyTorchFixtures,
+                "--Models:Challenger:Directory",
+                StreamHarness.TrainedModels,
+                "--output",
+                Path.Combine(scratch, "replay.jsonl"),
+            ]);
+            output.WriteLine(replayText);
+            Assert.Equal(0, replayed);
+            var summary = System.Text.Json.Nodes.JsonNode.Parse(
+                File.ReadAllLines(Path.Combine(scratch, "replay.jsonl"))[^1]
+            )!["summary"]!;
+            Assert.Equal(expected, summary["identical"]!.GetValue<long>());
+            Assert.Equal(summary["read"]!.GetValue<long>(), summary["identical"]!.GetValue<long>());
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
 
         using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
         foreach (var (symbol, arm) in arms)

@@ -59,6 +59,20 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(60),
                 "updates for every closed bar"
             );
+            // The kill is to come after a checkpoint holds every symbol (a checkpoint writes the snapshots, then
+            // its marker), or the restart rightly replays a symbol whose partition had none yet and restores fewer.
+            using var state = new TopicWatch<SymbolStateSnapshot>(
+                bootstrap,
+                registryUrl,
+                "regime-detector-state",
+                s => (s.symbol, TopicWatch<SymbolStateSnapshot>.Ms(s.as_of))
+            );
+            await Eventually.HoldsAsync(
+                () => Symbols.All(symbol => state.Values.Any(s => s.symbol == symbol)),
+                TimeSpan.FromSeconds(30),
+                "a snapshot of every symbol in regime-detector-state"
+            );
+            await Task.Delay(TimeSpan.FromSeconds(1));
             await first.KillAsync();
         }
 
