@@ -123,7 +123,14 @@ public sealed class RecordHandler
         var revoked = partitions.ToList();
         foreach (var partition in revoked)
         {
-            _partitions.Remove(partition);
+            // Another worker decides these symbols now: their paper P&L is no longer this worker's to report.
+            if (_partitions.Remove(partition, out var state) && _experiments is not null)
+            {
+                foreach (var symbol in state.Symbols.Keys)
+                {
+                    _experiments.Forget(symbol);
+                }
+            }
         }
 
         _directory.RemovePartitions(revoked);
@@ -613,10 +620,10 @@ public sealed class RecordHandler
                     Book = book,
                 }
                 : null;
+        var arm = _experiments?.LiveArm(state.Symbol) ?? ModelRole.Champion;
         if (_experiments is { IsOn: true } experiments)
         {
-            var arm = ExperimentArms.Name(experiments.LiveArm(state.Symbol));
-            experiments.MarkPnl(arm, state.Symbol, portfolio, bar.Close);
+            experiments.MarkPnl(ExperimentArms.Name(arm), state.Symbol, portfolio, bar.Close);
             if (shadow is not null)
             {
                 experiments.MarkPnl(ExperimentArms.Challenger, state.Symbol, shadow.Portfolio, bar.Close);
@@ -636,7 +643,7 @@ public sealed class RecordHandler
             Weights = route.Weights,
             Strategy = route.Strategy,
             Plan = route.Plan,
-            Arm = _experiments?.LiveArm(state.Symbol) ?? ModelRole.Champion,
+            Arm = arm,
             Shadow = shadow,
             Book = book,
             Input = new InputPosition

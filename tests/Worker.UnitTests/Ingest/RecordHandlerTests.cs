@@ -9,11 +9,13 @@ using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -254,7 +256,36 @@ public sealed class RecordHandlerTests : IAsyncLifetime
         );
     }
 
-    private RecordHandler Handler(ISchemaRegistryClient? registry = null)
+    [Fact]
+    public void AShadowExperimentsPaperPnlIsReportedForTheSymbolsThisWorkerHoldsAndNoLongerOnceTheirPartitionIsRevoked()
+    {
+        var meters = _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
+        var arms = new ExperimentArms(
+            Options.Create(new ExperimentOptions { Mode = ExperimentMode.Shadow, Id = "exp" }),
+            meters
+        );
+        using var pnl = new MetricCollector<double>(meters, ExperimentArms.MeterName, "inference_experiment_paper_pnl");
+        var handler = Handler(experiments: arms);
+        Handle(handler, Tick("AAPL", 10, 100));
+        Handle(handler, Tick("AAPL", 70, 101)); // closes [0 s, 60 s)
+        Handle(handler, Tick("AAPL", 130, 102)); // closes [60 s, 120 s)
+
+        pnl.RecordObservableInstruments();
+        var held = pnl.GetMeasurementSnapshot();
+        Assert.All(_decisions.Requests, r => Assert.NotNull(r.Shadow));
+        Assert.Equal(
+            ["challenger", "champion"],
+            held.Where(m => (string?)m.Tags["symbol"] == "AAPL").Select(m => (string)m.Tags["arm"]!).Distinct().Order()
+        );
+
+        handler.Revoke([0]);
+        pnl.Clear();
+        pnl.RecordObservableInstruments();
+
+        Assert.Empty(pnl.GetMeasurementSnapshot());
+    }
+
+    private RecordHandler Handler(ISchemaRegistryClient? registry = null, ExperimentArms? experiments = null)
     {
         var inference = Options.Create(new InferenceOptions());
         var risk = Options.Create(new RiskOptions());
@@ -270,7 +301,8 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             _telemetry,
             _time,
             NullLogger<RecordHandler>.Instance,
-            new SectorMap(risk)
+            new SectorMap(risk),
+            experiments: experiments
         );
     }
 

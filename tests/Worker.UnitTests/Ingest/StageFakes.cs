@@ -16,6 +16,7 @@ internal sealed class FakeDecisionIntake : IDecisionIntake
     public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {
         Requests.Add(request);
+        request.Shadow?.Completion.TrySetResult(Answer);
         return Task.FromResult(Answer);
     }
 }
