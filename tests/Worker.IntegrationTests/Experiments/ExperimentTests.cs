@@ -4,6 +4,7 @@ using Avro.IO;
 using Avro.Specific;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Worker.IntegrationTests.Forensics;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.State;
@@ -30,22 +31,26 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
             StreamHarness.TrainedModels,
         ];
 
+    /// <summary>The harness's market on new topics, and a run of the worker over it without an experiment: what an
+    /// experiment's run over the same market is compared with.</summary>
+    private async Task<(string Ticks, string Regimes, List<TradingDecision> Alone)> MarketDecidedAloneAsync(string name)
+    {
+        var ticks = await kafka.CreateTopicAsync($"{name}-ticks", 3);
+        var regimes = await kafka.CreateTopicAsync($"{name}-regimes", 3);
+        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
+        var plain = await _harness.Topics($"{name}-plain");
+        await using (await _harness.StartAsync(ticks, regimes, plain))
+        {
+            return (ticks, regimes, await _harness.ReadAsync(plain, StreamHarness.ExpectedDecisions));
+        }
+    }
+
     [SkippableFact]
     public async Task AShadowRunLeavesTheChampionsDecisionsByteIdenticalAndTradesTheChallengerOnPaperBesideIt()
     {
         Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
-        var ticks = await kafka.CreateTopicAsync("shadow-ticks", 3);
-        var regimes = await kafka.CreateTopicAsync("shadow-regimes", 3);
-        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
+        var (ticks, regimes, alone) = await MarketDecidedAloneAsync("shadow");
         var expected = StreamHarness.ExpectedDecisions;
-
-        var plain = await _harness.Topics("plain");
-        List<TradingDecision> alone;
-        await using (await _harness.StartAsync(ticks, regimes, plain))
-        {
-            alone = await _harness.ReadAsync(plain, expected);
-        }
-
         var shadow = await _harness.Topics("shadow");
         await _harness.CreateShadowTopicAsync(shadow);
         await using var worker = await _harness.StartAsync(
@@ -117,7 +122,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
                 "--topic",
                 shadow.Forensics,
             };
-            var (code, text) = await InvokeAsync([
+            var (code, text) = await ForensicsCli.InvokeAsync([
                 "experiment-report",
                 .. source,
                 "--output",
@@ -147,7 +152,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
 
             // Replay reproduces each arm: with the challenger's models beside the champion's, every record is
             // re-run by the set that made it, identically.
-            var (replayed, replayText) = await InvokeAsync([
+            var (replayed, replayText) = await ForensicsCli.InvokeAsync([
                 "replay",
                 .. source,
                 "--Features:BarInterval",
@@ -193,20 +198,11 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
     public async Task AShadowChallengerThatServesNothingCostsTheLiveDecisionsNothing()
     {
         Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
-        var ticks = await kafka.CreateTopicAsync("broken-ticks", 3);
-        var regimes = await kafka.CreateTopicAsync("broken-regimes", 3);
-        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
+        var (ticks, regimes, alone) = await MarketDecidedAloneAsync("broken");
         var expected = StreamHarness.ExpectedDecisions;
         var empty = Directory.CreateTempSubdirectory("no-models-").FullName;
         try
         {
-            var plain = await _harness.Topics("unbroken");
-            List<TradingDecision> alone;
-            await using (await _harness.StartAsync(ticks, regimes, plain))
-            {
-                alone = await _harness.ReadAsync(plain, expected);
-            }
-
             var run = await _harness.Topics("broken");
             await _harness.CreateShadowTopicAsync(run);
             await using var worker = await _harness.StartAsync(
@@ -252,9 +248,6 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
     public async Task AnAbRunSplitsSymbolsByTheStickyHashMarksEveryDecisionAndPredictFollowsTheArm()
     {
         Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
-        var ticks = await kafka.CreateTopicAsync("ab-ticks", 3);
-        var regimes = await kafka.CreateTopicAsync("ab-regimes", 3);
-        await _harness.ProduceAsync(ticks, regimes, TimeSpan.FromSeconds(2));
         var expected = StreamHarness.ExpectedDecisions;
         const string Id = "ab-split";
         var arms = StreamHarness.Symbols.ToDictionary(
@@ -265,13 +258,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         // The id was chosen so that both arms have symbols.
         Assert.Equal(2, arms.Values.Distinct().Count());
 
-        var plain = await _harness.Topics("ab-plain");
-        List<TradingDecision> alone;
-        await using (await _harness.StartAsync(ticks, regimes, plain))
-        {
-            alone = await _harness.ReadAsync(plain, expected);
-        }
-
+        var (ticks, regimes, alone) = await MarketDecidedAloneAsync("ab");
         var run = await _harness.Topics("ab");
         await using var worker = await _harness.StartAsync(ticks, regimes, run, "00:00:00.250", Experiment("AB", Id));
         var decisions = await _harness.ReadAsync(run, expected);
@@ -302,7 +289,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         var scratch = Directory.CreateTempSubdirectory("ab-replay-").FullName;
         try
         {
-            var (replayed, replayText) = await InvokeAsync([
+            var (replayed, replayText) = await ForensicsCli.InvokeAsync([
                 "replay",
                 "--bootstrap",
                 kafka.BootstrapServers,
@@ -425,13 +412,6 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         var back = await rolledBack.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, back.GetProperty("promotions").GetInt32());
         Assert.Equal(before.GetProperty("directory").GetString(), back.GetProperty("directory").GetString());
-    }
-
-    private static async Task<(int Code, string Output)> InvokeAsync(string[] args)
-    {
-        using var stdout = new StringWriter();
-        var code = await Commands.ForensicsCommands.RunAsync(args, stdout, stdout);
-        return (code, stdout.ToString());
     }
 
     private static async Task<JsonElement> PredictAsync(HttpClient http, object body)

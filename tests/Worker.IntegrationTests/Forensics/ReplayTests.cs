@@ -108,7 +108,7 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         var jsonl = Path.Combine(_scratch, "forensics.jsonl");
         var avro = Path.Combine(_scratch, "forensics.avro");
 
-        var export = await InvokeAsync(["export", .. Topic(run), "--jsonl", jsonl, "--avro", avro]);
+        var export = await ForensicsCli.InvokeAsync(["export", .. Topic(run), "--jsonl", jsonl, "--avro", avro]);
         Assert.True(export.Code == 0, export.Output);
         Assert.Equal(run.Forensics.Count, File.ReadLines(jsonl).Count());
 
@@ -139,7 +139,7 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Skip.IfNot(probe.ExitCode == 0, "python3-avro is missing: " + probe.Stderr);
         var run = await RecordedAsync();
         var (jsonl, avro) = (Path.Combine(_scratch, "py.jsonl"), Path.Combine(_scratch, "py.avro"));
-        var export = await InvokeAsync(["export", .. Topic(run), "--jsonl", jsonl, "--avro", avro]);
+        var export = await ForensicsCli.InvokeAsync(["export", .. Topic(run), "--jsonl", jsonl, "--avro", avro]);
         Assert.True(export.Code == 0, export.Output);
 
         var script = Path.Combine(AppContext.BaseDirectory, "Interop", "read_exports.py");
@@ -328,7 +328,7 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
     private async Task<(int Code, string Output, JsonNode Report)> ReplayAsync(string[] source, params string[] options)
     {
         var reportPath = Path.Combine(_scratch, Guid.NewGuid().ToString("N") + ".jsonl");
-        var (code, output) = await InvokeAsync([
+        var (code, output) = await ForensicsCli.InvokeAsync([
             "replay",
             .. source,
             .. RunConfiguration,
@@ -344,13 +344,6 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Assert.Equal("summary", summary["type"]!.GetValue<string>());
         Assert.Equal(lines.Length - 1, summary["summary"]!["differences"]!.AsArray().Count);
         return (code, output, summary["summary"]!);
-    }
-
-    private static async Task<(int Code, string Output)> InvokeAsync(string[] args)
-    {
-        using var stdout = new StringWriter();
-        var code = await ForensicsCommands.RunAsync(args, stdout, stdout);
-        return (code, stdout.ToString());
     }
 
     // The specialist that decided the fewest of the recorded decisions, but at least one.

@@ -98,20 +98,14 @@ public sealed class ExperimentArmsTests
         string expected
     )
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Experiments:Mode"] = mode,
-            ["Experiments:Id"] = id,
-            ["Models:Challenger:Directory"] = challenger,
-        };
-        using var provider = new ServiceCollection()
-            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
-            .AddLogging()
-            .AddModelLoading()
-            .AddExperiments()
-            .BuildServiceProvider();
-
-        var error = Assert.Throws<OptionsValidationException>(provider.ValidateOptionsNow);
+        var error = Validate(
+            new()
+            {
+                ["Experiments:Mode"] = mode,
+                ["Experiments:Id"] = id,
+                ["Models:Challenger:Directory"] = challenger,
+            }
+        );
 
         Assert.Contains(error.Failures, f => f.Contains(expected, StringComparison.Ordinal));
     }
@@ -119,19 +113,24 @@ public sealed class ExperimentArmsTests
     [Fact]
     public void AShareOutsideZeroToOneIsRefused()
     {
-        var settings = new Dictionary<string, string?> { ["Experiments:ChallengerShare"] = "1.5" };
+        var error = Validate(new() { ["Experiments:ChallengerShare"] = "1.5" });
+
+        Assert.Contains(
+            error.Failures,
+            f => f.Contains("ChallengerShare must be between 0 and 1", StringComparison.Ordinal)
+        );
+    }
+
+    /// <summary>The worker's experiment and model options bound from <paramref name="settings"/> and validated as at
+    /// start.</summary>
+    private static OptionsValidationException Validate(Dictionary<string, string?> settings)
+    {
         using var provider = new ServiceCollection()
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
             .AddLogging()
             .AddModelLoading()
             .AddExperiments()
             .BuildServiceProvider();
-
-        var error = Assert.Throws<OptionsValidationException>(provider.ValidateOptionsNow);
-
-        Assert.Contains(
-            error.Failures,
-            f => f.Contains("ChallengerShare must be between 0 and 1", StringComparison.Ordinal)
-        );
+        return Assert.Throws<OptionsValidationException>(provider.ValidateOptionsNow);
     }
 }
