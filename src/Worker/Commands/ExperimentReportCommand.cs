@@ -68,10 +68,11 @@ public static class ExperimentReportCommand
                         throw new ArgumentException("--bootstrap-samples must be between 100 and 1000000");
                     }
 
-                    var read = new List<DecisionForensics>();
+                    // Only what the report needs of each record is kept while the rest are read.
+                    var read = new List<ExperimentRow>();
                     await foreach (var record in records(parse, cancellationToken))
                     {
-                        read.Add(record);
+                        read.Add(ExperimentRow.From(record));
                     }
 
                     var report = ExperimentAnalysis.Analyse(

@@ -68,6 +68,31 @@ public sealed record ExperimentReport(
 }
 
 /// <summary>
+/// What the report needs of one forensics record: its identity, bar, action, experiment mark and the portfolio its
+/// risk checks saw (null for a record that predates risk inputs). A few dozen bytes where the record, with its
+/// features and model outputs, is a few kilobytes: a long run's records are kept in this form while they are read.
+/// </summary>
+public sealed record ExperimentRow(
+    string DecisionId,
+    string Symbol,
+    DateTime BarEnd,
+    TradeAction Action,
+    ExperimentArm? Experiment,
+    RiskInputs? Inputs
+)
+{
+    public static ExperimentRow From(DecisionForensics record) =>
+        new(
+            record.decision.decision_id,
+            string.Intern(record.decision.symbol),
+            record.decision.bar_end,
+            record.decision.action,
+            record.decision.experiment,
+            record.risk_inputs
+        );
+}
+
+/// <summary>
 /// Computes an experiment's report from its forensics records. Each record carries the portfolio its risk checks
 /// saw (<c>risk_inputs</c>: cash, shares, the bar's close), so an arm's paper portfolio value at every bar it decided
 /// is known without re-running anything; returns are the changes of that value from one of a symbol's bars to its
@@ -83,18 +108,26 @@ public static class ExperimentAnalysis
         string? experiment = null,
         int samples = 2000,
         int seed = 17
+    ) => Analyse(records.Select(ExperimentRow.From), experiment, samples, seed);
+
+    /// <inheritdoc cref="Analyse(IEnumerable{DecisionForensics}, string?, int, int)"/>
+    public static ExperimentReport Analyse(
+        IEnumerable<ExperimentRow> records,
+        string? experiment = null,
+        int samples = 2000,
+        int seed = 17
     )
     {
         var read = 0;
-        var unique = new Dictionary<string, DecisionForensics>(StringComparer.Ordinal);
+        var unique = new Dictionary<string, ExperimentRow>(StringComparer.Ordinal);
         foreach (var record in records)
         {
             read++;
-            unique.TryAdd(record.decision.decision_id, record);
+            unique.TryAdd(record.DecisionId, record);
         }
 
         var ids = unique
-            .Values.Select(r => r.decision.experiment?.id)
+            .Values.Select(r => r.Experiment?.id)
             .OfType<string>()
             .Distinct(StringComparer.Ordinal)
             .Order(StringComparer.Ordinal)
@@ -112,23 +145,23 @@ public static class ExperimentAnalysis
                     ),
                 }
             );
-        var marked = unique.Values.Where(r => r.decision.experiment?.id == id).ToList();
+        var marked = unique.Values.Where(r => r.Experiment?.id == id).ToList();
         if (marked.Count == 0)
         {
             throw new ArgumentException($"no record of experiment '{id}'");
         }
 
-        var mode = marked[0].decision.experiment.mode;
-        var challenger = marked.Where(r => r.decision.experiment.arm == ExperimentArms.Challenger).ToList();
-        List<DecisionForensics> champion;
+        var mode = marked[0].Experiment!.mode;
+        var challenger = marked.Where(r => r.Experiment!.arm == ExperimentArms.Challenger).ToList();
+        List<ExperimentRow> champion;
         if (mode == "shadow")
         {
             var bars = challenger.Select(Bar).ToHashSet();
-            champion = [.. unique.Values.Where(r => r.decision.experiment is null && bars.Contains(Bar(r)))];
+            champion = [.. unique.Values.Where(r => r.Experiment is null && bars.Contains(Bar(r)))];
         }
         else
         {
-            champion = [.. marked.Where(r => r.decision.experiment.arm == ExperimentArms.Champion)];
+            champion = [.. marked.Where(r => r.Experiment!.arm == ExperimentArms.Champion)];
         }
 
         var championBars = Bars(champion);
@@ -140,8 +173,8 @@ public static class ExperimentAnalysis
             mode,
             read,
             used.Count,
-            used.Min(r => r.decision.bar_end),
-            used.Max(r => r.decision.bar_end),
+            used.Min(r => r.BarEnd),
+            used.Max(r => r.BarEnd),
             [
                 Summarise(ExperimentArms.Champion, champion, championBars),
                 Summarise(ExperimentArms.Challenger, challenger, challengerBars),
@@ -161,7 +194,7 @@ public static class ExperimentAnalysis
         };
     }
 
-    private static (string Symbol, DateTime BarEnd) Bar(DecisionForensics r) => (r.decision.symbol, r.decision.bar_end);
+    private static (string Symbol, DateTime BarEnd) Bar(ExperimentRow r) => (r.Symbol, r.BarEnd);
 
     /// <summary>One symbol's decided bar: its portfolio value before the decision, the return since the symbol's
     /// previous decided bar (null for its first), and the value traded between them.</summary>
@@ -174,16 +207,16 @@ public static class ExperimentAnalysis
         double StartValue
     );
 
-    private static List<SymbolBar> Bars(List<DecisionForensics> records)
+    private static List<SymbolBar> Bars(List<ExperimentRow> records)
     {
         var bars = new List<SymbolBar>(records.Count);
-        foreach (var symbol in records.Where(r => r.risk_inputs is not null).GroupBy(r => r.decision.symbol))
+        foreach (var symbol in records.Where(r => r.Inputs is not null).GroupBy(r => r.Symbol))
         {
             RiskInputs? previous = null;
             var start = 0.0;
-            foreach (var record in symbol.OrderBy(r => r.decision.bar_end))
+            foreach (var record in symbol.OrderBy(r => r.BarEnd))
             {
-                var inputs = record.risk_inputs;
+                var inputs = record.Inputs!;
                 var value = inputs.cash + (inputs.shares * inputs.close);
                 double? change = null;
                 var traded = 0.0;
@@ -198,7 +231,7 @@ public static class ExperimentAnalysis
                     traded = Math.Abs(inputs.shares - previous.shares) * previous.close;
                 }
 
-                bars.Add(new SymbolBar(symbol.Key, record.decision.bar_end, value, change, traded, start));
+                bars.Add(new SymbolBar(symbol.Key, record.BarEnd, value, change, traded, start));
                 previous = inputs;
             }
         }
@@ -206,7 +239,7 @@ public static class ExperimentAnalysis
         return bars;
     }
 
-    private static ArmResult Summarise(string arm, List<DecisionForensics> records, List<SymbolBar> bars)
+    private static ArmResult Summarise(string arm, List<ExperimentRow> records, List<SymbolBar> bars)
     {
         var starting = bars.GroupBy(b => b.Symbol).Sum(g => g.First().StartValue);
         var pnl = bars.GroupBy(b => b.Symbol).Sum(g => g.Last().Value - g.First().StartValue);
@@ -219,8 +252,8 @@ public static class ExperimentAnalysis
         return new ArmResult(
             arm,
             records.Count,
-            records.Select(r => r.decision.symbol).Distinct(StringComparer.Ordinal).Count(),
-            records.Count(r => r.decision.action != TradeAction.HOLD),
+            records.Select(r => r.Symbol).Distinct(StringComparer.Ordinal).Count(),
+            records.Count(r => r.Action != TradeAction.HOLD),
             pnl,
             starting > 0 ? pnl / starting : 0,
             Sharpe(perBar),
@@ -273,16 +306,13 @@ public static class ExperimentAnalysis
         return worst;
     }
 
-    private static (double? Ratio, int Pairs) Agreement(
-        List<DecisionForensics> champion,
-        List<DecisionForensics> challenger
-    )
+    private static (double? Ratio, int Pairs) Agreement(List<ExperimentRow> champion, List<ExperimentRow> challenger)
     {
-        var live = champion.GroupBy(Bar).ToDictionary(g => g.Key, g => g.First().decision.action);
+        var live = champion.GroupBy(Bar).ToDictionary(g => g.Key, g => g.First().Action);
         var pairs = challenger.Where(r => live.ContainsKey(Bar(r))).ToList();
         return pairs.Count == 0
             ? (null, 0)
-            : ((double)pairs.Count(r => live[Bar(r)] == r.decision.action) / pairs.Count, pairs.Count);
+            : ((double)pairs.Count(r => live[Bar(r)] == r.Action) / pairs.Count, pairs.Count);
     }
 
     /// <summary>Shadow: both arms decided the same bars, so each (symbol, bar) gives a paired difference.</summary>
