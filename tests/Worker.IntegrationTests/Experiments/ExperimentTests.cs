@@ -152,25 +152,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
 
             // Replay reproduces each arm: with the challenger's models beside the champion's, every record is
             // re-run by the set that made it, identically.
-            var (replayed, replayText) = await ForensicsCli.InvokeAsync([
-                "replay",
-                .. source,
-                "--Features:BarInterval",
-                "00:00:10",
-                "--Models:Directory",
-                TestPaths.PyTorchFixtures,
-                "--Models:Challenger:Directory",
-                StreamHarness.TrainedModels,
-                "--output",
-                Path.Combine(scratch, "replay.jsonl"),
-                "--Inference:Device",
-                "cpu",
-            ]);
-            output.WriteLine(replayText);
-            Assert.Equal(0, replayed);
-            var summary = System.Text.Json.Nodes.JsonNode.Parse(
-                File.ReadAllLines(Path.Combine(scratch, "replay.jsonl"))[^1]
-            )!["summary"]!;
+            var summary = await ReplayBothArmsAsync(shadow.Forensics);
             Assert.Equal(2 * expected, summary["identical"]!.GetValue<long>());
             Assert.Equal(summary["read"]!.GetValue<long>(), summary["identical"]!.GetValue<long>());
         }
@@ -286,38 +268,9 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         );
 
         // Replay reproduces each arm, each record by the set that made it.
-        var scratch = Directory.CreateTempSubdirectory("ab-replay-").FullName;
-        try
-        {
-            var (replayed, replayText) = await ForensicsCli.InvokeAsync([
-                "replay",
-                "--bootstrap",
-                kafka.BootstrapServers,
-                "--registry",
-                kafka.SchemaRegistryUrl,
-                "--topic",
-                run.Forensics,
-                "--Features:BarInterval",
-                "00:00:10",
-                "--Models:Directory",
-                TestPaths.PyTorchFixtures,
-                "--Models:Challenger:Directory",
-                StreamHarness.TrainedModels,
-                "--output",
-                Path.Combine(scratch, "replay.jsonl"),
-            ]);
-            output.WriteLine(replayText);
-            Assert.Equal(0, replayed);
-            var summary = System.Text.Json.Nodes.JsonNode.Parse(
-                File.ReadAllLines(Path.Combine(scratch, "replay.jsonl"))[^1]
-            )!["summary"]!;
-            Assert.Equal(expected, summary["identical"]!.GetValue<long>());
-            Assert.Equal(summary["read"]!.GetValue<long>(), summary["identical"]!.GetValue<long>());
-        }
-        finally
-        {
-            Directory.Delete(scratch, recursive: true);
-        }
+        var summary = await ReplayBothArmsAsync(run.Forensics);
+        Assert.Equal(expected, summary["identical"]!.GetValue<long>());
+        Assert.Equal(summary["read"]!.GetValue<long>(), summary["identical"]!.GetValue<long>());
 
         using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
         foreach (var (symbol, arm) in arms)
@@ -412,6 +365,44 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         var back = await rolledBack.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(2, back.GetProperty("promotions").GetInt32());
         Assert.Equal(before.GetProperty("directory").GetString(), back.GetProperty("directory").GetString());
+    }
+
+    /// <summary><c>replay</c> of a run's forensics topic with the champion's and the challenger's models; its
+    /// summary.</summary>
+    private async Task<System.Text.Json.Nodes.JsonNode> ReplayBothArmsAsync(string forensicsTopic)
+    {
+        var scratch = Directory.CreateTempSubdirectory("experiment-replay-").FullName;
+        try
+        {
+            var (code, text) = await ForensicsCli.InvokeAsync(
+                "replay",
+                "--bootstrap",
+                kafka.BootstrapServers,
+                "--registry",
+                kafka.SchemaRegistryUrl,
+                "--topic",
+                forensicsTopic,
+                "--Features:BarInterval",
+                "00:00:10",
+                "--Models:Directory",
+                TestPaths.PyTorchFixtures,
+                "--Models:Challenger:Directory",
+                StreamHarness.TrainedModels,
+                "--output",
+                Path.Combine(scratch, "replay.jsonl"),
+                "--Inference:Device",
+                "cpu"
+            );
+            output.WriteLine(text);
+            Assert.Equal(0, code);
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllLines(Path.Combine(scratch, "replay.jsonl"))[^1])![
+                "summary"
+            ]!;
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     private static async Task<JsonElement> PredictAsync(HttpClient http, object body)
