@@ -27,7 +27,8 @@ public sealed class PredictProcessTests
         do
         {
             await Task.Delay(250);
-            response = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "spy" });
+            // Without the risk check: whether the demo market's state passes it depends on where the feed is.
+            response = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "spy", risk_check = false });
         } while (response.StatusCode == HttpStatusCode.NotFound && DateTime.UtcNow < deadline);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -56,6 +57,17 @@ public sealed class PredictProcessTests
         }
 
         response.Dispose();
+
+        // With it, the seed's two answers: the decision, or a 403 problem carrying the risk validation that refused it.
+        using var checkedByRisk = await http.PostAsJsonAsync("/api/v1/predict", new { symbol = "SPY" });
+        if (checkedByRisk.StatusCode != HttpStatusCode.OK)
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, checkedByRisk.StatusCode);
+            using var problem = JsonDocument.Parse(await checkedByRisk.Content.ReadAsStringAsync());
+            Assert.False(problem.RootElement.GetProperty("risk_validation").GetProperty("approved").GetBoolean());
+            Assert.True(checkedByRisk.Headers.Contains("X-Risk-Warnings"));
+        }
+
         using var tooLarge = await http.PostAsync(
             new Uri("/api/v1/predict", UriKind.Relative),
             new StringContent(
