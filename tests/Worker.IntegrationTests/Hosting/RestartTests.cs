@@ -34,7 +34,11 @@ public sealed partial class RestartTests(ITestOutputHelper output)
             "--Embedded:Retention",
             "00:00:20",
             "--Kafka:Topics:MarketTicks:Config:retention.ms",
-            "10000"
+            "10000",
+            // Twice the ticks' retention: the third worker, started 14 s after the second was killed and slow to
+            // start on a busy machine, must still find every symbol's checkpoint while its tick offsets are gone.
+            "--Kafka:Topics:InferenceState:Config:retention.ms",
+            "30000"
         );
         await broker.WaitUntilReadyAsync(StartTimeout);
         var bootstrap = broker.Banner["kafka.bootstrap"];
