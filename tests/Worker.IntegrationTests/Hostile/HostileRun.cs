@@ -128,19 +128,22 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
         return values;
     }
 
-    private Task<List<ConsumeResult<byte[]?, byte[]?>>> ReadRawAsync(string topic)
-    {
-        var records = new List<ConsumeResult<byte[]?, byte[]?>>();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(
+    /// <summary>A consumer of raw records, assigned partitions by its caller (no group, nothing committed).</summary>
+    private IConsumer<byte[]?, byte[]?> RawReader() =>
+        new ConsumerBuilder<byte[]?, byte[]?>(
             new ConsumerConfig
             {
                 BootstrapServers = kafka.BootstrapServers,
                 GroupId = "read-" + Guid.NewGuid().ToString("N"),
-                AutoOffsetReset = AutoOffsetReset.Earliest,
                 EnableAutoCommit = false,
             }
         ).Build();
-        consumer.Subscribe(topic);
+
+    private Task<List<ConsumeResult<byte[]?, byte[]?>>> ReadRawAsync(string topic)
+    {
+        var records = new List<ConsumeResult<byte[]?, byte[]?>>();
+        using var consumer = RawReader();
+        kafka.AssignFromStart(consumer, topic);
         var quietSince = DateTime.UtcNow;
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (DateTime.UtcNow < deadline && DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3))
@@ -161,16 +164,8 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
     public async Task<List<ConsumeResult<byte[]?, byte[]?>>> DeadLettersAsync(int expected, TimeSpan? quiet = null)
     {
         var letters = new List<ConsumeResult<byte[]?, byte[]?>>();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(
-            new ConsumerConfig
-            {
-                BootstrapServers = kafka.BootstrapServers,
-                GroupId = "dlq-" + Guid.NewGuid().ToString("N"),
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-                EnableAutoCommit = false,
-            }
-        ).Build();
-        consumer.Subscribe(Topics.DeadLetters);
+        using var consumer = RawReader();
+        kafka.AssignFromStart(consumer, Topics.DeadLetters);
         var deadline = DateTime.UtcNow.AddSeconds(90);
         var quietSince = DateTime.UtcNow;
         var wait = quiet ?? TimeSpan.FromSeconds(3);

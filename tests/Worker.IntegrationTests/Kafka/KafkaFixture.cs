@@ -131,6 +131,17 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
             }
         ).Build();
 
+    /// <summary>
+    /// Assigns every partition of <paramref name="topic"/> from its first record, without a consumer group: reading
+    /// starts at once, so a reader that stops when nothing arrives for a while is not fooled by a slow group join.
+    /// </summary>
+    public void AssignFromStart<TKey, TValue>(IConsumer<TKey, TValue> consumer, string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
+        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions;
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning)));
+    }
+
     public async Task DisposeAsync()
     {
         Registry?.Dispose();

@@ -234,7 +234,7 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         var serde = new ContractSerde<T>(kafka.Registry);
         var values = new List<T>();
         using var consumer = kafka.CreateConsumer();
-        consumer.Subscribe(topic);
+        kafka.AssignFromStart(consumer, topic);
         var deadline = DateTime.UtcNow.AddSeconds(60);
         var quietSince = DateTime.UtcNow;
         while (DateTime.UtcNow < deadline && DateTime.UtcNow - quietSince < TimeSpan.FromSeconds(3))
