@@ -138,8 +138,19 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     public void AssignFromStart<TKey, TValue>(IConsumer<TKey, TValue> consumer, string topic)
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).Build();
-        var partitions = admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions;
-        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning)));
+        // Every topic's metadata, not the topic's own: asking for one topic by name creates it on a broker that
+        // auto-creates (the embedded one does), and an "empty topic" assertion would then pass for a wrong name.
+        var metadata = admin.GetMetadata(TimeSpan.FromSeconds(10)).Topics.SingleOrDefault(t => t.Topic == topic);
+        if (metadata is null || metadata.Error.IsError || metadata.Partitions.Count == 0)
+        {
+            throw new InvalidOperationException(
+                $"Topic {topic} cannot be read: {metadata?.Error.Reason ?? "no such topic"}"
+            );
+        }
+
+        consumer.Assign(
+            metadata.Partitions.Select(p => new TopicPartitionOffset(topic, p.PartitionId, Offset.Beginning))
+        );
     }
 
     public async Task DisposeAsync()
