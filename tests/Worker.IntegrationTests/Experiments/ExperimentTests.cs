@@ -326,7 +326,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         // The feed holds before round 750 until every bar it has closed (74 per symbol) is decided, and the promotion
         // comes then: however slow the machine, the switch falls between bar 73 and bar 74 of every symbol.
         const int HoldRound = 750;
-        const int BarsBefore = (HoldRound / 10) - 1;
+        var barsBefore = StreamHarness.BarsClosedBefore(HoldRound);
         JsonElement before = default;
         JsonElement after = default;
         HttpResponseMessage? promoted = null;
@@ -344,7 +344,7 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
                 await Eventually.CounterReachesAsync(
                     http,
                     "inference_decisions_total",
-                    StreamHarness.Symbols.Length * BarsBefore,
+                    StreamHarness.Symbols.Length * barsBefore,
                     TimeSpan.FromSeconds(120)
                 );
                 before = await http.GetFromJsonAsync<JsonElement>(new Uri("/api/v1/models", UriKind.Relative));
@@ -375,8 +375,8 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
         foreach (var symbol in decisions.GroupBy(d => d.symbol))
         {
             var order = symbol.OrderBy(d => d.bar_end).Select(d => d.model_version).ToList();
-            Assert.Equal(Enumerable.Repeat(sets[0], BarsBefore), order.Take(BarsBefore));
-            Assert.All(order.Skip(BarsBefore), set => Assert.Equal(sets[1], set));
+            Assert.Equal(Enumerable.Repeat(sets[0], barsBefore), order.Take(barsBefore));
+            Assert.All(order.Skip(barsBefore), set => Assert.Equal(sets[1], set));
         }
 
         output.WriteLine(

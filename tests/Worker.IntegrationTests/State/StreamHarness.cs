@@ -18,7 +18,11 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     public const int Rounds = 1500;
 
     /// <summary>Every bar of every symbol but the last, still open.</summary>
-    public static int ExpectedDecisions => Symbols.Length * ((Rounds / 10) - 1);
+    public static int ExpectedDecisions => Symbols.Length * BarsClosedBefore(Rounds);
+
+    /// <summary>Bars of each symbol closed before round <paramref name="round"/> is produced: a bar is 10 rounds and
+    /// closes with the first tick of the next, so the bar of round <c>round - 1</c> is still open.</summary>
+    public static int BarsClosedBefore(int round) => Math.Max(0, ((round + 9) / 10) - 1);
 
     public async Task<(string Decisions, string Forensics, string State, string DeadLetters, string Group)> Topics(
         string run
