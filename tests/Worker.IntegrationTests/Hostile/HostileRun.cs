@@ -56,9 +56,17 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
         params string[] settings
     )
     {
-        await _harness.ProduceAsync(Ticks, Regimes, TimeSpan.FromSeconds(2), inject);
-        return await _harness.StartAsync(Ticks, Regimes, Topics, "00:00:00.250", settings);
+        await ProduceAsync(inject);
+        return await StartAsync(settings);
     }
+
+    /// <summary>The honest market with <paramref name="inject"/> before each round.</summary>
+    public Task ProduceAsync(Func<int, IProducer<string, byte[]>, Task>? inject) =>
+        _harness.ProduceAsync(Ticks, Regimes, TimeSpan.FromSeconds(2), inject);
+
+    /// <summary>The worker over the run's topics.</summary>
+    public Task<WorkerProcess> StartAsync(params string[] settings) =>
+        _harness.StartAsync(Ticks, Regimes, Topics, "00:00:00.250", settings);
 
     public Task<List<TradingDecision>> DecisionsAsync(int expected) => _harness.ReadAsync(Topics, expected);
 

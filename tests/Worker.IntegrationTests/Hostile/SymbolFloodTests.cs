@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.State;
 using Xunit.Abstractions;
@@ -25,12 +26,32 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         // The flood goes where an honest symbol's ticks keep the partition's event time moving: a
         // partition whose symbols all go quiet closes no bar and evicts nothing (event time stops).
         var partition = new TopicPartition(run.Ticks, await run.PartitionOfAsync("AAA"));
-        await using var worker = await run.RunAsync(
+        // The worker first, then the market: the flood must come after the honest symbols are held.
+        await using var worker = await run.StartAsync(
+            "--Features:MaxSymbols",
+            MaxSymbols.ToString(CultureInfo.InvariantCulture),
+            "--Features:SymbolIdleTimeout",
+            "00:01:00",
+            // One member for the whole run: the symbol cap is per worker, and a rebalance on a loaded
+            // machine (the harness's 2 s session) would hand partitions back and forth mid-flood.
+            "--Kafka:Consumer:session.timeout.ms",
+            "30000",
+            "--Kafka:Consumer:heartbeat.interval.ms",
+            "3000"
+        );
+        await run.ProduceAsync(
             async (round, producer) =>
             {
                 var now = StreamHarness.Start.AddSeconds(round);
                 if (round == 50)
                 {
+                    // The worker reads the three partitions in no set order: the flood waits until it holds every
+                    // honest symbol, or a flood read first would take their places under the cap.
+                    await Eventually.HoldsAsync(
+                        async () => HeldSymbols(await HostileRun.MetricsAsync(worker)) == StreamHarness.Symbols.Length,
+                        TimeSpan.FromSeconds(60),
+                        "the worker to hold every honest symbol"
+                    );
                     for (var i = 0; i < Flood; i++)
                     {
                         var symbol = "F" + i.ToString("D4", CultureInfo.InvariantCulture);
@@ -56,17 +77,7 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
                         }
                     );
                 }
-            },
-            "--Features:MaxSymbols",
-            MaxSymbols.ToString(CultureInfo.InvariantCulture),
-            "--Features:SymbolIdleTimeout",
-            "00:01:00",
-            // One member for the whole run: the symbol cap is per worker, and a rebalance on a loaded
-            // machine (the harness's 2 s session) would hand partitions back and forth mid-flood.
-            "--Kafka:Consumer:session.timeout.ms",
-            "30000",
-            "--Kafka:Consumer:heartbeat.interval.ms",
-            "3000"
+            }
         );
 
         var admitted = MaxSymbols - StreamHarness.Symbols.Length;
@@ -144,13 +155,7 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         // Every admitted flood symbol was evicted and tombstoned; the honest ones were not.
         Assert.Equal(admitted, tombstones.Where(k => k.StartsWith('F')).Distinct().Count());
         Assert.DoesNotContain(tombstones, StreamHarness.Symbols.Contains);
-        var held = metrics
-            .Split('\n')
-            .Single(line =>
-                line.StartsWith("inference_symbols{", StringComparison.Ordinal)
-                || line.StartsWith("inference_symbols ", StringComparison.Ordinal)
-            );
-        Assert.EndsWith(" 4", held.Trim(), StringComparison.Ordinal);
+        Assert.Equal(StreamHarness.Symbols.Length, HeldSymbols(metrics));
 
         // F0000 came back after eviction: a fresh symbol, whose first bar has no return from its old price.
         var returned = forensics.Where(f => f.decision.symbol == "F0000").OrderBy(f => f.decision.bar_end).Last();
@@ -159,4 +164,18 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         Assert.Equal(0.0, returned.features[9]);
         Assert.Equal(0.0, returned.features[2]);
     }
+
+    /// <summary>The worker's <c>inference_symbols</c> gauge: the symbols it holds state for.</summary>
+    private static int HeldSymbols(string metrics) =>
+        int.Parse(
+            metrics
+                .Split('\n')
+                .Single(line =>
+                    line.StartsWith("inference_symbols{", StringComparison.Ordinal)
+                    || line.StartsWith("inference_symbols ", StringComparison.Ordinal)
+                )
+                .Trim()
+                .Split(' ')[^1],
+            CultureInfo.InvariantCulture
+        );
 }
