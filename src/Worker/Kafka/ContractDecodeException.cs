@@ -14,6 +14,13 @@ public enum DecodeFailure
 
     /// <summary>The registry could not be asked (network, timeout).</summary>
     RegistryUnavailable,
+
+    /// <summary>
+    /// Decoding the body would pass a bound (nesting depth, items per byte, values visited, see
+    /// <see cref="AvroBodyScanner"/>): what a recursive writer schema or a collection of items that
+    /// take no bytes can claim.
+    /// </summary>
+    DecodeLimit,
 }
 
 /// <summary>A record that cannot be decoded; callers route it to the dead-letter topic.</summary>
@@ -29,6 +36,7 @@ public sealed class ContractDecodeException(DecodeFailure reason, string message
             DecodeFailure.Malformed => "malformed",
             DecodeFailure.UnknownSchema => "unknown-schema",
             DecodeFailure.IncompatibleSchema => "incompatible-schema",
+            DecodeFailure.DecodeLimit => "decode-limit",
             _ => "registry-unavailable",
         };
 }

@@ -8,16 +8,17 @@ using Confluent.SchemaRegistry.Serdes;
 namespace Inference.Streaming.Worker.Kafka;
 
 /// <summary>
-/// Avro with the Confluent wire format (magic byte 0, 4-byte schema id, Avro body) through
-/// Confluent's own <see cref="AvroSerializer{T}"/> and <see cref="AvroDeserializer{T}"/>;
-/// decoding failures become a typed <see cref="ContractDecodeException"/>.
+/// Avro with the Confluent wire format (magic byte 0, 4-byte schema id, Avro body): encoded through
+/// Confluent's own <see cref="AvroSerializer{T}"/>, decoded with the writer schema the registry holds
+/// for the record's id, resolved to this contract as Confluent's specific deserializer does, after
+/// <see cref="AvroBodyScanner"/> has checked that decoding the body is bounded by its bytes. Decoding
+/// failures become a typed <see cref="ContractDecodeException"/>.
 /// </summary>
 public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSerializerConfig? serializerConfig = null)
     where T : class, ISpecificRecord
 {
     private readonly AvroSerializer<T> _serializer = new(registry, serializerConfig);
-    private readonly AvroDeserializer<T> _deserializer = new(registry);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, SpecificDatumReader<T>> _readers = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, WriterDecoder> _decoders = new();
     private readonly Avro.Schema _readerSchema = ((ISpecificRecord)Activator.CreateInstance<T>()).Schema;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> _schemaIds = new(
         StringComparer.Ordinal
@@ -25,70 +26,168 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
     private readonly SpecificDatumWriter<T> _writer = new(((ISpecificRecord)Activator.CreateInstance<T>()).Schema);
 
     /// <summary>
-    /// Decodes on the calling thread. Confluent's deserializer is async only and, measured, never
-    /// completes synchronously (19,931 of 20,000 calls): blocking on it costs the ingest thread a
-    /// thread-pool hop per record, and under load most of its time. So the first record of each
-    /// schema id goes through Confluent's deserializer (which fetches and checks the writer schema),
-    /// and later ones through a cached Apache Avro <see cref="SpecificDatumReader{T}"/> for that
-    /// writer schema and this contract: the same resolution Confluent's specific deserializer does.
+    /// Decodes on the calling thread. The writer schema of each id is fetched once (the registry
+    /// client caches it; Confluent's deserializer is async only and, measured, never completes
+    /// synchronously, which cost the ingest thread a thread-pool hop per record), and a scanner and a
+    /// <see cref="SpecificDatumReader{T}"/> for it are kept.
     /// </summary>
     public T Deserialize(ReadOnlyMemory<byte> data, string topic)
     {
-        if (
-            data.Length < 5
-            || data.Span[0] != 0
-            || !_readers.TryGetValue(BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]), out var reader)
-        )
-        {
-            var value = DeserializeAsync(data, topic).GetAwaiter().GetResult();
-            CacheReader(BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]));
-            return value;
-        }
+        var schemaId = SchemaIdOf(data, topic);
+        var decoder = _decoders.TryGetValue(schemaId, out var cached)
+            ? cached
+            : ResolveAsync(schemaId, topic).GetAwaiter().GetResult();
+        return decoder.Read(data, topic, schemaId);
+    }
 
-        var schemaId = BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]);
+    public async Task<T> DeserializeAsync(ReadOnlyMemory<byte> data, string topic)
+    {
+        var schemaId = SchemaIdOf(data, topic);
+        var decoder = _decoders.TryGetValue(schemaId, out var cached) ? cached : await ResolveAsync(schemaId, topic);
+        return decoder.Read(data, topic, schemaId);
+    }
+
+    private static int SchemaIdOf(ReadOnlyMemory<byte> data, string topic) =>
+        data.Length >= 5 && data.Span[0] == 0
+            ? BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5])
+            : throw new ContractDecodeException(
+                DecodeFailure.Malformed,
+                $"Record on '{topic}' is not in the Confluent wire format ({data.Length} bytes, first byte "
+                    + $"{(data.Length > 0 ? data.Span[0] : -1)})."
+            );
+
+    private async Task<WriterDecoder> ResolveAsync(int schemaId, string topic)
+    {
+        Confluent.SchemaRegistry.Schema writer;
         try
         {
-            var body = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment)
-                ? new MemoryStream(segment.Array!, segment.Offset + 5, segment.Count - 5, writable: false)
-                : new MemoryStream(data[5..].ToArray(), writable: false);
-            using (body)
-            {
-                return reader.Read(default!, new Avro.IO.BinaryDecoder(body));
-            }
+            // The registry client caches schemas by id: one request per id for the process's life.
+            writer = await registry.GetSchemaAsync(schemaId);
         }
-        catch (Exception ex)
-            when (ex
-                    is AvroException
-                        or EndOfStreamException
-                        or InvalidDataException
-                        or IndexOutOfRangeException
-                        or ArgumentException
-                        or OverflowException
-                        or InvalidCastException
-            )
+        catch (Exception ex) when (FindRegistryError(ex) is { } registryError)
+        {
+            throw registryError.ErrorCode is 40403 or 404
+                ? new ContractDecodeException(
+                    DecodeFailure.UnknownSchema,
+                    $"Record on '{topic}' names schema id {schemaId}, which the registry does not know.",
+                    ex
+                )
+                : new ContractDecodeException(
+                    DecodeFailure.RegistryUnavailable,
+                    $"Registry error {registryError.ErrorCode} for schema id {schemaId}: {registryError.Message}",
+                    ex
+                );
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            throw new ContractDecodeException(
+                DecodeFailure.RegistryUnavailable,
+                $"Schema registry unreachable while decoding schema id {schemaId}: {ex.Message}",
+                ex
+            );
+        }
+
+        if (writer.SchemaType != SchemaType.Avro || writer.References is { Count: > 0 })
+        {
+            throw new ContractDecodeException(
+                DecodeFailure.IncompatibleSchema,
+                $"Record on '{topic}' names schema id {schemaId}, a {writer.SchemaType} schema"
+                    + (writer.References is { Count: > 0 } ? " with references" : "")
+                    + $": {typeof(T).Name} is read from a self-contained Avro schema only."
+            );
+        }
+
+        try
+        {
+            var parsed = Avro.Schema.Parse(writer.SchemaString);
+            if (AvroBodyScanner.Recursion(parsed) is { } recursion)
+            {
+                // Refused for every record of the id, without building a reader (which would overflow the stack).
+                return _decoders.GetOrAdd(
+                    schemaId,
+                    new WriterDecoder(
+                        $"its writer schema is recursive ({recursion}), a shape no contract has and no record is "
+                            + "decoded with"
+                    )
+                );
+            }
+
+            return _decoders.GetOrAdd(
+                schemaId,
+                new WriterDecoder(new AvroBodyScanner(parsed), new SpecificDatumReader<T>(parsed, _readerSchema))
+            );
+        }
+        catch (Exception ex) when (ex is AvroException or SchemaParseException or ArgumentException)
         {
             throw Classify(ex, topic, schemaId);
         }
     }
 
-    private void CacheReader(int schemaId)
+    /// <summary>How records of one writer schema are read: scanned, then resolved to the contract; or refused.</summary>
+    private sealed class WriterDecoder
     {
-        try
+        private readonly AvroBodyScanner? _scanner;
+        private readonly SpecificDatumReader<T>? _reader;
+        private readonly string? _refusal;
+
+        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader)
         {
-            // The registry client caches schemas by id: this is answered from memory after the deserializer's lookup.
-            var writer = registry.GetSchemaAsync(schemaId).GetAwaiter().GetResult();
-            if (writer.SchemaType == SchemaType.Avro && writer.References is not { Count: > 0 })
+            _scanner = scanner;
+            _reader = reader;
+        }
+
+        public WriterDecoder(string refusal) => _refusal = refusal;
+
+        public T Read(ReadOnlyMemory<byte> data, string topic, int schemaId)
+        {
+            if (_refusal is not null)
             {
-                _readers.TryAdd(
-                    schemaId,
-                    new SpecificDatumReader<T>(Avro.Schema.Parse(writer.SchemaString), _readerSchema)
+                throw new ContractDecodeException(
+                    DecodeFailure.DecodeLimit,
+                    $"Record on '{topic}' with schema id {schemaId} is past a decode limit: {_refusal}."
                 );
             }
-        }
-        catch (Exception ex)
-            when (ex is SchemaRegistryException or HttpRequestException or AvroException or SchemaParseException)
-        {
-            // Not cached: the next record of this id takes Confluent's path again.
+
+            var scanner = _scanner!;
+            var reader = _reader!;
+            try
+            {
+                scanner.Scan(data.Span[5..]);
+                var body = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment)
+                    ? new MemoryStream(segment.Array!, segment.Offset + 5, segment.Count - 5, writable: false)
+                    : new MemoryStream(data[5..].ToArray(), writable: false);
+                using (body)
+                {
+                    return reader.Read(default!, new Avro.IO.BinaryDecoder(body));
+                }
+            }
+            catch (AvroBodyException ex)
+            {
+                throw new ContractDecodeException(
+                    ex.Reason,
+                    $"Record on '{topic}' with schema id {schemaId} "
+                        + (
+                            ex.Reason == DecodeFailure.DecodeLimit
+                                ? "is past a decode limit: "
+                                : "has an undecodable Avro body: "
+                        )
+                        + ex.Message,
+                    ex
+                );
+            }
+            catch (Exception ex)
+                when (ex
+                        is AvroException
+                            or EndOfStreamException
+                            or InvalidDataException
+                            or IndexOutOfRangeException
+                            or ArgumentException
+                            or OverflowException
+                            or InvalidCastException
+                )
+            {
+                throw Classify(ex, topic, schemaId);
+            }
         }
     }
 
@@ -115,64 +214,6 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         stream.Write(header);
         _writer.Write(value, new Avro.IO.BinaryEncoder(stream));
         return stream.ToArray();
-    }
-
-    public async Task<T> DeserializeAsync(ReadOnlyMemory<byte> data, string topic)
-    {
-        if (data.Length < 5 || data.Span[0] != 0)
-        {
-            throw new ContractDecodeException(
-                DecodeFailure.Malformed,
-                $"Record on '{topic}' is not in the Confluent wire format ({data.Length} bytes, first byte "
-                    + $"{(data.Length > 0 ? data.Span[0] : -1)})."
-            );
-        }
-
-        var schemaId = BinaryPrimitives.ReadInt32BigEndian(data.Span[1..5]);
-        try
-        {
-            return await _deserializer.DeserializeAsync(
-                data,
-                isNull: false,
-                new SerializationContext(MessageComponentType.Value, topic)
-            );
-        }
-        catch (Exception ex) when (FindRegistryError(ex) is { } registryError)
-        {
-            throw registryError.ErrorCode is 40403 or 404
-                ? new ContractDecodeException(
-                    DecodeFailure.UnknownSchema,
-                    $"Record on '{topic}' names schema id {schemaId}, which the registry does not know.",
-                    ex
-                )
-                : new ContractDecodeException(
-                    DecodeFailure.RegistryUnavailable,
-                    $"Registry error {registryError.ErrorCode} for schema id {schemaId}: {registryError.Message}",
-                    ex
-                );
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
-        {
-            throw new ContractDecodeException(
-                DecodeFailure.RegistryUnavailable,
-                $"Schema registry unreachable while decoding schema id {schemaId}: {ex.Message}",
-                ex
-            );
-        }
-        catch (Exception ex)
-            when (ex
-                    is AvroException
-                        or SchemaParseException
-                        or EndOfStreamException
-                        or InvalidDataException
-                        or IndexOutOfRangeException
-                        or ArgumentException
-                        or OverflowException
-                        or InvalidCastException
-            )
-        {
-            throw Classify(ex, topic, schemaId);
-        }
     }
 
     private static ContractDecodeException Classify(Exception ex, string topic, int schemaId)

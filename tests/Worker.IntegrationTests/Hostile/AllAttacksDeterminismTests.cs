@@ -1,5 +1,6 @@
 using System.Globalization;
 using Confluent.Kafka;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.State;
 using Xunit.Abstractions;
@@ -27,6 +28,7 @@ public sealed class AllAttacksDeterminismTests(KafkaFixture kafka, ITestOutputHe
             var noise = new byte[999_000];
             random.NextBytes(noise);
             var attacks = 0;
+            List<(int Id, long Count)>? decodeAttacks = null;
             await using var target = await attacked.RunAsync(
                 async (round, producer) =>
                 {
@@ -96,6 +98,33 @@ public sealed class AllAttacksDeterminismTests(KafkaFixture kafka, ITestOutputHe
                             );
                             attacks++;
                             break;
+                        case 67:
+                            // Round 2: writer schemas whose records a trusting decoder cannot finish.
+                            decodeAttacks ??=
+                            [
+                                (await attacked.RegisterTickSchemaAsync(HostileAvro.ArrayOfNulls), 1L << 62),
+                                (await attacked.RegisterTickSchemaAsync(HostileAvro.MapOfNulls), 1L << 62),
+                                (await attacked.RegisterTickSchemaAsync(HostileAvro.ExtraString), 1L << 40),
+                            ];
+                            foreach (var (id, count) in decodeAttacks)
+                            {
+                                Tick("CCC", HostileAvro.Wire(id, HostileAvro.ClaimingItems("CCC", now, count)));
+                            }
+
+                            if (round == 67)
+                            {
+                                var recursive = await attacked.RegisterTickSchemaAsync(
+                                    HostileAvro.RecursiveThroughUnion
+                                );
+                                producer.Flush(TimeSpan.FromSeconds(10));
+                                Tick(
+                                    "BBB",
+                                    HostileAvro.Wire(recursive, HostileAvro.NestedThroughUnion("BBB", now, 20_000))
+                                );
+                                producer.Flush(TimeSpan.FromSeconds(10));
+                            }
+
+                            break;
                         case 55:
                             // New symbols, decided beside the honest ones in the same batches.
                             for (var i = 0; i < 40; i++)
@@ -132,6 +161,7 @@ public sealed class AllAttacksDeterminismTests(KafkaFixture kafka, ITestOutputHe
                 d => Assert.Equal(StreamHarness.Content(d), StreamHarness.Content(honest[d.decision_id]))
             );
             Assert.InRange(underAttack.Count(d => d.symbol.StartsWith('N')), 14 * 40, 15 * 40);
+            Assert.Contains(letters, l => HostileRun.Header(l, "dlq.reason") == "decode-limit");
             Assert.False(target.HasExited, target.Output);
             Assert.False(worker.HasExited);
         }

@@ -1,5 +1,6 @@
 using System.Text;
 using Confluent.Kafka;
+using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
@@ -67,6 +68,10 @@ internal sealed class HostileRun(KafkaFixture kafka, string name)
     /// <summary>The worker over the run's topics.</summary>
     public Task<WorkerProcess> StartAsync(params string[] settings) =>
         _harness.StartAsync(Ticks, Regimes, Topics, "00:00:00.250", settings);
+
+    /// <summary>Registers <paramref name="schema"/> as a new version of the run's tick subject; its id.</summary>
+    public Task<int> RegisterTickSchemaAsync(string schema) =>
+        kafka.Registry.RegisterSchemaAsync($"{Ticks}-value", new Schema(schema, SchemaType.Avro));
 
     public Task<List<TradingDecision>> DecisionsAsync(int expected) => _harness.ReadAsync(Topics, expected);
 
