@@ -9,15 +9,22 @@ namespace Inference.Streaming.PredictApi;
 
 /// <summary>
 /// <c>GET /health</c> (the seed's body: healthy or degraded), <c>/health/live</c> (the process
-/// answers) and <c>/health/ready</c> (every check tagged <c>ready</c> passes; 503 otherwise).
+/// answers and no check tagged <c>live</c> fails: a wedged ingest loop) and <c>/health/ready</c> (every check tagged <c>ready</c> passes; 503 otherwise).
 /// </summary>
 public static class HealthApi
 {
     public const string ReadyTag = "ready";
 
+    /// <summary>Checks whose failure means the process must be restarted (a wedged loop), not only kept out of
+    /// rotation.</summary>
+    public const string LiveTag = "live";
+
     public static IEndpointRouteBuilder MapHealthApi(this IEndpointRouteBuilder routes)
     {
-        routes.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+        routes.MapHealthChecks(
+            "/health/live",
+            new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) }
+        );
         routes.MapHealthChecks(
             "/health/ready",
             new HealthCheckOptions { Predicate = check => check.Tags.Contains(ReadyTag) }

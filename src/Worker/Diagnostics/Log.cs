@@ -151,6 +151,20 @@ internal static partial class Log
     [LoggerMessage(2008, LogLevel.Error, "Ingest loop failed")]
     public static partial void IngestFailed(ILogger logger, Exception exception);
 
+    [LoggerMessage(
+        2014,
+        LogLevel.Error,
+        "Ingest loop stalled: no progress for {Seconds:F0} s with {Waiting} records waiting; /health, readiness "
+            + "and liveness fail until it turns again"
+    )]
+    public static partial void IngestStalled(ILogger logger, double seconds, long waiting);
+
+    [LoggerMessage(2015, LogLevel.Information, "Ingest loop turning again ({Seconds:F1} s since its last turn)")]
+    public static partial void IngestResumed(ILogger logger, double seconds);
+
+    [LoggerMessage(2016, LogLevel.Error, "Ingest watchdog failed: consumer lag and stall detection stop")]
+    public static partial void WatchdogFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(5003, LogLevel.Error, "Inference batch of {Count} rows failed")]
     public static partial void BatchFailed(ILogger logger, int count, Exception exception);
 

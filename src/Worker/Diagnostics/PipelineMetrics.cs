@@ -47,6 +47,8 @@ public sealed class PipelineMetrics
     private readonly long[] _actions = new long[3];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Topic, int Partition), long> _lag =
         new();
+    private double _ingestAge = double.NaN;
+    private int _ingestStalled;
     private static readonly double[] StageBuckets =
     [
         0.00005,
@@ -168,7 +170,20 @@ public sealed class PipelineMetrics
             "inference_consumer_lag",
             ObserveLag,
             "{message}",
-            "Messages behind the end of each input partition, from librdkafka statistics"
+            "Messages behind the end of each input partition: the brokers' high watermark less the ingest loop's "
+                + "position, measured every 2 s from outside the loop"
+        );
+        meter.CreateObservableGauge(
+            "inference_ingest_stalled",
+            () => Volatile.Read(ref _ingestStalled),
+            null,
+            "1 while the ingest loop has not turned for Diagnostics:IngestStallTimeout with records waiting"
+        );
+        meter.CreateObservableGauge(
+            "inference_ingest_heartbeat_age",
+            ObserveIngestAge,
+            "s",
+            "Time since the ingest loop's last turn (it turns at least every 100 ms while it runs)"
         );
         _kafkaErrors = meter.CreateCounter<long>(
             "inference_kafka_errors",
@@ -238,7 +253,7 @@ public sealed class PipelineMetrics
 
     public void LiveSymbols(long count) => Interlocked.Exchange(ref _liveSymbols, count);
 
-    /// <summary>Total consumer lag over the assigned input partitions, from the latest statistics.</summary>
+    /// <summary>Total consumer lag over the assigned input partitions, as the watchdog last measured it.</summary>
     public long TotalLag()
     {
         long total = 0;
@@ -288,35 +303,30 @@ public sealed class PipelineMetrics
         _stageSeconds.Record(acknowledge.TotalSeconds, Stages[4]);
     }
 
-    /// <summary>Takes librdkafka's statistics JSON and keeps each assigned partition's consumer lag.</summary>
-    public void UpdateLag(string statisticsJson)
+    /// <summary>Each assigned input partition's lag, as the watchdog last measured it; partitions not in
+    /// <paramref name="lag"/> leave the series.</summary>
+    public void ReplaceLag(IReadOnlyDictionary<(string Topic, int Partition), long> lag)
     {
-        using var document = System.Text.Json.JsonDocument.Parse(statisticsJson);
-        if (!document.RootElement.TryGetProperty("topics", out var topics))
+        foreach (var key in _lag.Keys)
         {
-            return;
-        }
-
-        foreach (var topic in topics.EnumerateObject())
-        {
-            if (!topic.Value.TryGetProperty("partitions", out var partitions))
+            if (!lag.ContainsKey(key))
             {
-                continue;
-            }
-
-            foreach (var partition in partitions.EnumerateObject())
-            {
-                if (
-                    int.TryParse(partition.Name, out var id)
-                    && id >= 0
-                    && partition.Value.TryGetProperty("consumer_lag", out var lag)
-                    && lag.GetInt64() >= 0
-                )
-                {
-                    _lag[(topic.Name, id)] = lag.GetInt64();
-                }
+                _lag.TryRemove(key, out _);
             }
         }
+
+        foreach (var (key, value) in lag)
+        {
+            _lag[key] = value;
+        }
+    }
+
+    /// <summary>The watchdog's view of the ingest loop: time since its last turn (null: not running) and whether
+    /// it is stalled.</summary>
+    public void IngestWatched(TimeSpan? sinceLastTurn, bool stalled)
+    {
+        Volatile.Write(ref _ingestAge, sinceLastTurn?.TotalSeconds ?? double.NaN);
+        Volatile.Write(ref _ingestStalled, stalled ? 1 : 0);
     }
 
     public void ForgetLag() => _lag.Clear();
@@ -342,6 +352,12 @@ public sealed class PipelineMetrics
         }
 
         Interlocked.Exchange(ref _producerRetries, retries);
+    }
+
+    private IEnumerable<Measurement<double>> ObserveIngestAge()
+    {
+        var age = Volatile.Read(ref _ingestAge);
+        return double.IsNaN(age) ? [] : [new Measurement<double>(age)];
     }
 
     private IEnumerable<Measurement<long>> ObserveLag() =>

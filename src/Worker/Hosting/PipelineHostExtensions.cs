@@ -1,4 +1,5 @@
 using Inference.Streaming.Engine;
+using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Experiments;
@@ -109,6 +110,12 @@ public static class PipelineHostExtensions
         services.AddSingleton<SymbolDirectory>();
         services.AddSingleton<IObservationSink>(sp => sp.GetRequiredService<SymbolDirectory>());
         services.AddHealthChecks().AddCheck<ConsumerLagHealthCheck>("consumer-lag");
+        services.AddSingleton<IngestHeartbeat>();
+        services.AddSingleton<IngestWatchdog>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestWatchdog>());
+        services
+            .AddHealthChecks()
+            .AddCheck<IngestStallHealthCheck>("ingest-stall", tags: [HealthApi.ReadyTag, HealthApi.LiveTag]);
         return services;
     }
 }

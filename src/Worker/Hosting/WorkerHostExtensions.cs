@@ -172,7 +172,10 @@ public static class WorkerHostExtensions
         else if (app.Services.GetRequiredService<WorkerModeHolder>().Mode == WorkerMode.Regimes)
         {
             // The image's liveness check, and readiness from the service's checks (Kafka, consumer lag).
-            app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
+            app.MapHealthChecks(
+                "/health/live",
+                new HealthCheckOptions { Predicate = check => check.Tags.Contains(HealthApi.LiveTag) }
+            );
             app.MapHealthChecks("/health/ready");
         }
 

@@ -31,6 +31,7 @@ public sealed class IngestService(
     TimeProvider time,
     ILogger<IngestService> logger,
     StreamRegimes regimes,
+    IngestHeartbeat heartbeat,
     IModelCatalog? catalog = null
 ) : BackgroundService
 {
@@ -80,7 +81,6 @@ public sealed class IngestService(
                                 Log.ConsumerError(logger, error.Reason);
                             }
                         )
-                        .SetStatisticsHandler((_, json) => metrics.UpdateLag(json))
             );
             committer.Start();
             if (instance.Id is { } id)
@@ -100,10 +100,12 @@ public sealed class IngestService(
                     : [kafka.Value.Topics.MarketTicks.Name, kafka.Value.Topics.RegimeUpdates.Name]
             );
             var lastCheckpoint = time.GetTimestamp();
+            heartbeat.Attach(consumer);
             try
             {
                 while (!stoppingToken.IsCancellationRequested)
                 {
+                    heartbeat.Beat();
                     ConsumeResult<byte[]?, byte[]>? record;
                     try
                     {
@@ -147,6 +149,7 @@ public sealed class IngestService(
             finally
             {
                 // Graceful stop: finish what was read, checkpoint it, leave the group.
+                heartbeat.Detach();
                 Checkpoint(consumer, handler.Partitions.Keys.ToList());
                 Leave(consumer);
             }

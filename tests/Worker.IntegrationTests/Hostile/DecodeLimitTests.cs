@@ -106,5 +106,16 @@ public sealed class DecodeLimitTests(KafkaFixture kafka, ITestOutputHelper outpu
 
         var metrics = await HostileRun.MetricsAsync(worker);
         Assert.Contains("reason=\"decode-limit\"", metrics, StringComparison.Ordinal);
+        // The watchdog sees the loop from outside: lag per partition from the brokers, the loop turning.
+        Assert.Contains("inference_consumer_lag{", metrics, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^inference_ingest_heartbeat_age_seconds(\{[^}]*\})? \d", metrics);
+        Assert.Matches(@"(?m)^inference_ingest_stalled(\{[^}]*\})? 0$", metrics);
+        using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
+        var health = await http.GetStringAsync(new Uri("/health", UriKind.Relative));
+        Assert.Contains("ingest loop turning", health, StringComparison.Ordinal);
+        Assert.Equal(
+            System.Net.HttpStatusCode.OK,
+            (await http.GetAsync(new Uri("/health/live", UriKind.Relative))).StatusCode
+        );
     }
 }

@@ -36,7 +36,7 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         );
 
         Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
-        Assert.Contains("SUCCESS: 10 rules found", check.Stdout, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 11 rules found", check.Stdout, StringComparison.Ordinal);
     }
 
     [SkippableFact]

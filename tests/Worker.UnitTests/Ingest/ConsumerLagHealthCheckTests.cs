@@ -23,13 +23,9 @@ public sealed class ConsumerLagHealthCheckTests
     {
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
-        // librdkafka's statistics: two partitions, and the internal partition -1 that has no lag.
-        var json = string.Create(
-            CultureInfo.InvariantCulture,
-            $"{{\"topics\":{{\"market-ticks\":{{\"partitions\":{{\"0\":{{\"consumer_lag\":{first}}},"
-                + $"\"1\":{{\"consumer_lag\":{second}}},\"-1\":{{\"consumer_lag\":-1}}}}}}}}}}"
+        metrics.ReplaceLag(
+            new Dictionary<(string, int), long> { [("market-ticks", 0)] = first, [("market-ticks", 1)] = second }
         );
-        metrics.UpdateLag(json);
         var check = new ConsumerLagHealthCheck(
             metrics,
             Options.Create(new DiagnosticsOptions { MaxConsumerLag = threshold })
