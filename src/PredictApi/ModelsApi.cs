@@ -46,7 +46,8 @@ public static class ModelsApi
         }
     }
 
-    /// <summary>200 when every model loaded; 422 naming the refused files (the others serve); 503 when the reload
+    /// <summary>200 when every model loaded; 422 naming the refused files (the others serve), or refusing the
+    /// whole set (a missing directory, files of the serving set gone: it keeps serving); 503 when the reload
     /// failed as a whole.</summary>
     private static async Task<IResult> ReloadAsync(IModelCatalogView catalog, CancellationToken cancellationToken)
     {
@@ -71,9 +72,11 @@ public static class ModelsApi
         catch (ModelsReloadFailedException ex)
         {
             return Results.Problem(
-                title: "Model reload failed",
+                title: ex.Refused ? "Model reload refused" : "Model reload failed",
                 detail: ex.Message + " The previous models keep serving.",
-                statusCode: StatusCodes.Status503ServiceUnavailable,
+                statusCode: ex.Refused
+                    ? StatusCodes.Status422UnprocessableEntity
+                    : StatusCodes.Status503ServiceUnavailable,
                 extensions: new Dictionary<string, object?> { ["generation"] = ex.Current?.Generation }
             );
         }

@@ -15,6 +15,38 @@ namespace Inference.Streaming.Engine.Inference;
 /// </summary>
 public static class CheckpointGuard
 {
+    /// <summary>
+    /// Refuses, before anything opens it, a file that is not a regular file with content: a FIFO
+    /// (whose open blocks until a writer comes), a socket or a device (a link to <c>/dev/zero</c>
+    /// reads forever) all report 0 bytes, as an empty file does, and none is opened. Returns the size.
+    /// </summary>
+    public static long CheckRegular(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null)
+        {
+            // A link's own size is its target's name: the target's is what would be read.
+            info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo is { Exists: true } target
+                ? target
+                : throw new ModelLoadException(
+                    path,
+                    $"file not found (a link to '{Printable(info.LinkTarget)}', which does not exist)"
+                );
+        }
+
+        var length = info.Length;
+        if (length == 0)
+        {
+            throw new ModelLoadException(
+                path,
+                "the file is empty (0 bytes), or not a regular file: a FIFO, socket or device reports 0 bytes; "
+                    + "it was not opened"
+            );
+        }
+
+        return length;
+    }
+
     /// <summary>Refuses files larger than <paramref name="maxFileBytes"/> before reading them.</summary>
     public static void CheckSize(string path, long maxFileBytes)
     {

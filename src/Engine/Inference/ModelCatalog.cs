@@ -24,11 +24,18 @@ public sealed class ModelCatalog(
     private readonly Histogram<double>? _loadTime = meters
         ?.Create(MeterName)
         .CreateHistogram<double>("model_load_time", "s", "Time to load and warm a model set");
+
+    /// <summary>How often the directory is looked at for changes (with <c>Models:WatchForChanges</c>).</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
     private readonly SemaphoreSlim _reloadGate = new(1, 1);
     private ModelSet? _current;
     private long _generation;
-    private FileSystemWatcher? _watcher;
-    private ITimer? _debounce;
+    private ITimer? _poll;
+    private string? _attempted;
+    private string? _seen;
+    private long _seenSince;
+    private int _polling;
 
     public bool IsLoaded => Volatile.Read(ref _current) is not null;
 
@@ -72,27 +79,18 @@ public sealed class ModelCatalog(
         }
 
         await ReloadAsync(cancellationToken);
-        if (models.Value.WatchForChanges && System.IO.Directory.Exists(Directory))
+        if (models.Value.WatchForChanges)
         {
-            _watcher = new FileSystemWatcher(Directory)
-            {
-                IncludeSubdirectories = true,
-                NotifyFilter =
-                    NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite | NotifyFilters.Size,
-            };
-            _watcher.Changed += OnDirectoryChanged;
-            _watcher.Created += OnDirectoryChanged;
-            _watcher.Deleted += OnDirectoryChanged;
-            _watcher.Renamed += OnDirectoryChanged;
-            _watcher.EnableRaisingEvents = true;
+            // Polled, not an inotify watch: a watch on the directory dies with it (rm -rf; cp -r) and
+            // follows a symlink to the old target when the link is swapped to a new one.
+            _poll = time.CreateTimer(_ => Poll(), null, PollInterval, PollInterval);
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _watcher?.Dispose();
-        _watcher = null;
-        _debounce?.Dispose();
+        _poll?.Dispose();
+        _poll = null;
         return Task.CompletedTask;
     }
 
@@ -102,6 +100,7 @@ public sealed class ModelCatalog(
         try
         {
             var started = time.GetTimestamp();
+            _attempted = ModelDirectoryState.Of(Directory);
             ModelSet set;
             try
             {
@@ -119,6 +118,15 @@ public sealed class ModelCatalog(
                 LastReloadError = $"{ex.GetType().Name}: {LogText.Quote(ex.Message)}";
                 ModelCatalogLog.ReloadFailed(logger, ex);
                 throw new ModelReloadException(LastReloadError, ex);
+            }
+
+            if (Volatile.Read(ref _current) is { } serving && Regression(set, serving) is { } regression)
+            {
+                // A directory gone, unreadable or half copied: keep what serves, and say why.
+                set.Dispose();
+                LastReloadError = regression;
+                ModelCatalogLog.ReloadRefused(logger, Directory, regression);
+                throw new ModelReloadException(regression);
             }
 
             var previous = Interlocked.Exchange(ref _current, set);
@@ -146,10 +154,35 @@ public sealed class ModelCatalog(
         }
     }
 
+    /// <summary>
+    /// Why <paramref name="next"/> must not replace <paramref name="serving"/>, or null: its directory
+    /// is missing, or files that <paramref name="serving"/> loaded are gone (deleted, unreadable, a
+    /// deploy half done). A file that is there but broken is not a regression: that set is installed
+    /// and the file refused by name, as a reload always did.
+    /// </summary>
+    internal static string? Regression(ModelSet next, ModelSet serving)
+    {
+        if (next.Errors.FirstOrDefault(e => e.Name == "*") is { } missing)
+        {
+            return $"{missing.Reason}: {missing.Path}; the {serving.Models.Count} models of generation "
+                + $"{serving.Generation} keep serving";
+        }
+
+        var vanished = next
+            .Errors.Where(e =>
+                serving.Models.ContainsKey(e.Name) && e.Reason.StartsWith("file not found", StringComparison.Ordinal)
+            )
+            .ToList();
+        return vanished.Count == 0 || next.Models.Count >= serving.Models.Count
+            ? null
+            : $"the new set would serve {next.Models.Count} of the {serving.Models.Count} models serving now: "
+                + string.Join(", ", vanished.Select(e => $"{e.Name} ({e.Path})"))
+                + $" not found; the models of generation {serving.Generation} keep serving";
+    }
+
     public void Dispose()
     {
-        _watcher?.Dispose();
-        _debounce?.Dispose();
+        _poll?.Dispose();
         Interlocked.Exchange(ref _current, null)?.Dispose();
         _reloadGate.Dispose();
     }
@@ -189,12 +222,40 @@ public sealed class ModelCatalog(
         return models.Count == set.Models.Count ? set : new ModelSet(set.Generation, set.Directory, models, errors);
     }
 
-    private void OnDirectoryChanged(object sender, FileSystemEventArgs e)
+    /// <summary>
+    /// One look at the directory: a state other than the last reload's, unchanged for
+    /// <c>Models:ReloadDebounce</c> (a copy in progress changes it on every look), starts a reload.
+    /// A refused reload is not retried until the state changes again (the directory comes back).
+    /// </summary>
+    private void Poll()
     {
-        // Copying a checkpoint raises many events: reload once, after the directory is quiet.
-        var debounce = models.Value.ReloadDebounce;
-        _debounce?.Dispose();
-        _debounce = time.CreateTimer(_ => _ = ReloadInBackgroundAsync(), null, debounce, Timeout.InfiniteTimeSpan);
+        if (Interlocked.Exchange(ref _polling, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            var state = ModelDirectoryState.Of(Directory);
+            if (state != _seen)
+            {
+                _seen = state;
+                _seenSince = time.GetTimestamp();
+                if (models.Value.ReloadDebounce > TimeSpan.Zero)
+                {
+                    return;
+                }
+            }
+
+            if (state != _attempted && time.GetElapsedTime(_seenSince) >= models.Value.ReloadDebounce)
+            {
+                ReloadInBackgroundAsync().GetAwaiter().GetResult();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _polling, 0);
+        }
     }
 
     private async Task ReloadInBackgroundAsync()

@@ -23,6 +23,13 @@ internal static partial class ModelCatalogLog
     public static partial void ReloadFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(
+        5006,
+        LogLevel.Error,
+        "Model reload of {Directory} refused, the current set keeps serving: {Reason}"
+    )]
+    public static partial void ReloadRefused(ILogger logger, string directory, string reason);
+
+    [LoggerMessage(
         5003,
         LogLevel.Warning,
         "Models promoted (promotion {Promotions}): the champion is now {Champion} ({ChampionSet}), "

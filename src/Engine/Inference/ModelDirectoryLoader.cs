@@ -17,6 +17,7 @@ public sealed class ModelDirectoryLoader(
 {
     private const string InputWeightKey = "feature_extractor.0.weight";
     private readonly long _maxFileBytes = options?.Value.MaxFileBytes ?? ModelOptions.DefaultMaxFileBytes;
+    private readonly TimeSpan _loadTimeout = options?.Value.LoadTimeout ?? TimeSpan.FromSeconds(60);
 
     /// <summary>
     /// Loads every model of the directory. With <paramref name="inputWidth"/> (the stream's feature
@@ -38,7 +39,11 @@ public sealed class ModelDirectoryLoader(
             var path = FindCheckpoint(folder);
             try
             {
-                var model = LoadOne(name, path ?? Path.Combine(folder, ModelNames.CheckpointFile), path is not null);
+                var model = LoadWithinDeadline(
+                    name,
+                    path ?? Path.Combine(folder, ModelNames.CheckpointFile),
+                    path is not null
+                );
                 if (inputWidth is { } width && model.Info.InputWidth != width)
                 {
                     model.Dispose();
@@ -71,6 +76,47 @@ public sealed class ModelDirectoryLoader(
         return new ModelSet(generation, directory, models, errors);
     }
 
+    /// <summary>
+    /// <see cref="LoadOne"/> on a thread of its own, refused by name when it has not finished within
+    /// <c>Models:LoadTimeout</c>. A blocked open or read cannot be cancelled: the thread is left to
+    /// finish on its own (a model it still loads is disposed), and nothing waits for it, so one
+    /// stuck file never holds up this load or the next.
+    /// </summary>
+    private LoadedModel LoadWithinDeadline(string name, string path, bool exists)
+    {
+        var done = new TaskCompletionSource<LoadedModel>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                var model = LoadOne(name, path, exists);
+                if (!done.TrySetResult(model))
+                {
+                    model.Dispose();
+                }
+            }
+            catch (Exception ex)
+            {
+                done.TrySetException(ex);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = $"model-load {name}",
+        };
+        thread.Start();
+        if (!((IAsyncResult)done.Task).AsyncWaitHandle.WaitOne(_loadTimeout) && done.TrySetCanceled())
+        {
+            throw new ModelLoadException(
+                path,
+                $"did not load within Models:LoadTimeout ({_loadTimeout.TotalSeconds:0.###} s): a file that blocks "
+                    + "(a FIFO swapped in, a hung mount); the load is abandoned"
+            );
+        }
+
+        return done.Task.GetAwaiter().GetResult();
+    }
+
     /// <summary>Loads one checkpoint file as model <paramref name="name"/>; throws
     /// <see cref="ModelLoadException"/>.</summary>
     public LoadedModel LoadOne(string name, string path, bool exists = true)
@@ -80,9 +126,10 @@ public sealed class ModelDirectoryLoader(
             throw new ModelLoadException(path, "file not found");
         }
 
+        var length = CheckpointGuard.CheckRegular(path);
         CheckpointGuard.CheckSize(path, _maxFileBytes);
         var manifest = ModelManifest.TryRead(Path.GetDirectoryName(path)!);
-        var sha256 = Sha256Of(path);
+        var sha256 = Sha256Of(path, length);
         if (
             manifest?.Sha256 is { Length: > 0 } expected
             && !string.Equals(expected, sha256, StringComparison.OrdinalIgnoreCase)
@@ -167,6 +214,29 @@ public sealed class ModelDirectoryLoader(
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>The SHA-256 of a file of <paramref name="length"/> bytes, reading no more than that: a file that
+    /// grows (or is swapped for a device) while it is read is refused.</summary>
+    private static string Sha256Of(string path, long length)
+    {
+        using var stream = File.OpenRead(path);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[81920];
+        long total = 0;
+        int read;
+        while ((read = stream.Read(buffer)) > 0)
+        {
+            total += read;
+            if (total > length)
+            {
+                throw new ModelLoadException(path, $"changed while it was read: more than its {length:N0} bytes");
+            }
+
+            hash.AppendData(buffer, 0, read);
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static string? FindCheckpoint(string folder)

@@ -16,6 +16,9 @@ public sealed record ModelManifest(
 
     public const string DefaultFeatureLayout = "seed-43";
 
+    /// <summary>A manifest is a few hundred bytes; one larger than this is refused unread.</summary>
+    public const long MaxBytes = 1024 * 1024;
+
     /// <summary>Reads the manifest in <paramref name="directory"/>, or null when there is none.</summary>
     public static ModelManifest? TryRead(string directory)
     {
@@ -23,6 +26,19 @@ public sealed record ModelManifest(
         if (!File.Exists(path))
         {
             return null;
+        }
+
+        // Not a FIFO or a device (they report 0 bytes and are never opened), and not a huge file.
+        var info = new FileInfo(path);
+        var length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(true) as FileInfo)?.Length ?? 0;
+        if (length is 0 or > MaxBytes)
+        {
+            throw new ModelLoadException(
+                path,
+                length == 0
+                    ? "the manifest is empty (0 bytes), or not a regular file; it was not opened"
+                    : $"the manifest is {length:N0} bytes, over {MaxBytes:N0}"
+            );
         }
 
         try

@@ -26,8 +26,24 @@ public sealed class ModelOptions
     )]
     public long MaxFileBytes { get; set; } = DefaultMaxFileBytes;
 
-    /// <summary>Reload when files in the directory change.</summary>
+    /// <summary>
+    /// Reload when the directory's files change: their names, sizes, times and link targets are
+    /// looked at every second (<see cref="ModelCatalog.PollInterval"/>), so a directory deleted and
+    /// copied back, or a symlink swapped to a new directory, is seen as well as an edited file.
+    /// </summary>
     public bool WatchForChanges { get; set; } = true;
+
+    /// <summary>
+    /// How long one model file may take to load before it is refused by name (a file on a hung
+    /// mount, or a special file swapped in after it was checked); the reload goes on without it.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(
+        typeof(TimeSpan),
+        "00:00:00.001",
+        "01:00:00",
+        ErrorMessage = "Models:LoadTimeout must be between 1 ms and 1 hour."
+    )]
+    public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Quiet period after the last file change before a reload starts.</summary>
     [System.ComponentModel.DataAnnotations.Range(

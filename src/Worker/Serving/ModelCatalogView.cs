@@ -87,7 +87,7 @@ public sealed class ModelCatalogView(ModelRoles roles, IOptions<ExperimentOption
         }
         catch (ModelReloadException ex)
         {
-            throw new ModelsReloadFailedException(ex.Message, Describe(), ex);
+            throw new ModelsReloadFailedException(ex.Message, Describe(), ex, ex.Refused);
         }
 
         return Describe()!;

@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using Inference.Streaming.Engine.Inference;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Engine.UnitTests.Inference;
+
+/// <summary>
+/// Hostile input, round 2, classes 3 and 5: a model directory that disappears, comes back, loses
+/// files or holds special files. Before: a reload of a missing directory installed an empty set
+/// (every bar dead-lettered) and the watcher never recovered; a FIFO blocked the loader in open()
+/// and a link to /dev/zero hashed forever, wedging every later reload.
+/// </summary>
+public sealed class ModelDirectoryFaultTests : IDisposable
+{
+    private readonly string _directory = ModelFixtures.CopyToScratch();
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task AReloadOfAMissingDirectoryKeepsTheSetAndTheWatcherRecoversWhenItComesBack()
+    {
+        using var catalog = Catalog(watch: true);
+        await catalog.StartAsync(CancellationToken.None);
+        var backup = ModelFixtures.CopyToScratch();
+        try
+        {
+            // A non-atomic deploy: rm -rf models; cp -r new models.
+            Directory.Delete(_directory, recursive: true);
+            var error = await Assert.ThrowsAsync<ModelReloadException>(() =>
+                catalog.ReloadAsync(CancellationToken.None)
+            );
+            Assert.Contains("model directory not found", error.Message, StringComparison.Ordinal);
+            Assert.Equal((1, 4), Serving(catalog));
+            Assert.NotNull(catalog.LastReloadError);
+
+            // The watcher also tries, and keeps the set too.
+            await Task.Delay(ModelCatalog.PollInterval * 3);
+            Assert.Equal(4, Serving(catalog).Models);
+
+            CopyDirectory(backup, _directory);
+            await Until(() => Serving(catalog).Generation > 2 && catalog.LastReloadError is null);
+            Assert.Equal(4, Serving(catalog).Models);
+        }
+        finally
+        {
+            Directory.Delete(backup, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ASetWithFewerModelsBecauseFilesVanishedIsRefusedAndABrokenFileIsStillRefusedByName()
+    {
+        using var catalog = Catalog(watch: false);
+        await catalog.StartAsync(CancellationToken.None);
+        var bull = Path.Combine(ModelNames.FolderOf(_directory, ModelNames.Bull), ModelNames.CheckpointFile);
+        var saved = await File.ReadAllBytesAsync(bull);
+
+        File.Delete(bull);
+        var error = await Assert.ThrowsAsync<ModelReloadException>(() => catalog.ReloadAsync(CancellationToken.None));
+        Assert.Contains("would serve 3 of the 4", error.Message, StringComparison.Ordinal);
+        Assert.Contains(bull, error.Message, StringComparison.Ordinal);
+        Assert.Equal((1, 4), Serving(catalog));
+
+        // A file that is there but broken is refused by name and the rest is installed, as before.
+        await File.WriteAllBytesAsync(bull, saved[..100]);
+        var set = await catalog.ReloadAsync(CancellationToken.None);
+        Assert.Equal(3, set.Models.Count);
+        Assert.Equal(ModelNames.Bull, Assert.Single(set.Errors).Name);
+
+        // With 3 serving, the file that comes back makes 4.
+        await File.WriteAllBytesAsync(bull, saved);
+        Assert.Equal(4, (await catalog.ReloadAsync(CancellationToken.None)).Models.Count);
+    }
+
+    [Fact]
+    public async Task AFifoAndALinkToADeviceAreRefusedByNameUnopenedAndTheNextReloadIsNotHeldUp()
+    {
+        var bull = Path.Combine(ModelNames.FolderOf(_directory, ModelNames.Bull), ModelNames.CheckpointFile);
+        var bear = Path.Combine(ModelNames.FolderOf(_directory, ModelNames.Bear), ModelNames.CheckpointFile);
+        var sideways = Path.Combine(ModelNames.FolderOf(_directory, ModelNames.Sideways), ModelNames.CheckpointFile);
+        File.Delete(bull);
+        Run("mkfifo", bull);
+        File.Delete(bear);
+        File.CreateSymbolicLink(bear, "/dev/zero");
+        File.Delete(sideways);
+        File.CreateSymbolicLink(sideways, "/nowhere/best_model.pth");
+        // A FIFO as the manifest of the universal model.
+        Run("mkfifo", Path.Combine(_directory, ModelManifest.FileName));
+        using var catalog = Catalog(watch: false);
+
+        var clock = Stopwatch.StartNew();
+        await catalog.StartAsync(CancellationToken.None);
+        var set = await catalog.ReloadAsync(CancellationToken.None);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"took {clock.Elapsed}");
+        Assert.Empty(set.Models);
+        var reasons = set.Errors.ToDictionary(e => e.Name, e => e.Reason);
+        Assert.Contains("not a regular file", reasons[ModelNames.Bull], StringComparison.Ordinal);
+        Assert.Contains("not a regular file", reasons[ModelNames.Bear], StringComparison.Ordinal);
+        Assert.Contains("not found", reasons[ModelNames.Sideways], StringComparison.Ordinal);
+        Assert.Contains("manifest", reasons[ModelNames.Universal], StringComparison.Ordinal);
+
+        // Fixed, the next reload loads everything.
+        foreach (var path in new[] { bull, bear, sideways, Path.Combine(_directory, ModelManifest.FileName) })
+        {
+            File.Delete(path);
+        }
+
+        foreach (var name in new[] { ModelNames.Bull, ModelNames.Bear, ModelNames.Sideways })
+        {
+            File.Copy(
+                ModelFixtures.CheckpointOf(name),
+                Path.Combine(ModelNames.FolderOf(_directory, name), ModelNames.CheckpointFile)
+            );
+        }
+
+        Assert.Equal(4, (await catalog.ReloadAsync(CancellationToken.None)).Models.Count);
+    }
+
+    [Fact]
+    public void ALoadPastModelsLoadTimeoutIsRefusedByNameAndTheOthersStillLoad()
+    {
+        var loader = new ModelDirectoryLoader(
+            ModelFixtures.Cpu,
+            TimeProvider.System,
+            Options.Create(new ModelOptions { LoadTimeout = TimeSpan.FromMilliseconds(1) })
+        );
+
+        using var set = loader.Load(_directory, 1);
+
+        // A real checkpoint takes more than a millisecond to read, hash and build.
+        Assert.NotEmpty(set.Errors);
+        Assert.All(
+            set.Errors,
+            e => Assert.Contains("did not load within Models:LoadTimeout", e.Reason, StringComparison.Ordinal)
+        );
+        using var again = ModelFixtures.Loader().Load(_directory, 2);
+        Assert.Equal(4, again.Models.Count);
+    }
+
+    private ModelCatalog Catalog(bool watch) =>
+        new(
+            ModelFixtures.Loader(),
+            Options.Create(
+                new ModelOptions
+                {
+                    Directory = _directory,
+                    WatchForChanges = watch,
+                    ReloadDebounce = TimeSpan.FromMilliseconds(200),
+                }
+            ),
+            Options.Create(new InferenceOptions { MaxBatchSize = 8 }),
+            TimeProvider.System,
+            NullLogger<ModelCatalog>.Instance
+        );
+
+    private static (long Generation, int Models) Serving(ModelCatalog catalog)
+    {
+        using var lease = catalog.Acquire();
+        return (lease.Set.Generation, lease.Set.Models.Count);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static void Run(string command, string argument)
+    {
+        using var process = Process.Start(command, [argument]);
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+
+    private static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out");
+            await Task.Delay(100);
+        }
+    }
+}
