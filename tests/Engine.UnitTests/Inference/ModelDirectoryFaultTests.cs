@@ -55,6 +55,36 @@ public sealed class ModelDirectoryFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task ASymlinkSwappedToAnotherDirectoryIsLoadedByTheWatcher()
+    {
+        var next = ModelFixtures.CopyToScratch();
+        File.Copy(ModelFixtures.CheckpointOf(ModelNames.Bull), Path.Combine(next, ModelNames.CheckpointFile), true);
+        var parent = Directory.CreateTempSubdirectory("models-link-").FullName;
+        var link = Path.Combine(parent, "models");
+        try
+        {
+            Directory.CreateSymbolicLink(link, _directory);
+            using var catalog = Catalog(watch: true, link);
+            await catalog.StartAsync(CancellationToken.None);
+            var before = Sha(catalog);
+
+            // ln -sfn next models.next && mv -T models.next models: one rename.
+            Directory.CreateSymbolicLink(Path.Combine(parent, "models.next"), next);
+            Run("mv", "-T", Path.Combine(parent, "models.next"), link);
+            var clock = Stopwatch.StartNew();
+            await Until(() => Sha(catalog) != before);
+
+            Assert.Equal(ModelDirectoryLoader.Sha256Of(ModelFixtures.CheckpointOf(ModelNames.Bull)), Sha(catalog));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
+        }
+        finally
+        {
+            Directory.Delete(parent, recursive: true);
+            Directory.Delete(next, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ASetWithFewerModelsBecauseFilesVanishedIsRefusedAndABrokenFileIsStillRefusedByName()
     {
         using var catalog = Catalog(watch: false);
@@ -145,13 +175,13 @@ public sealed class ModelDirectoryFaultTests : IDisposable
         Assert.Equal(4, again.Models.Count);
     }
 
-    private ModelCatalog Catalog(bool watch) =>
+    private ModelCatalog Catalog(bool watch, string? directory = null) =>
         new(
             ModelFixtures.Loader(),
             Options.Create(
                 new ModelOptions
                 {
-                    Directory = _directory,
+                    Directory = directory ?? _directory,
                     WatchForChanges = watch,
                     ReloadDebounce = TimeSpan.FromMilliseconds(200),
                 }
@@ -177,9 +207,15 @@ public sealed class ModelDirectoryFaultTests : IDisposable
         }
     }
 
-    private static void Run(string command, string argument)
+    private static string Sha(ModelCatalog catalog)
     {
-        using var process = Process.Start(command, [argument]);
+        using var lease = catalog.Acquire();
+        return lease.Set.Models[ModelNames.Universal].Info.Sha256;
+    }
+
+    private static void Run(string command, params string[] arguments)
+    {
+        using var process = Process.Start(command, arguments);
         process.WaitForExit();
         Assert.Equal(0, process.ExitCode);
     }
