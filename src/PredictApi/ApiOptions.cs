@@ -8,8 +8,19 @@ public sealed class ApiOptions : IValidatableObject
     public const string Section = "Api";
     public const string KeyHeader = "X-API-Key";
 
-    /// <summary>Accepted API keys; with neither keys nor <see cref="Jwt"/> configured the API is open.</summary>
+    /// <summary>
+    /// Accepted API keys; with neither keys nor <see cref="Jwt"/> configured the API is open, which
+    /// is allowed on loopback only unless <see cref="AllowUnauthenticated"/> is set. An empty or
+    /// whitespace key is a start-up error (it would be dropped, leaving the API open).
+    /// </summary>
     public List<string> Keys { get; set; } = [];
+
+    /// <summary>
+    /// Lets the API run without authentication on a non-loopback address (a private network behind
+    /// its own gate). Off by default: without it the worker refuses to start there
+    /// (<see cref="ApiExposureValidator"/>).
+    /// </summary>
+    public bool AllowUnauthenticated { get; set; }
 
     /// <summary>
     /// The scopes an API key grants (<see cref="ApiScopes"/>); unset grants both. (Null, not a default
@@ -30,6 +41,17 @@ public sealed class ApiOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
+        for (var i = 0; i < Keys.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(Keys[i]))
+            {
+                yield return new ValidationResult(
+                    $"Api:Keys:{i} is empty or whitespace: it would be ignored and could leave the API open. "
+                        + "Remove it or set a long random key."
+                );
+            }
+        }
+
         foreach (var scope in EffectiveKeyScopes.Where(s => !ApiScopes.All.Contains(s)))
         {
             yield return new ValidationResult(

@@ -19,6 +19,7 @@ public static class PredictApiServiceExtensions
             .BindConfiguration(ApiOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiExposureValidator>();
         services.AddSingleton<PredictMetrics>();
         services.AddSingleton<ApiKeys>();
         services.AddSingleton<FailedAuthLimiter>();

@@ -148,6 +148,14 @@ internal static partial class Log
     [LoggerMessage(2007, LogLevel.Information, "Ingest waiting for models before consuming")]
     public static partial void WaitingForModels(ILogger logger);
 
+    [LoggerMessage(
+        1001,
+        LogLevel.Warning,
+        "The API at {Addresses} is open: no Api:Keys or Api:Jwt, and Api:AllowUnauthenticated lets anyone who can "
+            + "reach it reload and promote models"
+    )]
+    public static partial void ApiOpen(ILogger logger, string addresses);
+
     [LoggerMessage(2008, LogLevel.Error, "Ingest loop failed")]
     public static partial void IngestFailed(ILogger logger, Exception exception);
 

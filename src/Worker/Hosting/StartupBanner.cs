@@ -14,6 +14,7 @@ public sealed class StartupBanner(
     IServer server,
     IKafkaEndpoints endpoints,
     WorkerModeHolder mode,
+    IServiceProvider services,
     ILogger<StartupBanner> logger
 ) : IHostedService
 {
@@ -34,6 +35,19 @@ public sealed class StartupBanner(
             WorkerMode.Regimes => "regime service",
             _ => "worker",
         };
+        var auth = services.GetService<Microsoft.Extensions.Options.IOptions<PredictApi.ApiOptions>>()?.Value;
+        var authLine = auth switch
+        {
+            null => "",
+            { Keys.Count: > 0 } or { Jwt.Enabled: true } => $"  api.auth:         {Describe(auth)}\n",
+            { AllowUnauthenticated: true } => "  api.auth:         none (Api:AllowUnauthenticated)\n",
+            _ => "  api.auth:         none (loopback only; set Api:Keys or Api:Jwt to listen elsewhere)\n",
+        };
+        if (auth is { Keys.Count: 0, Jwt.Enabled: false, AllowUnauthenticated: true })
+        {
+            Log.ApiOpen(logger, api);
+        }
+
         Console.Out.Write(
             $"""
 
@@ -41,10 +55,20 @@ public sealed class StartupBanner(
               kafka.bootstrap:  {endpoints.BootstrapServers}
               schema.registry:  {endpoints.SchemaRegistryUrl}
               api:              {api}
-
+            {authLine}
             """
         );
         Console.Out.Flush();
         Log.Banner(logger, name, endpoints.BootstrapServers, endpoints.SchemaRegistryUrl, api);
     }
+
+    private static string Describe(PredictApi.ApiOptions auth) =>
+        string.Join(
+            " and ",
+            new[]
+            {
+                auth.Keys.Count > 0 ? $"{auth.Keys.Count} API keys" : null,
+                auth.Jwt.Enabled ? "JWT" : null,
+            }.OfType<string>()
+        );
 }

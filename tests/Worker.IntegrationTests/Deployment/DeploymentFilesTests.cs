@@ -22,7 +22,11 @@ public sealed partial class DeploymentFilesTests
         var compose = ExternalTool.OnPath("docker-compose");
         Skip.If(compose is null, "docker-compose is not installed (Debian's docker-compose; .ci/run installs it)");
 
-        var environment = new Dictionary<string, string> { ["COMPOSE_PROFILES"] = profiles };
+        var environment = new Dictionary<string, string>
+        {
+            ["COMPOSE_PROFILES"] = profiles,
+            ["INFERENCE_API_KEY"] = "compose-test-key-0123456789",
+        };
         var (code, stdout, stderr) = await ExternalTool.RunAsync(
             compose!,
             ["-f", "docker-compose.yml", "config"],
@@ -36,6 +40,25 @@ public sealed partial class DeploymentFilesTests
         Assert.Contains($"\n  {worker}:\n", stdout, StringComparison.Ordinal);
         Assert.Contains("SchemaRegistry__Url: http://schema-registry:8081", stdout, StringComparison.Ordinal);
         Assert.Contains("/app/models:ro", stdout, StringComparison.Ordinal);
+        Assert.Contains("Api__Keys__0: compose-test-key-0123456789", stdout, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task TheComposeFileRefusesToRunTheWorkerWithoutAnApiKey()
+    {
+        var compose = ExternalTool.OnPath("docker-compose");
+        Skip.If(compose is null, "docker-compose is not installed (Debian's docker-compose; .ci/run installs it)");
+
+        var (code, _, stderr) = await ExternalTool.RunAsync(
+            compose!,
+            ["-f", "docker-compose.yml", "config"],
+            TimeSpan.FromSeconds(60),
+            new Dictionary<string, string> { ["COMPOSE_PROFILES"] = "single,cpu", ["INFERENCE_API_KEY"] = "" },
+            Compose
+        );
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("INFERENCE_API_KEY", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

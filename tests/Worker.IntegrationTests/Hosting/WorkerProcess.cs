@@ -125,7 +125,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             _output.AppendLine(line);
             var trimmed = line.Trim();
             var colon = trimmed.IndexOf(": ", StringComparison.Ordinal);
-            if (colon > 0 && trimmed[..colon] is "kafka.bootstrap" or "schema.registry" or "api")
+            if (colon > 0 && trimmed[..colon] is "kafka.bootstrap" or "schema.registry" or "api" or "api.auth")
             {
                 _banner[trimmed[..colon]] = trimmed[(colon + 1)..].Trim();
                 if (trimmed.StartsWith("api:", StringComparison.Ordinal))

@@ -133,6 +133,58 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// Hostile input, round 2, class 4: secure by default. Before, with neither keys nor JWT the API
+    /// was open on any address (the image binds every interface), an empty key was dropped silently,
+    /// and an unauthenticated caller promoted the challenger and reloaded models.
+    /// </summary>
+    [Theory]
+    [InlineData("http://0.0.0.0:0", "Api:AllowUnauthenticated")]
+    [InlineData("http://+:0", "Api:AllowUnauthenticated")]
+    [InlineData("http://127.0.0.1:0;http://[::]:0", "Api:AllowUnauthenticated")]
+    [InlineData("http://0.0.0.0:0", "Api:Keys:0 is empty", "--Api:Keys:0=  ")]
+    [InlineData("http://127.0.0.1:0", "Api:Keys:1 is empty", "--Api:Keys:0=a-real-key-of-some-length", "--Api:Keys:1=")]
+    public async Task AnOpenApiOnANonLoopbackAddressOrAnEmptyKeyRefusesToStart(
+        string urls,
+        string message,
+        params string[] settings
+    )
+    {
+        await using var worker = WorkerProcess.Start(["--urls", urls, .. settings]);
+
+        var exitCode = await worker.WaitForExitAsync(StartTimeout);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains(message, worker.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("worker ready", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OnEveryInterfaceAKeyProtectsTheWriteEndpointsAndAnOpenApiNeedsToBeAskedFor()
+    {
+        await using (
+            var keyed = WorkerProcess.Start("--urls", "http://0.0.0.0:0", "--Api:Keys:0", "k-0123456789abcdef")
+        )
+        {
+            await keyed.WaitUntilReadyAsync(StartTimeout);
+            var port = new Uri(
+                keyed.Banner["api"].Split(", ")[0].Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal)
+            ).Port;
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            Assert.Contains("1 API keys", keyed.Banner["api.auth"], StringComparison.Ordinal);
+            foreach (var path in new[] { "/api/v1/models/reload", "/api/v1/models/promote" })
+            {
+                using var refused = await http.PostAsync(new Uri(path, UriKind.Relative), null);
+                Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
+            }
+        }
+
+        await using var open = WorkerProcess.Start("--urls", "http://0.0.0.0:0", "--Api:AllowUnauthenticated", "true");
+        await open.WaitUntilReadyAsync(StartTimeout);
+        Assert.Equal("none (Api:AllowUnauthenticated)", open.Banner["api.auth"]);
+        Assert.Contains("is open: no Api:Keys or Api:Jwt", open.Output, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Unknown command 'detonate'", "detonate", "--bars", "x.csv")]
     [InlineData("Unknown option '-v'", "-v")]

@@ -188,7 +188,7 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
         );
         Assert.Equal(("2", "0", "4"), (health, refused, loaded));
         // compose's alert rules load and evaluate without error on the worker's real series.
-        Assert.Equal(10, rules.Count);
+        Assert.Equal(11, rules.Count);
         Assert.All(rules, r => Assert.True(r!["health"]!.GetValue<string>() == "ok", r.ToJsonString()));
     }
 
