@@ -141,6 +141,8 @@ public sealed partial class ApiAccess(
         failure switch
         {
             SecurityTokenExpiredException => "the token has expired",
+            SecurityTokenNoExpirationException => "the token has no expiry ('exp')",
+            NumericDateException numeric => numeric.Message,
             SecurityTokenNotYetValidException => "the token is not valid yet",
             SecurityTokenInvalidAudienceException => "the token was issued for another audience",
             SecurityTokenInvalidIssuerException => "the token's issuer is not trusted",

@@ -93,7 +93,10 @@ public static class PredictApiServiceExtensions
         bearer.MapInboundClaims = false;
         bearer.Audience = jwt.Audience;
         bearer.RequireHttpsMetadata = jwt.RequireHttpsMetadata;
+        bearer.Events ??= new JwtBearerEvents();
+        bearer.Events.OnTokenValidated = NumericDates.CheckAsync;
         var validation = bearer.TokenValidationParameters;
+        validation.RequireExpirationTime = true;
         validation.ValidAudience = jwt.Audience;
         validation.ClockSkew = jwt.ClockSkew;
         if (!string.IsNullOrEmpty(jwt.Authority))

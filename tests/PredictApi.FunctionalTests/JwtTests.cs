@@ -47,6 +47,9 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
         WrongSignature,
         AlgNone,
         Garbage,
+        NoExpiry,
+        ExpiryAsString,
+        IssuedAtAsString,
     }
 
     [Theory]
@@ -57,6 +60,9 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     [InlineData(Token.WrongSignature, "the token's signature is not valid")]
     [InlineData(Token.AlgNone, "the token's signature is not valid")]
     [InlineData(Token.Garbage, "the token is malformed")]
+    [InlineData(Token.NoExpiry, "the token has no expiry ('exp')")]
+    [InlineData(Token.ExpiryAsString, "the token's 'exp' is not a NumericDate (a JSON number, RFC 7519)")]
+    [InlineData(Token.IssuedAtAsString, "the token's 'iat' is not a NumericDate (a JSON number, RFC 7519)")]
     public async Task ABadTokenIs401WithABearerChallengeSayingWhy(Token kind, string reason)
     {
         using var client = factory.CreateClient();
@@ -278,6 +284,26 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
                         SecurityAlgorithms.HmacSha256
                     ),
         };
+        if (kind is Token.NoExpiry or Token.ExpiryAsString or Token.IssuedAtAsString)
+        {
+            // Written by hand: the handler would add a numeric exp and iat of its own.
+            descriptor.Expires = null;
+            descriptor.IssuedAt = null;
+            var expires = new DateTimeOffset(now.AddMinutes(10)).ToUnixTimeSeconds();
+            var issued = new DateTimeOffset(now.AddMinutes(-1)).ToUnixTimeSeconds();
+            if (kind == Token.ExpiryAsString)
+            {
+                claims["exp"] = expires.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+            else if (kind == Token.IssuedAtAsString)
+            {
+                claims["exp"] = expires;
+                claims["iat"] = issued.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(descriptor);
+        }
+
         return new JsonWebTokenHandler().CreateToken(descriptor);
     }
 }
