@@ -278,8 +278,9 @@ public static class ForensicsCommands
                         var query = source.Query(parse);
                         var file = parse.GetValue(input);
                         ForensicsTopicReader? reader = file is null ? source.Reader(parse, provider) : null;
+                        var unreadable = new List<string>();
                         var records = file is not null
-                            ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query)
+                            ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken, unreadable), query)
                             : reader!.ReadAsync(query, cancellationToken);
 
                         using var models = provider
@@ -307,7 +308,14 @@ public static class ForensicsCommands
                             provider.GetRequiredService<DecisionFunction>(),
                             challenger: challenger
                         ).RunAsync(records, cancellationToken);
-                        report.Problems.AddRange(reader?.Unreadable ?? []);
+                        unreadable.AddRange(reader?.Unreadable ?? []);
+                        report.Problems.AddRange(unreadable);
+                        report.Unreadable = unreadable.Count;
+                        foreach (var problem in unreadable)
+                        {
+                            stderr.WriteLine("replay: unreadable " + problem);
+                        }
+
                         Print(stdout, report, file?.FullName ?? "topic", directory, parse.GetValue(show));
                         if (parse.GetValue(output) is { } path)
                         {
@@ -320,7 +328,9 @@ public static class ForensicsCommands
                             return Failed;
                         }
 
-                        return report.Passed ? 0 : Differences;
+                        return report.Unreadable > 0 ? Failed
+                            : report.Passed ? 0
+                            : Differences;
                     }
                 )
         );
@@ -469,7 +479,8 @@ public static class ForensicsCommands
             string.Create(
                 CultureInfo.InvariantCulture,
                 $"  decisions read {report.Read}, identical {report.Identical}, different {report.Different} "
-                    + $"(unexpected {report.UnexpectedDifferences}), not replayable {report.NotReplayable}"
+                    + $"(unexpected {report.UnexpectedDifferences}), not replayable {report.NotReplayable}, "
+                    + $"unreadable {report.Unreadable}"
             )
         );
         foreach (var model in report.Models)

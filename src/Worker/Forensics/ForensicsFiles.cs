@@ -78,21 +78,66 @@ public static class ForensicsFiles
     /// <summary>Reads a file written by
     /// <see cref="WriteAsync(IReadOnlyList{string}, IAsyncEnumerable{DecisionForensics}, CancellationToken)"/> (or by
     /// any Avro writer with a compatible schema).</summary>
+    /// <remarks>
+    /// An Avro file that stops being readable (truncated, a flipped bit that breaks a block or its
+    /// sync marker) ends the read at that record: with <paramref name="unreadable"/> the problem is
+    /// added to it, naming the record and the byte of its block, and the records before it are
+    /// kept; without, it is thrown as <see cref="InvalidDataException"/> with the same words.
+    /// </remarks>
     public static async IAsyncEnumerable<DecisionForensics> ReadAsync(
         string path,
-        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken,
+        List<string>? unreadable = null
     )
     {
         if (IsAvro(path))
         {
-            using var reader = DataFileReader<DecisionForensics>.OpenReader(path, DecisionForensics._SCHEMA);
-            foreach (var record in reader.NextEntries)
+            IFileReader<DecisionForensics> reader;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                yield return record;
+                reader = DataFileReader<DecisionForensics>.OpenReader(path, DecisionForensics._SCHEMA);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException and not FileNotFoundException)
+            {
+                throw new InvalidDataException(
+                    $"{path}: not a readable Avro container file (its header): {ex.GetType().Name}: {FirstLine(ex.Message)}",
+                    ex
+                );
             }
 
-            yield break;
+            using (reader)
+            {
+                for (var ordinal = 1L; ; ordinal++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    DecisionForensics record;
+                    try
+                    {
+                        if (!reader.HasNext())
+                        {
+                            yield break;
+                        }
+
+                        record = reader.Next();
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException and not OperationCanceledException)
+                    {
+                        var problem =
+                            $"{path}: record {ordinal} (in the block at byte {reader.PreviousSync()}) is not readable, "
+                            + $"the file ends there for this read ({ordinal - 1} records before it were read): "
+                            + $"{ex.GetType().Name}: {FirstLine(ex.Message)}";
+                        if (unreadable is null)
+                        {
+                            throw new InvalidDataException(problem, ex);
+                        }
+
+                        unreadable.Add(problem);
+                        yield break;
+                    }
+
+                    yield return record;
+                }
+            }
         }
 
         using var text = new StreamReader(path);
@@ -118,6 +163,9 @@ public static class ForensicsFiles
             yield return record;
         }
     }
+
+    // Apache Avro puts the inner exception's stack trace into some messages.
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd();
 
     private static JsonSerializerOptions CreateJsonOptions()
     {

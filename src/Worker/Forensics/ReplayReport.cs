@@ -7,9 +7,17 @@ namespace Inference.Streaming.Worker.Forensics;
 public sealed class ReplayReport
 {
     /// <summary><c>faithful</c> when every record's models and configuration are the recorded ones; <c>what-if</c>
-    /// otherwise.</summary>
+    /// otherwise; <c>incomplete</c> when records of the source could not be read, whatever the rest says.</summary>
     [JsonPropertyName("mode")]
-    public string Mode => WhatIf > 0 ? "what-if" : "faithful";
+    public string Mode =>
+        Unreadable > 0 ? "incomplete"
+        : WhatIf > 0 ? "what-if"
+        : "faithful";
+
+    /// <summary>Records of the source that could not be decoded (listed under <see cref="Problems"/>): a replay
+    /// cannot vouch for them.</summary>
+    [JsonPropertyName("unreadable")]
+    public long Unreadable { get; set; }
 
     [JsonPropertyName("read")]
     public long Read { get; set; }
@@ -46,7 +54,7 @@ public sealed class ReplayReport
     public List<DecisionDifference> Differences { get; } = [];
 
     [JsonIgnore]
-    public bool Passed => UnexpectedDifferences == 0;
+    public bool Passed => UnexpectedDifferences == 0 && Unreadable == 0;
 }
 
 /// <summary>One model: the checkpoint(s) the records name against the one replay loaded.</summary>

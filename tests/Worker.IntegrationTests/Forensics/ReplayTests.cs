@@ -6,6 +6,7 @@ using Inference.Streaming.Worker.Forensics;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.Pipeline;
+using Inference.Streaming.Worker.Kafka;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 
@@ -182,6 +183,72 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         Assert.Equal(tampered.decision.decision_id, difference!["decision_id"]!.GetValue<string>());
         Assert.Equal("confidence", Assert.Single(difference["fields"]!.AsArray())!["field"]!.GetValue<string>());
         Assert.Contains("DIFFERS " + tampered.decision.decision_id, output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Hostile input, round 2, class 7. Before: replay from a topic skipped undecodable records and
+    /// said "faithful" with exit code 0; a truncated or corrupted Avro export ended it with Avro's
+    /// stack trace and no position.
+    /// </summary>
+    [Fact]
+    public async Task UnreadableRecordsMakeTheReplayIncompleteNamingWhereTheyAre()
+    {
+        var run = await RecordedAsync();
+        var avro = Path.Combine(_scratch, "whole.avro");
+        var export = await ForensicsCli.InvokeAsync(["export", .. Topic(run), "--avro", avro]);
+        Assert.True(export.Code == 0, export.Output);
+        var bytes = await File.ReadAllBytesAsync(avro);
+        var truncated = Path.Combine(_scratch, "truncated.avro");
+        await File.WriteAllBytesAsync(truncated, bytes[..(bytes.Length * 3 / 5)]);
+        // The last block's sync marker, zeroed: the block cannot be told from garbage.
+        var corrupted = Path.Combine(_scratch, "corrupted.avro");
+        var flipped = (byte[])bytes.Clone();
+        Array.Clear(flipped, flipped.Length - 16, 16);
+        await File.WriteAllBytesAsync(corrupted, flipped);
+
+        foreach (var path in new[] { truncated, corrupted })
+        {
+            var (code, output, report) = await ReplayAsync(["--input", path], "--model-dir", TestPaths.PyTorchFixtures);
+
+            Assert.Equal(ForensicsCommands.Failed, code);
+            Assert.Equal("incomplete", report["mode"]!.GetValue<string>());
+            Assert.Equal(1, report["unreadable"]!.GetValue<long>());
+            Assert.Contains("is not readable", output, StringComparison.Ordinal);
+            Assert.Contains("in the block at byte", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at Avro", output, StringComparison.Ordinal);
+            Assert.InRange(report["read"]!.GetValue<long>(), 0, run.Forensics.Count - 1);
+        }
+
+        // A topic with one record that does not decode among good ones.
+        var topic = await kafka.CreateTopicAsync("replay-unreadable");
+        var serde = new ContractSerde<DecisionForensics>(kafka.Registry);
+        using (var producer = kafka.CreateProducer())
+        {
+            foreach (var record in run.Forensics.Take(3))
+            {
+                var value = await serde.SerializeAsync(record, topic);
+                await producer.ProduceAsync(
+                    topic,
+                    new Confluent.Kafka.Message<string, byte[]> { Key = record.decision.symbol, Value = value }
+                );
+            }
+
+            await producer.ProduceAsync(
+                topic,
+                new Confluent.Kafka.Message<string, byte[]> { Key = "X", Value = "not avro"u8.ToArray() }
+            );
+        }
+
+        var fromTopic = await ReplayAsync(
+            ["--bootstrap", kafka.BootstrapServers, "--registry", kafka.SchemaRegistryUrl, "--topic", topic],
+            "--model-dir",
+            TestPaths.PyTorchFixtures
+        );
+        Assert.Equal(ForensicsCommands.Failed, fromTopic.Code);
+        Assert.Equal("incomplete", fromTopic.Report["mode"]!.GetValue<string>());
+        Assert.Equal(3, fromTopic.Report["read"]!.GetValue<long>());
+        Assert.Equal(1, fromTopic.Report["unreadable"]!.GetValue<long>());
+        Assert.Contains($"replay: unreadable {topic} [[0]] @3", fromTopic.Output, StringComparison.Ordinal);
     }
 
     [Fact]
