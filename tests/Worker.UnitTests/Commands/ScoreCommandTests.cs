@@ -77,4 +77,61 @@ public sealed class ScoreCommandTests
         Assert.NotEqual(0, missingModel);
         Assert.Empty(stdout.ToString());
     }
+
+    /// <summary>Hostile input, round 2, class 8. Before: 1e999 was read as infinity and the model was blamed for
+    /// the non-finite output; a 90 MB input was read whole (1.56 GB at its peak).</summary>
+    [Theory]
+    [InlineData("1e999", "inputs[1][2] is 1e999: not a finite float32")]
+    [InlineData("-1e39", "inputs[1][2] is -1e39: not a finite float32")]
+    [InlineData("\"NaN\"", "inputs[1][2] is \"NaN\": not a finite float32")]
+    [InlineData("huge", "over score's limit of 16,777,216")]
+    public void ANonFiniteOrOversizedInputIsRefusedByPositionBeforeAnyModelRuns(string value, string message)
+    {
+        var input = Path.GetTempFileName();
+        var row = string.Join(", ", Enumerable.Repeat("0.5", 43));
+        var bad = string.Join(", ", Enumerable.Range(0, 43).Select(i => i == 2 ? value : "0.5"));
+        try
+        {
+            if (value == "huge")
+            {
+                using var file = File.CreateText(input);
+                file.Write("{\"inputs\": [");
+                for (var i = 0; i < 100_000; i++)
+                {
+                    file.Write((i > 0 ? ", " : "") + "[" + row + "]");
+                }
+
+                file.Write("]}");
+            }
+            else
+            {
+                File.WriteAllText(input, $"{{\"inputs\": [[{row}], [{bad}]]}}");
+            }
+
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            var exit = ScoreCommand.Run(
+                [
+                    "--model-dir",
+                    ModelFixtures.Directory,
+                    "--model",
+                    ModelNames.Bull,
+                    "--input",
+                    input,
+                    "--device",
+                    "cpu",
+                ],
+                stdout,
+                stderr
+            );
+
+            Assert.Equal(2, exit);
+            Assert.Contains(message, stderr.ToString(), StringComparison.Ordinal);
+            Assert.Empty(stdout.ToString());
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
 }
