@@ -136,6 +136,10 @@ public sealed class GaussianRegimeDetector : IRegimeDetector
         return _logNormaliser[k] - (0.5 * squared);
     }
 
+    private const double SumTolerance = 1e-6;
+    private const double MinVariance = 1e-8;
+    private const double MaxVariance = 1e4;
+
     private static void Validate(GaussianRegimeParameters p)
     {
         static void Require(bool condition, string problem)
@@ -182,6 +186,33 @@ public sealed class GaussianRegimeDetector : IRegimeDetector
                 && p.Covariances.All(c => c.Length == Width && c.All(r => r.Length == Width && r.All(double.IsFinite))),
             "covariances needs 3 matrices of 4 × 4 finite numbers"
         );
+        // Probabilities are probabilities: a row that does not sum to 1 is a broken file, not one to renormalise.
+        Require(
+            Math.Abs(p.Prior.Sum() - 1) <= SumTolerance,
+            $"prior sums to {p.Prior.Sum():R}, not 1 (within {SumTolerance})"
+        );
+        for (var row = 0; row < Regimes; row++)
+        {
+            Require(
+                Math.Abs(p.Transition[row].Sum() - 1) <= SumTolerance,
+                $"transition row {row} sums to {p.Transition[row].Sum():R}, not 1 (within {SumTolerance})"
+            );
+        }
+
+        // The features are scaled to about unit spread: a variance outside this range is no fit of them.
+        for (var regime = 0; regime < Regimes; regime++)
+        {
+            for (var i = 0; i < Width; i++)
+            {
+                var variance = p.Covariances[regime][i][i];
+                Require(
+                    variance is >= MinVariance and <= MaxVariance,
+                    $"covariance {regime} has variance {variance:R} for {RegimeFeatures.ScaledNames[i]}, outside "
+                        + $"[{MinVariance}, {MaxVariance}] (the features are scaled to about unit spread)"
+                );
+            }
+        }
+
         Require(double.IsFinite(p.Temperature) && p.Temperature is > 0 and <= 10, "temperature must be in (0, 10]");
         Require(double.IsFinite(p.Floor) && p.Floor is >= 0 and < 1, "floor must be in [0, 1)");
     }

@@ -135,6 +135,52 @@ public sealed class RegimeDetectorTests : IDisposable
         Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Hostile input, round 2, class 9: before, these loaded without a word (rows were renormalised).</summary>
+    [Theory]
+    [InlineData("transition", "transition row 1 sums to 1.1, not 1")]
+    [InlineData("prior", "prior sums to 0.5, not 1")]
+    [InlineData("variance", "covariance 2 has variance 1E+300 for")]
+    [InlineData("tiny-variance", "covariance 0 has variance 1E-300 for")]
+    public void ProbabilitiesThatDoNotSumToOneAndImplausibleVariancesAreRefused(string fault, string reason)
+    {
+        var p = (
+            (GaussianRegimeDetector)
+                RegimeDetectorFiles.Load(RepositoryRoot.RegimeDetectors, GaussianRegimeDetector.DefaultName)
+        ).Parameters;
+        var transition = p.Transition.Select(r => r.ToArray()).ToArray();
+        var prior = p.Prior.ToArray();
+        var covariances = p.Covariances.Select(c => c.Select(r => r.ToArray()).ToArray()).ToArray();
+        switch (fault)
+        {
+            case "transition":
+                transition[1] = [0.5, 0.3, 0.3];
+                break;
+            case "prior":
+                prior = [0.25, 0.125, 0.125];
+                break;
+            case "variance":
+                covariances[2][1][1] = 1e300;
+                break;
+            default:
+                covariances[0][3][3] = 1e-300;
+                break;
+        }
+
+        var refused = Assert.Throws<FormatException>(() =>
+            new GaussianRegimeDetector(
+                new GaussianRegimeParameters
+                {
+                    Prior = prior,
+                    Transition = transition,
+                    Means = p.Means,
+                    Covariances = covariances,
+                },
+                null
+            )
+        );
+        Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ACovarianceThatIsNotPositiveDefiniteIsRefused()
     {
