@@ -9,7 +9,8 @@ namespace Inference.Streaming.PredictApi;
 
 /// <summary>
 /// <c>GET /health</c> (the seed's body: healthy or degraded), <c>/health/live</c> (the process
-/// answers and no check tagged <c>live</c> fails: a wedged ingest loop) and <c>/health/ready</c> (every check tagged <c>ready</c> passes; 503 otherwise).
+/// answers and no check tagged <c>live</c> fails: a wedged ingest loop) and <c>/health/ready</c>
+/// (every check tagged <c>ready</c> passes; 503 otherwise).
 /// </summary>
 public static class HealthApi
 {

@@ -672,6 +672,7 @@ internal static class PipelineBenchmark
                 BootstrapServers = bootstrap,
                 LingerMs = 5,
                 QueueBufferingMaxMessages = 1_000_000,
+                Partitioner = Partitioner.Murmur2Random,
             }
         ).Build();
 

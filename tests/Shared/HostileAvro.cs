@@ -84,7 +84,8 @@ internal static class HostileAvro
         return [.. body];
     }
 
-    /// <summary>Under <see cref="RecursiveThroughArray"/>: a tick with one child, <paramref name="depth"/> deep.</summary>
+    /// <summary>Under <see cref="RecursiveThroughArray"/>: a tick with one child, <paramref name="depth"/>
+    /// deep.</summary>
     public static byte[] NestedThroughArray(string symbol, DateTimeOffset time, int depth)
     {
         var level = Fields(symbol, time);

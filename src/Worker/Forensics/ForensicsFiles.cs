@@ -100,7 +100,8 @@ public static class ForensicsFiles
             catch (Exception ex) when (ex is not OutOfMemoryException and not FileNotFoundException)
             {
                 throw new InvalidDataException(
-                    $"{path}: not a readable Avro container file (its header): {ex.GetType().Name}: {FirstLine(ex.Message)}",
+                    $"{path}: not a readable Avro container file (its header): {ex.GetType().Name}: "
+                        + FirstLine(ex.Message),
                     ex
                 );
             }

@@ -24,7 +24,8 @@ public sealed class IngestHeartbeat(TimeProvider time)
         }
     }
 
-    /// <summary>The loop is stopping; called before its consumer is closed, never while the watchdog reads it.</summary>
+    /// <summary>The loop is stopping; called before its consumer is closed, never while the watchdog reads
+    /// it.</summary>
     public void Detach()
     {
         lock (_gate)

@@ -188,6 +188,11 @@ public sealed class RecordHandler
             return null;
         }
 
+        if (ExpectedPartition(record) is not null)
+        {
+            return null;
+        }
+
         MarketTick tick;
         try
         {
@@ -235,6 +240,22 @@ public sealed class RecordHandler
         {
             partition.RegimesOffset = record.Offset.Value;
             partition.RegimesAtEnd = false;
+        }
+
+        if (ExpectedPartition(record) is { } expected)
+        {
+            // Another partitioner put this key here: its state lives on another partition, so deciding
+            // it here would use the wrong regime (or none). Refused, whatever the record holds.
+            _deadLetters.Send(
+                record,
+                DeadLetterReasons.WrongPartition,
+                $"key {LogText.Quote(Encoding.UTF8.GetString(record.Message.Key!))} belongs on partition {expected} "
+                    + $"of {record.Topic}'s {PartitionCount(record.Topic)} by Kafka:Partitioner "
+                    + $"({_kafka.Partitioner}), not {record.Partition.Value}: its producer hashes keys another way "
+                    + "(librdkafka's default is consistent_random; set partitioner=murmur2_random)",
+                tracked
+            );
+            return;
         }
 
         try
@@ -659,6 +680,24 @@ public sealed class RecordHandler
         };
         state.Await(_decisions.Enqueue(request, cancellationToken), bar.Close, shadow?.Completion.Task);
     }
+
+    /// <summary>The partition <c>Kafka:Partitioner</c> gives the record's key when it is not the one it was read
+    /// from; null when it is right (or the record has no key, which the decoder refuses anyway).</summary>
+    private int? ExpectedPartition(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (record.Message.Key is not { Length: > 0 } key)
+        {
+            return null;
+        }
+
+        var expected = KeyPartitioner.PartitionOf(_kafka.Partitioner, key, PartitionCount(record.Topic));
+        return expected == record.Partition.Value ? null : expected;
+    }
+
+    private int PartitionCount(string topic) =>
+        topic == _kafka.Topics.MarketTicks.Name
+            ? _kafka.Topics.MarketTicks.Partitions
+            : _kafka.Topics.RegimeUpdates.Partitions;
 
     private MarketTick DecodeTick(ConsumeResult<byte[]?, byte[]> record)
     {

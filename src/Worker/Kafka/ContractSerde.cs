@@ -123,7 +123,8 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         }
     }
 
-    /// <summary>How records of one writer schema are read: scanned, then resolved to the contract; or refused.</summary>
+    /// <summary>How records of one writer schema are read: scanned, then resolved to the contract; or
+    /// refused.</summary>
     private sealed class WriterDecoder
     {
         private readonly AvroBodyScanner? _scanner;

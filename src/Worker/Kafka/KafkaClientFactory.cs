@@ -30,6 +30,8 @@ public sealed class KafkaClientFactory(
             LingerMs = 1,
             StatisticsIntervalMs = 5000,
         };
+        // The co-partitioning contract (Kafka:Partitioner): every producer hashes keys alike.
+        config.Set("partitioner", options.Value.Partitioner);
         Apply(config, clientId, options.Value.Producer);
         var builder = new ProducerBuilder<byte[]?, byte[]>(config);
         configure?.Invoke(builder);

@@ -34,6 +34,15 @@ public sealed class KafkaOptions
     /// </summary>
     public bool LeaveGroupOnStop { get; set; } = true;
 
+    /// <summary>
+    /// How every producer of the project (demo feed, regime service, decisions, forensics, changelog,
+    /// dead letters) maps keys to partitions, and the rule the worker checks each input record
+    /// against (<see cref="KeyPartitioner"/>): a tick or regime update on another partition than
+    /// its key's is dead-lettered as <c>wrong-partition</c>. <c>murmur2_random</c> is the Java
+    /// client's; a librdkafka producer (Python, Go, C#, kcat) must set <c>partitioner=murmur2_random</c>.
+    /// </summary>
+    public string Partitioner { get; set; } = KeyPartitioner.Murmur2Random;
+
     public TopicsOptions Topics { get; set; } = new();
 
     /// <summary>Fail start-up when topics are missing and cannot be created (true), or only log (false).</summary>

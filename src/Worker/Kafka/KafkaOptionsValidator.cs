@@ -13,6 +13,26 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             failures.Add("Kafka:GroupId must not be empty.");
         }
 
+        if (!KeyPartitioner.Supported.Contains(options.Partitioner))
+        {
+            failures.Add(
+                $"Kafka:Partitioner '{options.Partitioner}' is not one of "
+                    + $"{string.Join(", ", KeyPartitioner.Supported)}: "
+                    + "the worker checks each input record's partition against it."
+            );
+        }
+
+        if (
+            options.Producer.TryGetValue("partitioner", out var producerPartitioner)
+            && producerPartitioner != options.Partitioner
+        )
+        {
+            failures.Add(
+                $"Kafka:Producer:partitioner '{producerPartitioner}' differs from Kafka:Partitioner "
+                    + $"'{options.Partitioner}': set Kafka:Partitioner alone, every producer takes it."
+            );
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (key, topic) in options.Topics.All())
         {

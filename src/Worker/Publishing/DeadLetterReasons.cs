@@ -8,6 +8,7 @@ public static class DeadLetterReasons
     public const string IncompatibleSchema = "incompatible-schema";
     public const string RegistryUnavailable = "registry-unavailable";
     public const string DecodeLimit = "decode-limit";
+    public const string WrongPartition = "wrong-partition";
     public const string InvalidTick = "invalid-tick";
     public const string InvalidRegime = "invalid-regime";
     public const string LateTick = "late-tick";

@@ -135,7 +135,8 @@ public sealed class RegimeDetectorTests : IDisposable
         Assert.Contains(reason, refused.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>Hostile input, round 2, class 9: before, these loaded without a word (rows were renormalised).</summary>
+    /// <summary>Hostile input, round 2, class 9: before, these loaded without a word (rows were
+    /// renormalised).</summary>
     [Theory]
     [InlineData("transition", "transition row 1 sums to 1.1, not 1")]
     [InlineData("prior", "prior sums to 0.5, not 1")]

@@ -26,6 +26,20 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         // The flood goes where an honest symbol's ticks keep the partition's event time moving: a
         // partition whose symbols all go quiet closes no bar and evicts nothing (event time stops).
         var partition = new TopicPartition(run.Ticks, await run.PartitionOfAsync("AAA"));
+        // Flood symbols whose key belongs on that partition (Kafka:Partitioner): others are wrong-partition.
+        var flood = Enumerable
+            .Range(0, 100 * Flood)
+            .Select(i => "F" + i.ToString("D4", CultureInfo.InvariantCulture))
+            .Where(s =>
+                Worker.Kafka.KeyPartitioner.PartitionOf(
+                    Worker.Kafka.KeyPartitioner.Murmur2Random,
+                    System.Text.Encoding.UTF8.GetBytes(s),
+                    3
+                ) == partition.Partition.Value
+            )
+            .Take(Flood)
+            .ToList();
+        var returning = flood[0];
         // The worker first, then the market: the flood must come after the honest symbols are held.
         await using var worker = await run.StartAsync(
             "--Features:MaxSymbols",
@@ -52,9 +66,8 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
                         TimeSpan.FromSeconds(60),
                         "the worker to hold every honest symbol"
                     );
-                    for (var i = 0; i < Flood; i++)
+                    foreach (var symbol in flood)
                     {
-                        var symbol = "F" + i.ToString("D4", CultureInfo.InvariantCulture);
                         producer.Produce(
                             partition,
                             new Message<string, byte[]>
@@ -72,8 +85,8 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
                         partition,
                         new Message<string, byte[]>
                         {
-                            Key = "F0000",
-                            Value = await run.TickAsync("F0000", now, price: 150),
+                            Key = returning,
+                            Value = await run.TickAsync(returning, now, price: 150),
                         }
                     );
                 }
@@ -85,11 +98,11 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         var expected = StreamHarness.ExpectedDecisions + admitted + 1;
         var decisions = await run.DecisionsAsync(expected);
         output.WriteLine(
-            $"flood symbols decided: {decisions.Count(d => d.symbol.StartsWith('F'))}; F0000 bars: "
+            $"flood symbols decided: {decisions.Count(d => d.symbol.StartsWith('F'))}; {returning} bars: "
                 + string.Join(
                     ", ",
                     decisions
-                        .Where(d => d.symbol == "F0000")
+                        .Where(d => d.symbol == returning)
                         .Select(d => d.bar_start.ToString("O", CultureInfo.InvariantCulture))
                 )
         );
@@ -157,9 +170,9 @@ public sealed class SymbolFloodTests(KafkaFixture kafka, ITestOutputHelper outpu
         Assert.DoesNotContain(tombstones, StreamHarness.Symbols.Contains);
         Assert.Equal(StreamHarness.Symbols.Length, HeldSymbols(metrics));
 
-        // F0000 came back after eviction: a fresh symbol, whose first bar has no return from its old price.
-        var returned = forensics.Where(f => f.decision.symbol == "F0000").OrderBy(f => f.decision.bar_end).Last();
-        Assert.Equal(2, forensics.Count(f => f.decision.symbol == "F0000"));
+        // The returning symbol came back after eviction: fresh, its first bar has no return from its old price.
+        var returned = forensics.Where(f => f.decision.symbol == returning).OrderBy(f => f.decision.bar_end).Last();
+        Assert.Equal(2, forensics.Count(f => f.decision.symbol == returning));
         Assert.Equal(StreamHarness.Start.AddSeconds(1000).UtcDateTime, returned.decision.bar_start);
         Assert.Equal(0.0, returned.features[9]);
         Assert.Equal(0.0, returned.features[2]);

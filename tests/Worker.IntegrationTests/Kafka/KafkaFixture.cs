@@ -116,6 +116,8 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
                 EnableIdempotence = true,
                 Acks = Acks.All,
                 MessageMaxBytes = 2_000_000,
+                // The worker's co-partitioning contract (Kafka:Partitioner): the Java client's partitioner.
+                Partitioner = Partitioner.Murmur2Random,
             }
         ).SetErrorHandler((_, error) => onError?.Invoke(error)).Build();
 

@@ -58,6 +58,7 @@ internal sealed class RecordedMarket
                 BootstrapServers = kafka.BootstrapServers,
                 EnableIdempotence = true,
                 Acks = Acks.All,
+                Partitioner = Partitioner.Murmur2Random,
             }
         ).Build();
 

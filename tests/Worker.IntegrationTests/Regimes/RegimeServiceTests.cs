@@ -268,7 +268,12 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
             using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
             var serde = new ContractSerde<MarketTick>(registry);
             using var producer = new ProducerBuilder<byte[]?, byte[]>(
-                new ProducerConfig { BootstrapServers = bootstrap, EnableIdempotence = true }
+                new ProducerConfig
+                {
+                    BootstrapServers = bootstrap,
+                    EnableIdempotence = true,
+                    Partitioner = Partitioner.Murmur2Random,
+                }
             ).Build();
             for (var round = 0; round < rounds; round++)
             {

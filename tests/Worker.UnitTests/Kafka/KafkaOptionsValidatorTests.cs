@@ -22,6 +22,31 @@ public sealed class KafkaOptionsValidatorTests
         Assert.Contains("Kafka:Topics:RegimeUpdates:Partitions", result.FailureMessage, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("fnv1a_random", null, "Kafka:Partitioner 'fnv1a_random' is not one of")]
+    [InlineData("murmur2_random", "consistent_random", "Kafka:Producer:partitioner 'consistent_random' differs")]
+    [InlineData("consistent_random", null, null)]
+    public void ThePartitionerIsOneTheWorkerCanCheckAndEveryProducerTakesIt(
+        string partitioner,
+        string? producerSetting,
+        string? problem
+    )
+    {
+        var options = new KafkaOptions { Partitioner = partitioner };
+        if (producerSetting is not null)
+        {
+            options.Producer["partitioner"] = producerSetting;
+        }
+
+        var result = _validator.Validate(null, options);
+
+        Assert.Equal(problem is not null, result.Failed);
+        if (problem is not null)
+        {
+            Assert.Contains(problem, result.FailureMessage, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void TwoTopicsWithOneNameAreRefused()
     {
