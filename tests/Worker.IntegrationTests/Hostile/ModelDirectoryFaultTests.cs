@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Inference.Streaming.Contracts.Rest;
 using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.State;
 using Xunit.Abstractions;
@@ -35,8 +36,11 @@ public sealed class ModelDirectoryFaultTests(KafkaFixture kafka, ITestOutputHelp
                 "00:00:00.200"
             );
             using var http = new HttpClient { BaseAddress = new Uri(worker.Banner["api"]) };
-            await Until(async () =>
-                (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK
+            await Eventually.HoldsAsync(
+                async () =>
+                    (await http.GetAsync(new Uri("/health/ready", UriKind.Relative))).StatusCode == HttpStatusCode.OK,
+                TimeSpan.FromSeconds(60),
+                "the worker to be ready"
             );
             string? refusal = null;
             await run.ProduceAsync(
@@ -68,7 +72,11 @@ public sealed class ModelDirectoryFaultTests(KafkaFixture kafka, ITestOutputHelp
             Assert.Empty(await run.DeadLettersAsync(0));
 
             // The watcher found the directory again by itself.
-            await Until(async () => (await ModelsAsync(http)) is { Models.Count: 4, Errors.Count: 0 });
+            await Eventually.HoldsAsync(
+                async () => (await ModelsAsync(http)) is { Models.Count: 4, Errors.Count: 0 },
+                TimeSpan.FromSeconds(30),
+                "the watcher to load the directory that came back"
+            );
 
             // Special files in place of two checkpoints: refused by name, unopened, and quickly.
             var bull = HostileModels.PathOf(directory, ModelNames.Bull);
@@ -128,16 +136,6 @@ public sealed class ModelDirectoryFaultTests(KafkaFixture kafka, ITestOutputHelp
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
-        }
-    }
-
-    private static async Task Until(Func<Task<bool>> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(200);
         }
     }
 }

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Ingest;
+using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,8 @@ namespace Inference.Streaming.Worker.IntegrationTests.Ingest;
 [Collection(KafkaClusterGroup.Name)]
 public sealed class IngestWatchdogTests(KafkaFixture kafka)
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
     [Fact]
     public async Task ALoopThatStopsTurningWhileRecordsWaitIsStalledWithItsLagFromTheBrokerAndRecovers()
     {
@@ -62,16 +65,20 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
         }
 
         var read = 0;
-        await Until(() =>
-        {
-            heartbeat.Beat();
-            if (loop.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
+        await Eventually.HoldsAsync(
+            () =>
             {
-                read++;
-            }
+                heartbeat.Beat();
+                if (loop.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
+                {
+                    read++;
+                }
 
-            return read == 10 && watchdog.State is { Running: true, RecordsWaiting: 0 };
-        });
+                return read == 10 && watchdog.State is { Running: true, RecordsWaiting: 0 };
+            },
+            Timeout,
+            "the loop to read the first 10 records"
+        );
         Assert.Equal(0, metrics.TotalLag());
         Assert.False(watchdog.State.Stalled);
 
@@ -84,19 +91,23 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
             );
         }
 
-        await Until(() => watchdog.State.Stalled);
+        await Eventually.HoldsAsync(() => watchdog.State.Stalled, Timeout, "the stall to be seen");
         var stalled = await health.CheckHealthAsync(new HealthCheckContext());
         Assert.Equal(HealthStatus.Unhealthy, stalled.Status);
         Assert.Contains("25 records waiting", stalled.Description, StringComparison.Ordinal);
         Assert.Equal(25, metrics.TotalLag());
 
         // It turns again and catches up: healthy.
-        await Until(() =>
-        {
-            heartbeat.Beat();
-            loop.Consume(TimeSpan.FromMilliseconds(100));
-            return watchdog.State is { Stalled: false, RecordsWaiting: 0 };
-        });
+        await Eventually.HoldsAsync(
+            () =>
+            {
+                heartbeat.Beat();
+                loop.Consume(TimeSpan.FromMilliseconds(100));
+                return watchdog.State is { Stalled: false, RecordsWaiting: 0 };
+            },
+            Timeout,
+            "the loop to catch up"
+        );
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync(new HealthCheckContext())).Status);
 
         // A loop that turns but has nothing to read is not stalled, however long it has been quiet.
@@ -105,15 +116,5 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
 
         heartbeat.Detach();
         await watchdog.StopAsync(CancellationToken.None);
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out");
-            await Task.Delay(50);
-        }
     }
 }
