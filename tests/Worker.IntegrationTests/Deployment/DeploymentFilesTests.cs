@@ -41,6 +41,9 @@ public sealed partial class DeploymentFilesTests
         Assert.Contains("SchemaRegistry__Url: http://schema-registry:8081", stdout, StringComparison.Ordinal);
         Assert.Contains("/app/models:ro", stdout, StringComparison.Ordinal);
         Assert.Contains("Api__Keys__0: compose-test-key-0123456789", stdout, StringComparison.Ordinal);
+        // No fixed host port for a worker, so --scale can run several.
+        Assert.DoesNotContain("published: 8000\n", stdout, StringComparison.Ordinal);
+        Assert.Contains("published: 8000-8009\n      target: 8000", stdout, StringComparison.Ordinal);
     }
 
     [SkippableFact]
@@ -101,8 +104,9 @@ public sealed partial class DeploymentFilesTests
         var dockerfile = File.ReadAllText(Path.Combine(TestPaths.RepositoryRoot, "Dockerfile"));
 
         Assert.Contains("metrics_path: /metrics", prometheus, StringComparison.Ordinal);
-        Assert.Contains("\"worker:8000\"", prometheus, StringComparison.Ordinal);
-        Assert.Contains("\"worker-gpu:8000\"", prometheus, StringComparison.Ordinal);
+        // Every replica, by the services' names (docker compose up --scale worker=3).
+        Assert.Contains("- names: [worker, worker-gpu]", prometheus, StringComparison.Ordinal);
+        Assert.Contains("port: 8000", prometheus, StringComparison.Ordinal);
         Assert.Contains("ASPNETCORE_URLS=http://+:8000", dockerfile, StringComparison.Ordinal);
     }
 

@@ -203,8 +203,8 @@ public sealed class PrometheusTests(KafkaFixture kafka, ITestOutputHelper output
             .Replace("scrape_interval: 5s", "scrape_interval: 1s", StringComparison.Ordinal)
             .Replace("evaluation_interval: 5s", "evaluation_interval: 1s", StringComparison.Ordinal)
             .Replace(
-                "targets: [\"worker:8000\", \"worker-gpu:8000\"]",
-                $"targets: [\"{target}\"]",
+                "dns_sd_configs:\n      - names: [worker, worker-gpu]\n        type: A\n        port: 8000",
+                $"static_configs:\n      - targets: [\"{target}\"]",
                 StringComparison.Ordinal
             );
         Assert.Contains("scrape_interval: 1s", config, StringComparison.Ordinal);
