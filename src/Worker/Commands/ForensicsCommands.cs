@@ -144,6 +144,18 @@ public static class ForensicsCommands
                 services =>
                 {
                     services.AddKafkaOptions();
+                    // The worker's own clients: Kafka:Client:* and SchemaRegistry:Client:* reach a secured cluster.
+                    services.AddSingleton<IKafkaEndpoints, ConfiguredKafkaEndpoints>();
+                    services.AddSingleton<IKafkaClientFactory>(sp => new KafkaClientFactory(
+                        sp.GetRequiredService<IKafkaEndpoints>(),
+                        sp.GetRequiredService<IOptions<KafkaOptions>>()
+                    ));
+                    services.AddSingleton<Confluent.SchemaRegistry.ISchemaRegistryClient>(sp =>
+                        SchemaRegistryClients.Create(
+                            sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl,
+                            sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value
+                        )
+                    );
                     services.PostConfigure<KafkaOptions>(kafka =>
                     {
                         kafka.BootstrapServers = parse.GetValue(Bootstrap) ?? kafka.BootstrapServers;
@@ -170,8 +182,9 @@ public static class ForensicsCommands
             }
 
             return new ForensicsTopicReader(
+                services.GetRequiredService<IKafkaClientFactory>(),
+                services.GetRequiredService<Confluent.SchemaRegistry.ISchemaRegistryClient>(),
                 kafka.BootstrapServers,
-                registry.Url,
                 kafka.Topics.DecisionForensics.Name,
                 parse.GetValue(IdleTimeout)
             );

@@ -61,7 +61,11 @@ public sealed class EmbeddedKafka(IOptions<EmbeddedOptions> options, ILogger<Emb
             {
                 _cluster = MockCluster.Start(options.Value.Brokers);
                 _registry = EmbeddedSchemaRegistry
-                    .StartAsync(options.Value.SchemaRegistryPort, CancellationToken.None)
+                    .StartAsync(
+                        options.Value.SchemaRegistryPort,
+                        options.Value.SchemaRegistryUserInfo,
+                        CancellationToken.None
+                    )
                     .GetAwaiter()
                     .GetResult();
                 Log.EmbeddedStarted(

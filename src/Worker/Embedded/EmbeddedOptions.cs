@@ -28,4 +28,12 @@ public sealed class EmbeddedOptions
     /// <summary>Port of the embedded Schema Registry on 127.0.0.1; 0 picks a free one.</summary>
     [Range(0, 65535)]
     public int SchemaRegistryPort { get; set; }
+
+    /// <summary>
+    /// <c>user:password</c>: the embedded registry answers only requests with these HTTP basic-auth
+    /// credentials (401 otherwise), as a production registry does; this process's own clients get
+    /// them as <c>SchemaRegistry:Client:*</c>. Unset, it needs none.
+    /// </summary>
+    [RegularExpression("^[^:]+:.+$", ErrorMessage = "Embedded:SchemaRegistryUserInfo must be user:password.")]
+    public string? SchemaRegistryUserInfo { get; set; }
 }

@@ -11,9 +11,15 @@ namespace Inference.Streaming.Worker.Forensics;
 /// anything: every partition is assigned directly, from the query's start offset to the end it had
 /// when reading began (so a live topic still gives a finite read), with <c>read_committed</c> isolation.
 /// </summary>
+/// <remarks>
+/// Its consumer comes from <see cref="IKafkaClientFactory.CreateReader"/> and its registry client
+/// from <see cref="SchemaRegistryClients"/>: the worker's own <c>Kafka:Client:*</c> (SASL, TLS) and
+/// <c>SchemaRegistry:Client:*</c> (basic auth, TLS) settings reach a secured cluster here too.
+/// </remarks>
 public sealed class ForensicsTopicReader(
+    IKafkaClientFactory clients,
+    ISchemaRegistryClient registry,
     string bootstrapServers,
-    string registryUrl,
     string topic,
     TimeSpan idleTimeout
 )
@@ -26,21 +32,8 @@ public sealed class ForensicsTopicReader(
         [EnumeratorCancellation] CancellationToken cancellationToken
     )
     {
-        using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
         var serde = new ContractSerde<DecisionForensics>(registry);
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
-            new ConsumerConfig
-            {
-                BootstrapServers = bootstrapServers,
-                GroupId = "forensics-reader-" + Guid.NewGuid().ToString("N"),
-                EnableAutoCommit = false,
-                EnableAutoOffsetStore = false,
-                EnablePartitionEof = true,
-                IsolationLevel = IsolationLevel.ReadCommitted,
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-                ClientId = "inference-forensics-reader",
-            }
-        ).Build();
+        using var consumer = clients.CreateReader("inference-forensics-reader");
 
         var ranges = Ranges(consumer, query);
         var remaining = ranges.Where(r => r.Value.Start < r.Value.End).ToDictionary(r => r.Key, r => r.Value);
@@ -104,8 +97,10 @@ public sealed class ForensicsTopicReader(
             {
                 record = await serde.DeserializeAsync(result.Message.Value, topic);
             }
-            catch (ContractDecodeException ex)
+            catch (ContractDecodeException ex) when (ex.Reason != DecodeFailure.RegistryUnavailable)
             {
+                // The record is at fault; a registry that cannot be asked (down, or refusing these credentials)
+                // is not, and ends the read with its error instead.
                 Unreadable.Add($"{result.TopicPartitionOffset}: {ex.Message}");
                 continue;
             }

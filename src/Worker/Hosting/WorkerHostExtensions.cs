@@ -51,16 +51,11 @@ public static class WorkerHostExtensions
         services.AddSingleton<GroupInstance>();
         services.AddSingleton<IKafkaClientFactory, KafkaClientFactory>();
         services.AddSingleton<ISchemaRegistryClient>(sp =>
-        {
-            var registry = sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value;
-            var config = new SchemaRegistryConfig { Url = sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl };
-            foreach (var (key, value) in registry.Client)
-            {
-                config.Set(key, value);
-            }
-
-            return new CachedSchemaRegistryClient(config);
-        });
+            SchemaRegistryClients.Create(
+                sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl,
+                sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value
+            )
+        );
         services.AddHostedService<TopicProvisioningService>();
         builder.AddDemoFeed(mode, embedded);
         builder.AddObservability();
@@ -151,6 +146,20 @@ public static class WorkerHostExtensions
         // librdkafka's mock broker answers an empty fetch only after fetch.wait.max.ms (default 500)
         // even when data arrives meanwhile; a short wait keeps tick-to-decision latency low here.
         services.PostConfigure<KafkaOptions>(kafka => kafka.Consumer.TryAdd("fetch.wait.max.ms", "10"));
+
+        // A registry that needs credentials: this process's own clients have them.
+        services
+            .AddOptions<SchemaRegistryOptions>()
+            .PostConfigure<IOptions<EmbeddedOptions>>(
+                (registry, embedded) =>
+                {
+                    if (embedded.Value.SchemaRegistryUserInfo is { } userInfo)
+                    {
+                        registry.Client.TryAdd("schema.registry.basic.auth.credentials.source", "USER_INFO");
+                        registry.Client.TryAdd("schema.registry.basic.auth.user.info", userInfo);
+                    }
+                }
+            );
     }
 
     public static WebApplication MapInferenceWorker(this WebApplication app)

@@ -282,11 +282,12 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
         var market = await RecordedMarket.ProduceAsync(kafka, 150, seed: 13);
         string[] sectors =
         [
+            // CCC and DDD share a partition by murmur2 (the co-partitioning contract), so their books meet.
             "--Risk:Sectors:AAA",
             "tech",
-            "--Risk:Sectors:BBB",
-            "tech",
             "--Risk:Sectors:CCC",
+            "tech",
+            "--Risk:Sectors:DDD",
             "tech",
             "--Risk:ConcentrationLimit",
             "0.005",
@@ -300,10 +301,10 @@ public sealed class ReplayTests(KafkaFixture kafka) : IDisposable
             [.. sectors, "--Models:Directory", trained]
         );
 
-        // DDD is not in the map: its own sector and book, as before.
-        Assert.All(run.Forensics, f => Assert.Equal(f.decision.symbol == "DDD" ? null : "tech", f.risk_inputs.sector));
+        // BBB is not in the map: its own sector and book, as before.
+        Assert.All(run.Forensics, f => Assert.Equal(f.decision.symbol == "BBB" ? null : "tech", f.risk_inputs.sector));
         Assert.All(
-            run.Forensics.Where(f => f.decision.symbol == "DDD"),
+            run.Forensics.Where(f => f.decision.symbol == "BBB"),
             f => Assert.Null(f.risk_inputs.book_peer_value)
         );
         // Four symbols on three partitions: some mapped symbols share one, and see each other's accounts.

@@ -260,12 +260,13 @@ internal sealed class StreamHarness(KafkaFixture kafka)
     /// </summary>
     public static readonly string[] SectorBook =
     [
+        // CCC and DDD share a partition by murmur2 (Kafka:Partitioner), so the tech book has peers in it.
         "--Risk:Sectors:AAA",
         "tech",
         "--Risk:Sectors:BBB",
-        "tech",
-        "--Risk:Sectors:CCC",
         "energy",
+        "--Risk:Sectors:CCC",
+        "tech",
         "--Risk:Sectors:DDD",
         "tech",
         "--Risk:ConcentrationLimit",

@@ -23,7 +23,18 @@ public sealed class EmbeddedSchemaRegistry : IAsyncDisposable
     public SchemaStore Store { get; }
 
     /// <summary>Starts the registry on 127.0.0.1:<paramref name="port"/> (0 picks a free port).</summary>
-    public static async Task<EmbeddedSchemaRegistry> StartAsync(int port, CancellationToken cancellationToken)
+    public static Task<EmbeddedSchemaRegistry> StartAsync(int port, CancellationToken cancellationToken) =>
+        StartAsync(port, userInfo: null, cancellationToken);
+
+    /// <summary>
+    /// Starts the registry; with <paramref name="userInfo"/> (<c>user:password</c>) every request needs
+    /// those HTTP basic-auth credentials and gets 401 in Confluent's error body otherwise.
+    /// </summary>
+    public static async Task<EmbeddedSchemaRegistry> StartAsync(
+        int port,
+        string? userInfo,
+        CancellationToken cancellationToken
+    )
     {
         var builder = WebApplication.CreateSlimBuilder(
             new WebApplicationOptions { ApplicationName = typeof(EmbeddedSchemaRegistry).Assembly.GetName().Name }
@@ -32,6 +43,32 @@ public sealed class EmbeddedSchemaRegistry : IAsyncDisposable
         builder.Logging.ClearProviders();
         var store = new SchemaStore();
         var app = builder.Build();
+        if (userInfo is not null)
+        {
+            var expected = System.Text.Encoding.UTF8.GetBytes(
+                "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(userInfo))
+            );
+            app.Use(
+                async (context, next) =>
+                {
+                    var presented = System.Text.Encoding.UTF8.GetBytes(
+                        context.Request.Headers.Authorization.ToString()
+                    );
+                    if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(presented, expected))
+                    {
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.Headers.WWWAuthenticate = "Basic realm=\"schema-registry\"";
+                        await context.Response.WriteAsJsonAsync(
+                            new { error_code = 401, message = "Unauthorized: credentials needed (basic auth)" }
+                        );
+                        return;
+                    }
+
+                    await next(context);
+                }
+            );
+        }
+
         app.MapSchemaRegistry(store);
         await app.StartAsync(cancellationToken);
         var address = app
