@@ -22,19 +22,7 @@ public static class CheckpointGuard
     /// </summary>
     public static long CheckRegular(string path)
     {
-        var info = new FileInfo(path);
-        if (info.LinkTarget is not null)
-        {
-            // A link's own size is its target's name: the target's is what would be read.
-            info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo is { Exists: true } target
-                ? target
-                : throw new ModelLoadException(
-                    path,
-                    $"file not found (a link to '{Printable(info.LinkTarget)}', which does not exist)"
-                );
-        }
-
-        var length = info.Length;
+        var length = LengthOf(path);
         if (length == 0)
         {
             throw new ModelLoadException(
@@ -47,10 +35,31 @@ public static class CheckpointGuard
         return length;
     }
 
+    /// <summary>
+    /// The size of what reading <paramref name="path"/> reads: for a link, its final target's (a link's
+    /// own size is the length of its target's name, which would let a link to a huge file past
+    /// <c>Models:MaxFileBytes</c> and make a linked checkpoint's zip entries look larger than the file).
+    /// </summary>
+    public static long LengthOf(string path)
+    {
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null)
+        {
+            info = info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo is { Exists: true } target
+                ? target
+                : throw new ModelLoadException(
+                    path,
+                    $"file not found (a link to '{Printable(info.LinkTarget)}', which does not exist)"
+                );
+        }
+
+        return info.Length;
+    }
+
     /// <summary>Refuses files larger than <paramref name="maxFileBytes"/> before reading them.</summary>
     public static void CheckSize(string path, long maxFileBytes)
     {
-        var length = new FileInfo(path).Length;
+        var length = LengthOf(path);
         if (length > maxFileBytes)
         {
             throw new ModelLoadException(
@@ -62,7 +71,7 @@ public static class CheckpointGuard
 
     public static void CheckTorchZip(string path, long maxFileBytes)
     {
-        var fileLength = new FileInfo(path).Length;
+        var fileLength = LengthOf(path);
         using var zip = ZipFile.OpenRead(path);
         long total = 0;
         ZipArchiveEntry? pickle = null;

@@ -29,8 +29,7 @@ public sealed record ModelManifest(
         }
 
         // Not a FIFO or a device (they report 0 bytes and are never opened), and not a huge file.
-        var info = new FileInfo(path);
-        var length = (info.LinkTarget is null ? info : info.ResolveLinkTarget(true) as FileInfo)?.Length ?? 0;
+        var length = CheckpointGuard.LengthOf(path);
         if (length is 0 or > MaxBytes)
         {
             throw new ModelLoadException(

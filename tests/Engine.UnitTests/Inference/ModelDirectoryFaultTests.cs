@@ -155,6 +155,34 @@ public sealed class ModelDirectoryFaultTests : IDisposable
     }
 
     [Fact]
+    public void ALinkedCheckpointIsMeasuredByItsTargetSoItLoadsAndAHugeTargetIsRefusedBySize()
+    {
+        var bull = Path.Combine(ModelNames.FolderOf(_directory, ModelNames.Bull), ModelNames.CheckpointFile);
+        var bear = Path.Combine(ModelNames.FolderOf(_directory, ModelNames.Bear), ModelNames.CheckpointFile);
+        var real = Path.Combine(_directory, "bull-real.pth");
+        var sparse = Path.Combine(_directory, "huge.pth");
+        File.Move(bull, real);
+        File.CreateSymbolicLink(bull, real);
+        using (var huge = File.Create(sparse))
+        {
+            huge.Write("PK\u0003\u0004"u8);
+            huge.SetLength(2L * 1024 * 1024 * 1024);
+        }
+
+        File.Delete(bear);
+        File.CreateSymbolicLink(bear, sparse);
+
+        using var set = ModelFixtures.Loader().Load(_directory, 1);
+
+        // Measured by the link's own size (its target's name), the zip's entries looked larger than the file and
+        // the 2 GiB target passed Models:MaxFileBytes.
+        Assert.True(set.Models.ContainsKey(ModelNames.Bull), string.Join("; ", set.Errors));
+        var refused = Assert.Single(set.Errors);
+        Assert.Equal(ModelNames.Bear, refused.Name);
+        Assert.Contains("over Models:MaxFileBytes", refused.Reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ALoadPastModelsLoadTimeoutIsRefusedByNameAndTheOthersStillLoad()
     {
         var loader = new ModelDirectoryLoader(
