@@ -325,13 +325,15 @@ public sealed class AvroBodyScanner
 
         public void CountItems(long count)
         {
-            _items += count;
-            if (_items > _maxItems)
+            // Compared before adding: a count near long.MaxValue after an earlier block would wrap the sum.
+            if (count > _maxItems - _items)
             {
                 throw AvroBodyException.Limit(
                     $"collections hold more than {_maxItems} items in {_data.Length} bytes (at byte {Position})"
                 );
             }
+
+            _items += count;
         }
 
         public void Skip(long bytes)

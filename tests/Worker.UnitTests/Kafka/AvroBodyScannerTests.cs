@@ -124,6 +124,23 @@ public sealed class AvroBodyScannerTests
     }
 
     [Fact]
+    public void ABlockCountNearLongMaxAfterAnotherBlockIsAnItemLimitNotAWrappedSum()
+    {
+        // Five nulls, then a block that claims long.MaxValue more: the running total would wrap negative.
+        var body = new List<byte>(HostileAvro.Fields("AAPL", Time));
+        HostileAvro.Long(body, 5);
+        HostileAvro.Long(body, long.MaxValue);
+        body.Add(0);
+
+        var error = Assert.Throws<AvroBodyException>(() =>
+            new AvroBodyScanner(Avro.Schema.Parse(HostileAvro.ArrayOfNulls)).Scan([.. body])
+        );
+
+        Assert.Equal(DecodeFailure.DecodeLimit, error.Reason);
+        Assert.Contains("collections hold more than", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ZeroWidthItemsWithinTheAllowanceDecode()
     {
         var body = HostileAvro.ClaimingItems("AAPL", Time, 100);
