@@ -25,16 +25,20 @@ public static class ModelsApi
             )
             .WithName("ListModels");
         group.MapPost("/reload", ReloadAsync).WithName("ReloadModels").RequireApiScope(ApiScopes.ModelsWrite);
-        group.MapPost("/promote", Promote).WithName("PromoteModels").RequireApiScope(ApiScopes.ModelsWrite);
+        group.MapPost("/promote", PromoteAsync).WithName("PromoteModels").RequireApiScope(ApiScopes.ModelsWrite);
         return routes;
     }
 
     /// <summary>200 with the new roles; 409 when there is no loaded challenger (nothing changed).</summary>
-    private static IResult Promote(IModelCatalogView catalog)
+    private static async Task<IResult> PromoteAsync(IModelCatalogView catalog, CancellationToken cancellationToken)
     {
         try
         {
-            return Results.Ok(catalog.Promote());
+            return Results.Ok(await catalog.PromoteAsync(cancellationToken));
+        }
+        catch (ControlUnavailableException ex)
+        {
+            return Unavailable(ex);
         }
         catch (InvalidOperationException ex)
         {
@@ -69,6 +73,10 @@ public static class ModelsApi
                     }
                 );
         }
+        catch (ControlUnavailableException ex)
+        {
+            return Unavailable(ex);
+        }
         catch (ModelsReloadFailedException ex)
         {
             return Results.Problem(
@@ -81,4 +89,11 @@ public static class ModelsApi
             );
         }
     }
+
+    private static IResult Unavailable(ControlUnavailableException ex) =>
+        Results.Problem(
+            title: "Control command not applied",
+            detail: ex.Message,
+            statusCode: StatusCodes.Status503ServiceUnavailable
+        );
 }

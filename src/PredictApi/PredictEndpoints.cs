@@ -247,6 +247,13 @@ public static class PredictEndpoints
                 );
             case PredictionOutcome.TimestampOutsideState:
                 return Invalid("timestamp", result.Detail!);
+            case PredictionOutcome.StateCatchingUp:
+                context.Response.Headers.RetryAfter = "1";
+                return Results.Problem(
+                    title: "State catching up",
+                    detail: result.Detail,
+                    statusCode: StatusCodes.Status503ServiceUnavailable
+                );
             default:
                 var (code, title) = result.Outcome switch
                 {

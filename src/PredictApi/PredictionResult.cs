@@ -11,6 +11,9 @@ public enum PredictionOutcome
     UnknownStrategy,
     RiskRejected,
     ModelsNotReady,
+
+    /// <summary>The instance has not read the fleet's state to its end yet: 503 with <c>Retry-After</c>.</summary>
+    StateCatchingUp,
 }
 
 /// <summary>The result of <see cref="IPredictionService.PredictAsync"/>.</summary>

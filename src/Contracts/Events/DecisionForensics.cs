@@ -107,7 +107,11 @@ namespace Inference.Streaming.Contracts.Events
 				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{" +
 				"\"name\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA-256 of the detecto" +
 				"r\'s parameter file; null for a detector without one (rules).\",\"default\":null,\"ty" +
-				"pe\":[\"null\",\"string\"]}]}]}]}"));
+				"pe\":[\"null\",\"string\"]}]}]},{\"name\":\"control_generation\",\"doc\":\"Added in version " +
+				"4: the control generation (the inference-control offset of the last command appl" +
+				"ied, plus one; 0 before any) the decision was made under: which promotion and re" +
+				"load the worker had applied. Replay and the forensics team read it to tell a dec" +
+				"ision before a promotion from one after.\",\"default\":0,\"type\":\"long\"}]}"));
 		/// <summary>
 		/// The decision exactly as published on trading-decisions.
 		/// </summary>
@@ -138,6 +142,10 @@ namespace Inference.Streaming.Contracts.Events
 		/// Added in version 3: who computed the decision's regime when the worker ran the detector itself; null when regimes came from regime-updates (each update names its detector).
 		/// </summary>
 		private Inference.Streaming.Contracts.Events.RegimeDetector _regime_detector;
+		/// <summary>
+		/// Added in version 4: the control generation (the inference-control offset of the last command applied, plus one; 0 before any) the decision was made under: which promotion and reload the worker had applied. Replay and the forensics team read it to tell a decision before a promotion from one after.
+		/// </summary>
+		private long _control_generation;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -265,6 +273,20 @@ namespace Inference.Streaming.Contracts.Events
 				this._regime_detector = value;
 			}
 		}
+		/// <summary>
+		/// Added in version 4: the control generation (the inference-control offset of the last command applied, plus one; 0 before any) the decision was made under: which promotion and reload the worker had applied. Replay and the forensics team read it to tell a decision before a promotion from one after.
+		/// </summary>
+		public long control_generation
+		{
+			get
+			{
+				return this._control_generation;
+			}
+			set
+			{
+				this._control_generation = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -278,6 +300,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 6: return this.risk_inputs;
 			case 7: return this.timings;
 			case 8: return this.regime_detector;
+			case 9: return this.control_generation;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -294,6 +317,7 @@ namespace Inference.Streaming.Contracts.Events
 			case 6: this.risk_inputs = (Inference.Streaming.Contracts.Events.RiskInputs)fieldValue; break;
 			case 7: this.timings = (Inference.Streaming.Contracts.Events.DecisionTimings)fieldValue; break;
 			case 8: this.regime_detector = (Inference.Streaming.Contracts.Events.RegimeDetector)fieldValue; break;
+			case 9: this.control_generation = (System.Int64)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

@@ -39,7 +39,19 @@ public sealed record ModelsResponse(
     [JsonPropertyName("promoted_at")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? PromotedAt { get; init; }
+
+    /// <summary>The cluster-wide control this instance has applied (<c>inference-control</c>).</summary>
+    [JsonPropertyName("control")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ControlDescription? Control { get; init; }
 }
+
+/// <summary>The control generation an instance has applied (the same on every instance that has read the same
+/// commands), and why its last command could not be applied here, if it could not.</summary>
+public sealed record ControlDescription(
+    [property: JsonPropertyName("generation")] long Generation,
+    [property: JsonPropertyName("last_error")] string? LastError
+);
 
 /// <summary>A champion/challenger experiment: <c>shadow</c> or <c>ab</c>, its id, and the challenger's share of
 /// symbols in A/B mode.</summary>

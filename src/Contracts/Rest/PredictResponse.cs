@@ -79,6 +79,11 @@ public sealed record PredictMetadata(
 
     [JsonPropertyName("bar_end")]
     public DateTimeOffset? BarEnd { get; init; }
+
+    /// <summary>The instance whose state answered: the owner of the symbol's partition when the bar was decided,
+    /// whichever instance took the call (every instance reads the fleet's observations).</summary>
+    [JsonPropertyName("served_by")]
+    public string? ServedBy { get; init; }
 }
 
 /// <summary>An experiment and the arm that answered (the seed's <c>ab_test</c>).</summary>

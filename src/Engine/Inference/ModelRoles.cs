@@ -79,22 +79,22 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
     public ModelLease Acquire() => Current.Champion.Acquire();
 
     /// <inheritdoc />
-    public (ModelLease Champion, ModelLease? Challenger) AcquireBoth()
+    public (ModelLease Champion, ModelLease? Challenger, long Generation) AcquireBoth()
     {
         var roles = Current;
         var champion = roles.Champion.Acquire();
         if (roles.Challenger is not { IsLoaded: true } challenger)
         {
-            return (champion, null);
+            return (champion, null, roles.Generation);
         }
 
         try
         {
-            return (champion, challenger.Acquire());
+            return (champion, challenger.Acquire(), roles.Generation);
         }
         catch (ModelsNotReadyException)
         {
-            return (champion, null);
+            return (champion, null, roles.Generation);
         }
     }
 
@@ -138,7 +138,10 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
                 );
             }
 
-            var promoted = new Assignment(roles.Challenger, roles.Champion, roles.Promotions + 1, _time.GetUtcNow());
+            var promoted = new Assignment(roles.Challenger, roles.Champion, roles.Promotions + 1, _time.GetUtcNow())
+            {
+                Generation = roles.Generation,
+            };
             Volatile.Write(ref _roles, promoted);
             _promotions?.Add(1);
             ModelCatalogLog.ModelsPromoted(
@@ -150,6 +153,64 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
                 SetOf(roles.Champion)
             );
             return promoted;
+        }
+    }
+
+    /// <summary>Why the challenger may not be promoted now (none configured, none loaded, none served); null when
+    /// it may.</summary>
+    public string? PromotionRefusal()
+    {
+        var roles = Current;
+        return roles.Challenger is null ? "No challenger is configured (Models:Challenger:Directory)."
+            : Refusal(roles.Challenger) is { } refusal
+                ? $"The challenger ({roles.Challenger.Directory}) cannot be promoted: {refusal}."
+            : null;
+    }
+
+    /// <summary>
+    /// Applies a cluster-wide control state: <paramref name="promotions"/> promotions (odd: the configured
+    /// challenger is champion) as of control generation <paramref name="generation"/>. Idempotent, and not
+    /// refused while a set is loading: the command was checked where it was issued, and a starting instance
+    /// applies it before its models have loaded.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The promotions are odd and no challenger is configured.</exception>
+    public Assignment Apply(int promotions, long generation, DateTimeOffset? promotedAt)
+    {
+        lock (_promoteGate)
+        {
+            var roles = Current;
+            var swap = (promotions - roles.Promotions) % 2 != 0;
+            if (swap && roles.Challenger is null)
+            {
+                throw new InvalidOperationException(
+                    "A promotion was applied across the fleet, but this instance has no challenger "
+                        + "(Models:Challenger:Directory): it keeps its champion."
+                );
+            }
+
+            var applied = swap
+                ? new Assignment(roles.Challenger!, roles.Champion, promotions, promotedAt) { Generation = generation }
+                : roles with
+                {
+                    Promotions = promotions,
+                    PromotedAt = promotions == roles.Promotions ? roles.PromotedAt : promotedAt,
+                    Generation = generation,
+                };
+            Volatile.Write(ref _roles, applied);
+            if (swap)
+            {
+                _promotions?.Add(1);
+                ModelCatalogLog.ModelsPromoted(
+                    _logger,
+                    applied.Promotions,
+                    applied.Champion.Directory,
+                    SetOf(applied.Champion),
+                    roles.Champion.Directory,
+                    SetOf(roles.Champion)
+                );
+            }
+
+            return applied;
         }
     }
 
@@ -200,5 +261,10 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
         ModelCatalog? Challenger,
         int Promotions,
         DateTimeOffset? PromotedAt
-    );
+    )
+    {
+        /// <summary>The control generation (<c>inference-control</c>'s offset of the last command applied, plus
+        /// one) this assignment was made under; 0 before any.</summary>
+        public long Generation { get; init; }
+    }
 }

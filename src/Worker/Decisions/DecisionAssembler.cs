@@ -85,7 +85,8 @@ public sealed class DecisionAssembler
         double inferenceMs,
         long batchStartedAt,
         ShadowRequest? shadow = null,
-        ExperimentArm? experiment = null
+        ExperimentArm? experiment = null,
+        long controlGeneration = 0
     )
     {
         var context = new DecisionContext(
@@ -117,6 +118,7 @@ public sealed class DecisionAssembler
             model_outputs = ModelOutputs(result, models),
             input = request.Input,
             config_fingerprint = FingerprintFor(request.RegimeDetector),
+            control_generation = controlGeneration,
             risk_inputs = riskInputs,
             regime_detector = request.RegimeDetector is { } detector
                 ? new RegimeDetector

@@ -289,7 +289,8 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 set!,
                 inferenceMs,
                 started,
-                experiment: _arms?.Mark(request.Arm)
+                experiment: _arms?.Mark(request.Arm),
+                controlGeneration: _generation
             );
             if (
                 (FiniteCheck.FirstNonFinite(records.Decision) ?? FiniteCheck.FirstNonFinite(records.Forensics)) is
@@ -358,7 +359,8 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                     inferenceMs,
                     started,
                     view,
-                    _arms?.Mark(ModelRole.Challenger)
+                    _arms?.Mark(ModelRole.Challenger),
+                    _generation
                 ) with
                 {
                     Shadow = true,
@@ -410,13 +412,17 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         );
     }
 
+    // The control generation of the batch's role assignment (AcquireBoth), stamped on its forensics records.
+    private long _generation;
+
     private (ModelLease? Champion, ModelLease? Challenger) TryAcquire()
     {
         try
         {
             if (_catalog is IChampionChallenger roles)
             {
-                var (champion, challenger) = roles.AcquireBoth();
+                var (champion, challenger, generation) = roles.AcquireBoth();
+                _generation = generation;
                 return (champion, challenger);
             }
 

@@ -20,10 +20,14 @@ public sealed class RegimePublisher(
     ISchemaRegistryClient registry,
     IOptions<KafkaOptions> options,
     KafkaConnectivity connectivity,
-    ILogger<RegimePublisher> logger
+    ILogger<RegimePublisher> logger,
+    IOptions<SchemaRegistryOptions>? registryOptions = null
 ) : IDecisionIntake
 {
-    private readonly ContractSerde<RegimeUpdate> _serde = new(registry);
+    private readonly ContractSerde<RegimeUpdate> _serde = new(
+        registry,
+        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+    );
 
     public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {

@@ -24,7 +24,8 @@ public sealed class DemoFeedService(
     IOptions<FeatureOptions> features,
     IOptions<KafkaOptions> kafka,
     ILogger<DemoFeedService> logger,
-    Hosting.WorkerModeHolder? mode = null
+    Hosting.WorkerModeHolder? mode = null,
+    IOptions<SchemaRegistryOptions>? registryOptions = null
 ) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -49,8 +50,14 @@ public sealed class DemoFeedService(
         var bars = settings.Symbols.Select(_ => new BarBuilder(barMs)).ToArray();
         var detectors = settings.Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
         var publishRegimes = settings.PublishRegimes ?? mode?.Mode != Hosting.WorkerMode.Regimes;
-        var tickSerde = new ContractSerde<MarketTick>(registry);
-        var regimeSerde = new ContractSerde<RegimeUpdate>(registry);
+        var tickSerde = new ContractSerde<MarketTick>(
+            registry,
+            SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+        );
+        var regimeSerde = new ContractSerde<RegimeUpdate>(
+            registry,
+            SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+        );
         using var producer = clients.CreateProducer("inference-demo-feed");
         Log.DemoFeedStarted(
             logger,

@@ -3,6 +3,7 @@ using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
@@ -28,6 +29,25 @@ public static class PipelineHostExtensions
         services.AddSingleton<DecisionBatcher>();
         services.AddSingleton<IDecisionIntake>(sp => sp.GetRequiredService<DecisionBatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<DecisionBatcher>());
+        // The fleet's read model: this worker's bars go to symbol-observations, and it reads everyone's, so it
+        // answers predict for every symbol the fleet holds. Registered after the ingest's own sink, which it
+        // replaces; the replica starts before the ingest and stops after it.
+        services.AddSingleton<InstanceName>();
+        services.AddSingleton<IObservationSink, ReplicatingObservationSink>();
+        services.AddSingleton<ObservationReplica>();
+        services.AddHostedService(sp => sp.GetRequiredService<ObservationReplica>());
+        services.AddHealthChecks().AddCheck<ObservationReplica>("fleet-read-model", tags: [HealthApi.ReadyTag]);
+        // Cluster-wide control: read to its end before the ingest starts, so the first bar is decided in the
+        // fleet's roles; promote and reload go through it.
+        services.AddSingleton<ClusterControl>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClusterControl>());
+        services.AddHealthChecks().AddCheck<ClusterControl>("cluster-control", tags: [HealthApi.ReadyTag]);
+        services.AddWrittenTopics(
+            k => k.Topics.TradingDecisions.Name,
+            k => k.Topics.DecisionForensics.Name,
+            k => k.Topics.InferenceState.Name,
+            k => k.Topics.SymbolObservations.Name
+        );
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
         services.AddHostedService<SummaryReporter>();
@@ -60,6 +80,7 @@ public static class PipelineHostExtensions
         // The service publishes regimes, not decisions: no experiment runs in it.
         services.PostConfigure<ExperimentOptions>(experiments => experiments.Mode = ExperimentMode.Off);
         services.AddSingleton<IDecisionIntake, RegimePublisher>();
+        services.AddWrittenTopics(k => k.Topics.RegimeUpdates.Name, k => k.Topics.InferenceState.Name);
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
         return builder;

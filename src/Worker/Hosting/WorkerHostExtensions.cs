@@ -118,6 +118,7 @@ public static class WorkerHostExtensions
                         ? EventTimeReference.Watermark
                         : features.EventTimeReference
             );
+            builder.Services.AddWrittenTopics(k => k.Topics.MarketTicks.Name, k => k.Topics.RegimeUpdates.Name);
             builder.Services.AddHostedService<DemoFeedService>();
         }
     }

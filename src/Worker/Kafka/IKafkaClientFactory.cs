@@ -18,6 +18,10 @@ public interface IKafkaClientFactory
 
     IAdminClient CreateAdminClient(string clientId);
 
+    /// <summary>A producer outside the stream's transaction (no <c>transactional.id</c>, whatever
+    /// <c>Kafka:Producer</c> says): for records a request writes, such as control commands.</summary>
+    IProducer<byte[]?, byte[]> CreateStandaloneProducer(string clientId) => CreateProducer(clientId);
+
     /// <summary>
     /// The consumer session timeout the factory sets because the cluster is librdkafka's mock broker
     /// (the embedded broker) and none is configured; null when it sets none.

@@ -38,6 +38,16 @@ public sealed class KafkaClientFactory(
         return builder.Build();
     }
 
+    public IProducer<byte[]?, byte[]> CreateStandaloneProducer(string clientId)
+    {
+        var config = new ProducerConfig { EnableIdempotence = true, Acks = Acks.All };
+        config.Set("partitioner", options.Value.Partitioner);
+        Apply(config, clientId, options.Value.Producer);
+        return new ProducerBuilder<byte[]?, byte[]>(
+            config.Where(p => p.Key is not ("transactional.id" or "transaction.timeout.ms"))
+        ).Build();
+    }
+
     public IConsumer<byte[]?, byte[]> CreateConsumer(
         string clientId,
         string groupId,

@@ -89,6 +89,23 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             );
         }
 
+        if (options.Topics.SymbolObservations.Partitions != options.Topics.MarketTicks.Partitions)
+        {
+            failures.Add(
+                $"Kafka:Topics:SymbolObservations:Partitions ({options.Topics.SymbolObservations.Partitions}) must "
+                    + $"equal Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): a "
+                    + "symbol's observations go to its input partition's number."
+            );
+        }
+
+        if (options.Topics.Control.Partitions != 1)
+        {
+            failures.Add(
+                $"Kafka:Topics:Control:Partitions ({options.Topics.Control.Partitions}) must be 1: every worker "
+                    + "applies the control commands in one order."
+            );
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -11,22 +11,38 @@ public static class KafkaServiceExtensions
         services
             .AddOptions<KafkaOptions>()
             .BindConfiguration(KafkaOptions.Section)
-            .PostConfigure<IConfiguration>(
-                (kafka, configuration) =>
-                {
-                    // The regime service's changelog has a partition per input partition: unless set, as many as
-                    // market-ticks, whatever that count is.
-                    var key = $"{KafkaOptions.Section}:Topics:{nameof(TopicsOptions.RegimeDetectorState)}:Partitions";
-                    if (configuration[key] is null)
-                    {
-                        kafka.Topics.RegimeDetectorState.Partitions = kafka.Topics.MarketTicks.Partitions;
-                    }
-                }
-            )
+            .PostConfigure<IConfiguration>(ApplyDerivedDefaults)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
         services.AddOptions<SchemaRegistryOptions>().BindConfiguration(SchemaRegistryOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SchemaRegistryOptions>, SchemaRegistryOptionsValidator>();
         return services;
     }
+
+    /// <summary>
+    /// The settings that follow from others unless set: the regime service's changelog and the fleet's read model
+    /// have as many partitions as <c>market-ticks</c>; the read model and the control topic are named after the
+    /// group (<c>{Kafka:GroupId}-observations</c>, <c>{Kafka:GroupId}-control</c>).
+    /// </summary>
+    public static void ApplyDerivedDefaults(KafkaOptions kafka, IConfiguration configuration)
+    {
+        var topics = kafka.Topics;
+        if (configuration[PartitionsKey(nameof(TopicsOptions.RegimeDetectorState))] is null)
+        {
+            topics.RegimeDetectorState.Partitions = topics.MarketTicks.Partitions;
+        }
+
+        if (configuration[PartitionsKey(nameof(TopicsOptions.SymbolObservations))] is null)
+        {
+            topics.SymbolObservations.Partitions = topics.MarketTicks.Partitions;
+        }
+
+        topics.SymbolObservations.Name = Named(topics.SymbolObservations, kafka, "observations");
+        topics.Control.Name = Named(topics.Control, kafka, "control");
+    }
+
+    private static string PartitionsKey(string topic) => $"{KafkaOptions.Section}:Topics:{topic}:Partitions";
+
+    private static string Named(TopicOptions topic, KafkaOptions kafka, string suffix) =>
+        string.IsNullOrWhiteSpace(topic.Name) ? $"{kafka.GroupId}-{suffix}" : topic.Name;
 }

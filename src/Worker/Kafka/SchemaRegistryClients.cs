@@ -20,4 +20,10 @@ public static class SchemaRegistryClients
 
         return new CachedSchemaRegistryClient(config);
     }
+
+    /// <summary>How every Avro producer of the project serializes: registering its schema
+    /// (<c>SchemaRegistry:AutoRegisterSchemas</c> true) or with the subject's latest registered one.</summary>
+    public static Confluent.SchemaRegistry.Serdes.AvroSerializerConfig SerializerConfig(
+        SchemaRegistryOptions options
+    ) => new() { AutoRegisterSchemas = options.AutoRegisterSchemas, UseLatestVersion = !options.AutoRegisterSchemas };
 }

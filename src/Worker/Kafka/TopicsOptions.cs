@@ -34,6 +34,23 @@ public sealed class TopicsOptions
 
     public TopicOptions DeadLetter { get; set; } = new() { Name = "market-ticks.dlq", Partitions = 3 };
 
+    /// <summary>The fleet's read model: each symbol's latest observations, written by its owner, read whole by
+    /// every worker, so any instance answers predict for any symbol the fleet holds. It belongs to one consumer
+    /// group: unless named, <c>{Kafka:GroupId}-observations</c> (as Kafka Streams names its internal topics after
+    /// the application id), with as many partitions as <c>market-ticks</c>.</summary>
+    public TopicOptions SymbolObservations { get; set; } = new() { Config = new() { ["cleanup.policy"] = "compact" } };
+
+    /// <summary>Cluster-wide control: promote and reload as commands every worker of the group applies in order;
+    /// unless named, <c>{Kafka:GroupId}-control</c>.</summary>
+    public TopicOptions Control { get; set; } =
+        new()
+        {
+            Partitions = 1,
+            // Compaction keeps the last promotion for good; retention.ms -1 also keeps it on the embedded broker,
+            // which deletes by time and never compacts (a compacted topic ignores retention.ms).
+            Config = new() { ["cleanup.policy"] = "compact", ["retention.ms"] = "-1" },
+        };
+
     /// <summary>Every topic with its configuration key, in a fixed order; a topic two keys share (the
     /// <c>regimes</c> service keeps its state in <see cref="RegimeDetectorState"/> through
     /// <see cref="InferenceState"/>) comes once, under its first key.</summary>
@@ -74,5 +91,7 @@ public sealed class TopicsOptions
         yield return (nameof(InferenceState), InferenceState);
         yield return (nameof(RegimeDetectorState), RegimeDetectorState);
         yield return (nameof(DeadLetter), DeadLetter);
+        yield return (nameof(SymbolObservations), SymbolObservations);
+        yield return (nameof(Control), Control);
     }
 }

@@ -18,11 +18,18 @@ public sealed class DecisionPublisher(
     IOptions<KafkaOptions> options,
     KafkaConnectivity connectivity,
     TimeProvider time,
-    ILogger<DecisionPublisher> logger
+    ILogger<DecisionPublisher> logger,
+    IOptions<SchemaRegistryOptions>? registryOptions = null
 ) : IDecisionSink
 {
-    private readonly ContractSerde<TradingDecision> _decisions = new(registry);
-    private readonly ContractSerde<DecisionForensics> _forensics = new(registry);
+    private readonly ContractSerde<TradingDecision> _decisions = new(
+        registry,
+        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+    );
+    private readonly ContractSerde<DecisionForensics> _forensics = new(
+        registry,
+        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+    );
 
     public void Publish(DecisionRecords records, IOutputTracker source, Action<long>? decisionAcknowledged = null)
     {

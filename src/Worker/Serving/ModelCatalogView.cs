@@ -7,9 +7,19 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Serving;
 
 /// <summary>Shows the <see cref="ModelRoles"/> (the champion's catalog and the challenger's) to the HTTP API.</summary>
-public sealed class ModelCatalogView(ModelRoles roles, IOptions<ExperimentOptions> experiments) : IModelCatalogView
+public sealed class ModelCatalogView(
+    ModelRoles roles,
+    IOptions<ExperimentOptions> experiments,
+    Fleet.ClusterControl? control = null
+) : IModelCatalogView
 {
-    public ModelsResponse? Describe() => Describe(roles.Current);
+    public ModelsResponse? Describe() =>
+        Describe(roles.Current) is { } models
+            ? models with
+            {
+                Control = control is null ? null : new ControlDescription(control.Generation, control.LastError),
+            }
+            : null;
 
     private ModelsResponse? Describe(ModelRoles.Assignment assignment)
     {
@@ -77,13 +87,34 @@ public sealed class ModelCatalogView(ModelRoles roles, IOptions<ExperimentOption
         }
     }
 
-    public ModelsResponse Promote() => Describe(roles.Promote())!;
+    /// <summary>Through the control topic when there is one (every instance), else on this instance alone (a
+    /// process without a stream, such as a test host).</summary>
+    public async Task<ModelsResponse> PromoteAsync(CancellationToken cancellationToken)
+    {
+        if (control is null)
+        {
+            roles.Promote();
+        }
+        else
+        {
+            await control.PromoteAsync(cancellationToken);
+        }
+
+        return Describe()!;
+    }
 
     public async Task<ModelsResponse> ReloadAsync(CancellationToken cancellationToken)
     {
         try
         {
-            await roles.ReloadAsync(cancellationToken);
+            if (control is null)
+            {
+                await roles.ReloadAsync(cancellationToken);
+            }
+            else
+            {
+                await control.ReloadAsync(cancellationToken);
+            }
         }
         catch (ModelReloadException ex)
         {

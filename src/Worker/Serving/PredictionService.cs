@@ -22,7 +22,8 @@ public sealed class PredictionService(
     DecisionFunction decisions,
     DirectScorer scorer,
     TimeProvider time,
-    ExperimentArms? arms = null
+    ExperimentArms? arms = null,
+    Fleet.ObservationReplica? replica = null
 ) : IPredictionService
 {
     /// <summary><c>metadata.selection</c> when <c>strategy_override</c> named a model.</summary>
@@ -67,11 +68,17 @@ public sealed class PredictionService(
         var snapshot = directory.Find(symbol, request.Timestamp, out var known);
         if (!known)
         {
-            return PredictionResult.Fail(
-                PredictionOutcome.NoState,
-                $"The worker holds no closed bar for '{symbol}' (its partition may belong to another instance, or no "
-                    + "tick has closed a bar yet)."
-            );
+            // Until the read model has caught up, "not held" may only mean "not read yet".
+            return replica is { IsCaughtUp: false }
+                ? PredictionResult.Fail(
+                    PredictionOutcome.StateCatchingUp,
+                    "This instance is still reading the fleet's observations (symbol-observations); retry shortly."
+                )
+                : PredictionResult.Fail(
+                    PredictionOutcome.NoState,
+                    $"No instance of the fleet holds a closed bar for '{symbol}' (no tick has closed a bar for it yet, "
+                        + "or it was evicted as idle)."
+                );
         }
 
         if (snapshot is null)
@@ -143,6 +150,7 @@ public sealed class PredictionService(
                     SelectedModel = result.DecidedBy,
                     Selection = model is null ? strategy.ToString().ToLowerInvariant() : OverrideSelection,
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
+                    ServedBy = snapshot.Instance,
                     AbTest = arms?.Id is { } experiment ? new AbTestDto(experiment, ExperimentArms.Name(role)) : null,
                 }
             )

@@ -24,6 +24,9 @@ public sealed record ObservationSnapshot(
     /// <summary>The book the stream's concentration check saw for this bar; REST checks against the same.</summary>
     public SectorBook Book { get; init; }
 
+    /// <summary>The instance that decided the bar (its partition's owner then); <c>metadata.served_by</c>.</summary>
+    public string? Instance { get; init; }
+
     public PaperPortfolio Portfolio()
     {
         var portfolio = new PaperPortfolio(InitialCapital);

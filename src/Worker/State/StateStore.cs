@@ -28,10 +28,14 @@ public sealed class StateStore(
     PipelineMetrics metrics,
     TimeProvider time,
     ILogger<StateStore> logger,
-    SectorMap? sectors = null
+    SectorMap? sectors = null,
+    IOptions<SchemaRegistryOptions>? registryOptions = null
 )
 {
-    private readonly ContractSerde<SymbolStateSnapshot> _serde = new(registry);
+    private readonly ContractSerde<SymbolStateSnapshot> _serde = new(
+        registry,
+        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+    );
 
     private string Topic => kafka.Value.Topics.InferenceState.Name;
 

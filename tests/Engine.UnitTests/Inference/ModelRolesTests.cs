@@ -98,10 +98,10 @@ public sealed class ModelRolesTests : IDisposable
         {
             await champion.StartAsync(CancellationToken.None);
             await roles.StartAsync(CancellationToken.None);
-            var (before, beforeChallenger) = roles.AcquireBoth();
+            var (before, beforeChallenger, _) = roles.AcquireBoth();
 
             var promoted = roles.Promote();
-            var (after, afterChallenger) = roles.AcquireBoth();
+            var (after, afterChallenger, _) = roles.AcquireBoth();
             var rolledBack = roles.Promote();
 
             // A lease taken before the swap keeps its set; the next lease gets the other.
@@ -121,6 +121,36 @@ public sealed class ModelRolesTests : IDisposable
             Assert.NotNull(promoted.PromotedAt);
             using var lease = roles.Acquire();
             Assert.Equal(Path.GetFullPath(_champion), lease.Set.Directory);
+        }
+    }
+
+    [Fact]
+    public async Task AppliedControlStateIsAbsoluteIdempotentAndCarriesItsGenerationIntoEveryLease()
+    {
+        using var roles = Create(out var champion);
+        using (champion)
+        {
+            await champion.StartAsync(CancellationToken.None);
+            // The challenger has not loaded (its directory is empty): a fleet's promotion is applied anyway, as a
+            // starting instance applies one before its models load.
+            Assert.NotNull(roles.PromotionRefusal());
+            var at = DateTimeOffset.UnixEpoch;
+            var promoted = roles.Apply(promotions: 3, generation: 7, at);
+            Assert.NotSame(champion, promoted.Champion);
+            Assert.Equal((3, 7L, (DateTimeOffset?)at), (promoted.Promotions, promoted.Generation, promoted.PromotedAt));
+
+            // The same state again, under a later generation (a reload): no swap, the generation moves.
+            var again = roles.Apply(promotions: 3, generation: 8, at.AddDays(1));
+            Assert.Same(promoted.Champion, again.Champion);
+            Assert.Equal((8L, (DateTimeOffset?)at), (again.Generation, again.PromotedAt));
+
+            // An even count is the configured champion, however many promotions led there.
+            var back = roles.Apply(promotions: 10, generation: 9, at);
+            Assert.Same(champion, back.Champion);
+            var (lease, challenger, generation) = roles.AcquireBoth();
+            lease.Dispose();
+            challenger?.Dispose();
+            Assert.Equal(9, generation);
         }
     }
 
@@ -146,5 +176,11 @@ public sealed class ModelRolesTests : IDisposable
         Assert.False(roles.HasChallenger);
         var error = Assert.Throws<InvalidOperationException>(roles.Promote);
         Assert.Contains("No challenger is configured", error.Message, StringComparison.Ordinal);
+        // A fleet's promotion this instance cannot follow is refused by name; an even count it can.
+        Assert.Contains(
+            "no challenger",
+            Assert.Throws<InvalidOperationException>(() => roles.Apply(1, 1, null)).Message
+        );
+        Assert.Equal(2, roles.Apply(2, 2, null).Generation);
     }
 }

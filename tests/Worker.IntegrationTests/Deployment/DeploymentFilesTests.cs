@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Interop;
 using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Configuration;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Deployment;
 
@@ -83,8 +84,10 @@ public sealed partial class DeploymentFilesTests
                 StringComparer.Ordinal
             );
 
-        var expected = new TopicsOptions()
-            .All()
+        var kafka = new KafkaOptions();
+        KafkaServiceExtensions.ApplyDerivedDefaults(kafka, new ConfigurationBuilder().Build());
+        var expected = kafka
+            .Topics.All()
             .ToDictionary(t => t.Topic.Name, t => t.Topic.Partitions, StringComparer.Ordinal);
         Assert.Equal(
             expected.OrderBy(e => e.Key, StringComparer.Ordinal),

@@ -84,6 +84,20 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     public Task<string> CreateTopicAsync(string prefix, int partitions = 1) =>
         CreateNamedTopicAsync($"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 200)], partitions);
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _fleetTopics = new();
+
+    /// <summary>Creates, once, the topics a worker of <paramref name="group"/> keeps for its fleet (its read model,
+    /// <c>{group}-observations</c>, and its control topic, <c>{group}-control</c>), as the worker would on a real
+    /// cluster: the embedded broker does not create topics through the admin API.</summary>
+    public async Task CreateFleetTopicsAsync(string group, int partitions)
+    {
+        if (_fleetTopics.TryAdd(group, 0))
+        {
+            await CreateNamedTopicAsync($"{group}-observations", partitions);
+            await CreateNamedTopicAsync($"{group}-control", 1);
+        }
+    }
+
     /// <summary>Creates a topic with exactly this name.</summary>
     public async Task<string> CreateNamedTopicAsync(string name, int partitions = 1)
     {

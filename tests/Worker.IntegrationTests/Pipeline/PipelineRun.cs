@@ -35,6 +35,8 @@ internal sealed class PipelineRun
         var forensics = await kafka.CreateTopicAsync("forensics", 3);
         var state = await kafka.CreateTopicAsync("state", 3);
         var deadLetters = await kafka.CreateTopicAsync("dlq", 1);
+        var group = "e2e-" + Guid.NewGuid().ToString("N");
+        await kafka.CreateFleetTopicsAsync(group, 3);
         // The caller's settings come last, so they win over the run's defaults.
         await using var worker = WorkerProcess.Start([
             "--urls",
@@ -44,7 +46,7 @@ internal sealed class PipelineRun
             "--SchemaRegistry:Url",
             kafka.SchemaRegistryUrl,
             "--Kafka:GroupId",
-            "e2e-" + Guid.NewGuid().ToString("N"),
+            group,
             "--Kafka:Topics:MarketTicks:Name",
             market.TicksTopic,
             "--Kafka:Topics:MarketTicks:Partitions",

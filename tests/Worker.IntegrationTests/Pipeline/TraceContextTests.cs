@@ -20,6 +20,8 @@ public sealed class TraceContextTests(KafkaFixture kafka)
         var forensics = await kafka.CreateTopicAsync("trace-forensics", 1);
         var state = await kafka.CreateTopicAsync("trace-state", 1);
         var dlq = await kafka.CreateTopicAsync("trace-dlq", 1);
+        var group = "trace-" + Guid.NewGuid().ToString("N");
+        await kafka.CreateFleetTopicsAsync(group, 1);
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         var serde = new ContractSerde<MarketTick>(kafka.Registry);
         using (var producer = kafka.CreateProducer())
@@ -73,7 +75,7 @@ public sealed class TraceContextTests(KafkaFixture kafka)
             "--SchemaRegistry:Url",
             kafka.SchemaRegistryUrl,
             "--Kafka:GroupId",
-            "trace-" + Guid.NewGuid().ToString("N"),
+            group,
             "--Kafka:Topics:MarketTicks:Name",
             ticks,
             "--Kafka:Topics:MarketTicks:Partitions",

@@ -43,6 +43,7 @@ internal sealed class StreamHarness(KafkaFixture kafka)
         params string[] settings
     )
     {
+        await kafka.CreateFleetTopicsAsync(run.Group, 3);
         // The caller's settings come last, so they win over the harness's defaults.
         var worker = WorkerProcess.Start([
             "--urls",

@@ -1,0 +1,21 @@
+using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Fleet;
+
+/// <summary>
+/// This instance's name in the fleet (<c>metadata.served_by</c>, the control commands it issues): its static
+/// group member id, else <c>Kafka:InstanceId</c>, else <c>{machine}-{process id}</c>.
+/// </summary>
+public sealed class InstanceName(GroupInstance group, IOptions<KafkaOptions> kafka)
+{
+    private readonly Lazy<string> _value = new(() =>
+        group.Id
+        ?? (string.IsNullOrWhiteSpace(kafka.Value.InstanceId) ? null : kafka.Value.InstanceId.Trim())
+        ?? FormattableString.Invariant($"{Environment.MachineName}-{Environment.ProcessId}")
+    );
+
+    public string Value => _value.Value;
+
+    public override string ToString() => Value;
+}
