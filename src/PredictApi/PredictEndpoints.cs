@@ -242,6 +242,9 @@ public static class PredictEndpoints
                         {
                             ["risk_validation"] = result.Response.RiskValidation,
                             ["decision_id"] = result.Response.DecisionId,
+                            // Which bar was refused, and whose state refused it (a fleet answers from any instance).
+                            ["bar_end"] = result.Response.Metadata.BarEnd,
+                            ["served_by"] = result.Response.Metadata.ServedBy,
                         },
                     }
                 );

@@ -37,12 +37,18 @@ public static class KafkaServiceExtensions
             topics.SymbolObservations.Partitions = topics.MarketTicks.Partitions;
         }
 
-        topics.SymbolObservations.Name = Named(topics.SymbolObservations, kafka, "observations");
-        topics.Control.Name = Named(topics.Control, kafka, "control");
+        if (configuration[NameKey(nameof(TopicsOptions.SymbolObservations))] is null)
+        {
+            topics.SymbolObservations.Name = $"{kafka.GroupId}-observations";
+        }
+
+        if (configuration[NameKey(nameof(TopicsOptions.Control))] is null)
+        {
+            topics.Control.Name = $"{kafka.GroupId}-control";
+        }
     }
 
     private static string PartitionsKey(string topic) => $"{KafkaOptions.Section}:Topics:{topic}:Partitions";
 
-    private static string Named(TopicOptions topic, KafkaOptions kafka, string suffix) =>
-        string.IsNullOrWhiteSpace(topic.Name) ? $"{kafka.GroupId}-{suffix}" : topic.Name;
+    private static string NameKey(string topic) => $"{KafkaOptions.Section}:Topics:{topic}:Name";
 }

@@ -38,13 +38,19 @@ public sealed class TopicsOptions
     /// every worker, so any instance answers predict for any symbol the fleet holds. It belongs to one consumer
     /// group: unless named, <c>{Kafka:GroupId}-observations</c> (as Kafka Streams names its internal topics after
     /// the application id), with as many partitions as <c>market-ticks</c>.</summary>
-    public TopicOptions SymbolObservations { get; set; } = new() { Config = new() { ["cleanup.policy"] = "compact" } };
+    public TopicOptions SymbolObservations { get; set; } =
+        new()
+        {
+            Name = "inference-streaming-observations",
+            Config = new() { ["cleanup.policy"] = "compact" },
+        };
 
     /// <summary>Cluster-wide control: promote and reload as commands every worker of the group applies in order;
     /// unless named, <c>{Kafka:GroupId}-control</c>.</summary>
     public TopicOptions Control { get; set; } =
         new()
         {
+            Name = "inference-streaming-control",
             Partitions = 1,
             // Compaction keeps the last promotion for good; retention.ms -1 also keeps it on the embedded broker,
             // which deletes by time and never compacts (a compacted topic ignores retention.ms).
