@@ -8,7 +8,8 @@ using Inference.Streaming.Worker.State;
 namespace Inference.Streaming.Worker.UnitTests.Fleet;
 
 /// <summary>The fleet's read model: the record a replica reads holds the owner's bits, and the directory keeps
-/// bars in order whichever way they arrive (the owner's own, a replica's echo, a new owner's re-decided bars).</summary>
+/// bars in order whichever way they arrive (the owner's own, a replica's echo, a new owner's re-decided
+/// bars).</summary>
 public sealed class FleetReadModelTests
 {
     private static ObservationSnapshot Snapshot(string symbol, long endMs, float first = 0.25f) =>
@@ -130,7 +131,8 @@ public sealed class FleetReadModelTests
         "unknown command"
     )]
     [InlineData(
-        "{\"version\":2,\"command\":\"reload\",\"id\":\"a\",\"issued_by\":\"w\",\"issued_at\":\"2026-01-01T00:00:00Z\"}",
+        "{\"version\":2,\"command\":\"reload\",\"id\":\"a\",\"issued_by\":\"w\","
+            + "\"issued_at\":\"2026-01-01T00:00:00Z\"}",
         "version 2"
     )]
     [InlineData("not json", "not a control command")]
