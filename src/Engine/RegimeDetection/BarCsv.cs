@@ -1,4 +1,6 @@
 using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
 using Inference.Streaming.Engine.Features;
 
 namespace Inference.Streaming.Engine.RegimeDetection;
@@ -10,7 +12,8 @@ public sealed record CsvBar(string Date, Bar Bar, string? Label);
 /// Reads one symbol's bars from CSV with a header naming at least <c>date, open, high, low, close,
 /// volume</c> (any order, other columns ignored; a <c>regime</c> column is read as the label). Dates
 /// are ISO 8601 (a bare date is UTC midnight); bars must be in time order. A bad row is refused
-/// with its line number.
+/// with its line number. Parsed as RFC 4180 by CsvHelper: quoted fields (commas and line breaks
+/// inside them), CRLF or LF line ends and a UTF-8 byte-order mark are read as a spreadsheet writes them.
 /// </summary>
 public static class BarCsv
 {
@@ -24,9 +27,20 @@ public static class BarCsv
 
     public static IReadOnlyList<CsvBar> Read(TextReader reader, string source)
     {
-        var header = reader.ReadLine() ?? throw new FormatException($"{source}: the file is empty");
+        var configuration = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            IgnoreBlankLines = true,
+            TrimOptions = TrimOptions.Trim,
+            BadDataFound = null,
+        };
+        using var csv = new CsvParser(reader, configuration, leaveOpen: true);
+        if (!csv.Read())
+        {
+            throw new FormatException($"{source}: the file is empty");
+        }
+
         // Spreadsheets often save UTF-8 with a byte-order mark; it is not part of the first column's name.
-        var names = header.TrimStart('\uFEFF').Split(',').Select(n => n.Trim().ToLowerInvariant()).ToList();
+        var names = csv.Record!.Select(n => n.TrimStart('\uFEFF').Trim().ToLowerInvariant()).ToList();
         var missing = Required.Where(r => !names.Contains(r)).ToList();
         if (missing.Count > 0)
         {
@@ -36,17 +50,12 @@ public static class BarCsv
         var at = Required.Select(r => names.IndexOf(r)).ToArray();
         var label = names.IndexOf("regime");
         var bars = new List<CsvBar>();
-        var line = 1;
         long previousMs = long.MinValue;
-        while (reader.ReadLine() is { } text)
+        while (csv.Read())
         {
-            line++;
-            if (text.Length == 0)
-            {
-                continue;
-            }
-
-            var cells = text.Split(',');
+            // The line the record ends on (a quoted field may span lines).
+            var line = csv.RawRow;
+            var cells = csv.Record!;
             if (cells.Length < names.Count)
             {
                 throw new FormatException($"{source}:{line}: {cells.Length} columns, the header has {names.Count}");

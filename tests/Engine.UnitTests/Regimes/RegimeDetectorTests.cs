@@ -247,6 +247,26 @@ public sealed class RegimeDetectorTests : IDisposable
     }
 
     [Fact]
+    public void QuotedFieldsAndCrlfLineEndsAreReadAsASpreadsheetWritesThem()
+    {
+        // A note with a comma and a line break inside quotes, a quoted number, CRLF line ends.
+        var good =
+            "date,open,high,low,close,volume,note,regime\r\n"
+            + "2021-01-01,10,11,9,10,5,\"split, then\r\nmerged\",bull\r\n"
+            + "2021-01-02,\"11\",12,10,12,0,\"plain\",\"bear\"\r\n";
+        var bad = good + "2021-01-03,12,12,10,x,0,,bear\r\n";
+
+        var rows = BarCsv.Read(new StringReader(good), "bars.csv");
+        var refused = Assert.Throws<FormatException>(() => BarCsv.Read(new StringReader(bad), "bars.csv"));
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(11, rows[1].Bar.Open);
+        Assert.Equal(["bull", "bear"], rows.Select(r => r.Label));
+        // The bad row is the fourth record, on the fifth line (the quoted line break counts).
+        Assert.Contains("bars.csv:5: close 'x'", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AByteOrderMarkAndExtraColumnsInAnyOrderAreRead()
     {
         var csv = "\uFEFFvolume,Close,date,low,note,high,open\n5,10,2021-01-01,9,x,11,10\n0,12,2021-01-02,10,y,12,11\n";
