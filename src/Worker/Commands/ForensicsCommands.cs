@@ -44,6 +44,7 @@ public static class ForensicsCommands
             Replay(stdout, stderr),
             Export(stdout, stderr),
             ExperimentReport(stdout, stderr),
+            TailCommand.Create(stdout, stderr),
         };
         var parse = root.Parse(args);
         return parse.InvokeAsync(
@@ -206,7 +207,14 @@ public static class ForensicsCommands
             var query = source.Query(parse);
             if (parse.GetValue(input) is { } file)
             {
-                await foreach (var record in Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query))
+                await foreach (
+                    var record in ReadProgress.Track(
+                        Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken), query),
+                        "experiment-report",
+                        stderr,
+                        cancellationToken
+                    )
+                )
                 {
                     yield return record;
                 }
@@ -216,7 +224,14 @@ public static class ForensicsCommands
 
             using var host = source.Host(parse);
             var reader = source.Reader(parse, host.Services);
-            await foreach (var record in reader.ReadAsync(query, cancellationToken))
+            await foreach (
+                var record in ReadProgress.Track(
+                    reader.ReadAsync(query, cancellationToken),
+                    "experiment-report",
+                    stderr,
+                    cancellationToken
+                )
+            )
             {
                 yield return record;
             }
@@ -292,9 +307,14 @@ public static class ForensicsCommands
                         var file = parse.GetValue(input);
                         ForensicsTopicReader? reader = file is null ? source.Reader(parse, provider) : null;
                         var unreadable = new List<string>();
-                        var records = file is not null
-                            ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken, unreadable), query)
-                            : reader!.ReadAsync(query, cancellationToken);
+                        var records = ReadProgress.Track(
+                            file is not null
+                                ? Filter(ForensicsFiles.ReadAsync(file.FullName, cancellationToken, unreadable), query)
+                                : reader!.ReadAsync(query, cancellationToken),
+                            "replay",
+                            stderr,
+                            cancellationToken
+                        );
 
                         using var models = provider
                             .GetRequiredService<ModelDirectoryLoader>()
@@ -403,7 +423,12 @@ public static class ForensicsCommands
 
                         var written = await ForensicsFiles.WriteAsync(
                             targets,
-                            reader.ReadAsync(source.Query(parse), cancellationToken),
+                            ReadProgress.Track(
+                                reader.ReadAsync(source.Query(parse), cancellationToken),
+                                "export",
+                                stderr,
+                                cancellationToken
+                            ),
                             cancellationToken
                         );
                         foreach (var target in targets)

@@ -34,7 +34,7 @@ public static class WorkerCommandLine
             return (WorkerMode.Regimes, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8010")]);
         }
 
-        if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export" or "experiment-report")
+        if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export" or "experiment-report" or "tail")
         {
             return (WorkerMode.Forensics, args);
         }
@@ -82,9 +82,10 @@ public static class WorkerCommandLine
           replay    re-run recorded decisions from decision-forensics or an export file (replay --help)
           export    write decision-forensics to JSON Lines and Avro files (export --help)
           experiment-report  compare an experiment's arms from decision-forensics (experiment-report --help)
+          tail      print decisions as they arrive on trading-decisions, or --json (tail --help)
           help      this text
 
-        Configuration: any key of README's Configuration table as --Section:Key value
+        Configuration: any key of docs/operations/configuration.md as --Section:Key value
         (e.g. --Kafka:BootstrapServers host:9092 --Inference:Selection Mixture), or as an environment variable.
         """;
 
