@@ -29,7 +29,7 @@ public static class PredictApiServiceExtensions
             .AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<ApiOptions>>((bearer, api) => Configure(bearer, api.Value.Jwt));
         services.AddProblemDetails();
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.AddSecuritySchemes());
         services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;

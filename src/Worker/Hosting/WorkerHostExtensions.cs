@@ -174,7 +174,7 @@ public static class WorkerHostExtensions
         {
             app.Services.GetRequiredService<GpuMetrics>(); // its gauges exist once it does
             app.UseRateLimiter();
-            app.MapOpenApi();
+            app.MapApiDocuments();
             app.MapPredictApi();
             app.MapModelsApi();
             app.MapHealthApi();
