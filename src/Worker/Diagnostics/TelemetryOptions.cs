@@ -48,6 +48,18 @@ public sealed class TelemetryOptions
         return options;
     }
 
+    /// <summary>The OpenTelemetry standard variables that turn OTLP export on (as environment variables they reach
+    /// <paramref name="configuration"/> under the same names).</summary>
+    public static bool StandardOtlpConfigured(IConfiguration configuration) =>
+        StandardEndpointVariables.Any(name => !string.IsNullOrWhiteSpace(configuration[name]));
+
+    public static readonly IReadOnlyList<string> StandardEndpointVariables =
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    ];
+
     private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string failure) =>
         new(Section, typeof(TelemetryOptions), [failure]);
 }

@@ -9,7 +9,10 @@ namespace Inference.Streaming.Worker.Hosting;
 
 /// <summary>
 /// OpenTelemetry: metrics exported for Prometheus at <c>/metrics</c>, traces of HTTP requests and
-/// decisions, OTLP export when <c>Telemetry:Otlp:Endpoint</c> is set (off by default).
+/// decisions, OTLP export when <c>Telemetry:Otlp:Endpoint</c> or the standard
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or its <c>_TRACES_</c>/<c>_METRICS_</c> forms) is set (off by default).
+/// The exporter takes every other standard <c>OTEL_EXPORTER_OTLP_*</c> variable (protocol, headers, timeout)
+/// itself; <c>OTEL_SERVICE_NAME</c> and <c>OTEL_RESOURCE_ATTRIBUTES</c> name the resource.
 /// </summary>
 public static class ObservabilityExtensions
 {
@@ -18,11 +21,13 @@ public static class ObservabilityExtensions
         builder.Services.AddSingleton<InferenceTelemetry>();
         builder.Services.AddSingleton<GpuMetrics>();
         var otlp = TelemetryOptions.From(builder.Configuration).Otlp.Endpoint;
+        var export = otlp is not null || TelemetryOptions.StandardOtlpConfigured(builder.Configuration);
+        var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } named
+            ? named
+            : EmbeddedApi.ServiceName;
         var telemetry = builder
             .Services.AddOpenTelemetry()
-            .ConfigureResource(resource =>
-                resource.AddService(EmbeddedApi.ServiceName, serviceVersion: EmbeddedApi.ServiceVersion)
-            )
+            .ConfigureResource(resource => resource.AddService(serviceName, serviceVersion: EmbeddedApi.ServiceVersion))
             .WithMetrics(metrics =>
                 metrics
                     .AddMeter(
@@ -40,16 +45,25 @@ public static class ObservabilityExtensions
                 tracing
                     .AddSource(InferenceTelemetry.SourceName)
                     .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
-                if (otlp is not null)
+                if (export)
                 {
-                    tracing.AddOtlpExporter(o => o.Endpoint = otlp);
+                    tracing.AddOtlpExporter(o => Endpoint(o, otlp));
                 }
             });
-        if (otlp is not null)
+        if (export)
         {
-            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => o.Endpoint = otlp));
+            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => Endpoint(o, otlp)));
         }
 
         return builder;
+    }
+
+    // Telemetry:Otlp:Endpoint wins; without it the exporter keeps what the OTEL_EXPORTER_OTLP_* variables gave it.
+    private static void Endpoint(OpenTelemetry.Exporter.OtlpExporterOptions options, Uri? endpoint)
+    {
+        if (endpoint is not null)
+        {
+            options.Endpoint = endpoint;
+        }
     }
 }
