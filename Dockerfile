@@ -2,8 +2,11 @@
 # Inference.Streaming worker images. Two targets:
 #   cpu   docker build --target cpu  -t inference-streaming/worker:cpu .
 #   cuda  docker build --target cuda -t inference-streaming/worker:cuda .
-# Both run as a non-root user, listen on 8000, take models read-only at /app/models
-# (docker run -v "$PWD/models:/app/models:ro" ...) and check /health/live.
+# Both run as a non-root user, listen on 8000, ship the project's models at /app/models (mount
+# another set read-only over it: docker run -v "$PWD/models:/app/models:ro" ...) and check /health/live.
+# The version (VERSION, default a development version) reaches the binary and the OCI labels:
+#   docker build --target cpu --build-arg VERSION=1.2.0 --build-arg REVISION=$(git rev-parse HEAD) \
+#     --build-arg CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ) -t inference-streaming/worker:1.2.0-cpu .
 # Ubuntu 24.04's libstdc++ has GLIBCXX_3.4.32, so TorchSharp's shim loads as shipped (no workaround).
 
 ARG DOTNET_IMAGE_TAG=10.0-noble
@@ -22,16 +25,29 @@ COPY src/Engine/ src/Engine/
 COPY src/PredictApi/ src/PredictApi/
 COPY src/Worker/ src/Worker/
 # Self-contained: the CUDA image has no .NET runtime of its own.
+# No .git in the build context: the version is given (MinVer reads it from the tags elsewhere).
+ARG VERSION=0.9.0-dev
 RUN dotnet publish src/Worker/Inference.Streaming.Worker.csproj -c Release --no-restore \
-      --self-contained true -p:WeakenGlibcxx=false -o /app
+      --self-contained true -p:WeakenGlibcxx=false -p:MinVerVersionOverride=${VERSION} -o /app
 
-# What both images share: port, models volume, liveness check, entry point.
+# What both images share: labels, port, the shipped models, liveness check, entry point.
 FROM mcr.microsoft.com/dotnet/runtime-deps:${DOTNET_IMAGE_TAG} AS runtime
+ARG VERSION=0.9.0-dev
+ARG REVISION=unknown
+ARG CREATED=unknown
+LABEL org.opencontainers.image.title="Inference.Streaming worker" \
+      org.opencontainers.image.description="Kafka event-stream inference worker: regime specialist PPO policies, risk checks, trading decisions" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.documentation="README.md and docs/ in the source repository"
 WORKDIR /app
+# The project's own models, so a container without a mount serves them instead of an empty volume;
+# a mounted set replaces them.
+COPY --chown=root:root models/ /app/models/
 ENV ASPNETCORE_URLS=http://+:8000 \
     MODEL_DIR=/app/models \
     DOTNET_gcServer=0
-VOLUME ["/app/models"]
 EXPOSE 8000
 # No curl in the base image: bash's /dev/tcp asks the liveness endpoint.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=90s --retries=3 \
@@ -44,7 +60,7 @@ USER $APP_UID
 
 # CUDA: libtorch comes from a PyTorch CUDA installation (pip wheels bring the CUDA runtime
 # libraries; the host brings the driver through the NVIDIA container runtime) and is loaded
-# through Inference:LibTorchDirectory (DESIGN.md section 10). TorchSharp's CPU libtorch is dropped.
+# through Inference:LibTorchDirectory (docs/design.md, Platform facts). TorchSharp's CPU libtorch is dropped.
 FROM runtime AS cuda
 ARG TORCH_VERSION=2.10.0
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cu128
