@@ -8,7 +8,7 @@ at GLIBCXX_3.4.30, so the dynamic loader refuses the library although nothing it
 newer runtime. Setting VER_FLG_WEAK on that one version need (ELF gnu.version_r, see
 https://refspecs.linuxfoundation.org/LSB_5.0.0/LSB-Core-generic/LSB-Core-generic/symversion.html)
 makes the loader accept a libstdc++ without it. Only the copy in the build output is changed, and
-only when the system libstdc++ lacks the version (DESIGN.md section 10). The build output may be a
+only when the system libstdc++ lacks the version (docs/design.md, Platform facts). The build output may be a
 hard link to the NuGet cache (Directory.Build.props), so the changed file is written beside it and
 renamed over it, never written in place.
 

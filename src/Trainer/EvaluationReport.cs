@@ -27,7 +27,7 @@ public static class EvaluationReport
                 + $"worker's risk checks, the seed's paper portfolio (BUY invests 1% of value, SELL closes the "
                 + $"position, 0.1% commission). `worker_argmax_*` and `worker_mixture_*` are the worker's blends "
                 + $"with regimes from a detector over closed bars, as with `Regimes:Source Detector`: `_rules` the "
-                + $"seed's rule table (DESIGN.md section 4), `_probabilistic` the fitted detector of "
+                + $"seed's rule table (docs/design.md, Regimes and selection), `_probabilistic` the fitted detector of "
                 + $"`models/regimes/`; the `_true_regime` rows feed the blends the simulator's hidden regime "
                 + $"instead, to tell the specialists' worth from the detector's. The simulator is calibrated to "
                 + $"daily BTC-USD on a compressed clock (one 1-minute bar carries one day; `MarketSimulator`), so "

@@ -5,7 +5,7 @@ using Inference.Streaming.Tests;
 namespace Inference.Streaming.Worker.UnitTests;
 
 /// <summary>
-/// The boundaries README's "What happens to a tick" describes, checked against the source: folders
+/// The boundaries docs/concepts/pipeline.md describes, checked against the source: folders
 /// depend on each other without cycles (read from the <c>using</c> directives), and the engine is
 /// host-free.
 /// </summary>

@@ -40,7 +40,7 @@ public sealed record ModelsResponse(
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public DateTimeOffset? PromotedAt { get; init; }
 
-    /// <summary>The cluster-wide control this instance has applied (<c>inference-control</c>).</summary>
+    /// <summary>The cluster-wide control this instance has applied (<c>{Kafka:GroupId}-control</c>).</summary>
     [JsonPropertyName("control")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public ControlDescription? Control { get; init; }

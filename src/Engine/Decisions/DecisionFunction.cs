@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Engine.Decisions;
 
 /// <summary>
-/// The one decision path (DESIGN.md section 4). Before the forward: the symbol's strategy, its
+/// The one decision path (docs/design.md, Regimes and selection). Before the forward: the symbol's strategy, its
 /// regime's weights and the plan of which models score it. After: the proposed action and its
 /// confidence, the action the risk checks let through, and the quantities. It reads the portfolio
 /// and never changes it; the stream applies the action on its ingest thread, replay and REST do

@@ -4,7 +4,8 @@ using Inference.Streaming.Engine.Regimes;
 
 namespace Inference.Streaming.Engine.Decisions;
 
-/// <summary>Selection, action, confidence and quantity: the seed's rules (DESIGN.md section 4).</summary>
+/// <summary>Selection, action, confidence and quantity: the seed's rules (docs/design.md, Regimes and
+/// selection).</summary>
 public static class DecisionPolicy
 {
     public const int BaseQuantity = 100;

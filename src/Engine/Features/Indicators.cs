@@ -1,7 +1,7 @@
 namespace Inference.Streaming.Engine.Features;
 
 /// <summary>
-/// The seed's technical indicators over closed bars, updated once per bar (DESIGN.md section 3),
+/// The seed's technical indicators over closed bars, updated once per bar (docs/design.md, The observation),
 /// with pandas semantics: a window that is not full is NaN; EMAs recurse from the first bar
 /// (<c>ewm(span, adjust=False)</c>); the first bar's close-to-close change counts as 0 for RSI
 /// (<c>delta.where(delta &gt; 0, 0)</c> turns the leading NaN into 0) and as a 0 return.
@@ -60,8 +60,8 @@ public sealed class Indicators
         BarCount++;
     }
 
-    /// <summary>Writes indexes 3–42 of the observation (DESIGN.md section 3) as raw doubles, NaN and infinities
-    /// included.</summary>
+    /// <summary>Writes indexes 3–42 of the observation (docs/design.md, The observation) as raw doubles, NaN and
+    /// infinities included.</summary>
     public void Write(Span<double> observation)
     {
         var close = LastClose;

@@ -1,6 +1,6 @@
 namespace Inference.Streaming.Engine.Features;
 
-/// <summary>The seed's 43-float observation (DESIGN.md section 3).</summary>
+/// <summary>The seed's 43-float observation (docs/design.md, The observation).</summary>
 public static class Observation
 {
     public const int Width = 43;

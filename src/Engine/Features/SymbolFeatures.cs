@@ -22,7 +22,7 @@ public class SymbolFeatures(string symbol, long barIntervalMs, double initialCap
 
     /// <summary>
     /// Folds a closed bar into the indicators and the day's loss accounting and returns the bar's
-    /// observation (DESIGN.md section 3). The worker and the trainer both come through here.
+    /// observation (docs/design.md, The observation). The worker and the trainer both come through here.
     /// </summary>
     public float[] Observe(in Bar bar)
     {

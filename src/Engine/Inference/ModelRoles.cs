@@ -263,7 +263,7 @@ public sealed class ModelRoles : IChampionChallenger, IHostedService, IDisposabl
         DateTimeOffset? PromotedAt
     )
     {
-        /// <summary>The control generation (<c>inference-control</c>'s offset of the last command applied, plus
+        /// <summary>The control generation (<c>{Kafka:GroupId}-control</c>'s offset of the last command applied, plus
         /// one) this assignment was made under; 0 before any.</summary>
         public long Generation { get; init; }
     }

@@ -2,7 +2,7 @@ namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>
 /// How one row is scored: by one named model (argmax selection), or by the weighted mixture of
-/// every loaded specialist (DESIGN.md section 4). A missing model falls back to <c>universal</c>.
+/// every loaded specialist (docs/design.md, Regimes and selection). A missing model falls back to <c>universal</c>.
 /// </summary>
 public readonly record struct RowPlan(string? Model, double BullWeight, double BearWeight, double SidewaysWeight)
 {

@@ -1,6 +1,6 @@
 namespace Inference.Streaming.Engine.Inference;
 
-/// <summary>How the specialists decide a row (DESIGN.md section 4).</summary>
+/// <summary>How the specialists decide a row (docs/design.md, Regimes and selection).</summary>
 public enum SelectionStrategy
 {
     /// <summary>The specialist with the highest weight (ties bull, bear, sideways); universal when it is

@@ -8,7 +8,7 @@ namespace Inference.Streaming.Engine.Inference;
 /// <summary>
 /// The device inference runs on, chosen once per process from <c>Inference:Device</c>. With
 /// <c>Inference:LibTorchDirectory</c> libtorch (and its CUDA libraries) come from an existing
-/// PyTorch installation, loaded before TorchSharp's first use (DESIGN.md section 10): that is how
+/// PyTorch installation, loaded before TorchSharp's first use (docs/design.md, Platform facts): that is how
 /// CUDA is used where no TorchSharp CUDA package is available.
 /// </summary>
 public sealed class TorchDevice

@@ -4,7 +4,7 @@ using Inference.Streaming.Engine.Regimes;
 namespace Inference.Streaming.Engine.RegimeDetection;
 
 /// <summary>
-/// The seed's rule table (DESIGN.md section 4) over <see cref="RegimeFeatures"/>: r5 &gt; 0.03 and
+/// The seed's rule table (docs/design.md, Regimes and selection) over <see cref="RegimeFeatures"/>: r5 &gt; 0.03 and
 /// trend &gt; 0.3 → (0.6, 0.1, 0.3); r5 &lt; −0.03 and trend &lt; −0.3 → (0.1, 0.6, 0.3); |trend| &lt;
 /// 0.2 or v20 &gt; 0.04 → (0.25, 0.25, 0.5); otherwise (0.33, 0.33, 0.34). Defined from the 10th bar.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Inference.Streaming.Engine.Simulation;
 /// the same seed gives the same ticks whatever the wall clock does.
 /// </summary>
 /// <remarks>
-/// Calibrated to real daily BTC-USD (<c>../shared/data/btc-usd-daily-2017-2021.csv</c>, 1,826 days,
+/// Calibrated to real daily BTC-USD (<c>tests/Fixtures/market/btc-usd-daily-2017-2021.csv</c>, 1,826 days,
 /// by its regime labels; see <see cref="Calibration"/>), on a compressed clock: one simulated minute,
 /// the demo's bar, carries one day of that market. Each regime's mean and standard deviation of the
 /// daily log return become the log return of one simulated minute; a tick of Δt moves by the

@@ -95,7 +95,7 @@ internal static partial class LibRdKafka
 
     // Confluent.Kafka ships several Linux builds of librdkafka. The plain one links against
     // libsasl2.so.3, which Debian 12 lacks, so fall back to the CentOS 8 build as Confluent.Kafka
-    // itself does (DESIGN.md section 10).
+    // itself does (docs/design.md, Platform facts).
     private static IntPtr Resolve(string libraryName, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (libraryName != Library)

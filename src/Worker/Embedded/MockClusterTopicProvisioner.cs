@@ -5,7 +5,7 @@ namespace Inference.Streaming.Worker.Embedded;
 
 /// <summary>
 /// Creates the topics on the embedded broker with the mock cluster's own call: the mock has no
-/// CreateTopics admin API (DESIGN.md section 10).
+/// CreateTopics admin API (docs/design.md, Platform facts).
 /// </summary>
 public sealed class MockClusterTopicProvisioner(EmbeddedKafka embedded, IOptions<KafkaOptions> options)
     : ITopicProvisioner

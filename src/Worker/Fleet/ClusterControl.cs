@@ -10,13 +10,13 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Fleet;
 
 /// <summary>
-/// Cluster-wide control: <c>POST /api/v1/models/promote</c> and <c>reload</c> become commands on the compacted,
-/// single-partition <c>inference-control</c> topic, and every instance applies every command in the topic's
-/// order, the one that took the call included (it answers once it has applied its own command, so the caller
-/// reads what it wrote). The control generation is the offset of the last command applied plus one: the same
-/// number on every instance that has applied the same commands, reported by <c>GET /api/v1/models</c> and
-/// stamped on each forensics record. At start the topic is read to its end before the host goes on, so a
-/// restarted or new instance decides its first bar in the fleet's roles.
+/// Cluster-wide control: <c>POST /api/v1/models/promote</c> and <c>reload</c> become commands on the
+/// compacted, single-partition control topic (<c>{Kafka:GroupId}-control</c>), and every instance applies every command
+/// in the topic's order, the one that took the call included (it answers once it has applied its own command, so the
+/// caller reads what it wrote). The control generation is the offset of the last command applied plus one: the same
+/// number on every instance that has applied the same commands, reported by <c>GET /api/v1/models</c> and stamped on
+/// each forensics record. At start the topic is read to its end before the host goes on, so a restarted or new instance
+/// decides its first bar in the fleet's roles.
 /// </summary>
 public sealed class ClusterControl(
     ModelRoles roles,

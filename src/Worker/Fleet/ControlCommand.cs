@@ -4,10 +4,10 @@ using System.Text.Json.Serialization;
 namespace Inference.Streaming.Worker.Fleet;
 
 /// <summary>
-/// A record of <c>inference-control</c>, as JSON. A promotion carries the state it leads to (the number of
-/// promotions: odd means the configured challenger is champion) under the key <c>roles</c>, so compaction keeps
-/// what a starting instance needs and applying it twice changes nothing; a reload is an event under the key
-/// <c>reload</c>, which an instance applies only when it hears it live (a starting one loads its files anyway).
+/// A record of the control topic (<c>{Kafka:GroupId}-control</c>), as JSON. A promotion carries the state it
+/// leads to (the number of promotions: odd means the configured challenger is champion) under the key <c>roles</c>, so
+/// compaction keeps what a starting instance needs and applying it twice changes nothing; a reload is an event under
+/// the key <c>reload</c>, which an instance applies only when it hears it live (a starting one loads its files anyway).
 /// </summary>
 public sealed record ControlCommand(
     [property: JsonPropertyName("command")] string Command,

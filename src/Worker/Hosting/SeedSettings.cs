@@ -3,7 +3,7 @@ namespace Inference.Streaming.Worker.Hosting;
 /// <summary>
 /// The seed service's environment variables that this design replaced: each named service became a
 /// topic or an in-process rule. A variable that is set is not silently ignored: the worker logs one
-/// warning per variable at start, saying what configures its replacement (README, "Coming from the
+/// warning per variable at start, saying what configures its replacement (docs/api.md, "Coming from the
 /// seed service").
 /// </summary>
 public sealed partial class SeedSettings(IConfiguration configuration, ILogger<SeedSettings> logger) : IHostedService

@@ -4,7 +4,7 @@ namespace Inference.Streaming.Worker.Ingest;
 
 /// <summary>
 /// Per input partition, the consumed records in offset order, until everything produced for them
-/// is acknowledged: a checkpoint waits for none to be left (at-least-once, DESIGN.md section 7).
+/// is acknowledged: a checkpoint waits for none to be left (at-least-once, docs/design.md, Delivery).
 /// </summary>
 public sealed class OffsetTracker
 {

@@ -1,6 +1,6 @@
 namespace Inference.Streaming.Worker.Kafka;
 
-/// <summary>Delivery guarantee of the consume–transform–produce loop (DESIGN.md section 7).</summary>
+/// <summary>Delivery guarantee of the consume–transform–produce loop (docs/design.md, Delivery).</summary>
 public enum DeliveryMode
 {
     AtLeastOnce,

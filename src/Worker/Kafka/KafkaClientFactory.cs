@@ -23,7 +23,7 @@ public sealed class KafkaClientFactory(
     {
         var config = new ProducerConfig
         {
-            // At-least-once without duplicates from retries (DESIGN.md section 7).
+            // At-least-once without duplicates from retries (docs/design.md, Delivery).
             EnableIdempotence = true,
             Acks = Acks.All,
             // Decisions are latency-sensitive (the order router waits for them): batch for 1 ms at most.

@@ -1,6 +1,6 @@
 namespace Inference.Streaming.Worker.Kafka;
 
-/// <summary>The topics of DESIGN.md section 2 (<c>Kafka:Topics:*</c>).</summary>
+/// <summary>The topics (docs/design.md, Topics; <c>Kafka:Topics:*</c>).</summary>
 public sealed class TopicsOptions
 {
     public TopicOptions MarketTicks { get; set; } = new() { Name = "market-ticks" };

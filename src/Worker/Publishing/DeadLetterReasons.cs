@@ -1,6 +1,6 @@
 namespace Inference.Streaming.Worker.Publishing;
 
-/// <summary>Every <c>dlq.reason</c> the worker writes (README "Bad input" explains each).</summary>
+/// <summary>Every <c>dlq.reason</c> the worker writes (docs/consumers/dead-letters.md explains each).</summary>
 public static class DeadLetterReasons
 {
     public const string Malformed = "malformed";

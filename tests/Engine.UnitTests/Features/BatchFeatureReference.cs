@@ -3,8 +3,8 @@ using Inference.Streaming.Engine.Features;
 namespace Inference.Streaming.Engine.UnitTests.Features;
 
 /// <summary>
-/// DESIGN.md section 3 computed the batch way, as pandas would: every series over the whole history
-/// (rolling windows with min_periods = window, <c>ewm(adjust=False)</c>, <c>pct_change</c>,
+/// The observation (docs/design.md, The observation) computed the batch way, as pandas would: every series over
+/// the whole history (rolling windows with min_periods = window, <c>ewm(adjust=False)</c>, <c>pct_change</c>,
 /// <c>delta.where(delta &gt; 0, 0)</c>), then the last row taken. Written independently of the
 /// incremental <see cref="Indicators"/> so the two check each other.
 /// </summary>

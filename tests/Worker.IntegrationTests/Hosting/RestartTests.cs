@@ -8,7 +8,7 @@ using Xunit.Abstractions;
 namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
 
 /// <summary>
-/// The durable development setup (README): the <c>broker</c> command with the demo feed in one
+/// The durable development setup (docs/getting-started.md): the <c>broker</c> command with the demo feed in one
 /// process, the worker in another, killed and restarted as a crash or a deploy would. The
 /// broker's retention is short here, so the changelog and the ticks lose their oldest records
 /// within seconds, as they would after hours at the defaults.

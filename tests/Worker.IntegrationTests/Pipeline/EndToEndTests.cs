@@ -43,7 +43,7 @@ public abstract class EndToEndScenarios(KafkaFixture kafka)
     {
         Skip.If(kafka.Unavailable is not null, kafka.Unavailable);
         // The embedded broker accepts the transactional calls but does not store transactional
-        // offsets (DESIGN.md section 10): this checks the calls and the outputs, not the guarantee.
+        // offsets (docs/design.md, Platform facts): this checks the calls and the outputs, not the guarantee.
         var market = await RecordedMarket.ProduceAsync(kafka, Rounds, seed: 8);
         var expected = ExpectedBars(market);
         var expectedCount = expected.Values.Sum(b => b.Count);
