@@ -307,10 +307,11 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
 
             request.PublishedAt = _time.GetTimestamp();
             var action = records.Decision.action;
-            _publisher.Publish(records, request.Source, acknowledged => Acknowledged(request, action, acknowledged));
+            _publisher.Publish(records, request.Source, delivery => Delivered(request, action, delivery));
             _arms?.Decided(ExperimentArms.Name(request.Arm), action);
 
-            request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id).Stop();
+            // The publish span ends when the broker answers (Delivered).
+            request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id);
             request.Completion.SetResult(action);
             return action;
         }
@@ -398,6 +399,16 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         view.Completion.TrySetException(new DecisionFailedException(failure!, "the challenger could not decide"));
     }
 
+    /// <summary>The broker answered for the decision: its spans end, and an acknowledgement is measured.</summary>
+    private void Delivered(DecisionRequest request, TradeAction action, DecisionDelivery delivery)
+    {
+        InferenceTelemetry.Delivered(request.Activity, delivery.Position, delivery.Error);
+        if (delivery.Acknowledged)
+        {
+            Acknowledged(request, action, delivery.At);
+        }
+    }
+
     /// <summary>The decision was acknowledged at <paramref name="acknowledged"/>: tick-to-decision latency and its
     /// stages.</summary>
     private void Acknowledged(DecisionRequest request, TradeAction action, long acknowledged)
@@ -446,7 +457,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         var barEnd = DateTimeOffset.FromUnixTimeMilliseconds(request.Bar.EndMs);
         Log.DecisionNotMade(_logger, symbol, barEnd.UtcDateTime, reason, LogText.Quote(detail));
         _metrics.DecisionFailed(reason);
-        request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, reason).Stop();
+        InferenceTelemetry.End(request.Activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, reason));
         try
         {
             var failed = new FailedBar(

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Microsoft.Extensions.Options;
@@ -60,7 +61,7 @@ public sealed class RegimePublisher(
         );
         // The bar was counted for two outputs (a decision and its forensics); a regime update is one.
         source.Complete();
-        request.Activity?.Dispose();
+        InferenceTelemetry.End(request.Activity);
         return Task.FromResult(TradeAction.HOLD);
     }
 }

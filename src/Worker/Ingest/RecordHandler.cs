@@ -653,7 +653,12 @@ public sealed class RecordHandler
 
         // A decision and its forensics, and the challenger's two in a shadow experiment.
         tracked.AddPending(shadow is null ? 2 : 4);
-        var activity = _telemetry.StartDecision(_kafka.Topics.TradingDecisions.Name, state.Symbol, traceParent);
+        var activity = _telemetry.StartDecision(
+            record.TopicPartitionOffset,
+            _kafka.Topics.TradingDecisions.Name,
+            state.Symbol,
+            traceParent
+        );
         var request = new DecisionRequest
         {
             Symbol = state,

@@ -31,7 +31,11 @@ public sealed class DecisionPublisher(
         SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
     );
 
-    public void Publish(DecisionRecords records, IOutputTracker source, Action<long>? decisionAcknowledged = null)
+    public void Publish(
+        DecisionRecords records,
+        IOutputTracker source,
+        Action<DecisionDelivery>? decisionDelivered = null
+    )
     {
         var topics = options.Value.Topics;
         var key = Encoding.UTF8.GetBytes(records.Decision.symbol);
@@ -55,10 +59,14 @@ public sealed class DecisionPublisher(
             },
             report =>
             {
-                if (OutputAcknowledgement.Record(report, source, connectivity, logger))
-                {
-                    decisionAcknowledged?.Invoke(time.GetTimestamp());
-                }
+                var acknowledged = OutputAcknowledgement.Record(report, source, connectivity, logger);
+                decisionDelivered?.Invoke(
+                    new DecisionDelivery(
+                        time.GetTimestamp(),
+                        report.TopicPartitionOffset,
+                        acknowledged ? null : report.Error.Reason
+                    )
+                );
             }
         );
         output.Producer.Produce(

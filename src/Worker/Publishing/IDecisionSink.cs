@@ -6,8 +6,16 @@ public interface IDecisionSink
 {
     /// <summary>
     /// Publishes both records; each acknowledgement completes one output owed to
-    /// <paramref name="source"/>. <paramref name="decisionAcknowledged"/> gets the
-    /// <see cref="TimeProvider.GetTimestamp"/> at which the decision itself was acknowledged.
+    /// <paramref name="source"/>. <paramref name="decisionDelivered"/> hears how the decision itself fared.
     /// </summary>
-    void Publish(DecisionRecords records, IOutputTracker source, Action<long>? decisionAcknowledged = null);
+    void Publish(DecisionRecords records, IOutputTracker source, Action<DecisionDelivery>? decisionDelivered = null);
+}
+
+/// <summary>
+/// How the broker answered for a decision: acknowledged at <paramref name="At"/> (a
+/// <see cref="TimeProvider.GetTimestamp"/>) at <paramref name="Position"/>, or refused with <paramref name="Error"/>.
+/// </summary>
+public readonly record struct DecisionDelivery(long At, Confluent.Kafka.TopicPartitionOffset Position, string? Error)
+{
+    public bool Acknowledged => Error is null;
 }

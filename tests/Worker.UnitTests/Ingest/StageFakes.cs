@@ -54,7 +54,11 @@ internal sealed class FakeDecisionSink : IDecisionSink
         }
     }
 
-    public void Publish(DecisionRecords records, IOutputTracker source, Action<long>? decisionAcknowledged = null)
+    public void Publish(
+        DecisionRecords records,
+        IOutputTracker source,
+        Action<DecisionDelivery>? decisionDelivered = null
+    )
     {
         lock (_gate)
         {
