@@ -69,6 +69,12 @@ public static class ScoreCommand
             time,
         };
         var parse = command.Parse(args);
+        // --help, -h, -?: the command's help on stdout, as at every other level (required options need not be given).
+        if (parse.Action is System.CommandLine.Help.HelpAction)
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
+        }
+
         if (parse.Errors.Count > 0)
         {
             foreach (var error in parse.Errors)
