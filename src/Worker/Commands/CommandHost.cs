@@ -1,4 +1,5 @@
 using Inference.Streaming.Engine;
+using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Commands;
@@ -37,5 +38,24 @@ public static class CommandHost
         }
 
         return host;
+    }
+
+    /// <summary>The worker's own Kafka and registry clients for a command that reads a cluster:
+    /// <c>Kafka:Client:*</c> and <c>SchemaRegistry:Client:*</c> reach a secured cluster here as in the worker.</summary>
+    public static IServiceCollection AddClusterClients(this IServiceCollection services)
+    {
+        services.AddKafkaOptions();
+        services.AddSingleton<IKafkaEndpoints, ConfiguredKafkaEndpoints>();
+        services.AddSingleton<IKafkaClientFactory>(sp => new KafkaClientFactory(
+            sp.GetRequiredService<IKafkaEndpoints>(),
+            sp.GetRequiredService<IOptions<KafkaOptions>>()
+        ));
+        services.AddSingleton<Confluent.SchemaRegistry.ISchemaRegistryClient>(sp =>
+            SchemaRegistryClients.Create(
+                sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl,
+                sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value
+            )
+        );
+        return services;
     }
 }

@@ -144,19 +144,7 @@ public static class ForensicsCommands
                 parse.UnmatchedTokens,
                 services =>
                 {
-                    services.AddKafkaOptions();
-                    // The worker's own clients: Kafka:Client:* and SchemaRegistry:Client:* reach a secured cluster.
-                    services.AddSingleton<IKafkaEndpoints, ConfiguredKafkaEndpoints>();
-                    services.AddSingleton<IKafkaClientFactory>(sp => new KafkaClientFactory(
-                        sp.GetRequiredService<IKafkaEndpoints>(),
-                        sp.GetRequiredService<IOptions<KafkaOptions>>()
-                    ));
-                    services.AddSingleton<Confluent.SchemaRegistry.ISchemaRegistryClient>(sp =>
-                        SchemaRegistryClients.Create(
-                            sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl,
-                            sp.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value
-                        )
-                    );
+                    services.AddClusterClients();
                     services.PostConfigure<KafkaOptions>(kafka =>
                     {
                         kafka.BootstrapServers = parse.GetValue(Bootstrap) ?? kafka.BootstrapServers;
@@ -450,7 +438,8 @@ public static class ForensicsCommands
         return command;
     }
 
-    private static async Task<int> Guard(TextWriter stderr, Func<Task<int>> run)
+    /// <summary>Runs a command, turning the errors a user can act on into a message and an exit code.</summary>
+    internal static async Task<int> Guard(TextWriter stderr, Func<Task<int>> run)
     {
         try
         {

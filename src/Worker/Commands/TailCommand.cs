@@ -86,74 +86,51 @@ public static class TailCommand
             }
         });
         command.SetAction(
-            async (parse, cancellationToken) =>
-            {
-                try
-                {
-                    var settings = new TailSettings(
-                        parse.GetValue(json),
-                        parse.GetValue(fromBeginning),
-                        parse.GetValue(max),
-                        parse.GetValue(idle),
-                        [
-                            .. (parse.GetValue(symbols) ?? []).SelectMany(s =>
-                                s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                                    .Select(x => x.ToUpperInvariant())
-                            ),
-                        ]
-                    );
-                    var (servers, url) = await EndpointsAsync(
-                        parse.GetValue(bootstrap),
-                        parse.GetValue(registry),
-                        new Uri(parse.GetValue(api)!),
-                        parse.UnmatchedTokens,
-                        cancellationToken
-                    );
-                    using var host = CommandHost.Build(
-                        parse.UnmatchedTokens,
-                        services =>
-                        {
-                            services.AddKafkaOptions();
-                            services.AddSingleton<IKafkaEndpoints, ConfiguredKafkaEndpoints>();
-                            services.AddSingleton<IKafkaClientFactory>(sp => new KafkaClientFactory(
-                                sp.GetRequiredService<IKafkaEndpoints>(),
-                                sp.GetRequiredService<IOptions<KafkaOptions>>()
-                            ));
-                            services.PostConfigure<KafkaOptions>(kafka => kafka.BootstrapServers = servers);
-                            services.PostConfigure<SchemaRegistryOptions>(r => r.Url = url);
-                        }
-                    );
-                    var kafka = host.Services.GetRequiredService<IOptions<KafkaOptions>>().Value;
-                    using var registryClient = SchemaRegistryClients.Create(
-                        url,
-                        host.Services.GetRequiredService<IOptions<SchemaRegistryOptions>>().Value
-                    );
-                    return await RunAsync(
-                        host.Services.GetRequiredService<IKafkaClientFactory>(),
-                        registryClient,
-                        parse.GetValue(topic) ?? kafka.Topics.TradingDecisions.Name,
-                        settings,
-                        stdout,
-                        stderr,
-                        cancellationToken
-                    );
-                }
-                catch (ArgumentException ex)
-                {
-                    await stderr.WriteLineAsync("error: " + ex.Message);
-                    return ForensicsCommands.Usage;
-                }
-                catch (OptionsValidationException ex)
-                {
-                    await stderr.WriteLineAsync("error: " + string.Join(" ", ex.Failures));
-                    return ForensicsCommands.Usage;
-                }
-                catch (Exception ex) when (ex is KafkaException or HttpRequestException or TimeoutException)
-                {
-                    await stderr.WriteLineAsync("error: " + ex.Message);
-                    return ForensicsCommands.Failed;
-                }
-            }
+            (parse, cancellationToken) =>
+                ForensicsCommands.Guard(
+                    stderr,
+                    async () =>
+                    {
+                        var settings = new TailSettings(
+                            parse.GetValue(json),
+                            parse.GetValue(fromBeginning),
+                            parse.GetValue(max),
+                            parse.GetValue(idle),
+                            [
+                                .. (parse.GetValue(symbols) ?? []).SelectMany(s =>
+                                    s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                                        .Select(x => x.ToUpperInvariant())
+                                ),
+                            ]
+                        );
+                        var (servers, url) = await EndpointsAsync(
+                            parse.GetValue(bootstrap),
+                            parse.GetValue(registry),
+                            new Uri(parse.GetValue(api)!),
+                            parse.UnmatchedTokens,
+                            cancellationToken
+                        );
+                        using var host = CommandHost.Build(
+                            parse.UnmatchedTokens,
+                            services =>
+                            {
+                                services.AddClusterClients();
+                                services.PostConfigure<KafkaOptions>(kafka => kafka.BootstrapServers = servers);
+                                services.PostConfigure<SchemaRegistryOptions>(r => r.Url = url);
+                            }
+                        );
+                        var kafka = host.Services.GetRequiredService<IOptions<KafkaOptions>>().Value;
+                        return await RunAsync(
+                            host.Services.GetRequiredService<IKafkaClientFactory>(),
+                            host.Services.GetRequiredService<ISchemaRegistryClient>(),
+                            parse.GetValue(topic) ?? kafka.Topics.TradingDecisions.Name,
+                            settings,
+                            stdout,
+                            stderr,
+                            cancellationToken
+                        );
+                    }
+                )
         );
         return command;
     }
