@@ -41,7 +41,8 @@ public static class CommandHost
     }
 
     /// <summary>The worker's own Kafka and registry clients for a command that reads a cluster:
-    /// <c>Kafka:Client:*</c> and <c>SchemaRegistry:Client:*</c> reach a secured cluster here as in the worker.</summary>
+    /// <c>Kafka:Client:*</c> and <c>SchemaRegistry:Client:*</c> reach a secured cluster here as in the
+    /// worker.</summary>
     public static IServiceCollection AddClusterClients(this IServiceCollection services)
     {
         services.AddKafkaOptions();

@@ -52,7 +52,8 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
     public void TheExtractionFindsAnOptionAcrossAContinuationLine()
     {
         var found = Invocations(
-                "```bash\ndotnet run --project src/Worker -- export --bootstrap H:9092 \\\n    --jsonl f.jsonl --Risk:X 1\n```\n",
+                "```bash\ndotnet run --project src/Worker -- export --bootstrap H:9092 \\\n"
+                    + "    --jsonl f.jsonl --Risk:X 1\n```\n",
                 "x.md"
             )
             .ToList();
