@@ -65,6 +65,9 @@ internal static partial class Log
     )]
     public static partial void MockClusterSession(ILogger logger, int sessionTimeoutMs);
 
+    [LoggerMessage(2028, LogLevel.Debug, "Partitions {Partitions} leaving this worker were not resumed: {Reason}")]
+    public static partial void ResumeFailed(ILogger logger, string partitions, string reason);
+
     [LoggerMessage(
         3015,
         LogLevel.Warning,

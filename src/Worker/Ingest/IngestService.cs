@@ -73,7 +73,7 @@ public sealed class IngestService(
                         .SetLogHandler((_, message) => resets.OnClientLog(message))
                         .SetPartitionsAssignedHandler((c, partitions) => OnAssigned(partitions))
                         .SetPartitionsRevokedHandler((c, partitions) => OnRevoked(c, partitions))
-                        .SetPartitionsLostHandler((c, partitions) => OnLost(partitions))
+                        .SetPartitionsLostHandler((c, partitions) => OnLost(c, partitions))
                         .SetErrorHandler(
                             (_, error) =>
                             {
@@ -326,12 +326,32 @@ public sealed class IngestService(
         return starts;
     }
 
+    /// <summary>
+    /// Drops the ticks held for regime alignment on partitions that leave this worker, and resumes those partitions:
+    /// librdkafka keeps a partition's pause across an eager rebalance, so a partition paused for a held tick and
+    /// assigned back to this worker would otherwise never be fetched again (seen in CI: a worker that held ticks
+    /// while it briefly owned every partition decided nothing after it got two of them back).
+    /// </summary>
+    private void Unhold(IConsumer<byte[]?, byte[]> consumer, List<TopicPartition> leaving)
+    {
+        alignment.Forget(leaving.Select(p => p.Partition.Value).Distinct());
+        try
+        {
+            consumer.Resume(leaving);
+        }
+        catch (KafkaException ex)
+        {
+            // A partition already gone from the assignment (lost) has no fetcher to resume.
+            Log.ResumeFailed(logger, string.Join(", ", leaving), ex.Error.Reason);
+        }
+    }
+
     private void OnRevoked(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
         var revoked = partitions.Select(p => p.TopicPartition).ToList();
         var numbers = revoked.Select(p => p.Partition.Value).Distinct().ToList();
         Checkpoint(consumer, numbers);
-        alignment.Forget(numbers);
+        Unhold(consumer, revoked);
 
         tracker.Forget(revoked);
         handler.Revoke(numbers);
@@ -340,10 +360,10 @@ public sealed class IngestService(
         Log.PartitionsRevoked(logger, string.Join(", ", revoked));
     }
 
-    private void OnLost(List<TopicPartitionOffset> partitions)
+    private void OnLost(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
     {
         var lost = partitions.Select(p => p.TopicPartition).ToList();
-        alignment.Forget(lost.Select(p => p.Partition.Value));
+        Unhold(consumer, lost);
 
         tracker.Forget(lost);
         handler.Revoke(lost.Select(p => p.Partition.Value).Distinct());
