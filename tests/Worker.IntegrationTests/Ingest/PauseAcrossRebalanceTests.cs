@@ -22,8 +22,9 @@ public sealed class PauseAcrossRebalanceTests(KafkaFixture kafka)
         Assert.Equal(("after", null, "after"), (control, paused, resumed));
     }
 
-    /// <summary>On a topic of its own: subscribes, pauses the partition once assigned (unless told not to), rejoins (revoked, then assigned again), produces a
-    /// record and returns its value if the consumer reads it within 10 s.</summary>
+    /// <summary>On a topic of its own: subscribes, pauses the partition once assigned (unless told not to),
+    /// rejoins (revoked, then assigned again), produces a record and returns its value if the consumer reads it
+    /// within 10 s.</summary>
     private async Task<string?> ReadAfterRebalanceAsync(bool resumeOnRevoke, bool pause)
     {
         var topic = await kafka.CreateTopicAsync("pause-rebalance");
