@@ -371,6 +371,13 @@ internal static partial class Log
     )]
     public static partial void ControlFailed(ILogger logger, string topic, Exception exception);
 
+    [LoggerMessage(
+        6010,
+        LogLevel.Warning,
+        "The reader of {Topic} did not close within {Seconds} s and was left to finish on its own"
+    )]
+    public static partial void ControlReaderNotClosed(ILogger logger, string topic, double seconds);
+
     [LoggerMessage(6007, LogLevel.Warning, "Skipped control record {Topic} @{Offset}: {Reason}")]
     public static partial void ControlSkipped(ILogger logger, string topic, long offset, string reason);
 

@@ -257,11 +257,29 @@ public sealed class ClusterControl(
         }
     }
 
+    private static readonly TimeSpan ReaderCloseTimeout = TimeSpan.FromSeconds(5);
+
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        _reader?.Close();
-        _reader?.Dispose();
+        if (_reader is { } reader)
+        {
+            // librdkafka's consumer close can block (seen in CI: a test host's shutdown hung in consumer_close
+            // after its embedded broker had gone). The reader commits nothing, so the host does not wait for it.
+            var closing = Task.Run(
+                () =>
+                {
+                    reader.Close();
+                    reader.Dispose();
+                },
+                CancellationToken.None
+            );
+            if (await Task.WhenAny(closing, Task.Delay(ReaderCloseTimeout, CancellationToken.None)) != closing)
+            {
+                Log.ControlReaderNotClosed(logger, Topic, ReaderCloseTimeout.TotalSeconds);
+            }
+        }
+
         if (_producer.IsValueCreated)
         {
             _producer.Value.Dispose();
