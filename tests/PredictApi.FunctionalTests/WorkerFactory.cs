@@ -49,7 +49,13 @@ public class WorkerFactory : WebApplicationFactory<Program>
         while (true)
         {
             var response = await client.PostAsync(new Uri("/api/v1/predict", UriKind.Relative), Json(new { symbol }));
-            if (response.StatusCode != System.Net.HttpStatusCode.NotFound || DateTime.UtcNow > deadline)
+            // 404 until a bar of the symbol has closed; 503 (Retry-After) while the models load or the fleet's read
+            // model catches up at start (CI once got the 503 here).
+            if (
+                response.StatusCode
+                    is not (System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.ServiceUnavailable)
+                || DateTime.UtcNow > deadline
+            )
             {
                 return response;
             }
