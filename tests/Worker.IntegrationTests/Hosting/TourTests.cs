@@ -156,12 +156,7 @@ public sealed class TourTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(120)
         );
 
-        Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
-        var decisions = run
-            .Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
-            .Select(l => JsonDocument.Parse(l).RootElement)
-            .ToList();
-        Assert.Equal(5, decisions.Count);
+        var decisions = FiveDecisions(run);
         Assert.Equal(5, decisions.Select(d => d.GetProperty("decision_id").GetString()).Distinct().Count());
         Assert.All(
             decisions,
@@ -208,13 +203,20 @@ public sealed class TourTests(ITestOutputHelper output)
             TimeSpan.FromSeconds(90)
         );
 
+        var decisions = FiveDecisions(run);
+        Assert.All(decisions, d => Assert.Equal(36, d.GetProperty("decision_id").GetString()!.Length));
+    }
+
+    /// <summary>An example consumer's run with --max 5 --json: it succeeded and printed five JSON decisions.</summary>
+    private static List<JsonElement> FiveDecisions((int ExitCode, string Stdout, string Stderr) run)
+    {
         Assert.True(run.ExitCode == 0, run.Stdout + run.Stderr);
         var decisions = run
             .Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Select(l => JsonDocument.Parse(l).RootElement)
             .ToList();
         Assert.Equal(5, decisions.Count);
-        Assert.All(decisions, d => Assert.Equal(36, d.GetProperty("decision_id").GetString()!.Length));
+        return decisions;
     }
 
     private static List<string> DecisionLines(string output) =>
