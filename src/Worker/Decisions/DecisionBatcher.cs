@@ -32,7 +32,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     private readonly float[] _shadowFeatures;
     private readonly RowPlan[] _shadowPlans;
     private readonly List<DecisionRequest> _batch;
-    private readonly ExperimentArms? _arms;
+    private readonly ExperimentArms _arms;
 
     public DecisionBatcher(
         IModelCatalog catalog,
@@ -43,7 +43,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         IOptions<InferenceOptions> options,
         TimeProvider time,
         ILogger<DecisionBatcher> logger,
-        ExperimentArms? arms = null
+        ExperimentArms arms
     )
     {
         _arms = arms;
@@ -66,6 +66,21 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         _queue = Channel.CreateBounded<DecisionRequest>(
             new BoundedChannelOptions(_maxBatch * 4) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }
         );
+    }
+
+    public void WaitUntilReady(CancellationToken cancellationToken)
+    {
+        if (_catalog.IsLoaded)
+        {
+            return;
+        }
+
+        Log.WaitingForModels(_logger);
+        while (!_catalog.IsLoaded)
+        {
+            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>Queues a closed bar; blocks the caller while the queue is full (back-pressure on ingest).</summary>
@@ -189,10 +204,17 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 var request = _batch[i];
                 (request.BatchStartedAt, request.ForwardDoneAt) = (started, forwardDone);
                 var set = (request.Arm == ModelRole.Challenger ? challenger : champion)?.Set;
-                var action = Decide(request, live, i, set, inferenceMs, started);
-                if (request.Shadow is { } view)
+                try
                 {
-                    DecideShadow(request, view, shadow, i, challenger?.Set, inferenceMs, started, action);
+                    var action = Decide(request, live, i, set, inferenceMs, started);
+                    if (request.Shadow is { } view)
+                    {
+                        DecideShadow(request, view, shadow, i, challenger?.Set, inferenceMs, started, action);
+                    }
+                }
+                finally
+                {
+                    request.Resolve();
                 }
             }
         }
@@ -289,7 +311,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 set!,
                 inferenceMs,
                 started,
-                experiment: _arms?.Mark(request.Arm),
+                experiment: _arms.Mark(request.Arm),
                 controlGeneration: _generation
             );
             if (
@@ -308,7 +330,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             request.PublishedAt = _time.GetTimestamp();
             var action = records.Decision.action;
             _publisher.Publish(records, request.Source, delivery => Delivered(request, action, delivery));
-            _arms?.Decided(ExperimentArms.Name(request.Arm), action);
+            _arms.Decided(ExperimentArms.Name(request.Arm), action);
 
             // The publish span ends when the broker answers (Delivered).
             request.Activity?.SetTag("inference.decision_id", records.Decision.decision_id);
@@ -360,7 +382,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                     inferenceMs,
                     started,
                     view,
-                    _arms?.Mark(ModelRole.Challenger),
+                    _arms.Mark(ModelRole.Challenger),
                     _generation
                 ) with
                 {
@@ -373,10 +395,10 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 {
                     var action = records.Decision.action;
                     _publisher.Publish(records, request.Source);
-                    _arms?.Decided(ExperimentArms.Challenger, action, shadow: true);
+                    _arms.Decided(ExperimentArms.Challenger, action, shadow: true);
                     if (liveAction is { } live)
                     {
-                        _arms?.Compared(live == action);
+                        _arms.Compared(live == action);
                     }
 
                     view.Completion.SetResult(action);
@@ -392,10 +414,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             Log.BatchFailed(_logger, 1, ex);
         }
 
-        _arms?.ShadowFailed(failure ?? DecisionFailure.InferenceError);
-        // The shadow decision and forensics owed for this bar will not come.
-        request.Source.Complete();
-        request.Source.Complete();
+        _arms.ShadowFailed(failure ?? DecisionFailure.InferenceError);
         view.Completion.TrySetException(new DecisionFailedException(failure!, "the challenger could not decide"));
     }
 
@@ -490,9 +509,6 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         }
         finally
         {
-            // The decision and forensics records owed for this bar will not come.
-            request.Source.Complete();
-            request.Source.Complete();
             request.Completion.TrySetException(new DecisionFailedException(reason, detail));
         }
     }

@@ -62,8 +62,31 @@ public sealed class DecisionRequest
     /// <summary>The decision's producer span, stopped once the records are handed to the producer.</summary>
     public System.Diagnostics.Activity? Activity { get; init; }
 
-    /// <summary>The input record that owes this decision; completed by the acknowledgements.</summary>
+    /// <summary>
+    /// The input record that owes this decision. The request holds it open from the moment the bar closes
+    /// (<see cref="Hold"/>) until the decision stage has announced what it produces for it (<see cref="Resolve"/>);
+    /// the outputs themselves are announced and completed by their publishers.
+    /// </summary>
     public required IOutputTracker Source { get; init; }
+
+    private int _resolved;
+
+    /// <summary>Holds <paramref name="source"/> open for a request about to be made from it.</summary>
+    public static IOutputTracker Hold(IOutputTracker source)
+    {
+        source.AddPending(1);
+        return source;
+    }
+
+    /// <summary>The decision stage is done with the request (published, dead-lettered or dropped): its hold on the
+    /// input ends. Only the first call counts.</summary>
+    public void Resolve()
+    {
+        if (Interlocked.Exchange(ref _resolved, 1) == 0)
+        {
+            Source.Complete();
+        }
+    }
 
     /// <summary>The action published for the bar, for the ingest thread to apply to the portfolio.</summary>
     public TaskCompletionSource<TradeAction> Completion { get; } =

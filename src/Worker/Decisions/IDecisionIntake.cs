@@ -10,4 +10,8 @@ public interface IDecisionIntake
     /// The task completes with the action published for the bar, or fails when no decision was made.
     /// </summary>
     Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken);
+
+    /// <summary>Blocks until the stage can decide bars (the worker's models are loaded); the ingest waits here
+    /// before it reads its first record.</summary>
+    void WaitUntilReady(CancellationToken cancellationToken);
 }

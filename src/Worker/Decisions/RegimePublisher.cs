@@ -30,6 +30,9 @@ public sealed class RegimePublisher(
         SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
     );
 
+    /// <summary>The detector is loaded at start-up (its own hosted service): nothing to wait for.</summary>
+    public void WaitUntilReady(CancellationToken cancellationToken) { }
+
     public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {
         var detector =
@@ -50,17 +53,18 @@ public sealed class RegimePublisher(
             detector_sha256 = detector.Sha256,
         };
         var source = request.Source;
-        output.Producer.Produce(
+        OutputAcknowledgement.Produce(
+            output.Producer,
             new TopicPartition(topic, new Partition(request.Input.partition)),
             new Message<byte[]?, byte[]>
             {
                 Key = System.Text.Encoding.UTF8.GetBytes(update.symbol),
                 Value = _serde.Serialize(update, topic),
             },
+            source,
             report => OutputAcknowledgement.Record(report, source, connectivity, logger)
         );
-        // The bar was counted for two outputs (a decision and its forensics); a regime update is one.
-        source.Complete();
+        request.Resolve();
         InferenceTelemetry.End(request.Activity);
         return Task.FromResult(TradeAction.HOLD);
     }

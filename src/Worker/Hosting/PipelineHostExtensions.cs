@@ -21,6 +21,11 @@ public static class PipelineHostExtensions
         var services = builder.Services;
         services.AddIngest();
         services.AddExperiments();
+        services.AddSingleton<IBarExperiment>(sp =>
+            sp.GetRequiredService<ExperimentArms>() is { IsOn: true } arms
+                ? new RunningExperiment(arms)
+                : NoExperiment.Instance
+        );
         services.AddSingleton<DecisionAssembler>();
         services.AddSingleton<IDecisionSink, DecisionPublisher>();
 
@@ -80,6 +85,7 @@ public static class PipelineHostExtensions
         // The service publishes regimes, not decisions: no experiment runs in it.
         services.PostConfigure<ExperimentOptions>(experiments => experiments.Mode = ExperimentMode.Off);
         services.AddSingleton<IDecisionIntake, RegimePublisher>();
+        services.AddSingleton<IBarExperiment>(NoExperiment.Instance);
         services.AddWrittenTopics(k => k.Topics.RegimeUpdates.Name, k => k.Topics.InferenceState.Name);
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>());
@@ -126,6 +132,9 @@ public static class PipelineHostExtensions
 
         services.AddRegimes();
         services.AddHostedService<RegimeDetectorStartup>();
+        services.AddSingleton<OwnedPartitions>();
+        services.AddSingleton<RecordRules>();
+        services.AddSingleton<BarCloser>();
         services.AddSingleton<RecordHandler>();
         services.AddSingleton<RegimeAlignment>();
         services.AddSingleton<SymbolDirectory>();

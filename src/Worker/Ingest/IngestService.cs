@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Regimes;
@@ -20,6 +20,7 @@ public sealed class IngestService(
     IKafkaClientFactory clients,
     PipelineMetrics metrics,
     RecordHandler handler,
+    OwnedPartitions owned,
     RegimeAlignment alignment,
     OffsetTracker tracker,
     StateStore state,
@@ -32,7 +33,7 @@ public sealed class IngestService(
     ILogger<IngestService> logger,
     StreamRegimes regimes,
     IngestHeartbeat heartbeat,
-    IModelCatalog? catalog = null
+    IDecisionIntake decisions
 ) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
@@ -53,16 +54,8 @@ public sealed class IngestService(
     {
         try
         {
-            // The regime service has no models to wait for.
-            if (catalog is { IsLoaded: false })
-            {
-                Log.WaitingForModels(logger);
-                while (!catalog.IsLoaded)
-                {
-                    stoppingToken.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(100));
-                    stoppingToken.ThrowIfCancellationRequested();
-                }
-            }
+            // The worker's decision stage needs its models before the first bar; the regime service's needs none.
+            decisions.WaitUntilReady(stoppingToken);
 
             var resets = new OffsetResets(metrics, logger);
             using var consumer = clients.CreateConsumer(
@@ -141,7 +134,7 @@ public sealed class IngestService(
 
                     if (time.GetElapsedTime(lastCheckpoint) >= stateOptions.Value.CheckpointInterval)
                     {
-                        Checkpoint(consumer, handler.Partitions.Keys.ToList());
+                        Checkpoint(consumer, owned.Partitions.Keys.ToList());
                         lastCheckpoint = time.GetTimestamp();
                     }
                 }
@@ -150,7 +143,7 @@ public sealed class IngestService(
             {
                 // Graceful stop: finish what was read, checkpoint it, leave the group.
                 heartbeat.Detach();
-                Checkpoint(consumer, handler.Partitions.Keys.ToList());
+                Checkpoint(consumer, owned.Partitions.Keys.ToList());
                 Leave(consumer);
             }
         }
@@ -235,11 +228,11 @@ public sealed class IngestService(
         }
 
         // Idle symbols leave memory here; their tombstones go out with this checkpoint.
-        handler.EvictIdle();
+        owned.EvictIdle();
         var offsets = new List<TopicPartitionOffset>();
         foreach (var number in partitions)
         {
-            if (!handler.Partitions.TryGetValue(number, out var partition))
+            if (!owned.Partitions.TryGetValue(number, out var partition))
             {
                 continue;
             }
@@ -275,7 +268,7 @@ public sealed class IngestService(
     /// </summary>
     private bool SettleDecisions()
     {
-        foreach (var partition in handler.Partitions.Values)
+        foreach (var partition in owned.Partitions.Values)
         {
             foreach (var symbol in partition.Symbols.Values)
             {
@@ -310,7 +303,7 @@ public sealed class IngestService(
         foreach (var number in partitions.Select(p => p.Partition.Value).Distinct().Order())
         {
             var (restored, checkpoint) = state.Restore(number);
-            handler.Install(restored);
+            owned.Install(restored);
             foreach (var partition in partitions.Where(p => p.Partition.Value == number))
             {
                 var last =
@@ -354,7 +347,7 @@ public sealed class IngestService(
         Unhold(consumer, revoked);
 
         tracker.Forget(revoked);
-        handler.Revoke(numbers);
+        owned.Revoke(numbers);
         metrics.ForgetLag();
         IsAssigned = false;
         Log.PartitionsRevoked(logger, string.Join(", ", revoked));
@@ -366,7 +359,7 @@ public sealed class IngestService(
         Unhold(consumer, lost);
 
         tracker.Forget(lost);
-        handler.Revoke(lost.Select(p => p.Partition.Value).Distinct());
+        owned.Revoke(lost.Select(p => p.Partition.Value).Distinct());
         IsAssigned = false;
         Log.PartitionsLost(logger, string.Join(", ", lost));
     }

@@ -14,13 +14,14 @@ namespace Inference.Streaming.Worker.Ingest;
 /// </summary>
 public sealed class RegimeAlignment(
     RecordHandler handler,
+    OwnedPartitions owned,
     IOptions<FeatureOptions> features,
     TimeProvider time,
-    StreamRegimes? regimes = null
+    StreamRegimes regimes
 )
 {
     // With Regimes:Source Detector no regime topic is read: nothing to wait for.
-    private readonly bool _detector = regimes?.FromDetector ?? false;
+    private readonly bool _detector = regimes.FromDetector;
     private readonly long _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
     private readonly TimeSpan _timeout = features.Value.RegimeAlignmentTimeout;
 
@@ -47,7 +48,7 @@ public sealed class RegimeAlignment(
     /// <summary>The regime-updates partition <paramref name="partition"/> was read to its end.</summary>
     public void ReadToEnd(int partition)
     {
-        if (handler.Partitions.TryGetValue(partition, out var state))
+        if (owned.Partitions.TryGetValue(partition, out var state))
         {
             state.RegimesAtEnd = true;
         }

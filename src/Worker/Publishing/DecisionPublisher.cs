@@ -8,8 +8,8 @@ using Microsoft.Extensions.Options;
 namespace Inference.Streaming.Worker.Publishing;
 
 /// <summary>
-/// Publishes a bar's decision and forensics, keyed by symbol, and completes the input record for
-/// each acknowledgement. Called on the batcher's thread in bar order, so a symbol's decisions
+/// Publishes a bar's decision and forensics, keyed by symbol: announces both to the input record, and completes
+/// one for each acknowledgement. Called on the batcher's thread in bar order, so a symbol's decisions
 /// reach the topic in order.
 /// </summary>
 public sealed class DecisionPublisher(
@@ -49,14 +49,16 @@ public sealed class DecisionPublisher(
         var decisionTopic = records.Shadow ? topics.TradingDecisionsShadow.Name : topics.TradingDecisions.Name;
         var decisionBytes = _decisions.Serialize(records.Decision, decisionTopic);
         var forensicsBytes = _forensics.Serialize(records.Forensics, topics.DecisionForensics.Name);
-        output.Producer.Produce(
-            decisionTopic,
+        OutputAcknowledgement.Produce(
+            output.Producer,
+            new TopicPartition(decisionTopic, Partition.Any),
             new Message<byte[]?, byte[]>
             {
                 Key = key,
                 Value = decisionBytes,
                 Headers = headers,
             },
+            source,
             report =>
             {
                 var acknowledged = OutputAcknowledgement.Record(report, source, connectivity, logger);
@@ -69,14 +71,16 @@ public sealed class DecisionPublisher(
                 );
             }
         );
-        output.Producer.Produce(
-            topics.DecisionForensics.Name,
+        OutputAcknowledgement.Produce(
+            output.Producer,
+            new TopicPartition(topics.DecisionForensics.Name, Partition.Any),
             new Message<byte[]?, byte[]>
             {
                 Key = key,
                 Value = forensicsBytes,
                 Headers = headers,
             },
+            source,
             report => OutputAcknowledgement.Record(report, source, connectivity, logger)
         );
     }

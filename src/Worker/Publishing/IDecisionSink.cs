@@ -5,8 +5,8 @@ namespace Inference.Streaming.Worker.Publishing;
 public interface IDecisionSink
 {
     /// <summary>
-    /// Publishes both records; each acknowledgement completes one output owed to
-    /// <paramref name="source"/>. <paramref name="decisionDelivered"/> hears how the decision itself fared.
+    /// Publishes both records, announcing them to <paramref name="source"/>; each acknowledgement completes one.
+    /// <paramref name="decisionDelivered"/> hears how the decision itself fared.
     /// </summary>
     void Publish(DecisionRecords records, IOutputTracker source, Action<DecisionDelivery>? decisionDelivered = null);
 }

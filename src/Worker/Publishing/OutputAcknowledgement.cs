@@ -8,6 +8,31 @@ namespace Inference.Streaming.Worker.Publishing;
 public static class OutputAcknowledgement
 {
     /// <summary>
+    /// Produces one output owed to <paramref name="source"/>: announced before the producer takes it, withdrawn when
+    /// the producer refuses it at once (its delivery handler then never runs), and completed or failed by
+    /// <paramref name="delivered"/>, which must end in <see cref="Record"/> (or complete the output itself).
+    /// </summary>
+    public static void Produce(
+        IProducer<byte[]?, byte[]> producer,
+        TopicPartition destination,
+        Message<byte[]?, byte[]> message,
+        IOutputTracker source,
+        Action<DeliveryReport<byte[]?, byte[]>> delivered
+    )
+    {
+        source.AddPending(1);
+        try
+        {
+            producer.Produce(destination, message, delivered);
+        }
+        catch
+        {
+            source.Complete();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Acknowledged: the broker is reachable and the input has one output less to wait for. Lost: logged,
     /// and the input fails, so its offset is not stored and a restart processes it again.
     /// </summary>

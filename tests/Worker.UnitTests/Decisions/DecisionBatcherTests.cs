@@ -7,6 +7,7 @@ using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.UnitTests.Inference;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
@@ -58,7 +59,8 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
             metrics,
             inference,
             _time,
-            NullLogger<DecisionBatcher>.Instance
+            NullLogger<DecisionBatcher>.Instance,
+            new ExperimentArms(Options.Create(new ExperimentOptions()))
         );
         await _batcher.StartAsync(CancellationToken.None);
     }
@@ -168,7 +170,6 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
         var features = state.Observe(bar);
         var weights = new MetaControllerWeights().WeightsFor(RegimeState.Prior);
         var tracked = source ?? new TrackedRecord(0);
-        tracked.AddPending(2);
         return new DecisionRequest
         {
             Symbol = state,
@@ -185,7 +186,7 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
                 offset = tracked.Offset,
             },
             ConsumedAt = 0,
-            Source = tracked,
+            Source = DecisionRequest.Hold(tracked),
         };
     }
 }

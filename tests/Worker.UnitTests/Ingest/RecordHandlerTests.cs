@@ -13,6 +13,7 @@ using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -178,7 +179,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
         var record = Tick("AAPL", 10, 100);
         var tracked = new TrackedRecord(record.Offset.Value);
 
-        handler.Failed(record, tracked, new InvalidOperationException("boom"));
+        handler.Handler.Failed(record, tracked, new InvalidOperationException("boom"));
 
         var letter = Assert.Single(_deadLetters.Letters);
         Assert.Equal(DeadLetterReasons.ProcessingError, letter.Reason);
@@ -204,7 +205,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     public void ATickWaitsForItsPartitionsRegimeUpdatesUntilTheyCatchUp()
     {
         var handler = Handler();
-        var alignment = new RegimeAlignment(handler, Options.Create(Features), _time);
+        var alignment = handler.Alignment();
         handler.Assign([0]);
         Handle(handler, Regime(Regimes, "AAPL", 50, 0.6, 0.2, 0.2));
         var tick = Tick("AAPL", 130, 100);
@@ -224,7 +225,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     public void AHeldTickGoesOnceTheAlignmentTimeoutPassesOnTheClock()
     {
         var handler = Handler();
-        var alignment = new RegimeAlignment(handler, Options.Create(Features), _time);
+        var alignment = handler.Alignment();
         handler.Assign([0]);
         var tick = Tick("AAPL", 130, 100);
 
@@ -242,7 +243,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     public void ARegimePartitionReadToItsEndLetsTicksThroughWithoutWaiting()
     {
         var handler = Handler();
-        var alignment = new RegimeAlignment(handler, Options.Create(Features), _time);
+        var alignment = handler.Alignment();
         handler.Assign([0]);
         var tick = Tick("AAPL", 130, 100);
         Assert.False(alignment.CaughtUp(tick));
@@ -285,31 +286,73 @@ public sealed class RecordHandlerTests : IAsyncLifetime
         Assert.Empty(pnl.GetMeasurementSnapshot());
     }
 
-    private RecordHandler Handler(ISchemaRegistryClient? registry = null, ExperimentArms? experiments = null)
+    private Stages Handler(ISchemaRegistryClient? registry = null, ExperimentArms? experiments = null)
     {
         var inference = Options.Create(new InferenceOptions());
         var risk = Options.Create(new RiskOptions());
-        return new RecordHandler(
-            registry ?? _client!,
+        var features = Options.Create(Features);
+        var kafka = Options.Create(new KafkaOptions());
+        var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        IBarExperiment experiment = experiments is null ? NoExperiment.Instance : new RunningExperiment(experiments);
+        var regimeOptions = Options.Create(new RegimeOptions());
+        var regimes = new StreamRegimes(
+            regimeOptions,
+            new RegimeDetectorCatalog(regimeOptions, _time, NullLogger<RegimeDetectorCatalog>.Instance)
+        );
+        var owned = new OwnedPartitions(
+            features,
+            _directory,
+            experiment,
+            metrics,
+            new SectorMap(risk),
+            NullLogger<OwnedPartitions>.Instance
+        );
+        var closer = new BarCloser(
             _decisions,
-            _deadLetters,
             new DecisionFunction(new MetaControllerWeights(), new RiskChecker(risk), inference),
-            new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()),
-            Options.Create(new KafkaOptions()),
-            Options.Create(Features),
+            regimes,
+            experiment,
             _directory,
             _telemetry,
-            _time,
-            NullLogger<RecordHandler>.Instance,
-            new SectorMap(risk),
-            experiments: experiments
+            metrics,
+            kafka
         );
+        var handler = new RecordHandler(
+            registry ?? _client!,
+            owned,
+            new RecordRules(features, _time),
+            closer,
+            _deadLetters,
+            metrics,
+            kafka,
+            features,
+            NullLogger<RecordHandler>.Instance
+        );
+        return new Stages(handler, owned, regimes, features, _time);
     }
 
-    private void Handle(RecordHandler handler, ConsumeResult<byte[]?, byte[]> record)
+    /// <summary>The ingest stages as the ingest service wires them.</summary>
+    private sealed record Stages(
+        RecordHandler Handler,
+        OwnedPartitions Owned,
+        StreamRegimes Regimes,
+        IOptions<FeatureOptions> Features,
+        TimeProvider Time
+    )
+    {
+        public IReadOnlyDictionary<int, PartitionState> Partitions => Owned.Partitions;
+
+        public void Assign(IEnumerable<int> partitions) => Owned.Assign(partitions);
+
+        public void Revoke(IEnumerable<int> partitions) => Owned.Revoke(partitions);
+
+        public RegimeAlignment Alignment() => new(Handler, Owned, Features, Time, Regimes);
+    }
+
+    private void Handle(Stages stages, ConsumeResult<byte[]?, byte[]> record)
     {
         var tracked = new TrackedRecord(record.Offset.Value);
-        handler.Handle(record, tracked, _time.GetTimestamp(), CancellationToken.None);
+        stages.Handler.Handle(record, tracked, _time.GetTimestamp(), CancellationToken.None);
         tracked.Complete();
     }
 

@@ -13,6 +13,8 @@ internal sealed class FakeDecisionIntake : IDecisionIntake
 
     public TradeAction Answer { get; set; } = TradeAction.HOLD;
 
+    public void WaitUntilReady(CancellationToken cancellationToken) { }
+
     public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {
         Requests.Add(request);
@@ -65,6 +67,8 @@ internal sealed class FakeDecisionSink : IDecisionSink
             _published.Add(records);
         }
 
+        // Announced and acknowledged at once, as the real publisher would for a healthy broker.
+        source.AddPending(2);
         source.Complete();
         source.Complete();
     }

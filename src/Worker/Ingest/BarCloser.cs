@@ -1,0 +1,113 @@
+using System.Text;
+using Confluent.Kafka;
+using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Decisions;
+using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.Regimes;
+using Inference.Streaming.Worker.State;
+using Microsoft.Extensions.Options;
+
+namespace Inference.Streaming.Worker.Ingest;
+
+/// <summary>
+/// Turns a closed bar into a <see cref="DecisionRequest"/> and queues it, on the ingest thread: settles the
+/// symbol's previous decision, folds the bar into its indicators and regime, enters its position in the partition's
+/// book, shows the observation to predict, routes it, and opens its decision span. The experiment hangs off it as
+/// an <see cref="IBarExperiment"/>.
+/// </summary>
+public sealed class BarCloser(
+    IDecisionIntake decisions,
+    DecisionFunction rules,
+    StreamRegimes regimes,
+    IBarExperiment experiment,
+    IObservationSink directory,
+    InferenceTelemetry telemetry,
+    PipelineMetrics metrics,
+    IOptions<KafkaOptions> kafka
+)
+{
+    private readonly string _decisionsTopic = kafka.Value.Topics.TradingDecisions.Name;
+
+    /// <summary>Decides <paramref name="bar"/> of <paramref name="state"/>, closed by <paramref name="record"/>
+    /// (consumed at <paramref name="consumedAt"/>), which owes the decision.</summary>
+    public void Close(
+        PartitionState partition,
+        SymbolState state,
+        Bar bar,
+        ConsumeResult<byte[]?, byte[]> record,
+        IOutputTracker tracked,
+        long consumedAt,
+        CancellationToken cancellationToken
+    )
+    {
+        // The next observation needs the portfolio after the previous decision of this symbol.
+        state.Settle(Timeout.InfiniteTimeSpan, cancellationToken);
+
+        metrics.BarClosed();
+        state.Dirty = true;
+        state.ApplyRegimesBefore(bar.EndMs);
+        var features = state.Observe(bar);
+        var detector = regimes.Detect(state);
+        var portfolio = state.Portfolio;
+        var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
+        directory.Publish(
+            new ObservationSnapshot(
+                state.Symbol,
+                record.Partition.Value,
+                bar,
+                features,
+                state.Regime,
+                portfolio.Cash,
+                portfolio.Shares,
+                portfolio.InitialCapital,
+                portfolio.Day,
+                portfolio.DayOpenValue
+            )
+            {
+                Book = book,
+            }
+        );
+        var route = rules.Route(state.Symbol, state.Regime);
+        var shadow = experiment.Shadow(state, bar, book);
+        var arm = experiment.ArmFor(state.Symbol);
+        experiment.Closed(state, arm, shadow, bar.Close);
+
+        var traceParent = TraceParentOf(record);
+        var activity = telemetry.StartDecision(record.TopicPartitionOffset, _decisionsTopic, state.Symbol, traceParent);
+        var request = new DecisionRequest
+        {
+            Symbol = state,
+            Bar = bar,
+            Features = features,
+            Regime = state.Regime,
+            RegimeDetector = detector,
+            Weights = route.Weights,
+            Strategy = route.Strategy,
+            Plan = route.Plan,
+            Arm = arm,
+            Shadow = shadow,
+            Book = book,
+            Input = new InputPosition
+            {
+                topic = record.Topic,
+                partition = record.Partition.Value,
+                offset = record.Offset.Value,
+            },
+            ConsumedAt = consumedAt,
+            TraceParent = activity?.Id ?? traceParent,
+            Activity = activity,
+            Source = DecisionRequest.Hold(tracked),
+        };
+        state.Await(decisions.Enqueue(request, cancellationToken), bar.Close, shadow?.Completion.Task);
+    }
+
+    private static string? TraceParentOf(ConsumeResult<byte[]?, byte[]> record) =>
+        record.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var bytes)
+            ? Encoding.UTF8.GetString(bytes)
+            : null;
+}
