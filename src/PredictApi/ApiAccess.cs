@@ -154,7 +154,7 @@ public sealed partial class ApiAccess(
             _ => "the token is not valid",
         };
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Refused a request to {Path}: {Reason}")]
+    [LoggerMessage(EventId = 9002, Level = LogLevel.Debug, Message = "Refused a request to {Path}: {Reason}")]
     private static partial void RefusedLog(ILogger logger, PathString path, string reason);
 }
 

@@ -2,7 +2,6 @@ using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 

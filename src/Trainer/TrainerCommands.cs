@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 using Microsoft.Extensions.Options;
 using Spectre.Console;

@@ -1,6 +1,9 @@
+using System.Reflection;
 using System.Text.RegularExpressions;
 using Inference.Streaming.Engine.Decisions;
+using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Tests;
+using Microsoft.Extensions.Logging;
 
 namespace Inference.Streaming.Worker.UnitTests;
 
@@ -97,6 +100,105 @@ public sealed partial class ArchitectureTests
             string.Join("\n", tooLong.Take(20).Select(l => $"{l.File}:{l.Line} has {l.Length} characters"))
         );
     }
+
+    [Theory]
+    [InlineData("Ingest")]
+    [InlineData("State")]
+    [InlineData("Decisions")]
+    [InlineData("Publishing")]
+    public void NoFileOfAStreamFolderIsOverThreeHundredLines(string folder)
+    {
+        var files = Directory
+            .EnumerateFiles(Path.Combine(RepositoryRoot.Path, "src", "Worker", folder), "*.cs")
+            .Select(f => (Name: Path.GetFileName(f), Lines: File.ReadLines(f).Count()))
+            .ToList();
+
+        Assert.NotEmpty(files);
+        var large = files.Where(f => f.Lines > MaxStreamFileLines).Select(f => $"{f.Name}: {f.Lines} lines").ToList();
+        Assert.True(
+            large.Count == 0,
+            $"{folder}/ holds files over {MaxStreamFileLines} lines: " + string.Join(", ", large)
+        );
+    }
+
+    [Fact]
+    public void NoStreamTypeKnowsWhichProgramRunsAndNoneTakesAnOptionalService()
+    {
+        var stream = new[] { "Ingest", "State", "Decisions", "Publishing", "Fleet", "Serving", "DemoFeed", "Kafka" };
+        var naming = stream
+            .SelectMany(folder =>
+                Directory.EnumerateFiles(Path.Combine(RepositoryRoot.Path, "src", "Worker", folder), "*.cs")
+            )
+            .Where(f => File.ReadAllText(f).Contains("WorkerMode", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(RepositoryRoot.Path, f))
+            .ToList();
+        Assert.True(naming.Count == 0, "these read the program's mode: " + string.Join(", ", naming));
+
+        // A service that one program registers and another does not shows up as an optional parameter: each
+        // program registers a real one or a null version instead.
+        var optional = typeof(Worker.Ingest.RecordHandler)
+            .Assembly.GetTypes()
+            .Where(t => stream.Any(f => t.Namespace == $"Inference.Streaming.Worker.{f}"))
+            .SelectMany(t =>
+                t.GetConstructors().SelectMany(c => c.GetParameters().Select(p => (Type: t, Parameter: p)))
+            )
+            .Where(x =>
+                x.Parameter.HasDefaultValue
+                && x.Parameter.DefaultValue is null
+                && x.Parameter.ParameterType.Namespace is { } ns
+                && (
+                    ns.StartsWith("Inference.Streaming", StringComparison.Ordinal)
+                    || ns.StartsWith("Microsoft.Extensions", StringComparison.Ordinal)
+                )
+            )
+            .Select(x => $"{x.Type.Name}({x.Parameter.ParameterType.Name} {x.Parameter.Name})")
+            .ToList();
+        Assert.True(optional.Count == 0, "optional services: " + string.Join(", ", optional));
+    }
+
+    [Fact]
+    public void EveryLogMessageHasAnExplicitIdInsideItsAreasBandAndNoTwoShareOne()
+    {
+        var messages = new[]
+        {
+            typeof(Worker.Ingest.RecordHandler).Assembly,
+            typeof(DecisionFunction).Assembly,
+            typeof(PredictApi.ApiOptions).Assembly,
+        }
+            .SelectMany(a => a.GetTypes())
+            .SelectMany(t =>
+                t.GetMethods(
+                        BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly
+                    )
+                    .Select(m => (Type: t, Method: m, Attribute: m.GetCustomAttribute<LoggerMessageAttribute>()))
+            )
+            .Where(m => m.Attribute is not null)
+            .Select(m => (Name: $"{m.Type.Name}.{m.Method.Name}", m.Type.Namespace, Id: m.Attribute!.EventId))
+            .ToList();
+
+        Assert.True(messages.Count > 50, $"found only {messages.Count} log messages");
+        var outside = messages
+            .Where(m =>
+                LogEventBands.All.SingleOrDefault(b => b.Namespace == m.Namespace) is not { Namespace: not null } band
+                || m.Id < band.First
+                || m.Id > band.Last
+            )
+            .Select(m => $"{m.Name} ({m.Id}, {m.Namespace})")
+            .ToList();
+        Assert.True(outside.Count == 0, "outside their area's band (or in no band): " + string.Join(", ", outside));
+        var shared = messages
+            .GroupBy(m => m.Id)
+            .Where(g => g.Count() > 1)
+            .Select(g => $"{g.Key}: " + string.Join(" and ", g.Select(m => m.Name)))
+            .ToList();
+        Assert.True(shared.Count == 0, "ids used twice: " + string.Join("; ", shared));
+        var overlapping = LogEventBands
+            .All.SelectMany(a => LogEventBands.All.Where(b => a != b && a.First <= b.Last && b.First <= a.Last))
+            .ToList();
+        Assert.Empty(overlapping);
+    }
+
+    private const int MaxStreamFileLines = 300;
 
     /// <summary>"Project/Folder" to the folders its files import, from <c>using Inference.Streaming.X.Y;</c>.</summary>
     private static Dictionary<string, HashSet<string>> FolderGraph()

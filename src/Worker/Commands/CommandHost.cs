@@ -47,10 +47,9 @@ public static class CommandHost
     {
         services.AddKafkaOptions();
         services.AddSingleton<IKafkaEndpoints, ConfiguredKafkaEndpoints>();
-        services.AddSingleton<IKafkaClientFactory>(sp => new KafkaClientFactory(
-            sp.GetRequiredService<IKafkaEndpoints>(),
-            sp.GetRequiredService<IOptions<KafkaOptions>>()
-        ));
+        // A command joins no group: its group instance is never asked for an id.
+        services.AddSingleton<GroupInstance>();
+        services.AddSingleton<IKafkaClientFactory, KafkaClientFactory>();
         services.AddSingleton<Confluent.SchemaRegistry.ISchemaRegistryClient>(sp =>
             SchemaRegistryClients.Create(
                 sp.GetRequiredService<IKafkaEndpoints>().SchemaRegistryUrl,

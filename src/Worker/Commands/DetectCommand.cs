@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
 
 namespace Inference.Streaming.Worker.Commands;
 

@@ -4,10 +4,9 @@ using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Publishing;
-using Inference.Streaming.Worker.Regimes;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Decisions;
@@ -30,7 +29,7 @@ public sealed class DecisionAssembler
         IOptions<FeatureOptions> features,
         IOptions<InferenceOptions> inference,
         IOptions<RiskOptions> risks,
-        StreamRegimes? regimes = null
+        IRegimeDetectorSource regimes
     )
     {
         _decisions = decisions;
@@ -40,7 +39,7 @@ public sealed class DecisionAssembler
         _topicFingerprint = Hash(_configuration);
     }
 
-    private readonly StreamRegimes? _regimes;
+    private readonly IRegimeDetectorSource _regimes;
     private readonly string _configuration;
     private readonly string _topicFingerprint;
 
@@ -48,11 +47,11 @@ public sealed class DecisionAssembler
     private Tuple<RegimeDetectorInfo, string>? _detectorFingerprint;
 
     /// <summary>The detector the stream runs now; null when regimes come from <c>regime-updates</c>.</summary>
-    public RegimeDetectorInfo? CurrentRegimeDetector => _regimes?.Current;
+    public RegimeDetectorInfo? CurrentRegimeDetector => _regimes.Current;
 
     /// <summary>SHA-256 of the configuration that shapes decisions, with the regime detector the stream runs
     /// now (<c>Regimes:Source Detector</c>).</summary>
-    public string ConfigFingerprint => FingerprintFor(_regimes?.Current);
+    public string ConfigFingerprint => FingerprintFor(_regimes.Current);
 
     /// <summary>
     /// SHA-256 of the configuration that shapes decisions with <paramref name="detector"/> computing the

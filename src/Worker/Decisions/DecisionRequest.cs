@@ -1,7 +1,6 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Publishing;

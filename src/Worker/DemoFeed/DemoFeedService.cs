@@ -4,8 +4,8 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -24,8 +24,7 @@ public sealed class DemoFeedService(
     IOptions<FeatureOptions> features,
     IOptions<KafkaOptions> kafka,
     ILogger<DemoFeedService> logger,
-    Hosting.WorkerModeHolder? mode = null,
-    IOptions<SchemaRegistryOptions>? registryOptions = null
+    IOptions<SchemaRegistryOptions> registryOptions
 ) : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -49,17 +48,17 @@ public sealed class DemoFeedService(
         var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         var bars = settings.Symbols.Select(_ => new BarBuilder(barMs)).ToArray();
         var detectors = settings.Symbols.Select(_ => new RuleBasedRegimeDetector()).ToArray();
-        var publishRegimes = settings.PublishRegimes ?? mode?.Mode != Hosting.WorkerMode.Regimes;
+        var publishRegimes = settings.PublishRegimes ?? true;
         var tickSerde = new ContractSerde<MarketTick>(
             registry,
-            SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+            SchemaRegistryClients.SerializerConfig(registryOptions.Value)
         );
         var regimeSerde = new ContractSerde<RegimeUpdate>(
             registry,
-            SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+            SchemaRegistryClients.SerializerConfig(registryOptions.Value)
         );
         using var producer = clients.CreateProducer("inference-demo-feed");
-        Log.DemoFeedStarted(
+        DemoFeedLog.DemoFeedStarted(
             logger,
             settings.Symbols.Length,
             settings.TicksPerSecond,

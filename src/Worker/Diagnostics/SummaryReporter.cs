@@ -28,7 +28,7 @@ public sealed class SummaryReporter(
                 var totals = metrics.Totals();
                 var now = time.GetTimestamp();
                 var seconds = time.GetElapsedTime(last, now).TotalSeconds;
-                Log.Summary(
+                DiagnosticsLog.Summary(
                     logger,
                     (totals.Ticks - previous.Ticks) / seconds,
                     totals.Bars,

@@ -1,4 +1,3 @@
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
@@ -68,7 +67,7 @@ public sealed class EmbeddedKafka(IOptions<EmbeddedOptions> options, ILogger<Emb
                     )
                     .GetAwaiter()
                     .GetResult();
-                Log.EmbeddedStarted(
+                EmbeddedLog.EmbeddedStarted(
                     logger,
                     _cluster.BootstrapServers,
                     _registry.Url,

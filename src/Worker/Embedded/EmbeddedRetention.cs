@@ -1,6 +1,5 @@
 using System.Globalization;
 using Confluent.Kafka;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
@@ -36,7 +35,7 @@ public sealed class EmbeddedRetention(
     {
         foreach (var group in Topics.GroupBy(t => t.Retention))
         {
-            Log.EmbeddedRetention(logger, string.Join(", ", group.Select(t => t.Topic.Name)), group.Key);
+            EmbeddedLog.EmbeddedRetention(logger, string.Join(", ", group.Select(t => t.Topic.Name)), group.Key);
         }
 
         return base.StartAsync(cancellationToken);
@@ -59,7 +58,7 @@ public sealed class EmbeddedRetention(
                 GroupId = "embedded-retention",
                 ClientId = "embedded-retention",
             }
-        ).SetLogHandler((_, message) => Log.EmbeddedRetentionClient(logger, message.Message)).Build();
+        ).SetLogHandler((_, message) => EmbeddedLog.EmbeddedRetentionClient(logger, message.Message)).Build();
         using var timer = new PeriodicTimer(sweep, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -86,7 +85,7 @@ public sealed class EmbeddedRetention(
                 catch (KafkaException ex)
                 {
                     // Not created yet, or the broker is being stopped: try again next sweep.
-                    Log.EmbeddedRetentionSkipped(logger, topic.Name, number, ex.Error.Reason);
+                    EmbeddedLog.EmbeddedRetentionSkipped(logger, topic.Name, number, ex.Error.Reason);
                     continue;
                 }
 
@@ -113,7 +112,7 @@ public sealed class EmbeddedRetention(
         {
             // Records went that this retention did not remove: the mock broker's own limit.
             partition.WarnedOfBrokerLimit = true;
-            Log.EmbeddedBrokerDropped(logger, topic, number, watermarks.Low.Value);
+            EmbeddedLog.EmbeddedBrokerDropped(logger, topic, number, watermarks.Low.Value);
         }
 
         long? cut = null;
@@ -131,11 +130,11 @@ public sealed class EmbeddedRetention(
             catch (InvalidOperationException ex)
             {
                 // One partition the broker would not trim must not stop the process: the next sweep tries again.
-                Log.EmbeddedRetentionSkipped(logger, topic, number, ex.Message);
+                EmbeddedLog.EmbeddedRetentionSkipped(logger, topic, number, ex.Message);
                 return;
             }
 
-            Log.EmbeddedRetentionRemoved(
+            EmbeddedLog.EmbeddedRetentionRemoved(
                 logger,
                 topic,
                 number,

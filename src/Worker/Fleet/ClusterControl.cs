@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.PredictApi;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -69,7 +68,7 @@ public sealed class ClusterControl(
             }
             catch (KafkaException ex) when (time.GetTimestamp() < deadline && !stop.IsCancellationRequested)
             {
-                Log.ControlTopicUnavailable(logger, Topic, ex.Error.Reason);
+                FleetLog.ControlTopicUnavailable(logger, Topic, ex.Error.Reason);
                 stop.WaitHandle.WaitOne(TimeSpan.FromSeconds(1));
             }
         }
@@ -100,7 +99,7 @@ public sealed class ClusterControl(
             }
         }
 
-        Log.ControlCaughtUp(logger, Topic, Generation, roles.Current.Promotions);
+        FleetLog.ControlCaughtUp(logger, Topic, Generation, roles.Current.Promotions);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -128,7 +127,7 @@ public sealed class ClusterControl(
         catch (Exception ex)
         {
             _failed = true;
-            Log.ControlFailed(logger, Topic, ex);
+            FleetLog.ControlFailed(logger, Topic, ex);
         }
     }
 
@@ -137,7 +136,7 @@ public sealed class ClusterControl(
         var generation = result.Offset.Value + 1;
         if (ControlCommand.Parse(result.Message.Value, out var problem) is not { } command)
         {
-            Log.ControlSkipped(logger, Topic, result.Offset.Value, problem!);
+            FleetLog.ControlSkipped(logger, Topic, result.Offset.Value, problem!);
             return;
         }
 
@@ -171,10 +170,10 @@ public sealed class ClusterControl(
             }
 
             _lastError = $"{command.Command} at generation {generation}: {ex.Message}";
-            Log.ControlNotApplied(logger, command.Command, generation, ex.Message);
+            FleetLog.ControlNotApplied(logger, command.Command, generation, ex.Message);
         }
 
-        Log.ControlApplied(logger, command.Command, generation, command.IssuedBy, roles.Current.Promotions);
+        FleetLog.ControlApplied(logger, command.Command, generation, command.IssuedBy, roles.Current.Promotions);
         if (_pending.TryRemove(command.Id, out var waiter))
         {
             waiter.TrySetResult(failure);
@@ -276,7 +275,7 @@ public sealed class ClusterControl(
             );
             if (await Task.WhenAny(closing, Task.Delay(ReaderCloseTimeout, CancellationToken.None)) != closing)
             {
-                Log.ControlReaderNotClosed(logger, Topic, ReaderCloseTimeout.TotalSeconds);
+                FleetLog.ControlReaderNotClosed(logger, Topic, ReaderCloseTimeout.TotalSeconds);
             }
         }
 

@@ -125,7 +125,7 @@ public sealed class ObservationReplica : BackgroundService, IHealthCheck
         catch (Exception ex)
         {
             // The stream does not depend on the read model: log, and leave the instance not ready.
-            Log.ObservationReplicaFailed(_logger, topic.Name, ex);
+            FleetLog.ObservationReplicaFailed(_logger, topic.Name, ex);
             _caughtUp = false;
         }
     }
@@ -154,7 +154,7 @@ public sealed class ObservationReplica : BackgroundService, IHealthCheck
         if (pending.Count == 0 && !_caughtUp)
         {
             _caughtUp = true;
-            Log.ObservationReplicaCaughtUp(_logger, _directory.Count);
+            FleetLog.ObservationReplicaCaughtUp(_logger, _directory.Count);
         }
     }
 
@@ -209,7 +209,7 @@ public sealed class ObservationReplica : BackgroundService, IHealthCheck
     private void Skip(ConsumeResult<byte[]?, byte[]> result, string why)
     {
         _skipped.Add(1);
-        Log.ObservationSkipped(_logger, result.Topic, result.Partition.Value, result.Offset.Value, why);
+        FleetLog.ObservationSkipped(_logger, result.Topic, result.Partition.Value, result.Offset.Value, why);
     }
 
     public Task<HealthCheckResult> CheckHealthAsync(

@@ -1,7 +1,6 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
@@ -34,7 +33,7 @@ public sealed class ReplicatingObservationSink(
     {
         if (report.Error.IsError)
         {
-            Log.ObservationNotReplicated(logger, report.Topic, report.Error.Reason);
+            FleetLog.ObservationNotReplicated(logger, report.Topic, report.Error.Reason);
         }
     };
 
@@ -76,7 +75,7 @@ public sealed class ReplicatingObservationSink(
         catch (ProduceException<byte[]?, byte[]> ex)
         {
             // The read model is best effort for the stream: a full queue never stops a decision.
-            Log.ObservationNotReplicated(logger, Topic, ex.Error.Reason);
+            FleetLog.ObservationNotReplicated(logger, Topic, ex.Error.Reason);
         }
     }
 }

@@ -352,7 +352,7 @@ public sealed class Replayer(
     private static string DetectorIdentity(RegimeDetector? detector) =>
         detector is null
             ? TopicRegimes
-            : new Engine.RegimeDetection.RegimeDetectorInfo(detector.name, detector.version, detector.sha256).Identity;
+            : new Engine.Regimes.RegimeDetectorInfo(detector.name, detector.version, detector.sha256).Identity;
 
     private SortedSet<string> Recorded(string model)
     {

@@ -136,6 +136,7 @@ public static class PipelineHostExtensions
         services.AddSingleton<RecordRules>();
         services.AddSingleton<BarCloser>();
         services.AddSingleton<RecordHandler>();
+        services.AddSingleton<Checkpoints>();
         services.AddSingleton<RegimeAlignment>();
         services.AddSingleton<SymbolDirectory>();
         services.AddSingleton<IObservationSink>(sp => sp.GetRequiredService<SymbolDirectory>());

@@ -57,6 +57,7 @@ public sealed partial class SeedSettings(IConfiguration configuration, ILogger<S
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(
+        EventId = 1002,
         Level = LogLevel.Warning,
         Message = "{Variable} is a setting of the seed service and is ignored here: {Instead}."
     )]

@@ -1,4 +1,3 @@
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -45,7 +44,7 @@ public sealed class StartupBanner(
         };
         if (auth is { Keys.Count: 0, Jwt.Enabled: false, AllowUnauthenticated: true })
         {
-            Log.ApiOpen(logger, api);
+            HostingLog.ApiOpen(logger, api);
         }
 
         Console.Out.Write(
@@ -59,7 +58,7 @@ public sealed class StartupBanner(
             """
         );
         Console.Out.Flush();
-        Log.Banner(logger, name, endpoints.BootstrapServers, endpoints.SchemaRegistryUrl, api);
+        HostingLog.Banner(logger, name, endpoints.BootstrapServers, endpoints.SchemaRegistryUrl, api);
     }
 
     private static string Describe(PredictApi.ApiOptions auth) =>

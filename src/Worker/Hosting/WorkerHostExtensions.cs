@@ -119,6 +119,8 @@ public static class WorkerHostExtensions
                         : features.EventTimeReference
             );
             builder.Services.AddWrittenTopics(k => k.Topics.MarketTicks.Name, k => k.Topics.RegimeUpdates.Name);
+            // The regime service computes regimes itself: its demo feed publishes only ticks, unless told otherwise.
+            builder.Services.PostConfigure<DemoFeedOptions>(feed => feed.PublishRegimes ??= mode != WorkerMode.Regimes);
             builder.Services.AddHostedService<DemoFeedService>();
         }
     }

@@ -33,11 +33,11 @@ public sealed class IngestService(
     ILogger<IngestService> logger,
     StreamRegimes regimes,
     IngestHeartbeat heartbeat,
-    IDecisionIntake decisions
+    IDecisionIntake decisions,
+    Checkpoints checkpoints
 ) : BackgroundService
 {
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
-    private static readonly TimeSpan CheckpointTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>True once the consumer has partitions and their state is restored (readiness).</summary>
     public bool IsAssigned { get; private set; }
@@ -71,19 +71,19 @@ public sealed class IngestService(
                             (_, error) =>
                             {
                                 connectivity.OnError(error);
-                                Log.ConsumerError(logger, error.Reason);
+                                IngestLog.ConsumerError(logger, error.Reason);
                             }
                         )
             );
             committer.Start();
             if (instance.Id is { } id)
             {
-                Log.StaticMember(logger, kafka.Value.GroupId, id, kafka.Value.LeaveGroupOnStop);
+                KafkaLog.StaticMember(logger, kafka.Value.GroupId, id, kafka.Value.LeaveGroupOnStop);
             }
 
             if (clients.MockClusterSessionTimeoutMs() is { } sessionTimeoutMs)
             {
-                Log.MockClusterSession(logger, sessionTimeoutMs);
+                KafkaLog.MockClusterSession(logger, sessionTimeoutMs);
             }
 
             // With Regimes:Source Detector the worker computes regimes from its own bars and reads no regime topic.
@@ -106,7 +106,7 @@ public sealed class IngestService(
                     }
                     catch (ConsumeException ex)
                     {
-                        Log.ConsumerError(logger, ex.Error.Reason);
+                        IngestLog.ConsumerError(logger, ex.Error.Reason);
                         continue;
                     }
 
@@ -134,7 +134,7 @@ public sealed class IngestService(
 
                     if (time.GetElapsedTime(lastCheckpoint) >= stateOptions.Value.CheckpointInterval)
                     {
-                        Checkpoint(consumer, owned.Partitions.Keys.ToList());
+                        checkpoints.Write(consumer, owned.Partitions.Keys.ToList());
                         lastCheckpoint = time.GetTimestamp();
                     }
                 }
@@ -143,14 +143,14 @@ public sealed class IngestService(
             {
                 // Graceful stop: finish what was read, checkpoint it, leave the group.
                 heartbeat.Detach();
-                Checkpoint(consumer, owned.Partitions.Keys.ToList());
+                checkpoints.Write(consumer, owned.Partitions.Keys.ToList());
                 Leave(consumer);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.IngestFailed(logger, ex);
+            IngestLog.IngestFailed(logger, ex);
             throw;
         }
     }
@@ -181,7 +181,7 @@ public sealed class IngestService(
             catch (KafkaException ex)
             {
                 // Stopping anyway: the group drops this member when its session times out.
-                Log.ConsumerError(logger, ex.Error.Reason);
+                IngestLog.ConsumerError(logger, ex.Error.Reason);
             }
         }
 
@@ -218,84 +218,6 @@ public sealed class IngestService(
         }
     }
 
-    /// <summary>Waits for the outputs of every record read, then writes each partition's checkpoint and stores its
-    /// offsets.</summary>
-    private void Checkpoint(IConsumer<byte[]?, byte[]> consumer, List<int> partitions)
-    {
-        if (!WaitForInFlight() || !SettleDecisions())
-        {
-            return;
-        }
-
-        // Idle symbols leave memory here; their tombstones go out with this checkpoint.
-        owned.EvictIdle();
-        var offsets = new List<TopicPartitionOffset>();
-        foreach (var number in partitions)
-        {
-            if (!owned.Partitions.TryGetValue(number, out var partition))
-            {
-                continue;
-            }
-
-            if (!state.Checkpoint(partition, CheckpointTimeout))
-            {
-                Log.CheckpointFailed(logger, number);
-                continue;
-            }
-
-            Add(offsets, kafka.Value.Topics.MarketTicks.Name, number, partition.TicksOffset);
-            if (!regimes.FromDetector)
-            {
-                Add(offsets, kafka.Value.Topics.RegimeUpdates.Name, number, partition.RegimesOffset);
-            }
-        }
-
-        committer.Commit(consumer, offsets);
-    }
-
-    private static void Add(List<TopicPartitionOffset> offsets, string topic, int partition, long lastOffset)
-    {
-        if (lastOffset >= 0)
-        {
-            offsets.Add(new TopicPartitionOffset(topic, new Partition(partition), new Offset(lastOffset + 1)));
-        }
-    }
-
-    /// <summary>
-    /// Applies every finished decision to its portfolio (the ingest thread is the portfolio's only
-    /// writer), so the checkpoint holds the state after them; every decision has finished once
-    /// <see cref="WaitForInFlight"/> has seen its acknowledgements.
-    /// </summary>
-    private bool SettleDecisions()
-    {
-        foreach (var partition in owned.Partitions.Values)
-        {
-            foreach (var symbol in partition.Symbols.Values)
-            {
-                if (!symbol.Settle(DrainTimeout))
-                {
-                    Log.CheckpointFailed(logger, partition.Partition);
-                    return false;
-                }
-            }
-        }
-
-        return true;
-    }
-
-    private bool WaitForInFlight()
-    {
-        var deadline = time.GetTimestamp() + (long)(DrainTimeout.TotalSeconds * time.TimestampFrequency);
-        tracker.RemoveDone();
-        while (tracker.InFlight() > 0 && time.GetTimestamp() < deadline)
-        {
-            Thread.Sleep(2);
-            tracker.RemoveDone();
-        }
-
-        return tracker.InFlight() == 0;
-    }
-
     private List<TopicPartitionOffset> OnAssigned(List<TopicPartition> partitions)
     {
         var starts = new List<TopicPartitionOffset>();
@@ -315,7 +237,7 @@ public sealed class IngestService(
         }
 
         IsAssigned = true;
-        Log.PartitionsAssigned(logger, string.Join(", ", starts));
+        IngestLog.PartitionsAssigned(logger, string.Join(", ", starts));
         return starts;
     }
 
@@ -335,7 +257,7 @@ public sealed class IngestService(
         catch (KafkaException ex)
         {
             // A partition already gone from the assignment (lost) has no fetcher to resume.
-            Log.ResumeFailed(logger, string.Join(", ", leaving), ex.Error.Reason);
+            IngestLog.ResumeFailed(logger, string.Join(", ", leaving), ex.Error.Reason);
         }
     }
 
@@ -343,14 +265,14 @@ public sealed class IngestService(
     {
         var revoked = partitions.Select(p => p.TopicPartition).ToList();
         var numbers = revoked.Select(p => p.Partition.Value).Distinct().ToList();
-        Checkpoint(consumer, numbers);
+        checkpoints.Write(consumer, numbers);
         Unhold(consumer, revoked);
 
         tracker.Forget(revoked);
         owned.Revoke(numbers);
         metrics.ForgetLag();
         IsAssigned = false;
-        Log.PartitionsRevoked(logger, string.Join(", ", revoked));
+        IngestLog.PartitionsRevoked(logger, string.Join(", ", revoked));
     }
 
     private void OnLost(IConsumer<byte[]?, byte[]> consumer, List<TopicPartitionOffset> partitions)
@@ -361,6 +283,6 @@ public sealed class IngestService(
         tracker.Forget(lost);
         owned.Revoke(lost.Select(p => p.Partition.Value).Distinct());
         IsAssigned = false;
-        Log.PartitionsLost(logger, string.Join(", ", lost));
+        IngestLog.PartitionsLost(logger, string.Join(", ", lost));
     }
 }

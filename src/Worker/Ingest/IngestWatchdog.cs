@@ -63,7 +63,7 @@ public sealed class IngestWatchdog(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.WatchdogFailed(logger, ex);
+            IngestLog.WatchdogFailed(logger, ex);
         }
         finally
         {
@@ -106,11 +106,11 @@ public sealed class IngestWatchdog(
         metrics.IngestWatched(age, stalled);
         if (stalled && !previous.Stalled)
         {
-            Log.IngestStalled(logger, age.TotalSeconds, waiting);
+            IngestLog.IngestStalled(logger, age.TotalSeconds, waiting);
         }
         else if (!stalled && previous.Stalled)
         {
-            Log.IngestResumed(logger, age.TotalSeconds);
+            IngestLog.IngestResumed(logger, age.TotalSeconds);
         }
     }
 }

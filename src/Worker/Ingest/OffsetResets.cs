@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.Ingest;
 
@@ -47,12 +48,18 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
             }
 
             metrics.OffsetReset(partition.Topic);
-            Log.OffsetReset(logger, partition.Topic, partition.Partition.Value, from, LogText.Quote(message.Message));
+            IngestLog.OffsetReset(
+                logger,
+                partition.Topic,
+                partition.Partition.Value,
+                from,
+                LogText.Quote(message.Message)
+            );
             return;
         }
 
         var level = ToLevel(message.Level);
-        Log.ClientLog(logger, level, message.Facility, message.Message);
+        KafkaLog.ClientLog(logger, level, message.Facility, message.Message);
     }
 
     /// <summary>Call with each record read: the first after a reset tells where reading resumed.</summary>
@@ -74,7 +81,7 @@ public sealed partial class OffsetResets(PipelineMetrics metrics, ILogger logger
             Volatile.Write(ref _pending, _resetFrom.Count);
         }
 
-        Log.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from);
+        IngestLog.ResumedAfterReset(logger, record.Topic, record.Partition.Value, record.Offset.Value, from);
     }
 
     private static LogLevel ToLevel(SyslogLevel level) =>

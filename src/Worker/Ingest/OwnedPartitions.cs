@@ -107,7 +107,7 @@ public sealed class OwnedPartitions
                 }
 
                 _metrics.SymbolsEvicted(evicted.Count);
-                Log.SymbolsEvicted(_logger, evicted.Count, partition.Partition);
+                IngestLog.SymbolsEvicted(_logger, evicted.Count, partition.Partition);
             }
         }
 

@@ -87,7 +87,13 @@ public sealed class RecordHandler(
             // Already applied to this state: the consumer went back (an offset reset to the log
             // start, a broker that lost its tail). Applying it again would count it twice.
             metrics.RecordReplaySkipped(record.Topic);
-            Log.RecordAlreadyApplied(logger, record.Topic, record.Partition.Value, record.Offset.Value, lastApplied);
+            IngestLog.RecordAlreadyApplied(
+                logger,
+                record.Topic,
+                record.Partition.Value,
+                record.Offset.Value,
+                lastApplied
+            );
             return;
         }
 
@@ -141,7 +147,7 @@ public sealed class RecordHandler(
     {
         metrics.RecordFailed();
         var detail = $"{exception.GetType().Name}: {exception.Message}";
-        Log.RecordFailed(
+        IngestLog.RecordFailed(
             logger,
             record.Topic,
             record.Partition.Value,
@@ -155,7 +161,7 @@ public sealed class RecordHandler(
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            Log.DeadLetterFailed(
+            PublishingLog.DeadLetterFailed(
                 logger,
                 record.Topic,
                 record.Partition.Value,

@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Inference.Streaming.Worker.Diagnostics;
 
 namespace Inference.Streaming.Worker.Ingest;
 
@@ -19,7 +18,7 @@ public sealed class StoredOffsetCommitter(ILogger<StoredOffsetCommitter> logger)
             catch (KafkaException ex)
             {
                 // No longer assigned; the state checkpoint is what the next owner resumes from.
-                Log.ConsumerError(logger, ex.Error.Reason);
+                IngestLog.ConsumerError(logger, ex.Error.Reason);
             }
         }
     }

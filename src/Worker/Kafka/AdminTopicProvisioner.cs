@@ -1,6 +1,5 @@
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Experiments;
 using Microsoft.Extensions.Options;
 
@@ -14,7 +13,7 @@ public sealed class AdminTopicProvisioner(
     IKafkaClientFactory clients,
     IOptions<KafkaOptions> options,
     ILogger<AdminTopicProvisioner> logger,
-    IOptions<ExperimentOptions>? experiments = null
+    IOptions<ExperimentOptions> experiments
 ) : ITopicProvisioner
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
@@ -42,7 +41,7 @@ public sealed class AdminTopicProvisioner(
         // A process creates the topics it uses: the regime service's changelog only in the regime service, where it
         // is also InferenceState; the shadow decisions' topic only for a shadow experiment.
         var missing = topics
-            .All(includeRegimeDetectorState: false, includeShadow: experiments?.Value.Mode == ExperimentMode.Shadow)
+            .All(includeRegimeDetectorState: false, includeShadow: experiments.Value.Mode == ExperimentMode.Shadow)
             .Where(t => !existing.ContainsKey(t.Topic.Name))
             .ToList();
 
@@ -87,7 +86,7 @@ public sealed class AdminTopicProvisioner(
                 specifications,
                 new CreateTopicsOptions { RequestTimeout = Timeout, OperationTimeout = Timeout }
             );
-            Log.TopicsCreated(logger, names);
+            KafkaLog.TopicsCreated(logger, names);
         }
         catch (CreateTopicsException ex)
         {

@@ -91,7 +91,7 @@ public sealed class GroupInstance(IOptions<KafkaOptions> options, ILogger<GroupI
         }
         catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
         {
-            Diagnostics.Log.GroupInstanceFallback(logger, folder, ex.Message);
+            KafkaLog.GroupInstanceFallback(logger, folder, ex.Message);
         }
 
         // No slot could be locked: a fresh id per process still gives a static member, without reuse.

@@ -10,7 +10,7 @@ namespace Inference.Streaming.Worker.Kafka;
 public sealed class KafkaClientFactory(
     IKafkaEndpoints endpoints,
     IOptions<KafkaOptions> options,
-    GroupInstance? instance = null
+    GroupInstance instance
 ) : IKafkaClientFactory
 {
     private readonly Lock _probeGate = new();
@@ -71,7 +71,7 @@ public sealed class KafkaClientFactory(
             // End-of-partition events tell the ingest loop that no regime update is waiting.
             EnablePartitionEof = true,
             // Static membership: a restart within session.timeout.ms keeps this member's partitions.
-            GroupInstanceId = instance?.Id,
+            GroupInstanceId = instance.Id,
         };
         if (MockClusterSessionTimeoutMs() is { } sessionTimeoutMs)
         {

@@ -3,19 +3,16 @@ using Inference.Streaming.Worker.Diagnostics;
 namespace Inference.Streaming.Worker.Kafka;
 
 /// <summary>The one producer every publisher shares; flushed with a timeout when the host stops.</summary>
-public sealed class KafkaOutput(
-    IKafkaClientFactory clients,
-    KafkaConnectivity? connectivity = null,
-    PipelineMetrics? metrics = null
-) : IDisposable
+public sealed class KafkaOutput(IKafkaClientFactory clients, KafkaConnectivity connectivity, PipelineMetrics metrics)
+    : IDisposable
 {
     private readonly Lazy<Confluent.Kafka.IProducer<byte[]?, byte[]>> _producer = new(() =>
         clients.CreateProducer(
             "inference-streaming-worker",
             builder =>
                 builder
-                    .SetErrorHandler((_, error) => connectivity?.OnError(error))
-                    .SetStatisticsHandler((_, json) => metrics?.UpdateProducerStatistics(json))
+                    .SetErrorHandler((_, error) => connectivity.OnError(error))
+                    .SetStatisticsHandler((_, json) => metrics.UpdateProducerStatistics(json))
         )
     );
 

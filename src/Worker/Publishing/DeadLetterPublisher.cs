@@ -46,7 +46,7 @@ public sealed class DeadLetterPublisher(
     public void Send(DeadLetter letter, IOutputTracker source)
     {
         metrics.DeadLettered(letter.Reason);
-        Log.DeadLettered(
+        PublishingLog.DeadLettered(
             logger,
             letter.Topic,
             letter.Partition,
@@ -142,7 +142,7 @@ public sealed class DeadLetterPublisher(
     private void Failed(DeadLetter letter, string error, IOutputTracker source)
     {
         metrics.DeadLetterFailed(letter.Reason);
-        Log.DeadLetterFailed(
+        PublishingLog.DeadLetterFailed(
             logger,
             letter.Topic,
             letter.Partition,

@@ -19,16 +19,16 @@ public sealed class DecisionPublisher(
     KafkaConnectivity connectivity,
     TimeProvider time,
     ILogger<DecisionPublisher> logger,
-    IOptions<SchemaRegistryOptions>? registryOptions = null
+    IOptions<SchemaRegistryOptions> registryOptions
 ) : IDecisionSink
 {
     private readonly ContractSerde<TradingDecision> _decisions = new(
         registry,
-        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+        SchemaRegistryClients.SerializerConfig(registryOptions.Value)
     );
     private readonly ContractSerde<DecisionForensics> _forensics = new(
         registry,
-        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+        SchemaRegistryClients.SerializerConfig(registryOptions.Value)
     );
 
     public void Publish(

@@ -1,5 +1,4 @@
 using Confluent.Kafka;
-using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.Publishing;
@@ -46,7 +45,7 @@ public static class OutputAcknowledgement
     {
         if (report.Error.IsError)
         {
-            Log.DeliveryFailed(logger, report.Topic, report.Error.Reason);
+            KafkaLog.DeliveryFailed(logger, report.Topic, report.Error.Reason);
             source.Fail();
             return false;
         }

@@ -1,5 +1,4 @@
-using Inference.Streaming.Engine.RegimeDetection;
-using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Engine.Regimes;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Regimes;
@@ -41,7 +40,12 @@ public sealed class RegimeDetectorCatalog(
 
             var detector = RegimeDetectorFiles.Load(options.Value.Directory, options.Value.Detector);
             Volatile.Write(ref _current, detector);
-            Log.RegimeDetectorLoaded(logger, detector.Info.Name, detector.Info.Version, detector.Info.Sha256 ?? "-");
+            RegimesLog.RegimeDetectorLoaded(
+                logger,
+                detector.Info.Name,
+                detector.Info.Version,
+                detector.Info.Sha256 ?? "-"
+            );
             Watch();
             return detector;
         }
@@ -57,7 +61,7 @@ public sealed class RegimeDetectorCatalog(
             LastReloadError = null;
             if (previous?.Info != detector.Info)
             {
-                Log.RegimeDetectorLoaded(
+                RegimesLog.RegimeDetectorLoaded(
                     logger,
                     detector.Info.Name,
                     detector.Info.Version,
@@ -70,7 +74,7 @@ public sealed class RegimeDetectorCatalog(
         catch (RegimeDetectorLoadException ex)
         {
             LastReloadError = ex.Message;
-            Log.RegimeDetectorRefused(logger, ex.Detector, ex.Message);
+            RegimesLog.RegimeDetectorRefused(logger, ex.Detector, ex.Message);
             return false;
         }
     }

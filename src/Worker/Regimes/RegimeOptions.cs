@@ -1,5 +1,5 @@
 using System.ComponentModel.DataAnnotations;
-using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
 
 namespace Inference.Streaming.Worker.Regimes;
 

@@ -1,3 +1,4 @@
+using Inference.Streaming.Engine.Regimes;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Inference.Streaming.Worker.Regimes;
@@ -15,6 +16,7 @@ public static class RegimeServiceExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<RegimeDetectorCatalog>();
         services.TryAddSingleton<StreamRegimes>();
+        services.TryAddSingleton<IRegimeDetectorSource>(sp => sp.GetRequiredService<StreamRegimes>());
         return services;
     }
 }

@@ -1,5 +1,5 @@
-using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Symbols;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Regimes;
@@ -12,6 +12,7 @@ namespace Inference.Streaming.Worker.Regimes;
 /// restored symbol continues exactly where it stopped.
 /// </summary>
 public sealed class StreamRegimes(IOptions<RegimeOptions> options, RegimeDetectorCatalog catalog)
+    : IRegimeDetectorSource
 {
     public bool FromDetector { get; } = options.Value.Source == RegimeSource.Detector;
 

@@ -10,14 +10,14 @@ namespace Inference.Streaming.Worker.Serving;
 public sealed class ModelCatalogView(
     ModelRoles roles,
     IOptions<ExperimentOptions> experiments,
-    Fleet.ClusterControl? control = null
+    Fleet.ClusterControl control
 ) : IModelCatalogView
 {
     public ModelsResponse? Describe() =>
         Describe(roles.Current) is { } models
             ? models with
             {
-                Control = control is null ? null : new ControlDescription(control.Generation, control.LastError),
+                Control = new ControlDescription(control.Generation, control.LastError),
             }
             : null;
 
@@ -87,18 +87,10 @@ public sealed class ModelCatalogView(
         }
     }
 
-    /// <summary>Through the control topic when there is one (every instance), else on this instance alone (a
-    /// process without a stream, such as a test host).</summary>
+    /// <summary>Through the control topic, so every instance of the fleet applies it at the same point.</summary>
     public async Task<ModelsResponse> PromoteAsync(CancellationToken cancellationToken)
     {
-        if (control is null)
-        {
-            roles.Promote();
-        }
-        else
-        {
-            await control.PromoteAsync(cancellationToken);
-        }
+        await control.PromoteAsync(cancellationToken);
 
         return Describe()!;
     }
@@ -107,14 +99,7 @@ public sealed class ModelCatalogView(
     {
         try
         {
-            if (control is null)
-            {
-                await roles.ReloadAsync(cancellationToken);
-            }
-            else
-            {
-                await control.ReloadAsync(cancellationToken);
-            }
+            await control.ReloadAsync(cancellationToken);
         }
         catch (ModelReloadException ex)
         {

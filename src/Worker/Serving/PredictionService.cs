@@ -22,8 +22,8 @@ public sealed class PredictionService(
     DecisionFunction decisions,
     DirectScorer scorer,
     TimeProvider time,
-    ExperimentArms? arms = null,
-    Fleet.ObservationReplica? replica = null
+    ExperimentArms arms,
+    Fleet.ObservationReplica replica
 ) : IPredictionService
 {
     /// <summary><c>metadata.selection</c> when <c>strategy_override</c> named a model.</summary>
@@ -99,7 +99,7 @@ public sealed class PredictionService(
             // An explicit arm (the endpoint checked the caller may ask), else the symbol's arm in an A/B experiment.
             var role = request.Arm is { } arm
                 ? (arm == ExperimentArms.Challenger ? ModelRole.Challenger : ModelRole.Champion)
-                : arms?.LiveArm(symbol) ?? ModelRole.Champion;
+                : arms.LiveArm(symbol);
             var (result, fingerprint) = await scorer.ScoreAsync(snapshot.Features, plan, role);
             if (!result.Succeeded)
             {
@@ -151,7 +151,7 @@ public sealed class PredictionService(
                     Selection = model is null ? strategy.ToString().ToLowerInvariant() : OverrideSelection,
                     BarEnd = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.Bar.EndMs),
                     ServedBy = snapshot.Instance,
-                    AbTest = arms?.Id is { } experiment ? new AbTestDto(experiment, ExperimentArms.Name(role)) : null,
+                    AbTest = arms.Id is { } experiment ? new AbTestDto(experiment, ExperimentArms.Name(role)) : null,
                 }
             )
             {

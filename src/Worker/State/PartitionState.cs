@@ -12,9 +12,9 @@ namespace Inference.Streaming.Worker.State;
 /// its totals change only on the ingest thread, in the partition's record order, so the
 /// concentration check sees the same book on every replay and after every restore.
 /// </remarks>
-public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital, SectorMap? sectors = null)
+public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital, SectorMap sectors)
 {
-    private readonly SectorMap _sectors = sectors ?? SectorMap.Empty;
+    private readonly SectorMap _sectors = sectors;
     private readonly BookTotals _book = new();
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SymbolState, long> _openBars = new();

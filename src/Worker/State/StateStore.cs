@@ -28,13 +28,13 @@ public sealed class StateStore(
     PipelineMetrics metrics,
     TimeProvider time,
     ILogger<StateStore> logger,
-    SectorMap? sectors = null,
-    IOptions<SchemaRegistryOptions>? registryOptions = null
+    SectorMap sectors,
+    IOptions<SchemaRegistryOptions> registryOptions
 )
 {
     private readonly ContractSerde<SymbolStateSnapshot> _serde = new(
         registry,
-        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+        SchemaRegistryClients.SerializerConfig(registryOptions.Value)
     );
 
     private string Topic => kafka.Value.Topics.InferenceState.Name;
@@ -55,7 +55,7 @@ public sealed class StateStore(
             if (report.Error.IsError)
             {
                 Interlocked.Increment(ref failed);
-                Log.DeliveryFailed(logger, report.Topic, report.Error.Reason);
+                KafkaLog.DeliveryFailed(logger, report.Topic, report.Error.Reason);
             }
 
             Interlocked.Decrement(ref pending);
@@ -191,7 +191,7 @@ public sealed class StateStore(
         }
 
         var elapsed = time.GetElapsedTime(started);
-        Log.StateRestored(
+        StateLog.StateRestored(
             logger,
             Topic,
             partitionNumber,
@@ -222,12 +222,12 @@ public sealed class StateStore(
         var span = firstMarkerAsOf is { } first && lastMarkerAsOf is { } last ? last - first : TimeSpan.Zero;
         if (span >= needed)
         {
-            Log.StateTailComplete(logger, Topic, partitionNumber, start, span, needed);
+            StateLog.StateTailComplete(logger, Topic, partitionNumber, start, span, needed);
         }
         else
         {
             metrics.StateRestoreIncomplete(Topic);
-            Log.StateTailIncomplete(logger, Topic, partitionNumber, start, span, needed);
+            StateLog.StateTailIncomplete(logger, Topic, partitionNumber, start, span, needed);
         }
     }
 

@@ -1,6 +1,7 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine.Symbols;
 
 namespace Inference.Streaming.Worker.State;
 

@@ -1,5 +1,4 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Tests;

@@ -29,12 +29,18 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         var kafkaOptions = Options.Create(
-            new KafkaOptions { BootstrapServers = kafka.BootstrapServers, GroupId = "watchdog-" + Guid.NewGuid() }
+            new KafkaOptions
+            {
+                BootstrapServers = kafka.BootstrapServers,
+                GroupId = "watchdog-" + Guid.NewGuid(),
+                StaticMembership = false,
+            }
         );
         var diagnostics = Options.Create(new DiagnosticsOptions { IngestStallTimeout = TimeSpan.FromSeconds(3) });
         var clients = new KafkaClientFactory(
             new ConfiguredKafkaEndpoints(kafkaOptions, Options.Create(new SchemaRegistryOptions())),
-            kafkaOptions
+            kafkaOptions,
+            new GroupInstance(kafkaOptions, NullLogger<GroupInstance>.Instance)
         );
         var heartbeat = new IngestHeartbeat(TimeProvider.System);
         using var watchdog = new IngestWatchdog(

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;

@@ -3,7 +3,6 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Tests;

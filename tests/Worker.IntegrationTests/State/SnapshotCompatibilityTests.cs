@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry.Serdes;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
@@ -49,7 +50,7 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
                 new Message<string, byte[]> { Key = "OLD", Value = v1Bytes }
             );
             var marker = StateCodec.Checkpoint(
-                new PartitionState(0, 60_000, 100_000) { TicksOffset = 41, RegimesOffset = 3 },
+                new PartitionState(0, 60_000, 100_000, SectorMap.Empty) { TicksOffset = 41, RegimesOffset = 3 },
                 1_767_225_600_000
             );
             var v2Bytes = await new ContractSerde<SymbolStateSnapshot>(kafka.Registry).SerializeAsync(marker, topic);
@@ -59,18 +60,21 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
             );
         }
 
-        var kafkaOptions = Options.Create(new KafkaOptions { BootstrapServers = kafka.BootstrapServers });
+        var kafkaOptions = Options.Create(
+            new KafkaOptions { BootstrapServers = kafka.BootstrapServers, StaticMembership = false }
+        );
         kafkaOptions.Value.Topics.InferenceState.Name = topic;
         var clients = new KafkaClientFactory(
             new ConfiguredKafkaEndpoints(
                 kafkaOptions,
                 Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl })
             ),
-            kafkaOptions
+            kafkaOptions,
+            new GroupInstance(kafkaOptions, NullLogger<GroupInstance>.Instance)
         );
-        using var output = new KafkaOutput(clients);
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        using var output = new KafkaOutput(clients, new KafkaConnectivity(metrics, TimeProvider.System), metrics);
         var store = new StateStore(
             output,
             clients,
@@ -80,7 +84,9 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
             Options.Create(new StateOptions()),
             metrics,
             TimeProvider.System,
-            NullLogger<StateStore>.Instance
+            NullLogger<StateStore>.Instance,
+            SectorMap.Empty,
+            Options.Create(new SchemaRegistryOptions())
         );
 
         var (restored, checkpoint) = store.Restore(0);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Simulation;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;

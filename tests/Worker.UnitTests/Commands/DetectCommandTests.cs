@@ -1,5 +1,5 @@
 using System.Globalization;
-using Inference.Streaming.Engine.RegimeDetection;
+using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Commands;
 

@@ -49,7 +49,14 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
         var inference = Options.Create(_inference);
         var risk = Options.Create(new RiskOptions());
         var rules = new DecisionFunction(new MetaControllerWeights(), new RiskChecker(risk), inference);
-        var assembler = new DecisionAssembler(rules, _time, Options.Create(new FeatureOptions()), inference, risk);
+        var assembler = new DecisionAssembler(
+            rules,
+            _time,
+            Options.Create(new FeatureOptions()),
+            inference,
+            risk,
+            TopicRegimes.Instance
+        );
         var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         _batcher = new DecisionBatcher(
             _catalog,

@@ -23,8 +23,8 @@ public sealed class DeadLetterPublisherTests : IDisposable
 
     public DeadLetterPublisherTests()
     {
-        _output = new KafkaOutput(_kafka);
         var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        _output = new KafkaOutput(_kafka, new KafkaConnectivity(metrics, TimeProvider.System), metrics);
         _publisher = new DeadLetterPublisher(
             _output,
             Options.Create(new KafkaOptions()),

@@ -1,9 +1,9 @@
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Engine.RegimeDetection;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Engine.Symbols;
 using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Regimes;
@@ -157,7 +157,7 @@ public sealed class StreamRegimesTests : IDisposable
             Options.Create(new FeatureOptions()),
             inference,
             risk,
-            regimes
+            (IRegimeDetectorSource?)regimes ?? TopicRegimes.Instance
         );
     }
 

@@ -1,6 +1,7 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.UnitTests.State;
@@ -58,7 +59,7 @@ public sealed class StateCodecTests
     [Fact]
     public void ACheckpointMarkerCarriesThePartitionsPosition()
     {
-        var partition = new PartitionState(2, 1000, 100_000)
+        var partition = new PartitionState(2, 1000, 100_000, SectorMap.Empty)
         {
             TicksOffset = 10,
             RegimesOffset = -1,

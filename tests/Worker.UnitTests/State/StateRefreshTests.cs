@@ -1,6 +1,7 @@
 using System.Text;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
@@ -46,9 +47,9 @@ public sealed class StateRefreshTests : IAsyncLifetime
     [Fact]
     public void AQuietSymbolIsRewrittenOncePerRefreshIntervalAndAChangedOneAtEveryCheckpoint()
     {
-        using var output = new KafkaOutput(_kafka);
+        using var output = Output();
         var store = Store(output, TimeSpan.FromMinutes(1));
-        var partition = new PartitionState(0, 60_000, 100_000);
+        var partition = new PartitionState(0, 60_000, 100_000, SectorMap.Empty);
         partition.GetOrAdd("QUIET").Dirty = true;
         partition.GetOrAdd("BUSY").Dirty = true;
 
@@ -77,9 +78,9 @@ public sealed class StateRefreshTests : IAsyncLifetime
     [Fact]
     public void AFailedCheckpointLeavesTheSymbolsDueSoTheNextOneWritesThemAgain()
     {
-        using var output = new KafkaOutput(_kafka);
+        using var output = Output();
         var store = Store(output, TimeSpan.FromMinutes(1));
-        var partition = new PartitionState(0, 60_000, 100_000);
+        var partition = new PartitionState(0, 60_000, 100_000, SectorMap.Empty);
         partition.GetOrAdd("QUIET").Dirty = true;
         _kafka.Producer.Behaviour = _ => (Confluent.Kafka.ErrorCode.Local_MsgTimedOut, false);
 
@@ -90,6 +91,12 @@ public sealed class StateRefreshTests : IAsyncLifetime
 
         Assert.True(store.Checkpoint(partition, TimeSpan.FromSeconds(1)));
         Assert.Equal(["QUIET"], Written());
+    }
+
+    private KafkaOutput Output()
+    {
+        var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        return new KafkaOutput(_kafka, new KafkaConnectivity(metrics, _time), metrics);
     }
 
     private StateStore Store(KafkaOutput output, TimeSpan refresh)
@@ -104,7 +111,9 @@ public sealed class StateRefreshTests : IAsyncLifetime
             Options.Create(new StateOptions { RefreshInterval = refresh }),
             metrics,
             _time,
-            NullLogger<StateStore>.Instance
+            NullLogger<StateStore>.Instance,
+            SectorMap.Empty,
+            Options.Create(new SchemaRegistryOptions())
         );
     }
 

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// Regime detectors by name. <c>rules</c> is built in; any other name is a parameter file in the

@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// The seed's four regime features over closed bars: the 5-bar return, the 20-bar volatility (sample

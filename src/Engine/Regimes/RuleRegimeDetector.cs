@@ -1,7 +1,6 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// The seed's rule table (docs/design.md, Regimes and selection) over <see cref="RegimeFeatures"/>: r5 &gt; 0.03 and

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// Fits the probabilistic detector to labelled bars. One Gaussian per regime (mean and covariance of the

@@ -1,7 +1,6 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// A regime detector over one symbol's closed bars. <see cref="Detect"/> is a pure function of the

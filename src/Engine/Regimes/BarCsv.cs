@@ -3,7 +3,7 @@ using CsvHelper;
 using CsvHelper.Configuration;
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>One row of a bar file: the bar, its date as written, and its label when the file has one.</summary>
 public sealed record CsvBar(string Date, Bar Bar, string? Label);

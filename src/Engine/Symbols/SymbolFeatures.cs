@@ -1,6 +1,7 @@
+using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.Features;
+namespace Inference.Streaming.Engine.Symbols;
 
 /// <summary>
 /// One symbol's market as the models see it: the open bar, the indicators over closed bars, the

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// The probabilistic detector's parameter file (<c>models/regimes/probabilistic.json</c>): one Gaussian

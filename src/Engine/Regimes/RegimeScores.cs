@@ -1,6 +1,4 @@
-using Inference.Streaming.Engine.Regimes;
-
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// How well regime probabilities agree with labels (regimes 0 = bull, 1 = bear, 2 = sideways):

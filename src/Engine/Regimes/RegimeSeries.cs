@@ -1,7 +1,6 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// Runs a detector over one symbol's closed bars exactly as the stream does: each bar is folded into

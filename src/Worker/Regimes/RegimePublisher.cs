@@ -1,12 +1,13 @@
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.Decisions;
+namespace Inference.Streaming.Worker.Regimes;
 
 /// <summary>
 /// The <c>regimes</c> service's end of the stream: where the worker queues a closed bar for a decision,
@@ -22,12 +23,12 @@ public sealed class RegimePublisher(
     IOptions<KafkaOptions> options,
     KafkaConnectivity connectivity,
     ILogger<RegimePublisher> logger,
-    IOptions<SchemaRegistryOptions>? registryOptions = null
+    IOptions<SchemaRegistryOptions> registryOptions
 ) : IDecisionIntake
 {
     private readonly ContractSerde<RegimeUpdate> _serde = new(
         registry,
-        SchemaRegistryClients.SerializerConfig(registryOptions?.Value ?? new())
+        SchemaRegistryClients.SerializerConfig(registryOptions.Value)
     );
 
     /// <summary>The detector is loaded at start-up (its own hosted service): nothing to wait for.</summary>

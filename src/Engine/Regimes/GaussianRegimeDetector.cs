@@ -1,7 +1,6 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Regimes;
 
-namespace Inference.Streaming.Engine.RegimeDetection;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// The probabilistic detector: one Gaussian per regime over the four scaled seed features, as the seed's

@@ -1,7 +1,6 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.RegimeDetection;
 
-namespace Inference.Streaming.Engine.Simulation;
+namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>
 /// The rule table of <see cref="RuleRegimeDetector"/> fed one close at a time, for producers that keep no
