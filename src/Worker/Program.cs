@@ -1,4 +1,3 @@
-using Inference.Streaming.Worker.Commands;
 using Inference.Streaming.Worker.Hosting;
 
 WorkerMode mode;
@@ -20,28 +19,6 @@ if (mode == WorkerMode.Help)
 {
     await Console.Out.WriteLineAsync(WorkerCommandLine.Usage);
     return 0;
-}
-
-if (mode == WorkerMode.Score)
-{
-    return ScoreCommand.Run(hostArgs, Console.Out, Console.Error);
-}
-
-if (mode == WorkerMode.Detect)
-{
-    return DetectCommand.Run(hostArgs, Console.Out, Console.Error);
-}
-
-if (mode == WorkerMode.Forensics)
-{
-    using var stop = new CancellationTokenSource();
-    Console.CancelKeyPress += (_, e) => (e.Cancel, _) = (true, stop.CancelAsync());
-    return await Inference.Streaming.Worker.Commands.ForensicsCommands.RunAsync(
-        hostArgs,
-        Console.Out,
-        Console.Error,
-        stop.Token
-    );
 }
 
 // Settings ship beside the binary; relative data paths (Models:Directory) resolve against the

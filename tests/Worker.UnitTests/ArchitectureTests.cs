@@ -101,6 +101,36 @@ public sealed partial class ArchitectureTests
         );
     }
 
+    [Fact]
+    public void TheWorkerShipsNoCommandLineParserPlottingOrTerminalUiAndNothingOfItUsesTheTools()
+    {
+        var worker = typeof(Worker.Ingest.RecordHandler)
+            .Assembly.GetReferencedAssemblies()
+            .Select(a => a.Name!)
+            .ToList();
+        Assert.Contains("Confluent.Kafka", worker);
+        Assert.DoesNotContain(
+            worker,
+            a =>
+                a is "System.CommandLine" or "Spectre.Console" or "Inference.Streaming.Tools"
+                || a.StartsWith("ScottPlot", StringComparison.Ordinal)
+        );
+        var project = File.ReadAllText(
+            Path.Combine(RepositoryRoot.Path, "src", "Worker", "Inference.Streaming.Worker.csproj")
+        );
+        foreach (var package in new[] { "System.CommandLine", "ScottPlot", "Spectre.Console" })
+        {
+            Assert.DoesNotContain($"\"{package}\"", project, StringComparison.Ordinal);
+        }
+
+        // The tools' program is one command tree: every tool is a subcommand of one root.
+        var root = Tools.Commands.ToolCommands.Root(TextWriter.Null, TextWriter.Null);
+        Assert.Equal(
+            ["detect", "experiment-report", "export", "replay", "score", "tail"],
+            root.Subcommands.Select(c => c.Name).Order(StringComparer.Ordinal)
+        );
+    }
+
     [Theory]
     [InlineData("Ingest")]
     [InlineData("State")]
@@ -204,7 +234,7 @@ public sealed partial class ArchitectureTests
     private static Dictionary<string, HashSet<string>> FolderGraph()
     {
         var graph = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
-        foreach (var project in new[] { "Worker", "Engine" })
+        foreach (var project in new[] { "Worker", "Engine", "Tools" })
         {
             var root = Path.Combine(RepositoryRoot.Path, "src", project);
             foreach (var file in Directory.EnumerateFiles(root, "*.cs", SearchOption.AllDirectories))
@@ -226,6 +256,7 @@ public sealed partial class ArchitectureTests
                         && (
                             to.StartsWith("Worker/", StringComparison.Ordinal)
                             || to.StartsWith("Engine/", StringComparison.Ordinal)
+                            || to.StartsWith("Tools/", StringComparison.Ordinal)
                         )
                     )
                     {
@@ -279,7 +310,7 @@ public sealed partial class ArchitectureTests
     private static partial Regex MaxLineLength();
 
     [GeneratedRegex(
-        @"^using (?:static )?Inference\.Streaming\.(?<project>Worker|Engine)(?:\.(?<folder>[A-Za-z]+))?[.;]",
+        @"^using (?:static )?Inference\.Streaming\.(?<project>Worker|Engine|Tools)(?:\.(?<folder>[A-Za-z]+))?[.;]",
         RegexOptions.Multiline
     )]
     private static partial Regex Using();

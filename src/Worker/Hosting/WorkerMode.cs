@@ -10,17 +10,8 @@ public enum WorkerMode
     /// <summary>Only the embedded broker and registry, for several worker processes and for tests.</summary>
     Broker,
 
-    /// <summary>Scores a JSON file of inputs with one model and exits.</summary>
-    Score,
-
-    /// <summary>Forensics commands: <c>replay</c> and <c>export</c>.</summary>
-    Forensics,
-
     /// <summary>The regime detector service: consumes market-ticks, publishes regime-updates.</summary>
     Regimes,
-
-    /// <summary>Runs a regime detector over a CSV of bars and exits.</summary>
-    Detect,
 
     /// <summary>Prints the usage and exits.</summary>
     Help,

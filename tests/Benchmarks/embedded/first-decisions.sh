@@ -9,7 +9,8 @@ W=src/Worker/bin/Debug/net10.0/linux-x64
 dotnet $W/Inference.Streaming.Worker.dll --urls http://127.0.0.1:$port "$@" > "${TMPDIR:-/tmp}"/first-decisions-$label.log 2>&1 &
 pid=$!
 sleep 12
-timeout $secs dotnet $W/Inference.Streaming.Worker.dll tail --json --from-beginning --api http://127.0.0.1:$port > "${TMPDIR:-/tmp}"/first-decisions-$label.jsonl 2>/dev/null
+T=src/Tools/bin/Debug/net10.0/linux-x64
+timeout $secs dotnet $T/Inference.Streaming.Tools.dll tail --json --from-beginning --api http://127.0.0.1:$port > "${TMPDIR:-/tmp}"/first-decisions-$label.jsonl 2>/dev/null
 kill -TERM $pid; wait $pid 2>/dev/null
 python3 - "$label" "${TMPDIR:-/tmp}/first-decisions-$label.jsonl" <<'PY'
 import json,sys,collections

@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Commands;
+using Inference.Streaming.Tools.Commands;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Forensics;
 
@@ -10,7 +10,7 @@ internal static class ForensicsCli
     public static async Task<(int Code, string Output)> InvokeAsync(params string[] args)
     {
         using var stdout = new StringWriter();
-        var code = await ForensicsCommands.RunAsync(args, stdout, stdout);
+        var code = await ToolCommands.RunAsync(args, stdout, stdout);
         return (code, stdout.ToString());
     }
 }

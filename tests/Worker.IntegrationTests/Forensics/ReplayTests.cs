@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Worker.Commands;
-using Inference.Streaming.Worker.Forensics;
+using Inference.Streaming.Tools.Commands;
+using Inference.Streaming.Tools.Forensics;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.IntegrationTests.Pipeline;

@@ -1,5 +1,5 @@
 using System.Net;
-using Inference.Streaming.Worker.Commands;
+using Inference.Streaming.Tools.Commands;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Xunit.Abstractions;
 

@@ -183,7 +183,7 @@ public sealed class ModelFailureTests(KafkaFixture kafka, ITestOutputHelper outp
 
             // score refuses the file with a message and exit code 1, not an abort.
             HostileModels.HugeLength(universal);
-            await using var score = WorkerProcess.Start(
+            await using var score = WorkerProcess.StartTool(
                 "score",
                 "--model-dir",
                 directory,

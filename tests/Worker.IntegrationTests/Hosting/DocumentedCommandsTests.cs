@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
 
 /// <summary>
-/// Every worker and trainer command the documentation shows in a shell block exists, answers <c>--help</c> with
+/// Every worker, tool and trainer command the documentation shows in a shell block exists, answers <c>--help</c> with
 /// exit code 0, and takes every option the documentation gives it: a renamed or removed flag fails here instead of
 /// in a reader's terminal. (The README's tour runs for real in <see cref="TourTests"/>.)
 /// </summary>
@@ -19,7 +19,7 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
     public async Task EveryDocumentedCommandAndOptionExists()
     {
         var documented = DocumentedInvocations().ToList();
-        Assert.Contains(documented, d => d.Project == "Worker" && d.Command == "tail");
+        Assert.Contains(documented, d => d.Project == "Tools" && d.Command == "tail");
         Assert.Contains(documented, d => d.Project == "Trainer" && d.Command == "train");
 
         var problems = new List<string>();
@@ -52,14 +52,14 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
     public void TheExtractionFindsAnOptionAcrossAContinuationLine()
     {
         var found = Invocations(
-                "```bash\ndotnet run --project src/Worker -- export --bootstrap H:9092 \\\n"
+                "```bash\ndotnet run --project src/Tools -- export --bootstrap H:9092 \\\n"
                     + "    --jsonl f.jsonl --Risk:X 1\n```\n",
                 "x.md"
             )
             .ToList();
 
         var export = Assert.Single(found);
-        Assert.Equal(("Worker", "export"), (export.Project, export.Command));
+        Assert.Equal(("Tools", "export"), (export.Project, export.Command));
         Assert.Equal(["--bootstrap", "--jsonl"], export.Options); // --Risk:X is configuration, not an option
     }
 
@@ -107,10 +107,7 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
 
     private static async Task<(int Code, string Help)> HelpAsync(string project, string command)
     {
-        var dll = Path.Combine(
-            BuildDirectory(project),
-            project == "Worker" ? "Inference.Streaming.Worker.dll" : "Inference.Streaming.Trainer.dll"
-        );
+        var dll = Path.Combine(BuildDirectory(project), $"Inference.Streaming.{project}.dll");
         var run = await ExternalTool.RunAsync(
             "dotnet",
             [dll, command, "--help"],
@@ -132,6 +129,6 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
     [GeneratedRegex(@"```(?:bash|sh|shell)\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex ShellBlock();
 
-    [GeneratedRegex(@"dotnet run (?:-c \w+ )?--project src/(?<project>Worker|Trainer)(?: -- (?<args>.*))?$")]
+    [GeneratedRegex(@"dotnet run (?:-c \w+ )?--project src/(?<project>Worker|Trainer|Tools)(?: -- (?<args>.*))?$")]
     private static partial Regex DotnetRun();
 }

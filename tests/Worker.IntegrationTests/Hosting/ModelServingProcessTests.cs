@@ -117,7 +117,7 @@ public sealed class ModelServingProcessTests : IDisposable
             JsonSerializer.Serialize(new { inputs = new[] { new float[43], Enumerable.Repeat(0.5f, 43).ToArray() } })
         );
 
-        await using var ok = WorkerProcess.Start(
+        await using var ok = WorkerProcess.StartTool(
             "score",
             "--model-dir",
             _models,
@@ -131,7 +131,7 @@ public sealed class ModelServingProcessTests : IDisposable
         Assert.Equal("bear_specialist", json.RootElement.GetProperty("model").GetString());
         Assert.Equal(2, json.RootElement.GetProperty("probs").GetArrayLength());
 
-        await using var bad = WorkerProcess.Start(
+        await using var bad = WorkerProcess.StartTool(
             "score",
             "--model-dir",
             _models,

@@ -45,7 +45,7 @@ public sealed class TourTests(ITestOutputHelper output)
         await Eventually.CounterReachesAsync(http, "inference_ticks_consumed_total", 1, TimeSpan.FromSeconds(60));
 
         // 4. tail: a process of its own that asks the API where the broker is, plain and as JSON.
-        await using (var tail = WorkerProcess.Start("tail", "--max", "2", "--api", api))
+        await using (var tail = WorkerProcess.StartTool("tail", "--max", "2", "--api", api))
         {
             Assert.Equal(0, await tail.WaitForExitAsync(TimeSpan.FromSeconds(90)));
             var lines = DecisionLines(tail.Output);
@@ -55,7 +55,7 @@ public sealed class TourTests(ITestOutputHelper output)
 
         string symbol;
         string decisionId;
-        await using (var tail = WorkerProcess.Start("tail", "--max", "3", "--json", "--api", api))
+        await using (var tail = WorkerProcess.StartTool("tail", "--max", "3", "--json", "--api", api))
         {
             Assert.Equal(0, await tail.WaitForExitAsync(TimeSpan.FromSeconds(90)));
             var decisions = tail

@@ -37,10 +37,21 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     public static WorkerProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
 
+    /// <summary>Starts one of the tools (<c>dotnet run --project src/Tools -- ...</c>): score, tail, ...</summary>
+    public static WorkerProcess StartTool(params string[] args) =>
+        StartProgram("Tools", new Dictionary<string, string>(), args);
+
     /// <summary>Starts the worker with extra environment variables.</summary>
-    public static WorkerProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static WorkerProcess StartWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        StartProgram("Worker", environment, args);
+
+    private static WorkerProcess StartProgram(
+        string project,
+        IReadOnlyDictionary<string, string> environment,
+        params string[] args
+    )
     {
-        var workerDirectory = WorkerDirectory();
+        var workerDirectory = BuildDirectory(project);
         var start = new ProcessStartInfo("dotnet")
         {
             // As `dotnet run --project src/Worker` does: the repository root, where models/ is.
@@ -48,7 +59,7 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        start.ArgumentList.Add(Path.Combine(workerDirectory, "Inference.Streaming.Worker.dll"));
+        start.ArgumentList.Add(Path.Combine(workerDirectory, $"Inference.Streaming.{project}.dll"));
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -136,8 +147,8 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
-    // The worker's build output beside this test's: same configuration, same runtime identifier.
-    private static string WorkerDirectory()
+    // A program's build output beside this test's: same configuration, same runtime identifier.
+    private static string BuildDirectory(string project)
     {
         var testDirectory = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
         var marker = Path.Combine("tests", "Worker.IntegrationTests", "bin");
@@ -150,13 +161,13 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         var directory = Path.Combine(
             testDirectory[..index],
             "src",
-            "Worker",
+            project,
             "bin",
             testDirectory[(index + marker.Length + 1)..]
         );
-        return File.Exists(Path.Combine(directory, "Inference.Streaming.Worker.dll"))
+        return File.Exists(Path.Combine(directory, $"Inference.Streaming.{project}.dll"))
             ? directory
-            : throw new InvalidOperationException("The worker is not built at " + directory);
+            : throw new InvalidOperationException($"src/{project} is not built at " + directory);
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

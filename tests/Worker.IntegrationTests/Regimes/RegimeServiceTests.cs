@@ -179,7 +179,7 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
         using var stdout = new StringWriter();
         try
         {
-            var code = await Commands.ForensicsCommands.RunAsync(
+            var code = await Tools.Commands.ToolCommands.RunAsync(
                 [
                     "replay",
                     "--bootstrap",

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Tests;
-using Inference.Streaming.Worker.Commands;
+using Inference.Streaming.Tools.Commands;
 
 namespace Inference.Streaming.Worker.UnitTests.Commands;
 
@@ -18,7 +18,8 @@ public sealed class DetectCommandTests : IDisposable
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exit = DetectCommand.Run(
+        var exit = Tool.Run(
+            "detect",
             [
                 "--bars",
                 RepositoryRoot.BtcDaily,
@@ -65,7 +66,7 @@ public sealed class DetectCommandTests : IDisposable
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exit = DetectCommand.Run(["--bars", bars, "--detector", "rules", "--output", output], stdout, stderr);
+        var exit = Tool.Run("detect", ["--bars", bars, "--detector", "rules", "--output", output], stdout, stderr);
 
         Assert.Equal(2, exit);
         Assert.Contains("bars.csv:3: prices must be positive", stderr.ToString(), StringComparison.Ordinal);
@@ -78,7 +79,8 @@ public sealed class DetectCommandTests : IDisposable
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var exit = DetectCommand.Run(
+        var exit = Tool.Run(
+            "detect",
             [
                 "--bars",
                 RepositoryRoot.BtcDaily,

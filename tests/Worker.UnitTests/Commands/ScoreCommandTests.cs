@@ -1,6 +1,5 @@
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.UnitTests.Inference;
-using Inference.Streaming.Worker.Commands;
 
 namespace Inference.Streaming.Worker.UnitTests.Commands;
 
@@ -24,7 +23,8 @@ public sealed class ScoreCommandTests
         using var stderr = new StringWriter();
         try
         {
-            var exit = ScoreCommand.Run(
+            var exit = Tool.Run(
+                "score",
                 ["--model-dir", ModelFixtures.Directory, "--model", name, "--input", input, "--device", "cpu"],
                 stdout,
                 stderr
@@ -65,8 +65,9 @@ public sealed class ScoreCommandTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var missingInput = ScoreCommand.Run(["--model-dir", ModelFixtures.Directory], stdout, stderr);
-        var missingModel = ScoreCommand.Run(
+        var missingInput = Tool.Run("score", ["--model-dir", ModelFixtures.Directory], stdout, stderr);
+        var missingModel = Tool.Run(
+            "score",
             ["--model-dir", "/nonexistent", "--input", "/nonexistent.json"],
             stdout,
             stderr
@@ -110,7 +111,8 @@ public sealed class ScoreCommandTests
 
             using var stdout = new StringWriter();
             using var stderr = new StringWriter();
-            var exit = ScoreCommand.Run(
+            var exit = Tool.Run(
+                "score",
                 [
                     "--model-dir",
                     ModelFixtures.Directory,

@@ -1,5 +1,5 @@
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Tools.Experiments;
 
 namespace Inference.Streaming.Worker.UnitTests.Experiments;
 

@@ -1,4 +1,4 @@
-using Inference.Streaming.Worker.Commands;
+using Inference.Streaming.Tools.Commands;
 
 namespace Inference.Streaming.Worker.UnitTests.Hosting;
 
@@ -14,7 +14,7 @@ public sealed class CommandHostTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await ForensicsCommands.RunAsync(
+        var code = await ToolCommands.RunAsync(
             ["replay", "--input", "/nonexistent/forensics.avro", "--Risk:PositionLimit", "-3"],
             stdout,
             stderr
@@ -31,7 +31,7 @@ public sealed class CommandHostTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await ForensicsCommands.RunAsync(
+        var code = await ToolCommands.RunAsync(
             ["replay", "--input", "/nonexistent/forensics.avro", "--Models:MaxFileBytes", "12"],
             stdout,
             stderr
@@ -47,7 +47,7 @@ public sealed class CommandHostTests
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
 
-        var code = await ForensicsCommands.RunAsync(
+        var code = await ToolCommands.RunAsync(
             [
                 "export",
                 "--jsonl",

@@ -1,4 +1,3 @@
-using Inference.Streaming.Worker.Commands;
 using Inference.Streaming.Worker.Hosting;
 
 namespace Inference.Streaming.Worker.UnitTests.Hosting;
@@ -38,15 +37,16 @@ public sealed class WorkerCommandLineTests
     }
 
     [Fact]
-    public void RegimesRunsTheDetectorServiceOnItsOwnPortAndDetectIsACommand()
+    public void RegimesRunsTheDetectorServiceOnItsOwnPortAndDetectIsATool()
     {
         var (mode, args) = WorkerCommandLine.Parse(["regimes", "--Regimes:Detector", "rules"]);
         Assert.Equal(WorkerMode.Regimes, mode);
         Assert.Equal(["--Regimes:Detector", "rules", "--urls", "http://127.0.0.1:8010"], args);
 
-        var (detect, detectArgs) = WorkerCommandLine.Parse(["detect", "--bars", "b.csv"]);
-        Assert.Equal(WorkerMode.Detect, detect);
-        Assert.Equal(["--bars", "b.csv"], detectArgs);
+        var tool = Assert.Throws<WorkerCommandLine.UsageException>(() =>
+            WorkerCommandLine.Parse(["detect", "--bars", "b.csv"])
+        );
+        Assert.Contains("dotnet run --project src/Tools -- detect --help", tool.Message, StringComparison.Ordinal);
     }
 
     [Fact]

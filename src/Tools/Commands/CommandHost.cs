@@ -2,7 +2,7 @@ using Inference.Streaming.Engine;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
 /// The composition root of a one-shot command (<c>replay</c>, <c>export</c>, <c>score</c>): a generic

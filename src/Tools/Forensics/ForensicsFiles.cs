@@ -5,7 +5,7 @@ using Avro.File;
 using Avro.Specific;
 using Inference.Streaming.Contracts.Events;
 
-namespace Inference.Streaming.Worker.Forensics;
+namespace Inference.Streaming.Tools.Forensics;
 
 /// <summary>
 /// Forensics records on disk. JSON Lines: one <see cref="DecisionForensics"/> per line with the

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Worker.Experiments;
 
-namespace Inference.Streaming.Worker.Experiments;
+namespace Inference.Streaming.Tools.Experiments;
 
 /// <summary>One arm's results over the records read.</summary>
 /// <param name="Arm"><c>champion</c> or <c>challenger</c>.</param>

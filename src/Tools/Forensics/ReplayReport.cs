@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Inference.Streaming.Worker.Forensics;
+namespace Inference.Streaming.Tools.Forensics;
 
 /// <summary>What a replay found: counts, how the models and configuration compare with the recorded ones, and every
 /// difference.</summary>

@@ -7,13 +7,13 @@ using Inference.Streaming.Engine;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
+using Inference.Streaming.Tools.Forensics;
 using Inference.Streaming.Worker.Decisions;
-using Inference.Streaming.Worker.Forensics;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Regimes;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
 /// <c>replay</c>, <c>export</c> and <c>experiment-report</c>: the forensics team's commands. Both read
@@ -32,31 +32,9 @@ public static class ForensicsCommands
 
     private static readonly JsonSerializerOptions ReportJson = new() { WriteIndented = false };
 
-    public static Task<int> RunAsync(
-        string[] args,
-        TextWriter stdout,
-        TextWriter stderr,
-        CancellationToken cancellationToken = default
-    )
-    {
-        var root = new RootCommand("Inference.Streaming forensics commands")
-        {
-            Replay(stdout, stderr),
-            Export(stdout, stderr),
-            ExperimentReport(stdout, stderr),
-            TailCommand.Create(stdout, stderr),
-        };
-        var parse = root.Parse(args);
-        return parse.InvokeAsync(
-            new InvocationConfiguration
-            {
-                Output = stdout,
-                Error = stderr,
-                EnableDefaultExceptionHandler = false,
-            },
-            cancellationToken
-        );
-    }
+    /// <summary>The forensics team's commands, for <see cref="ToolCommands"/>' root.</summary>
+    public static IEnumerable<Command> Create(TextWriter stdout, TextWriter stderr) =>
+        [Replay(stdout, stderr), Export(stdout, stderr), ExperimentReport(stdout, stderr)];
 
     private sealed class SourceOptions
     {

@@ -1,16 +1,17 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Contracts.Rest;
-using Inference.Streaming.Worker.Forensics;
+using Inference.Streaming.Tools.Forensics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
 /// <c>tail</c>: prints decoded decisions of <c>trading-decisions</c> (or another topic of

@@ -7,7 +7,7 @@ using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Decisions;
 
-namespace Inference.Streaming.Worker.Forensics;
+namespace Inference.Streaming.Tools.Forensics;
 
 /// <summary>
 /// Re-runs recorded decisions: each record's features go through the models of the replay's

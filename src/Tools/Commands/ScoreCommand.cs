@@ -5,7 +5,7 @@ using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Engine.Inference;
 using Microsoft.Extensions.Options;
 
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
 /// <c>score --model-dir DIR [--model NAME] --input FILE.json [--device cpu|cuda]</c>: scores
@@ -15,7 +15,7 @@ namespace Inference.Streaming.Worker.Commands;
 /// </summary>
 public static class ScoreCommand
 {
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(TextWriter stdout, TextWriter stderr)
     {
         var modelDir = new Option<string>("--model-dir")
         {
@@ -57,7 +57,8 @@ public static class ScoreCommand
                 result.AddError("--time must be between 0 and 100000.");
             }
         });
-        var command = new RootCommand(
+        var command = new Command(
+            "score",
             "Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}."
         )
         {
@@ -68,94 +69,79 @@ public static class ScoreCommand
             libTorch,
             time,
         };
-        var parse = command.Parse(args);
-        // --help, -h, -?: the command's help on stdout, as at every other level (required options need not be given).
-        if (parse.Action is System.CommandLine.Help.HelpAction)
-        {
-            return parse.Invoke(new InvocationConfiguration { Output = stdout, Error = stderr });
-        }
+        command.SetAction(Execute);
+        return command;
 
-        if (parse.Errors.Count > 0)
+        int Execute(ParseResult parse)
         {
-            foreach (var error in parse.Errors)
+            try
             {
-                stderr.WriteLine("score: " + error.Message);
-            }
-
-            stderr.WriteLine(
-                "usage: score --model-dir DIR [--model NAME] --input FILE.json [--device auto|cpu|cuda] "
-                    + "[--libtorch-dir DIR] [--time N]"
-            );
-            return 2;
-        }
-
-        try
-        {
-            var name = parse.GetRequiredValue(model);
-            var inputPath = parse.GetRequiredValue(input);
-            var directory = parse.GetRequiredValue(modelDir);
-            var inputs = ReadInputs(inputPath);
-            using var host = CommandHost.Build(
-                [],
-                services =>
-                {
-                    services.AddModelLoading();
-                    services.PostConfigure<InferenceOptions>(inference =>
+                var name = parse.GetRequiredValue(model);
+                var inputPath = parse.GetRequiredValue(input);
+                var directory = parse.GetRequiredValue(modelDir);
+                var inputs = ReadInputs(inputPath);
+                using var host = CommandHost.Build(
+                    [],
+                    services =>
                     {
-                        inference.Device = parse.GetRequiredValue(device);
-                        inference.LibTorchDirectory = parse.GetValue(libTorch) ?? inference.LibTorchDirectory;
-                    });
-                }
-            );
-            var loader = host.Services.GetRequiredService<ModelDirectoryLoader>();
-            var path =
-                Directory
-                    .GetFiles(ModelNames.FolderOf(directory, name), "best_model.*")
-                    .Order(StringComparer.Ordinal)
-                    .FirstOrDefault()
-                ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
-            using var loaded = loader.LoadOne(name, path);
-            var width = loaded.Info.InputWidth;
-            var rows = inputs.Count;
-            var features = new float[rows * width];
-            for (var r = 0; r < rows; r++)
-            {
-                if (inputs[r].Length != width)
+                        services.AddModelLoading();
+                        services.PostConfigure<InferenceOptions>(inference =>
+                        {
+                            inference.Device = parse.GetRequiredValue(device);
+                            inference.LibTorchDirectory = parse.GetValue(libTorch) ?? inference.LibTorchDirectory;
+                        });
+                    }
+                );
+                var loader = host.Services.GetRequiredService<ModelDirectoryLoader>();
+                var path =
+                    Directory
+                        .GetFiles(ModelNames.FolderOf(directory, name), "best_model.*")
+                        .Order(StringComparer.Ordinal)
+                        .FirstOrDefault()
+                    ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
+                using var loaded = loader.LoadOne(name, path);
+                var width = loaded.Info.InputWidth;
+                var rows = inputs.Count;
+                var features = new float[rows * width];
+                for (var r = 0; r < rows; r++)
                 {
-                    throw new ArgumentException(
-                        $"input row {r} has {inputs[r].Length} values; model '{name}' takes {width}"
-                    );
+                    if (inputs[r].Length != width)
+                    {
+                        throw new ArgumentException(
+                            $"input row {r} has {inputs[r].Length} values; model '{name}' takes {width}"
+                        );
+                    }
+
+                    inputs[r].CopyTo(features, r * width);
                 }
 
-                inputs[r].CopyTo(features, r * width);
-            }
+                var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, []);
+                var plans = Enumerable.Repeat(RowPlan.ForModel(name), rows).ToArray();
+                var results = rows == 0 ? [] : InferenceEngine.Run(set, features, width, plans);
+                if (results.Select((r, i) => (r, i)).FirstOrDefault(x => !x.r.Succeeded) is { r: { } failed } row)
+                {
+                    stderr.WriteLine($"score: input row {row.i}: {failed.Failure}: {failed.FailureDetail}");
+                    return 1;
+                }
 
-            var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, []);
-            var plans = Enumerable.Repeat(RowPlan.ForModel(name), rows).ToArray();
-            var results = rows == 0 ? [] : InferenceEngine.Run(set, features, width, plans);
-            if (results.Select((r, i) => (r, i)).FirstOrDefault(x => !x.r.Succeeded) is { r: { } failed } row)
+                var timing = Time(set, features, width, plans, parse.GetValue(time));
+                Write(stdout, loaded.Info, results, timing);
+                return 0;
+            }
+            catch (Exception ex)
+                when (ex
+                        is ArgumentException
+                            or OptionsValidationException
+                            or ModelLoadException
+                            or IOException
+                            or JsonException
+                            or InvalidOperationException
+                            or UnauthorizedAccessException
+                )
             {
-                stderr.WriteLine($"score: input row {row.i}: {failed.Failure}: {failed.FailureDetail}");
-                return 1;
+                stderr.WriteLine("score: " + ex.Message);
+                return ex is ArgumentException or OptionsValidationException ? 2 : 1;
             }
-
-            var timing = Time(set, features, width, plans, parse.GetValue(time));
-            Write(stdout, loaded.Info, results, timing);
-            return 0;
-        }
-        catch (Exception ex)
-            when (ex
-                    is ArgumentException
-                        or OptionsValidationException
-                        or ModelLoadException
-                        or IOException
-                        or JsonException
-                        or InvalidOperationException
-                        or UnauthorizedAccessException
-            )
-        {
-            stderr.WriteLine("score: " + ex.Message);
-            return ex is ArgumentException or OptionsValidationException ? 2 : 1;
         }
     }
 

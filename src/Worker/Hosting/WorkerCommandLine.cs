@@ -1,6 +1,4 @@
-using Inference.Streaming.Worker.Hosting;
-
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Worker.Hosting;
 
 /// <summary>
 /// The first argument picks the command (<c>broker</c>; none runs the worker); the rest are
@@ -19,24 +17,18 @@ public static class WorkerCommandLine
             return (WorkerMode.Broker, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8090")]);
         }
 
-        if (args.Length > 0 && string.Equals(args[0], "score", StringComparison.OrdinalIgnoreCase))
-        {
-            return (WorkerMode.Score, args[1..]);
-        }
-
-        if (args.Length > 0 && string.Equals(args[0], "detect", StringComparison.OrdinalIgnoreCase))
-        {
-            return (WorkerMode.Detect, args[1..]);
-        }
-
         if (args.Length > 0 && string.Equals(args[0], "regimes", StringComparison.OrdinalIgnoreCase))
         {
             return (WorkerMode.Regimes, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8010")]);
         }
 
-        if (args.Length > 0 && args[0].ToLowerInvariant() is "replay" or "export" or "experiment-report" or "tail")
+        if (args.Length > 0 && ToolCommands.Contains(args[0].ToLowerInvariant()))
         {
-            return (WorkerMode.Forensics, args);
+            // The tools are a program of their own: say where, rather than "unknown command".
+            throw new UsageException(
+                $"'{args[0]}' is one of the tools: dotnet run --project src/Tools -- {args[0]} --help "
+                    + $"(in the image: dotnet Inference.Streaming.Tools.dll {args[0]} --help)."
+            );
         }
 
         if (args.Length > 0 && args[0].ToLowerInvariant() is "help" or "--help" or "-h" or "-?")
@@ -77,17 +69,24 @@ public static class WorkerCommandLine
                     unless Kafka:BootstrapServers is set)
           broker    only the embedded broker and registry (--demo-feed true adds the demo market)
           regimes   the regime detector service: market-ticks in, regime-updates out (Regimes:*)
-          detect    run a regime detector over a CSV of bars (detect --help)
-          score     score a JSON file of inputs with one model (score --help)
-          replay    re-run recorded decisions from decision-forensics or an export file (replay --help)
-          export    write decision-forensics to JSON Lines and Avro files (export --help)
-          experiment-report  compare an experiment's arms from decision-forensics (experiment-report --help)
-          tail      print decisions as they arrive on trading-decisions, or --json (tail --help)
           help      this text
+
+        The tools (score, detect, replay, export, experiment-report, tail) are a program of their own:
+        dotnet run --project src/Tools -- --help
 
         Configuration: any key of docs/operations/configuration.md as --Section:Key value
         (e.g. --Kafka:BootstrapServers host:9092 --Inference:Selection Mixture), or as an environment variable.
         """;
+
+    private static readonly HashSet<string> ToolCommands =
+    [
+        "score",
+        "detect",
+        "replay",
+        "export",
+        "experiment-report",
+        "tail",
+    ];
 
     /// <summary>A command line that names no known command or uses an option that is not configuration.</summary>
     public sealed class UsageException(string message) : ArgumentException(message);

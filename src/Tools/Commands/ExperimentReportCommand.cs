@@ -1,10 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using Inference.Streaming.Contracts.Events;
-using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Tools.Experiments;
 using ScottPlot;
 
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
 /// <c>experiment-report</c>: reads an experiment's forensics (from a cluster or an export file), prints each arm's

@@ -4,7 +4,7 @@ using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Worker.Kafka;
 
-namespace Inference.Streaming.Worker.Forensics;
+namespace Inference.Streaming.Tools.Forensics;
 
 /// <summary>
 /// Reads <c>decision-forensics</c> from a cluster without joining a consumer group or committing

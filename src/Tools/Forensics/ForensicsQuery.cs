@@ -1,4 +1,4 @@
-namespace Inference.Streaming.Worker.Forensics;
+namespace Inference.Streaming.Tools.Forensics;
 
 /// <summary>
 /// Which forensics records to read: a half-open range of bar end times (<c>From</c> ≤ bar end &lt;

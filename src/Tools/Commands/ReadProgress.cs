@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Spectre.Console;
 
-namespace Inference.Streaming.Worker.Commands;
+namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
 /// How far a forensics command (<c>replay</c>, <c>export</c>, <c>experiment-report</c>) has read. On a terminal a
