@@ -7,6 +7,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Contracts.Rest;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Benchmarks;
@@ -149,7 +150,7 @@ internal static class EmbeddedSoak
                 )
                     + FormattableString.Invariant($"{Rss(worker.Id):F0},{latencies.Count},")
                     + FormattableString.Invariant(
-                        $"{Percentile(latencies, 0.5):F1},{Percentile(latencies, 0.99):F1},{top}"
+                        $"{Percentiles.OfSorted(latencies, 0.5):F1},{Percentiles.OfSorted(latencies, 0.99):F1},{top}"
                     )
             );
         }
@@ -219,18 +220,9 @@ internal static class EmbeddedSoak
                 / 1024;
     }
 
-    private static double Percentile(List<double> sorted, double q) =>
-        sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
-
     private static Process StartWorker(string directory, int port, string[] extra)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(directory, "Inference.Streaming.Worker.dll"));
+        var start = ProgramLauncher.StartInfo(directory, "Worker", directory, []);
         start.ArgumentList.Add("--urls");
         start.ArgumentList.Add($"http://127.0.0.1:{port}");
         start.ArgumentList.Add("--Models:Directory");

@@ -6,6 +6,7 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Simulation;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
@@ -291,7 +292,7 @@ internal static class PipelineBenchmark
         var prices = symbols.Select(_ => 100.0).ToArray();
         using (var producer = Producer(cluster.BootstrapServers))
         {
-            var clock = Stopwatch.StartNew();
+            var clock = new FixedRate(rate);
             for (long n = 0; clock.Elapsed < TimeSpan.FromSeconds(seconds); n++)
             {
                 if (before is null && DateTime.UtcNow >= measureFrom)
@@ -321,12 +322,7 @@ internal static class PipelineBenchmark
                         }
                     }
                 );
-                // Sleep only in slices of a few milliseconds: shorter sleeps overshoot and cap the rate.
-                var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
-                if (due > TimeSpan.FromMilliseconds(2))
-                {
-                    await Task.Delay(due);
-                }
+                await clock.PaceAsync(n);
             }
 
             producer.Flush(TimeSpan.FromSeconds(10));
@@ -421,7 +417,7 @@ internal static class PipelineBenchmark
         var prices = symbols.Select(_ => 100.0).ToArray();
         using (var producer = Producer(cluster.BootstrapServers))
         {
-            var clock = Stopwatch.StartNew();
+            var clock = new FixedRate(rate);
             var nextSample = TimeSpan.Zero;
             for (long n = 0; clock.Elapsed < TimeSpan.FromMinutes(minutes); n++)
             {
@@ -449,11 +445,7 @@ internal static class PipelineBenchmark
                     nextSample += TimeSpan.FromSeconds(10);
                 }
 
-                var due = TimeSpan.FromSeconds((n + 1) / (double)rate) - clock.Elapsed;
-                if (due > TimeSpan.FromMilliseconds(2))
-                {
-                    await Task.Delay(due);
-                }
+                await clock.PaceAsync(n);
             }
 
             producer.Flush(TimeSpan.FromSeconds(10));
@@ -471,8 +463,11 @@ internal static class PipelineBenchmark
         Report("burst lateness at this reader (ms)", burstArrivalLateness.Values);
         Console.WriteLine(
             FormattableString.Invariant(
-                $"bursts {burstLateness.Count}; p99.9 burst lateness {Percentile(burstLateness.Values, 0.999):F1} ms "
-            ) + FormattableString.Invariant($"(at this reader {Percentile(burstArrivalLateness.Values, 0.999):F1} ms)")
+                $"bursts {burstLateness.Count}; p99.9 burst lateness {Percentiles.Of(burstLateness.Values, 0.999):F1} ms "
+            )
+                + FormattableString.Invariant(
+                    $"(at this reader {Percentiles.Of(burstArrivalLateness.Values, 0.999):F1} ms)"
+                )
         );
         // The worker's consumer lag on market-ticks tells a worker that falls behind from ticks that reach the
         // broker late.
@@ -507,14 +502,6 @@ internal static class PipelineBenchmark
         }
     }
 
-    private static double Percentile(IEnumerable<double> values, double q)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0
-            ? double.NaN
-            : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
-    }
-
     private static void Report(string what, IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
@@ -524,7 +511,7 @@ internal static class PipelineBenchmark
             return;
         }
 
-        double P(double q) => sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(q * sorted.Length) - 1)];
+        double P(double q) => Percentiles.OfSorted(sorted, q);
         Console.WriteLine(
             FormattableString.Invariant(
                 $"{what}: n={sorted.Length} p50={P(0.50):F2} p90={P(0.90):F2} p99={P(0.99):F2} max={sorted[^1]:F2}"
@@ -595,16 +582,10 @@ internal static class PipelineBenchmark
     private static Process StartWorker(string bootstrap, string registryUrl, int port, string[] extra)
     {
         var directory = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var start = ProgramLauncher.StartInfo(directory, "Worker", directory, []);
         foreach (
             var arg in new[]
             {
-                Path.Combine(directory, "Inference.Streaming.Worker.dll"),
                 "--urls",
                 $"http://127.0.0.1:{port}",
                 "--Kafka:BootstrapServers",

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
 
@@ -17,7 +18,7 @@ internal static class SerdeTiming
         var decisions = new ContractSerde<TradingDecision>(client);
         var forensics = new ContractSerde<DecisionForensics>(client);
         var tick = new ContractSerde<MarketTick>(client);
-        var sample = Samples.Forensics();
+        var sample = SampleRecords.Forensics();
         var tickSample = new MarketTick
         {
             symbol = "AAPL",

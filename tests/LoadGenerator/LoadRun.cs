@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Inference.Streaming.Tests;
 
 namespace Inference.Streaming.LoadGenerator;
 
@@ -80,7 +81,7 @@ internal static class LoadRun
         Console.Error.WriteLine();
 
         Array.Sort(latencies);
-        double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
+        double P(double q) => Percentiles.OfSorted(latencies, q);
         var successes = statuses.Where(s => s.Key.StartsWith('2')).Sum(s => s.Value);
         return new RunResult(
             target,

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.IntegrationTests.Hosting;
 using Inference.Streaming.Worker.IntegrationTests.State;
 using Xunit.Abstractions;
@@ -245,10 +246,7 @@ public sealed class FleetProcessTests(ITestOutputHelper output)
     {
         var inside = all.Where(d => d.produced_at >= from && d.produced_at < to).ToList();
         var latencies = inside.Select(d => d.latency_ms).Order().ToList();
-        double Percentile(double p) =>
-            latencies.Count == 0
-                ? double.NaN
-                : latencies[(int)Math.Min(latencies.Count - 1, Math.Ceiling(p * latencies.Count) - 1)];
+        double Percentile(double p) => Percentiles.OfSorted(latencies, p);
         var gap = inside
             .GroupBy(d => d.symbol)
             .SelectMany(g =>

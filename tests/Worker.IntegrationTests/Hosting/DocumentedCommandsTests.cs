@@ -107,7 +107,7 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
 
     private static async Task<(int Code, string Help)> HelpAsync(string project, string command)
     {
-        var dll = Path.Combine(BuildDirectory(project), $"Inference.Streaming.{project}.dll");
+        var dll = Path.Combine(ProgramLauncher.BuildDirectory(project), $"Inference.Streaming.{project}.dll");
         var run = await ExternalTool.RunAsync(
             "dotnet",
             [dll, command, "--help"],
@@ -115,15 +115,6 @@ public sealed partial class DocumentedCommandsTests(ITestOutputHelper output)
             workingDirectory: RepositoryRoot.Path
         );
         return (run.ExitCode, run.Stdout + run.Stderr);
-    }
-
-    // A project's build output beside this test's: same configuration, same runtime identifier.
-    private static string BuildDirectory(string project)
-    {
-        var test = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-        var marker = Path.Combine("tests", "Worker.IntegrationTests", "bin");
-        var at = test.IndexOf(marker, StringComparison.Ordinal);
-        return Path.Combine(test[..at], "src", project, "bin", test[(at + marker.Length + 1)..]);
     }
 
     [GeneratedRegex(@"```(?:bash|sh|shell)\n(.*?)```", RegexOptions.Singleline)]

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text;
+using Inference.Streaming.Tests;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
 
@@ -51,19 +52,12 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         params string[] args
     )
     {
-        var workerDirectory = BuildDirectory(project);
-        var start = new ProcessStartInfo("dotnet")
-        {
-            // As `dotnet run --project src/Worker` does: the repository root, where models/ is.
-            WorkingDirectory = TestPaths.RepositoryRoot,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.ArgumentList.Add(Path.Combine(workerDirectory, $"Inference.Streaming.{project}.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
+        var start = ProgramLauncher.StartInfo(
+            ProgramLauncher.BuildDirectory(project),
+            project,
+            TestPaths.RepositoryRoot,
+            args
+        );
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
@@ -145,29 +139,6 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
                 }
             }
         }
-    }
-
-    // A program's build output beside this test's: same configuration, same runtime identifier.
-    private static string BuildDirectory(string project)
-    {
-        var testDirectory = AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar);
-        var marker = Path.Combine("tests", "Worker.IntegrationTests", "bin");
-        var index = testDirectory.IndexOf(marker, StringComparison.Ordinal);
-        if (index < 0)
-        {
-            throw new InvalidOperationException("Cannot locate the worker build from " + testDirectory);
-        }
-
-        var directory = Path.Combine(
-            testDirectory[..index],
-            "src",
-            project,
-            "bin",
-            testDirectory[(index + marker.Length + 1)..]
-        );
-        return File.Exists(Path.Combine(directory, $"Inference.Streaming.{project}.dll"))
-            ? directory
-            : throw new InvalidOperationException($"src/{project} is not built at " + directory);
     }
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]

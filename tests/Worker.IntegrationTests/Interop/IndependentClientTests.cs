@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
 
@@ -53,7 +54,7 @@ public sealed class IndependentClientTests(KafkaFixture kafka)
             "python3-confluent-kafka, python3-requests or python3-avro missing: " + probe.Stderr
         );
         var topic = await kafka.CreateTopicAsync("python");
-        var sent = SampleContracts.Decision();
+        var sent = SampleRecords.Decision();
         await ProduceDecisionAsync(topic, sent);
 
         var script = Path.Combine(AppContext.BaseDirectory, "Interop", "decode_decision.py");
@@ -97,7 +98,7 @@ public sealed class IndependentClientTests(KafkaFixture kafka)
     private async Task<byte[]> ProduceDecisionAsync(string topic, TradingDecision? decision = null)
     {
         var bytes = await new ContractSerde<TradingDecision>(kafka.Registry).SerializeAsync(
-            decision ?? SampleContracts.Decision(),
+            decision ?? SampleRecords.Decision(),
             topic
         );
         using var producer = kafka.CreateProducer();

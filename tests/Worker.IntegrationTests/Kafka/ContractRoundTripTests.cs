@@ -1,5 +1,6 @@
 using Avro.Specific;
 using Confluent.Kafka;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
@@ -8,25 +9,24 @@ namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
 public sealed class ContractRoundTripTests(KafkaFixture kafka)
 {
     [Fact]
-    public Task MarketTickRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleContracts.Tick());
+    public Task MarketTickRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleRecords.Tick());
 
     [Fact]
-    public Task RegimeUpdateRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleContracts.Regime());
+    public Task RegimeUpdateRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleRecords.Regime());
 
     [Fact]
-    public Task TradingDecisionRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleContracts.Decision());
+    public Task TradingDecisionRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleRecords.Decision());
 
     [Fact]
-    public Task DecisionForensicsRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleContracts.Forensics());
+    public Task DecisionForensicsRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleRecords.Forensics());
 
     [Fact]
-    public Task SymbolStateSnapshotRoundTripsThroughTheBrokerAndRegistry() =>
-        RoundTripAsync(SampleContracts.Snapshot());
+    public Task SymbolStateSnapshotRoundTripsThroughTheBrokerAndRegistry() => RoundTripAsync(SampleRecords.Snapshot());
 
     [Fact]
     public async Task OptionalFieldsLeftEmptyComeBackEmpty()
     {
-        var tick = SampleContracts.Tick();
+        var tick = SampleRecords.Tick();
         tick.bid = null;
         tick.ask = null;
         tick.sequence = null;
@@ -37,11 +37,11 @@ public sealed class ContractRoundTripTests(KafkaFixture kafka)
     [Fact]
     public async Task TheCallingThreadPathWritesAndReadsExactlyWhatConfluentsSerdeDoes()
     {
-        await SameAsConfluentAsync(SampleContracts.Tick());
-        await SameAsConfluentAsync(SampleContracts.Regime());
-        await SameAsConfluentAsync(SampleContracts.Decision());
-        await SameAsConfluentAsync(SampleContracts.Forensics());
-        await SameAsConfluentAsync(SampleContracts.Snapshot());
+        await SameAsConfluentAsync(SampleRecords.Tick());
+        await SameAsConfluentAsync(SampleRecords.Regime());
+        await SameAsConfluentAsync(SampleRecords.Decision());
+        await SameAsConfluentAsync(SampleRecords.Forensics());
+        await SameAsConfluentAsync(SampleRecords.Snapshot());
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class ContractRoundTripTests(KafkaFixture kafka)
     {
         var topic = await kafka.CreateTopicAsync("truncated-cached");
         var serde = new ContractSerde<Contracts.Events.MarketTick>(kafka.Registry);
-        var bytes = serde.Serialize(SampleContracts.Tick(), topic);
+        var bytes = serde.Serialize(SampleRecords.Tick(), topic);
         _ = serde.Deserialize(bytes, topic);
 
         var error = Assert.Throws<ContractDecodeException>(() => serde.Deserialize(bytes.AsMemory(0, 9), topic));

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Tests;
 using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
@@ -40,7 +41,7 @@ public sealed class DecodeFailureTests(KafkaFixture kafka)
     {
         var topic = await kafka.CreateTopicAsync("truncated");
         var serde = new ContractSerde<MarketTick>(kafka.Registry);
-        var bytes = await serde.SerializeAsync(SampleContracts.Tick(), topic);
+        var bytes = await serde.SerializeAsync(SampleRecords.Tick(), topic);
 
         var error = await Assert.ThrowsAsync<ContractDecodeException>(() =>
             serde.DeserializeAsync(bytes.AsMemory(0, 9), topic)
@@ -54,7 +55,7 @@ public sealed class DecodeFailureTests(KafkaFixture kafka)
     {
         var topic = await kafka.CreateTopicAsync("wrong-contract");
         var decisionBytes = await new ContractSerde<TradingDecision>(kafka.Registry).SerializeAsync(
-            SampleContracts.Decision(),
+            SampleRecords.Decision(),
             topic
         );
 

@@ -1,9 +1,9 @@
 using Inference.Streaming.Contracts.Events;
 
-namespace Inference.Streaming.Worker.IntegrationTests.Kafka;
+namespace Inference.Streaming.Tests;
 
 /// <summary>One instance of every contract with every field set, optional ones included.</summary>
-internal static class SampleContracts
+internal static class SampleRecords
 {
     private static readonly DateTime BarEnd = new(2026, 11, 26, 14, 31, 0, DateTimeKind.Utc);
 
