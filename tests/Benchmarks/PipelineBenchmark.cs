@@ -463,7 +463,8 @@ internal static class PipelineBenchmark
         Report("burst lateness at this reader (ms)", burstArrivalLateness.Values);
         Console.WriteLine(
             FormattableString.Invariant(
-                $"bursts {burstLateness.Count}; p99.9 burst lateness {Percentiles.Of(burstLateness.Values, 0.999):F1} ms "
+                $"bursts {burstLateness.Count}; p99.9 burst lateness "
+                    + $"{Percentiles.Of(burstLateness.Values, 0.999):F1} ms "
             )
                 + FormattableString.Invariant(
                     $"(at this reader {Percentiles.Of(burstArrivalLateness.Values, 0.999):F1} ms)"
