@@ -462,10 +462,8 @@ internal static class PipelineBenchmark
         Report("decision lateness at this reader: arrival minus bar end (ms)", arrivalLateness);
         Report("burst lateness at this reader (ms)", burstArrivalLateness.Values);
         Console.WriteLine(
-            FormattableString.Invariant(
-                $"bursts {burstLateness.Count}; p99.9 burst lateness "
-                    + $"{Percentiles.Of(burstLateness.Values, 0.999):F1} ms "
-            )
+            FormattableString.Invariant($"bursts {burstLateness.Count}; p99.9 burst lateness ")
+                + FormattableString.Invariant($"{Percentiles.Of(burstLateness.Values, 0.999):F1} ms ")
                 + FormattableString.Invariant(
                     $"(at this reader {Percentiles.Of(burstArrivalLateness.Values, 0.999):F1} ms)"
                 )
@@ -654,7 +652,7 @@ internal static class PipelineBenchmark
                 BootstrapServers = bootstrap,
                 LingerMs = 5,
                 QueueBufferingMaxMessages = 1_000_000,
-                Partitioner = Partitioner.Murmur2Random,
+                Partitioner = Confluent.Kafka.Partitioner.Murmur2Random,
             }
         ).Build();
 
