@@ -20,12 +20,6 @@ public sealed class PipelineMetrics
     private readonly Counter<long> _decisionFailures;
     private readonly Counter<long> _symbolsEvicted;
     private readonly Counter<long> _recordsFailed;
-    private readonly Counter<long> _restScores;
-    private static readonly KeyValuePair<string, object?>[] RestSources =
-    [
-        new("source", "model"),
-        new("source", "memory"),
-    ];
     private readonly Counter<long> _offsetResets;
     private readonly Counter<long> _stateRestoresIncomplete;
     private readonly Counter<long> _replaysSkipped;
@@ -130,12 +124,6 @@ public sealed class PipelineMetrics
             () => Interlocked.Read(ref _liveSymbols),
             "{symbol}",
             "Symbols held in memory by this worker (Features:MaxSymbols caps it)"
-        );
-        _restScores = meter.CreateCounter<long>(
-            "inference_rest_scores",
-            "{row}",
-            "REST predictions scored, by source: model (a forward) or memory (the same bar, plan and models "
-                + "answered before)"
         );
         _batchSize = meter.CreateHistogram(
             "inference_batch_size",
@@ -265,11 +253,6 @@ public sealed class PipelineMetrics
         return total;
     }
 
-    /// <summary>A REST prediction's model output came from a forward (<paramref name="fromMemory"/> false) or was
-    /// remembered.</summary>
-    public void RestScored(bool fromMemory, int rows = 1) =>
-        _restScores.Add(rows, fromMemory ? RestSources[1] : RestSources[0]);
-
     public void RecordBatch(int rows, double inferenceMs)
     {
         _batchSize.Record(rows);
@@ -333,26 +316,8 @@ public sealed class PipelineMetrics
 
     public void KafkaError(string code) => _kafkaErrors.Add(1, new KeyValuePair<string, object?>("code", code));
 
-    /// <summary>Takes the producer's statistics JSON and keeps the total of its brokers' retries.</summary>
-    public void UpdateProducerStatistics(string statisticsJson)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(statisticsJson);
-        if (!document.RootElement.TryGetProperty("brokers", out var brokers))
-        {
-            return;
-        }
-
-        long retries = 0;
-        foreach (var broker in brokers.EnumerateObject())
-        {
-            if (broker.Value.TryGetProperty("txretries", out var value))
-            {
-                retries += value.GetInt64();
-            }
-        }
-
-        Interlocked.Exchange(ref _producerRetries, retries);
-    }
+    /// <summary>The producer's retries so far, summed over its brokers (from librdkafka's statistics).</summary>
+    public void ProducerRetries(long retries) => Interlocked.Exchange(ref _producerRetries, retries);
 
     private IEnumerable<Measurement<double>> ObserveIngestAge()
     {

@@ -64,6 +64,7 @@ public static class WorkerHostExtensions
             builder.AddInferenceModels();
             builder.AddStreamingPipeline();
             builder.Services.AddPredictApi();
+            builder.Services.AddSingleton<Serving.ServingMetrics>();
             builder.Services.AddSingleton<Serving.DirectScorer>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<Serving.DirectScorer>());
             builder.Services.AddSingleton<IPredictionService, Serving.PredictionService>();

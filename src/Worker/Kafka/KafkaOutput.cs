@@ -12,7 +12,15 @@ public sealed class KafkaOutput(IKafkaClientFactory clients, KafkaConnectivity c
             builder =>
                 builder
                     .SetErrorHandler((_, error) => connectivity.OnError(error))
-                    .SetStatisticsHandler((_, json) => metrics.UpdateProducerStatistics(json))
+                    .SetStatisticsHandler(
+                        (_, json) =>
+                        {
+                            if (ClientStatistics.ProducerRetries(json) is { } retries)
+                            {
+                                metrics.ProducerRetries(retries);
+                            }
+                        }
+                    )
         )
     );
 

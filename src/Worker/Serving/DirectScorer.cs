@@ -3,7 +3,6 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
-using Inference.Streaming.Worker.Diagnostics;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Serving;
@@ -34,12 +33,12 @@ public sealed class DirectScorer : IHostedService
     private readonly IModelCatalog _catalog;
     private readonly int _maxBatch;
     private readonly bool _remember;
-    private readonly PipelineMetrics _metrics;
+    private readonly ServingMetrics _metrics;
     private readonly ConditionalWeakTable<float[], Answer[]> _answers = new();
     private int _leading;
     private volatile bool _stopping;
 
-    public DirectScorer(IModelCatalog catalog, IOptions<InferenceOptions> inference, PipelineMetrics metrics)
+    public DirectScorer(IModelCatalog catalog, IOptions<InferenceOptions> inference, ServingMetrics metrics)
     {
         _catalog = catalog;
         _metrics = metrics;
@@ -63,7 +62,7 @@ public sealed class DirectScorer : IHostedService
 
         if (_remember && Recall(features, plan, role) is { } known)
         {
-            _metrics.RestScored(fromMemory: true);
+            _metrics.Scored(fromMemory: true);
             return Task.FromResult(known);
         }
 
@@ -212,7 +211,7 @@ public sealed class DirectScorer : IHostedService
         {
             using var lease = Acquire(role);
             var results = InferenceEngine.Run(lease.Set, features, width, plans);
-            _metrics.RestScored(fromMemory: false, batch.Count);
+            _metrics.Scored(fromMemory: false, batch.Count);
             var fingerprint = lease.Set.Fingerprint;
             for (var i = 0; i < batch.Count; i++)
             {

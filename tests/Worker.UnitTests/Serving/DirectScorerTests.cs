@@ -40,7 +40,7 @@ public sealed class DirectScorerTests : IDisposable
                     DeterministicFloat64 = float64,
                 }
             ),
-            new PipelineMetrics(_services.GetRequiredService<IMeterFactory>())
+            new ServingMetrics(_services.GetRequiredService<IMeterFactory>())
         );
 
     private static float[] Row(int seed)
