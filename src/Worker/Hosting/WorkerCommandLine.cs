@@ -12,6 +12,13 @@ public static class WorkerCommandLine
         [
             .. args.Select(a => a.Equals("--demo-feed", StringComparison.OrdinalIgnoreCase) ? "--DemoFeed:Enabled" : a),
         ];
+        // --help asks for the usage wherever it stands (after broker or regimes too), as in the tools' command tree:
+        // it is never configuration.
+        if (args.Any(a => a.ToLowerInvariant() is "--help" or "-h" or "-?") || args is ["help", ..])
+        {
+            return (WorkerMode.Help, []);
+        }
+
         if (args.Length > 0 && string.Equals(args[0], "broker", StringComparison.OrdinalIgnoreCase))
         {
             return (WorkerMode.Broker, [.. args[1..], .. DefaultUrls(args, "http://127.0.0.1:8090")]);
@@ -29,11 +36,6 @@ public static class WorkerCommandLine
                 $"'{args[0]}' is one of the tools: dotnet run --project src/Tools -- {args[0]} --help "
                     + $"(in the image: dotnet Inference.Streaming.Tools.dll {args[0]} --help)."
             );
-        }
-
-        if (args.Length > 0 && args[0].ToLowerInvariant() is "help" or "--help" or "-h" or "-?")
-        {
-            return (WorkerMode.Help, []);
         }
 
         if (args.Length > 0 && !args[0].StartsWith('-'))

@@ -100,4 +100,11 @@ public sealed class WorkerCommandLineTests
     [InlineData("--help")]
     [InlineData("-h")]
     public void HelpAsksForTheUsage(string help) => Assert.Equal(WorkerMode.Help, WorkerCommandLine.Parse([help]).Mode);
+
+    [Theory]
+    [InlineData("broker", "--help")]
+    [InlineData("regimes", "-h")]
+    [InlineData("--Kafka:BootstrapServers", "h:9092", "--help")]
+    public void HelpAfterACommandOrSettingsAsksForTheUsageToo(params string[] args) =>
+        Assert.Equal(WorkerMode.Help, WorkerCommandLine.Parse(args).Mode);
 }
