@@ -213,7 +213,27 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
         await using var worker = WorkerProcess.Start("--help");
 
         Assert.Equal(0, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        Assert.Contains("replay    re-run recorded decisions", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("regimes   the regime detector service", worker.Output, StringComparison.Ordinal);
+        Assert.Contains("dotnet run --project src/Tools -- --help", worker.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TheToolsAreOneCommandTreeAndTheWorkerSaysWhereATool()
+    {
+        await using var tools = WorkerProcess.StartTool("--help");
+        Assert.Equal(0, await tools.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        foreach (var tool in new[] { "score", "detect", "replay", "export", "experiment-report", "tail" })
+        {
+            Assert.Contains(tool, tools.Output, StringComparison.Ordinal);
+        }
+
+        await using var wrong = WorkerProcess.StartTool("score", "--no-such-option");
+        Assert.Equal(2, await wrong.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("score: ", wrong.Output, StringComparison.Ordinal);
+
+        await using var worker = WorkerProcess.Start("replay", "--input", "forensics.avro");
+        Assert.Equal(2, await worker.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("dotnet run --project src/Tools -- replay --help", worker.Output, StringComparison.Ordinal);
     }
 
     [Fact]
