@@ -49,6 +49,9 @@ internal static class PipelineBenchmark
         }
 
         cluster.CreateTopic("market-ticks.dlq", 1, 1);
+        // The fleet's topics for the worker's default group (Kafka:GroupId): its read model and control commands.
+        cluster.CreateTopic("inference-streaming-observations", 6, 1);
+        cluster.CreateTopic("inference-streaming-control", 1, 1);
         var names = Enumerable.Range(0, symbols).Select(i => $"S{i:D3}").ToArray();
         Console.WriteLine($"mode {mode}, {symbols} symbols, 1-second bars, broker {cluster.BootstrapServers}");
         if (mode == "soak")
@@ -619,7 +622,9 @@ internal static class PipelineBenchmark
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is { } line && line.Contains("stream:", StringComparison.Ordinal))
+            // The summary line, and anything at Warning or above (the only other levels logged), so a worker that
+            // cannot start says why.
+            if (e.Data is { } line && (line.Contains("stream:", StringComparison.Ordinal) || IsProblem(line)))
             {
                 Console.WriteLine("  worker " + line.Trim());
             }
@@ -635,6 +640,12 @@ internal static class PipelineBenchmark
         process.BeginErrorReadLine();
         return process;
     }
+
+    private static bool IsProblem(string line) =>
+        line.StartsWith("warn:", StringComparison.Ordinal)
+        || line.StartsWith("fail:", StringComparison.Ordinal)
+        || line.StartsWith("crit:", StringComparison.Ordinal)
+        || line.StartsWith("      ", StringComparison.Ordinal);
 
     private static void Stop(Process worker)
     {
