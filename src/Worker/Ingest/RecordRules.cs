@@ -50,29 +50,33 @@ public sealed class RecordRules
     public Rejection? Check(MarketTick tick, long watermarkMs, out AcceptedTick accepted)
     {
         accepted = default;
-        var refused = Common(
-            "tick",
-            DeadLetterReasons.InvalidTick,
-            tick.symbol,
-            tick.event_time,
-            watermarkMs,
-            _ =>
-                double.IsFinite(tick.price)
-                && tick.price is >= MinPrice and <= MaxPrice
-                && double.IsFinite(tick.size)
-                && tick.size is >= 0 and <= MaxSize
-                    ? null
-                    : Invariant($"price {tick.price} must be finite and in [{MinPrice}, {MaxPrice}], size ")
-                        + Invariant($"{tick.size} finite and in [0, {MaxSize}]"),
-            out var symbol,
-            out var timeMs
-        );
-        if (refused is null)
+        const string Invalid = DeadLetterReasons.InvalidTick;
+        if (SymbolRule(Invalid, tick.symbol, out var symbol) is { } badSymbol)
         {
-            accepted = new AcceptedTick(symbol, timeMs, tick.price, tick.size);
+            return badSymbol;
         }
 
-        return refused;
+        if (
+            !double.IsFinite(tick.price)
+            || tick.price is < MinPrice or > MaxPrice
+            || !double.IsFinite(tick.size)
+            || tick.size is < 0 or > MaxSize
+        )
+        {
+            return new(
+                Invalid,
+                Invariant($"price {tick.price} must be finite and in [{MinPrice}, {MaxPrice}], size ")
+                    + Invariant($"{tick.size} finite and in [0, {MaxSize}]")
+            );
+        }
+
+        if (TimeRule("tick", Invalid, symbol, tick.event_time, watermarkMs, out var timeMs) is { } badTime)
+        {
+            return badTime;
+        }
+
+        accepted = new AcceptedTick(symbol, timeMs, tick.price, tick.size);
+        return null;
     }
 
     /// <summary>Checks a regime update against <paramref name="referenceMs"/>, the later of its partition's
@@ -80,27 +84,27 @@ public sealed class RecordRules
     public Rejection? Check(RegimeUpdate update, long referenceMs, out AcceptedRegime accepted)
     {
         accepted = default;
-        RegimeState? regime = null;
-        var refused = Common(
-            "regime update",
-            DeadLetterReasons.InvalidRegime,
-            update.symbol,
-            update.event_time,
-            referenceMs,
-            symbol =>
-                (regime = RegimeState.TryCreate(update.bull, update.bear, update.sideways, update.entropy, out var p))
-                    is null
-                    ? $"{symbol}: {p}"
-                    : null,
-            out var symbol,
-            out var timeMs
-        );
-        if (refused is null)
+        const string Invalid = DeadLetterReasons.InvalidRegime;
+        if (SymbolRule(Invalid, update.symbol, out var symbol) is { } badSymbol)
         {
-            accepted = new AcceptedRegime(symbol, timeMs, regime!.Value);
+            return badSymbol;
         }
 
-        return refused;
+        if (
+            RegimeState.TryCreate(update.bull, update.bear, update.sideways, update.entropy, out var problem)
+            is not { } regime
+        )
+        {
+            return new(Invalid, $"{symbol}: {problem}");
+        }
+
+        if (TimeRule("regime update", Invalid, symbol, update.event_time, referenceMs, out var timeMs) is { } badTime)
+        {
+            return badTime;
+        }
+
+        accepted = new AcceptedRegime(symbol, timeMs, regime);
+        return null;
     }
 
     /// <summary>The latest event time accepted on a partition whose event time is <paramref name="watermarkMs"/>:
@@ -131,33 +135,30 @@ public sealed class RecordRules
                     + Invariant($"{DateTimeOffset.FromUnixTimeMilliseconds(bars.OpenBar.StartMs):O}")
         );
 
-    /// <summary>The rules both topics share, in order: the symbol, the record's own values
-    /// (<paramref name="values"/>: null when they hold, else why not, given the symbol), the oldest and the newest
-    /// event time.</summary>
-    private Rejection? Common(
+    /// <summary>The first rule both topics share: a symbol the stream can key state by.</summary>
+    private static Rejection? SymbolRule(string invalid, string rawSymbol, out string symbol)
+    {
+        if (SymbolName.Normalise(rawSymbol) is { } normalised)
+        {
+            symbol = normalised;
+            return null;
+        }
+
+        symbol = "";
+        return new(invalid, $"symbol '{LogText.Quote(rawSymbol)}' must be {SymbolName.Rule}");
+    }
+
+    /// <summary>The last rules both topics share, after each topic's own values: the oldest and the newest event
+    /// time accepted.</summary>
+    private Rejection? TimeRule(
         string what,
         string invalid,
-        string rawSymbol,
+        string symbol,
         DateTime eventTime,
         long referenceMs,
-        Func<string, string?> values,
-        out string symbol,
         out long timeMs
     )
     {
-        timeMs = 0;
-        if (SymbolName.Normalise(rawSymbol) is not { } normalised)
-        {
-            symbol = "";
-            return new(invalid, $"symbol '{LogText.Quote(rawSymbol)}' must be {SymbolName.Rule}");
-        }
-
-        symbol = normalised;
-        if (values(symbol) is { } problem)
-        {
-            return new(invalid, problem);
-        }
-
         timeMs = new DateTimeOffset(eventTime, TimeSpan.Zero).ToUnixTimeMilliseconds();
         if (timeMs < _minEventMs)
         {
@@ -168,12 +169,9 @@ public sealed class RecordRules
             );
         }
 
-        if (timeMs > FutureBound(referenceMs))
-        {
-            return new(DeadLetterReasons.FutureEvent, FutureDetail(what, symbol, eventTime, referenceMs));
-        }
-
-        return null;
+        return timeMs > FutureBound(referenceMs)
+            ? new(DeadLetterReasons.FutureEvent, FutureDetail(what, symbol, eventTime, referenceMs))
+            : null;
     }
 
     private string FutureDetail(string what, string symbol, DateTime eventTime, long referenceMs) =>
