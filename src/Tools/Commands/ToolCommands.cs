@@ -45,12 +45,10 @@ public static class ToolCommands
             Error = stderr,
             EnableDefaultExceptionHandler = false,
         };
+        // No command at all is an error too ("Required command was not provided"): answered below with exit code 2.
         if (parse.Action is HelpAction || parse.Errors.Count == 0)
         {
-            // No command at all: the tree's help, so the caller sees what there is.
-            return parse.CommandResult.Command is RootCommand && parse.Action is not HelpAction
-                ? await Root(stdout, stderr).Parse(["--help"]).InvokeAsync(invocation, cancellationToken)
-                : await parse.InvokeAsync(invocation, cancellationToken);
+            return await parse.InvokeAsync(invocation, cancellationToken);
         }
 
         var name = parse.CommandResult.Command is RootCommand ? "tools" : parse.CommandResult.Command.Name;
