@@ -12,7 +12,7 @@ internal static class StateSize
     {
         const int symbols = 10_000;
         var before = GC.GetTotalMemory(forceFullCollection: true);
-        var partition = new PartitionState(0, 1000, 100_000, SectorMap.Empty);
+        var partition = new PartitionState(0, 1000, 100_000);
         for (var s = 0; s < symbols; s++)
         {
             var state = partition.GetOrAdd($"S{s:D5}");

@@ -15,12 +15,12 @@ namespace Inference.Streaming.Contracts.Events
 	using global::Avro.Specific;
 	
 	/// <summary>
-	/// What a symbol mapped in Risk:Sectors adds to its partition's book: its paper portfolio at its latest closed bar, before that bar's decision.
+	/// No longer written: the book is the fleet's positions table (PositionUpdate). Read and ignored, so snapshots of earlier releases still restore. Was: what a symbol mapped in Risk:Sectors added to its partition's book.
 	/// </summary>
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class BookEntryState : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""BookEntryState"",""doc"":""What a symbol mapped in Risk:Sectors adds to its partition's book: its paper portfolio at its latest closed bar, before that bar's decision."",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.BookEntryState""],""fields"":[{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""close"",""type"":""double""}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""BookEntryState"",""doc"":""No longer written: the book is the fleet's positions table (PositionUpdate). Read and ignored, so snapshots of earlier releases still restore. Was: what a symbol mapped in Risk:Sectors added to its partition's book."",""namespace"":""Inference.Streaming.Contracts.Events"",""aliases"":[""Inference.Streaming.Contracts.State.BookEntryState""],""fields"":[{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""close"",""type"":""double""}]}");
 		private double _cash;
 		private double _shares;
 		private double _close;

@@ -93,25 +93,41 @@ namespace Inference.Streaming.Contracts.Events
 				"Sectors; null when the map does not name the symbol (its own sector, its own boo" +
 				"k).\",\"default\":null,\"type\":[\"null\",\"string\"]},{\"name\":\"sector_peer_position_valu" +
 				"e\",\"doc\":\"Value of the other positions of the sector in the book the concentrati" +
-				"on check saw (the mapped symbols of the input partition).\",\"default\":null,\"type\"" +
-				":[\"null\",\"double\"]},{\"name\":\"book_peer_value\",\"doc\":\"Value of the other accounts" +
-				" of that book.\",\"default\":null,\"type\":[\"null\",\"double\"]}]}]},{\"name\":\"timings\",\"" +
-				"type\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"Inference.Streaming" +
-				".Contracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"double\"},{\"name\":\"infere" +
-				"nce_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]}},{\"name\":\"regime_" +
-				"detector\",\"doc\":\"Added in version 3: who computed the decision\'s regime when the" +
-				" worker ran the detector itself; null when regimes came from regime-updates (eac" +
-				"h update names its detector).\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"n" +
-				"ame\":\"RegimeDetector\",\"doc\":\"The detector the worker ran on the symbol\'s closed " +
-				"bars to compute the decision\'s regime (Regimes:Source Detector).\",\"namespace\":\"I" +
-				"nference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{" +
-				"\"name\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA-256 of the detecto" +
-				"r\'s parameter file; null for a detector without one (rules).\",\"default\":null,\"ty" +
-				"pe\":[\"null\",\"string\"]}]}]},{\"name\":\"control_generation\",\"doc\":\"Added in version " +
-				"4: the control generation (the inference-control offset of the last command appl" +
-				"ied, plus one; 0 before any) the decision was made under: which promotion and re" +
-				"load the worker had applied. Replay and the forensics team read it to tell a dec" +
-				"ision before a promotion from one after.\",\"default\":0,\"type\":\"long\"}]}"));
+				"on check saw: the whole book\'s mapped symbols, each at its latest position as of" +
+				" book_as_of_ms.\",\"default\":null,\"type\":[\"null\",\"double\"]},{\"name\":\"book_peer_val" +
+				"ue\",\"doc\":\"Value of the other accounts of that book.\",\"default\":null,\"type\":[\"nu" +
+				"ll\",\"double\"]},{\"name\":\"book_as_of_ms\",\"doc\":\"The bar boundary (Unix ms) the boo" +
+				"k was taken at: the decided bar\'s end less one bar interval. Each peer counts wi" +
+				"th its latest position whose bar ended at or before it. Null when the symbol is " +
+				"not mapped.\",\"default\":null,\"type\":[\"null\",\"long\"]},{\"name\":\"book_peers\",\"doc\":\"" +
+				"The accounts the check counted, by symbol; replay re-runs the check from them. N" +
+				"ull when the symbol is not mapped.\",\"default\":null,\"type\":[\"null\",{\"type\":\"array" +
+				"\",\"items\":{\"type\":\"record\",\"name\":\"BookPeer\",\"doc\":\"One other account of the boo" +
+				"k, as the concentration check counted it.\",\"namespace\":\"Inference.Streaming.Cont" +
+				"racts.Events\",\"fields\":[{\"name\":\"symbol\",\"type\":\"string\"},{\"name\":\"sector\",\"type" +
+				"\":\"string\"},{\"name\":\"bar_end_ms\",\"doc\":\"End of the bar whose decision left this " +
+				"position.\",\"type\":\"long\"},{\"name\":\"position_value\",\"type\":\"double\"},{\"name\":\"val" +
+				"ue\",\"type\":\"double\"},{\"name\":\"decision_id\",\"type\":\"string\"}]}}]},{\"name\":\"book_m" +
+				"issing\",\"doc\":\"Input partitions holding mapped symbols whose positions had not a" +
+				"rrived through book_as_of_ms when Risk:BookAlignmentTimeout ran out: the check w" +
+				"ent ahead with what it had. Empty or null when the book was complete.\",\"default\"" +
+				":null,\"type\":[\"null\",{\"type\":\"array\",\"items\":\"int\"}]}]}]},{\"name\":\"timings\",\"typ" +
+				"e\":{\"type\":\"record\",\"name\":\"DecisionTimings\",\"namespace\":\"Inference.Streaming.Co" +
+				"ntracts.Events\",\"fields\":[{\"name\":\"queue_ms\",\"type\":\"double\"},{\"name\":\"inference" +
+				"_ms\",\"type\":\"double\"},{\"name\":\"total_ms\",\"type\":\"double\"}]}},{\"name\":\"regime_det" +
+				"ector\",\"doc\":\"Added in version 3: who computed the decision\'s regime when the wo" +
+				"rker ran the detector itself; null when regimes came from regime-updates (each u" +
+				"pdate names its detector).\",\"default\":null,\"type\":[\"null\",{\"type\":\"record\",\"name" +
+				"\":\"RegimeDetector\",\"doc\":\"The detector the worker ran on the symbol\'s closed bar" +
+				"s to compute the decision\'s regime (Regimes:Source Detector).\",\"namespace\":\"Infe" +
+				"rence.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"name\",\"type\":\"string\"},{\"na" +
+				"me\":\"version\",\"type\":\"string\"},{\"name\":\"sha256\",\"doc\":\"SHA-256 of the detector\'s" +
+				" parameter file; null for a detector without one (rules).\",\"default\":null,\"type\"" +
+				":[\"null\",\"string\"]}]}]},{\"name\":\"control_generation\",\"doc\":\"Added in version 4: " +
+				"the control generation (the inference-control offset of the last command applied" +
+				", plus one; 0 before any) the decision was made under: which promotion and reloa" +
+				"d the worker had applied. Replay and the forensics team read it to tell a decisi" +
+				"on before a promotion from one after.\",\"default\":0,\"type\":\"long\"}]}"));
 		/// <summary>
 		/// The decision exactly as published on trading-decisions.
 		/// </summary>

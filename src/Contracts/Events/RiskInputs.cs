@@ -20,7 +20,35 @@ namespace Inference.Streaming.Contracts.Events
 	[global::System.CodeDom.Compiler.GeneratedCodeAttribute("Apache.Avro.CodeGen", "1.12.0")]
 	public partial class RiskInputs : global::Avro.Specific.ISpecificRecord
 	{
-		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(@"{""type"":""record"",""name"":""RiskInputs"",""doc"":""What the risk checks and the portfolio update saw: the bar's close and the symbol's paper portfolio before the decision."",""namespace"":""Inference.Streaming.Contracts.Events"",""fields"":[{""name"":""close"",""type"":""double""},{""name"":""initial_capital"",""type"":""double""},{""name"":""cash"",""type"":""double""},{""name"":""shares"",""type"":""double""},{""name"":""day_open_value"",""doc"":""Portfolio value at the day's first bar (daily loss limit)."",""type"":""double""},{""name"":""sector"",""doc"":""The symbol's sector from Risk:Sectors; null when the map does not name the symbol (its own sector, its own book)."",""default"":null,""type"":[""null"",""string""]},{""name"":""sector_peer_position_value"",""doc"":""Value of the other positions of the sector in the book the concentration check saw (the mapped symbols of the input partition)."",""default"":null,""type"":[""null"",""double""]},{""name"":""book_peer_value"",""doc"":""Value of the other accounts of that book."",""default"":null,""type"":[""null"",""double""]}]}");
+		public static global::Avro.Schema _SCHEMA = global::Avro.Schema.Parse(("{\"type\":\"record\",\"name\":\"RiskInputs\",\"doc\":\"What the risk checks and the portfoli" +
+				"o update saw: the bar\'s close and the symbol\'s paper portfolio before the decisi" +
+				"on.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"name\":\"close" +
+				"\",\"type\":\"double\"},{\"name\":\"initial_capital\",\"type\":\"double\"},{\"name\":\"cash\",\"ty" +
+				"pe\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":\"day_open_value\",\"doc\":\"" +
+				"Portfolio value at the day\'s first bar (daily loss limit).\",\"type\":\"double\"},{\"n" +
+				"ame\":\"sector\",\"doc\":\"The symbol\'s sector from Risk:Sectors; null when the map do" +
+				"es not name the symbol (its own sector, its own book).\",\"default\":null,\"type\":[\"" +
+				"null\",\"string\"]},{\"name\":\"sector_peer_position_value\",\"doc\":\"Value of the other " +
+				"positions of the sector in the book the concentration check saw: the whole book\'" +
+				"s mapped symbols, each at its latest position as of book_as_of_ms.\",\"default\":nu" +
+				"ll,\"type\":[\"null\",\"double\"]},{\"name\":\"book_peer_value\",\"doc\":\"Value of the other" +
+				" accounts of that book.\",\"default\":null,\"type\":[\"null\",\"double\"]},{\"name\":\"book_" +
+				"as_of_ms\",\"doc\":\"The bar boundary (Unix ms) the book was taken at: the decided b" +
+				"ar\'s end less one bar interval. Each peer counts with its latest position whose " +
+				"bar ended at or before it. Null when the symbol is not mapped.\",\"default\":null,\"" +
+				"type\":[\"null\",\"long\"]},{\"name\":\"book_peers\",\"doc\":\"The accounts the check counte" +
+				"d, by symbol; replay re-runs the check from them. Null when the symbol is not ma" +
+				"pped.\",\"default\":null,\"type\":[\"null\",{\"type\":\"array\",\"items\":{\"type\":\"record\",\"n" +
+				"ame\":\"BookPeer\",\"doc\":\"One other account of the book, as the concentration check" +
+				" counted it.\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"fields\":[{\"nam" +
+				"e\":\"symbol\",\"type\":\"string\"},{\"name\":\"sector\",\"type\":\"string\"},{\"name\":\"bar_end_" +
+				"ms\",\"doc\":\"End of the bar whose decision left this position.\",\"type\":\"long\"},{\"n" +
+				"ame\":\"position_value\",\"type\":\"double\"},{\"name\":\"value\",\"type\":\"double\"},{\"name\":" +
+				"\"decision_id\",\"type\":\"string\"}]}}]},{\"name\":\"book_missing\",\"doc\":\"Input partitio" +
+				"ns holding mapped symbols whose positions had not arrived through book_as_of_ms " +
+				"when Risk:BookAlignmentTimeout ran out: the check went ahead with what it had. E" +
+				"mpty or null when the book was complete.\",\"default\":null,\"type\":[\"null\",{\"type\":" +
+				"\"array\",\"items\":\"int\"}]}]}"));
 		private double _close;
 		private double _initial_capital;
 		private double _cash;
@@ -34,13 +62,25 @@ namespace Inference.Streaming.Contracts.Events
 		/// </summary>
 		private string _sector;
 		/// <summary>
-		/// Value of the other positions of the sector in the book the concentration check saw (the mapped symbols of the input partition).
+		/// Value of the other positions of the sector in the book the concentration check saw: the whole book's mapped symbols, each at its latest position as of book_as_of_ms.
 		/// </summary>
 		private System.Nullable<System.Double> _sector_peer_position_value;
 		/// <summary>
 		/// Value of the other accounts of that book.
 		/// </summary>
 		private System.Nullable<System.Double> _book_peer_value;
+		/// <summary>
+		/// The bar boundary (Unix ms) the book was taken at: the decided bar's end less one bar interval. Each peer counts with its latest position whose bar ended at or before it. Null when the symbol is not mapped.
+		/// </summary>
+		private System.Nullable<System.Int64> _book_as_of_ms;
+		/// <summary>
+		/// The accounts the check counted, by symbol; replay re-runs the check from them. Null when the symbol is not mapped.
+		/// </summary>
+		private IList<Inference.Streaming.Contracts.Events.BookPeer> _book_peers;
+		/// <summary>
+		/// Input partitions holding mapped symbols whose positions had not arrived through book_as_of_ms when Risk:BookAlignmentTimeout ran out: the check went ahead with what it had. Empty or null when the book was complete.
+		/// </summary>
+		private IList<System.Int32> _book_missing;
 		public virtual global::Avro.Schema Schema
 		{
 			get
@@ -121,7 +161,7 @@ namespace Inference.Streaming.Contracts.Events
 			}
 		}
 		/// <summary>
-		/// Value of the other positions of the sector in the book the concentration check saw (the mapped symbols of the input partition).
+		/// Value of the other positions of the sector in the book the concentration check saw: the whole book's mapped symbols, each at its latest position as of book_as_of_ms.
 		/// </summary>
 		public System.Nullable<System.Double> sector_peer_position_value
 		{
@@ -148,6 +188,48 @@ namespace Inference.Streaming.Contracts.Events
 				this._book_peer_value = value;
 			}
 		}
+		/// <summary>
+		/// The bar boundary (Unix ms) the book was taken at: the decided bar's end less one bar interval. Each peer counts with its latest position whose bar ended at or before it. Null when the symbol is not mapped.
+		/// </summary>
+		public System.Nullable<System.Int64> book_as_of_ms
+		{
+			get
+			{
+				return this._book_as_of_ms;
+			}
+			set
+			{
+				this._book_as_of_ms = value;
+			}
+		}
+		/// <summary>
+		/// The accounts the check counted, by symbol; replay re-runs the check from them. Null when the symbol is not mapped.
+		/// </summary>
+		public IList<Inference.Streaming.Contracts.Events.BookPeer> book_peers
+		{
+			get
+			{
+				return this._book_peers;
+			}
+			set
+			{
+				this._book_peers = value;
+			}
+		}
+		/// <summary>
+		/// Input partitions holding mapped symbols whose positions had not arrived through book_as_of_ms when Risk:BookAlignmentTimeout ran out: the check went ahead with what it had. Empty or null when the book was complete.
+		/// </summary>
+		public IList<System.Int32> book_missing
+		{
+			get
+			{
+				return this._book_missing;
+			}
+			set
+			{
+				this._book_missing = value;
+			}
+		}
 		public virtual object Get(int fieldPos)
 		{
 			switch (fieldPos)
@@ -160,6 +242,9 @@ namespace Inference.Streaming.Contracts.Events
 			case 5: return this.sector;
 			case 6: return this.sector_peer_position_value;
 			case 7: return this.book_peer_value;
+			case 8: return this.book_as_of_ms;
+			case 9: return this.book_peers;
+			case 10: return this.book_missing;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Get()");
 			};
 		}
@@ -175,6 +260,9 @@ namespace Inference.Streaming.Contracts.Events
 			case 5: this.sector = (System.String)fieldValue; break;
 			case 6: this.sector_peer_position_value = (System.Nullable<System.Double>)fieldValue; break;
 			case 7: this.book_peer_value = (System.Nullable<System.Double>)fieldValue; break;
+			case 8: this.book_as_of_ms = (System.Nullable<System.Int64>)fieldValue; break;
+			case 9: this.book_peers = (IList<Inference.Streaming.Contracts.Events.BookPeer>)fieldValue; break;
+			case 10: this.book_missing = (IList<System.Int32>)fieldValue; break;
 			default: throw new global::Avro.AvroRuntimeException("Bad index " + fieldPos + " in Put()");
 			};
 		}

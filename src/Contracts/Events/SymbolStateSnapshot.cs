@@ -66,26 +66,27 @@ namespace Inference.Streaming.Contracts.Events
 				"\"},{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double\"},{\"name\":\"da" +
 				"y\",\"doc\":\"UTC day of the daily-loss accounting; -1 before the first bar.\",\"type\"" +
 				":\"long\"},{\"name\":\"day_open_value\",\"type\":\"double\"}]}]},{\"name\":\"book_entry\",\"def" +
-				"ault\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"BookEntryState\",\"doc\":\"What a" +
-				" symbol mapped in Risk:Sectors adds to its partition\'s book: its paper portfolio" +
-				" at its latest closed bar, before that bar\'s decision.\",\"namespace\":\"Inference.S" +
-				"treaming.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Contracts.State.BookE" +
-				"ntryState\"],\"fields\":[{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"d" +
-				"ouble\"},{\"name\":\"close\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":null,\"ty" +
-				"pe\":[\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inference.Stre" +
-				"aming.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Contracts.State.RegimeSn" +
-				"apshot\"],\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double" +
-				"\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]}]},{\"" +
-				"name\":\"pending_regimes\",\"doc\":\"Regime updates held until a bar ending after thei" +
-				"r event time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"recor" +
-				"d\",\"name\":\"PendingRegime\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"al" +
-				"iases\":[\"Inference.Streaming.Contracts.State.PendingRegime\"],\"fields\":[{\"name\":\"" +
-				"event_time_ms\",\"type\":\"long\"},{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"ty" +
-				"pe\":\"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"doub" +
-				"le\"}]}}},{\"name\":\"shadow_portfolio\",\"doc\":\"Added for Experiments:Mode Shadow: th" +
-				"e challenger\'s paper portfolio for this symbol, which evolves as if its decision" +
-				"s had traded; null when no shadow experiment has run on the symbol.\",\"default\":n" +
-				"ull,\"type\":[\"null\",\"PortfolioState\"]}]}"));
+				"ault\":null,\"type\":[\"null\",{\"type\":\"record\",\"name\":\"BookEntryState\",\"doc\":\"No lon" +
+				"ger written: the book is the fleet\'s positions table (PositionUpdate). Read and " +
+				"ignored, so snapshots of earlier releases still restore. Was: what a symbol mapp" +
+				"ed in Risk:Sectors added to its partition\'s book.\",\"namespace\":\"Inference.Stream" +
+				"ing.Contracts.Events\",\"aliases\":[\"Inference.Streaming.Contracts.State.BookEntryS" +
+				"tate\"],\"fields\":[{\"name\":\"cash\",\"type\":\"double\"},{\"name\":\"shares\",\"type\":\"double" +
+				"\"},{\"name\":\"close\",\"type\":\"double\"}]}]},{\"name\":\"regime\",\"default\":null,\"type\":[" +
+				"\"null\",{\"type\":\"record\",\"name\":\"RegimeSnapshot\",\"namespace\":\"Inference.Streaming" +
+				".Contracts.Events\",\"aliases\":[\"Inference.Streaming.Contracts.State.RegimeSnapsho" +
+				"t\"],\"fields\":[{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"double\"},{\"" +
+				"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]}]},{\"name\"" +
+				":\"pending_regimes\",\"doc\":\"Regime updates held until a bar ending after their eve" +
+				"nt time closes.\",\"default\":[],\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\",\"n" +
+				"ame\":\"PendingRegime\",\"namespace\":\"Inference.Streaming.Contracts.Events\",\"aliases" +
+				"\":[\"Inference.Streaming.Contracts.State.PendingRegime\"],\"fields\":[{\"name\":\"event" +
+				"_time_ms\",\"type\":\"long\"},{\"name\":\"bull\",\"type\":\"double\"},{\"name\":\"bear\",\"type\":\"" +
+				"double\"},{\"name\":\"sideways\",\"type\":\"double\"},{\"name\":\"entropy\",\"type\":\"double\"}]" +
+				"}}},{\"name\":\"shadow_portfolio\",\"doc\":\"Added for Experiments:Mode Shadow: the cha" +
+				"llenger\'s paper portfolio for this symbol, which evolves as if its decisions had" +
+				" traded; null when no shadow experiment has run on the symbol.\",\"default\":null,\"" +
+				"type\":[\"null\",\"PortfolioState\"]}]}"));
 		private string _symbol;
 		/// <summary>
 		/// Event time of the last input folded into the state.

@@ -27,10 +27,24 @@ public sealed class RiskOptions : IValidatableObject
     public double WarningThreshold { get; set; } = 0.8;
 
     /// <summary>
-    /// Optional symbol → sector map for the concentration check. The symbols it names form one book
-    /// (per input partition); a symbol it does not name is its own sector and its own book.
+    /// Optional symbol → sector map for the concentration check. The symbols it names form one book, the
+    /// whole fleet's (the positions table); a symbol it does not name is its own sector and its own book.
     /// </summary>
     public Dictionary<string, string> Sectors { get; set; } = [];
+
+    /// <summary>
+    /// How long a mapped symbol's bar waits in the decision stage for the other input partitions' positions as of
+    /// the boundary before it; past it the decision goes ahead with what has arrived, and says which partitions it
+    /// lacked (forensics <c>book_missing</c>, a metric, a warning). Longer than a failover: a partition whose worker
+    /// died is decided again by another once the group has moved it.
+    /// </summary>
+    [Range(
+        typeof(TimeSpan),
+        "00:00:00",
+        "01:00:00",
+        ErrorMessage = "Risk:BookAlignmentTimeout must be between 0 and 1 hour."
+    )]
+    public TimeSpan BookAlignmentTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {

@@ -134,6 +134,7 @@ public sealed class DecisionAssembler
                 total_ms = totalMs,
             },
         };
+        request.BookView?.WriteTo(riskInputs);
         return new DecisionRecords(decision, forensics, request.TraceParent);
     }
 

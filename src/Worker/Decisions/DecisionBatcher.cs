@@ -1,21 +1,21 @@
-using System.Threading.Channels;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Experiments;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Decisions;
 
 /// <summary>
-/// Micro-batches closed bars in the manner of Triton's dynamic batcher: a batch goes to the models
-/// when it reaches <c>Inference:MaxBatchSize</c> or when its first bar has waited
-/// <c>Inference:MaxBatchDelay</c>, whichever comes first. One forward per model per batch.
+/// Decides closed bars in micro-batches (<see cref="DecisionInbox"/>): one forward per model per batch, then each row
+/// in order, with the book its <see cref="BookGate"/> takes for it.
 /// </summary>
 public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
 {
-    private readonly Channel<DecisionRequest> _queue;
+    private readonly DecisionInbox _queue;
+    private readonly BookGate _gate;
     private readonly IModelCatalog _catalog;
     private readonly DecisionAssembler _assembler;
     private readonly IDecisionSink _publisher;
@@ -42,9 +42,11 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         IOptions<InferenceOptions> options,
         TimeProvider time,
         ILogger<DecisionBatcher> logger,
-        ExperimentArms arms
+        ExperimentArms arms,
+        BookGate gate
     )
     {
+        _gate = gate;
         _arms = arms;
         (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (
             catalog,
@@ -63,9 +65,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         _shadow = new ShadowDecisions(assembler, publisher, arms, logger);
         _latency = new DecisionLatency(metrics, time);
         _batch = new List<DecisionRequest>(_maxBatch);
-        _queue = Channel.CreateBounded<DecisionRequest>(
-            new BoundedChannelOptions(_maxBatch * 4) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }
-        );
+        _queue = new DecisionInbox(_maxBatch, _maxDelay, gate, time);
     }
 
     public void WaitUntilReady(CancellationToken cancellationToken)
@@ -84,74 +84,36 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     }
 
     /// <summary>Queues a closed bar; blocks the caller while the queue is full (back-pressure on ingest).</summary>
-    public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
-    {
-        request.EnqueuedAt = _time.GetTimestamp();
-        if (!_queue.Writer.TryWrite(request))
-        {
-            _queue.Writer.WriteAsync(request, cancellationToken).AsTask().GetAwaiter().GetResult();
-        }
+    public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken) =>
+        _queue.Enqueue(request, cancellationToken);
 
-        return request.Completion.Task;
-    }
+    public bool WaitingForBook => _gate.Waiting > 0;
+
+    public void Progress(
+        PartitionState partition,
+        long throughMs,
+        IOutputTracker source,
+        CancellationToken cancellationToken
+    ) => _queue.Progress(partition, throughMs, source, cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken))
+            while (await _queue.WaitAsync(stoppingToken))
             {
-                await FillAsync(reader, stoppingToken);
+                await _queue.FillAsync(_batch, stoppingToken);
                 Run();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Drain what is queued so no closed bar is dropped on the way out.
-            while (reader.TryPeek(out _))
+            // Drain what is queued so no closed bar is dropped on the way out (what waits for the book stays
+            // undecided: its records are read again after a restart).
+            while (_queue.HasWork)
             {
-                await FillAsync(reader, CancellationToken.None);
+                await _queue.FillAsync(_batch, CancellationToken.None);
                 Run();
-            }
-        }
-    }
-
-    private async Task FillAsync(ChannelReader<DecisionRequest> reader, CancellationToken cancellationToken)
-    {
-        _batch.Clear();
-        var deadline = _time.GetTimestamp() + (long)(_maxDelay.TotalSeconds * _time.TimestampFrequency);
-        while (_batch.Count < _maxBatch)
-        {
-            if (reader.TryRead(out var request))
-            {
-                _batch.Add(request);
-                continue;
-            }
-
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
-            if (_batch.Count > 0 && remaining <= TimeSpan.Zero)
-            {
-                break;
-            }
-
-            // The delay runs on the injected clock, so a test's fake clock decides when a partial batch goes.
-            using var delay = _batch.Count > 0 ? new CancellationTokenSource(remaining, _time) : null;
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(
-                cancellationToken,
-                delay?.Token ?? CancellationToken.None
-            );
-
-            try
-            {
-                if (!await reader.WaitToReadAsync(wait.Token))
-                {
-                    break;
-                }
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                break;
             }
         }
     }
@@ -160,6 +122,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     {
         if (_batch.Count == 0)
         {
+            _gate.Done();
             return;
         }
 
@@ -195,6 +158,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
                 (request.BatchStartedAt, request.ForwardDoneAt) = (started, forwardDone);
                 try
                 {
+                    _gate.Before(i, request);
                     var set = (request.Arm == ModelRole.Challenger ? challenger : champion)?.Set;
                     var action = Decide(request, live, i, set, stamp);
                     if (request.Shadow is { } view)
@@ -210,6 +174,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         }
         finally
         {
+            _gate.Done();
             champion?.Dispose();
             challenger?.Dispose();
         }
@@ -259,6 +224,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             request.PublishedAt = _time.GetTimestamp();
             var action = records.Decision.action;
             _publisher.Publish(records, request.Source, delivery => _latency.Delivered(request, action, delivery));
+            _gate.Decided(request, records.Decision, records.Forensics.risk_inputs);
             _arms.Decided(ExperimentArms.Name(request.Arm), action);
 
             // The publish span ends when the broker answers (Delivered).

@@ -3,6 +3,7 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.Engine.Regimes;
 using Inference.Streaming.Engine.Risk;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
 
@@ -12,6 +13,9 @@ namespace Inference.Streaming.Worker.Decisions;
 public sealed class DecisionRequest
 {
     public required SymbolState Symbol { get; init; }
+
+    /// <summary>The input partition's state the bar was closed in.</summary>
+    public required PartitionState Partition { get; init; }
 
     public required Bar Bar { get; init; }
 
@@ -37,8 +41,17 @@ public sealed class DecisionRequest
     public ShadowRequest? Shadow { get; init; }
 
     /// <summary>The book the concentration check sees for this decision (alone unless Risk:Sectors maps the
-    /// symbol).</summary>
-    public SectorBook Book { get; init; }
+    /// symbol): at the bar's close, what the positions table held; at the decision, the book as of the boundary
+    /// before the bar (<see cref="BookGate"/>).</summary>
+    public SectorBook Book { get; set; }
+
+    /// <summary>The positions behind <see cref="Book"/>, for the forensics record; null when the symbol is not
+    /// mapped.</summary>
+    public BookView? BookView { get; set; }
+
+    /// <summary>The input partitions whose positions had not arrived when <c>Risk:BookAlignmentTimeout</c> let this
+    /// bar go ahead; null when nothing was missing.</summary>
+    public List<int>? BookMissing { get; set; }
 
     /// <summary>Position of the record that closed the bar.</summary>
     public required InputPosition Input { get; init; }
@@ -103,7 +116,7 @@ public sealed class ShadowRequest
 
     public required PaperPortfolio Portfolio { get; init; }
 
-    public SectorBook Book { get; init; }
+    public SectorBook Book { get; set; }
 
     /// <summary>The shadow action, for the ingest thread to apply to the shadow portfolio; faulted when the
     /// challenger could not decide.</summary>

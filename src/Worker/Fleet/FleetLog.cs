@@ -68,4 +68,22 @@ internal static partial class FleetLog
         string issuedBy,
         int promotions
     );
+
+    [LoggerMessage(
+        6011,
+        LogLevel.Error,
+        "Stopped reading the positions table {Topic}: decisions of mapped symbols wait for Risk:BookAlignmentTimeout"
+    )]
+    public static partial void PositionsReaderFailed(ILogger logger, string topic, Exception exception);
+
+    [LoggerMessage(6012, LogLevel.Warning, "Skipped positions record {Topic} [{Partition}] @{Offset}: {Reason}")]
+    public static partial void PositionSkipped(ILogger logger, string topic, int partition, long offset, string reason);
+
+    [LoggerMessage(
+        6013,
+        LogLevel.Warning,
+        "Decided {Symbol} at {AsOfMs} without the positions of input partitions {Partitions}: they had not arrived "
+            + "within Risk:BookAlignmentTimeout"
+    )]
+    public static partial void BookIncomplete(ILogger logger, string symbol, long asOfMs, string partitions);
 }

@@ -1,4 +1,6 @@
 using Inference.Streaming.Engine;
+using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
@@ -9,6 +11,7 @@ using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
 using Inference.Streaming.Worker.State;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Hosting;
@@ -31,6 +34,10 @@ public static class PipelineHostExtensions
 
         // Hosted services stop in reverse order: ingest first (drains and stores offsets), then the
         // batcher (finishes queued bars); the shared producer is flushed when the container disposes.
+        // The whole book (Risk:Sectors): this worker's positions go to the positions table as it decides, and it
+        // reads everyone's; the gate holds a mapped bar until the book is complete as of the boundary before it.
+        services.AddSingleton<BookGate>();
+        services.AddHostedService<PositionsReader>();
         services.AddSingleton<DecisionBatcher>();
         services.AddSingleton<IDecisionIntake>(sp => sp.GetRequiredService<DecisionBatcher>());
         services.AddHostedService(sp => sp.GetRequiredService<DecisionBatcher>());
@@ -80,6 +87,13 @@ public static class PipelineHostExtensions
                     kafka.Topics.InferenceState = kafka.Topics.RegimeDetectorState;
                 }
             );
+        // No book: the service decides no trades.
+        services.AddSingleton(sp => new PositionsBook(
+            SectorMap.Empty,
+            (long)sp.GetRequiredService<IOptions<FeatureOptions>>().Value.BarInterval.TotalMilliseconds,
+            0,
+            []
+        ));
         services.AddIngest();
         services.PostConfigure<RegimeOptions>(regimes => regimes.Source = RegimeSource.Detector);
         // The service publishes regimes, not decisions: no experiment runs in it.
@@ -132,6 +146,9 @@ public static class PipelineHostExtensions
 
         services.AddRegimes();
         services.AddHostedService<RegimeDetectorStartup>();
+        // The worker keeps the whole book when Risk:Sectors maps symbols; the regimes service never does.
+        services.TryAddSingleton<PositionsBook>();
+        services.AddSingleton<IPositionsSink, PositionsPublisher>();
         services.AddSingleton<OwnedPartitions>();
         services.AddSingleton<RecordRules>();
         services.AddSingleton<BarCloser>();

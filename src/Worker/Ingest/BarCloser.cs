@@ -6,6 +6,7 @@ using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.Regimes;
@@ -28,10 +29,13 @@ public sealed class BarCloser(
     IObservationSink directory,
     InferenceTelemetry telemetry,
     PipelineMetrics metrics,
-    IOptions<KafkaOptions> kafka
+    PositionsBook book,
+    IOptions<KafkaOptions> kafka,
+    IOptions<FeatureOptions> features
 )
 {
     private readonly string _decisionsTopic = kafka.Value.Topics.TradingDecisions.Name;
+    private readonly long _toleranceMs = (long)features.Value.LateTolerance.TotalMilliseconds;
 
     /// <summary>Decides <paramref name="bar"/> of <paramref name="state"/>, closed by <paramref name="record"/>
     /// (consumed at <paramref name="consumedAt"/>), which owes the decision.</summary>
@@ -54,7 +58,9 @@ public sealed class BarCloser(
         var features = state.Observe(bar);
         var detector = regimes.Detect(state);
         var portfolio = state.Portfolio;
-        var book = partition.EnterBook(state, new BookEntry(portfolio.Cash, portfolio.Shares, bar.Close));
+        // What predict shows until the decision stage takes the book for the decision itself (once complete).
+        var sector = book.SectorOf(state.Symbol);
+        var peers = sector is null ? SectorBook.Alone : book.PeersOf(state.Symbol, sector, book.AsOf(bar.EndMs)).Book;
         directory.Publish(
             new ObservationSnapshot(
                 state.Symbol,
@@ -69,11 +75,11 @@ public sealed class BarCloser(
                 portfolio.DayOpenValue
             )
             {
-                Book = book,
+                Book = peers,
             }
         );
         var route = rules.Route(state.Symbol, state.Regime);
-        var shadow = experiment.Shadow(state, bar, book);
+        var shadow = experiment.Shadow(state, bar, peers);
         var arm = experiment.ArmFor(state.Symbol);
         experiment.Closed(state, arm, shadow, bar.Close);
 
@@ -82,6 +88,7 @@ public sealed class BarCloser(
         var request = new DecisionRequest
         {
             Symbol = state,
+            Partition = partition,
             Bar = bar,
             Features = features,
             Regime = state.Regime,
@@ -91,7 +98,7 @@ public sealed class BarCloser(
             Plan = route.Plan,
             Arm = arm,
             Shadow = shadow,
-            Book = book,
+            Book = peers,
             Input = new InputPosition
             {
                 topic = record.Topic,
@@ -104,6 +111,29 @@ public sealed class BarCloser(
             Source = DecisionRequest.Hold(tracked),
         };
         state.Await(decisions.Enqueue(request, cancellationToken), bar.Close, shadow?.Completion.Task);
+    }
+
+    /// <summary>
+    /// While the book is kept: after a record, reports how far <paramref name="partition"/> has closed its bars
+    /// (every bar ending at or before the watermark less the late tolerance) to the decision stage, which passes it
+    /// to the fleet once the bars before it are decided. An output of the record, like its decisions.
+    /// </summary>
+    public void Progress(PartitionState partition, IOutputTracker tracked, CancellationToken cancellationToken)
+    {
+        if (!book.Enabled || partition.WatermarkMs == long.MinValue)
+        {
+            return;
+        }
+
+        var closedTo = partition.WatermarkMs - _toleranceMs;
+        var through = closedTo - (((closedTo % book.BarMs) + book.BarMs) % book.BarMs);
+        if (through <= partition.ProgressMs || !book.Partitions.Contains(partition.Partition))
+        {
+            return;
+        }
+
+        partition.ProgressMs = through;
+        decisions.Progress(partition, through, DecisionRequest.Hold(tracked), cancellationToken);
     }
 
     private static string? TraceParentOf(ConsumeResult<byte[]?, byte[]> record) =>

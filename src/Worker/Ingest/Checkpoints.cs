@@ -17,6 +17,7 @@ public sealed class Checkpoints(
     OffsetTracker tracker,
     IInputCommitter committer,
     StreamRegimes regimes,
+    Decisions.IDecisionIntake decisions,
     IOptions<KafkaOptions> kafka,
     TimeProvider time,
     ILogger<Checkpoints> logger
@@ -96,6 +97,12 @@ public sealed class Checkpoints(
         tracker.RemoveDone();
         while (tracker.InFlight() > 0 && time.GetTimestamp() < deadline)
         {
+            if (decisions.WaitingForBook)
+            {
+                // Those bars wait for other partitions, which this thread may be the one to read: checkpoint later.
+                return false;
+            }
+
             Thread.Sleep(2);
             tracker.RemoveDone();
         }

@@ -102,7 +102,8 @@ public sealed class IngestService(
                     ConsumeResult<byte[]?, byte[]>? record;
                     try
                     {
-                        record = consumer.Consume(TimeSpan.FromMilliseconds(100));
+                        // While records are held, look at them again soon rather than wait out a quiet poll.
+                        record = consumer.Consume(TimeSpan.FromMilliseconds(alignment.Held > 0 ? 5 : 100));
                     }
                     catch (ConsumeException ex)
                     {

@@ -1,6 +1,6 @@
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
 using Microsoft.Extensions.Options;
@@ -18,7 +18,8 @@ public sealed class OwnedPartitions
     private readonly IObservationSink _directory;
     private readonly IBarExperiment _experiment;
     private readonly PipelineMetrics _metrics;
-    private readonly SectorMap _sectors;
+    private readonly PositionsBook _book;
+    private readonly IPositionsSink _positions;
     private readonly ILogger<OwnedPartitions> _logger;
     private readonly long _barMs;
     private readonly double _initialCapital;
@@ -31,11 +32,19 @@ public sealed class OwnedPartitions
         IObservationSink directory,
         IBarExperiment experiment,
         PipelineMetrics metrics,
-        SectorMap sectors,
+        PositionsBook book,
+        IPositionsSink positions,
         ILogger<OwnedPartitions> logger
     )
     {
-        (_directory, _experiment, _metrics, _sectors, _logger) = (directory, experiment, metrics, sectors, logger);
+        (_directory, _experiment, _metrics, _book, _positions, _logger) = (
+            directory,
+            experiment,
+            metrics,
+            book,
+            positions,
+            logger
+        );
         _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
         _initialCapital = features.Value.InitialCapital;
         _maxSymbols = features.Value.MaxSymbols;
@@ -61,7 +70,7 @@ public sealed class OwnedPartitions
         {
             if (!_partitions.ContainsKey(partition))
             {
-                _partitions[partition] = new PartitionState(partition, _barMs, _initialCapital, _sectors);
+                _partitions[partition] = new PartitionState(partition, _barMs, _initialCapital);
             }
         }
     }
@@ -81,6 +90,7 @@ public sealed class OwnedPartitions
             // Another worker decides these symbols now.
             if (_partitions.Remove(partition, out var state))
             {
+                state.Revoked = true;
                 foreach (var symbol in state.Symbols.Keys)
                 {
                     _experiment.Forget(symbol);
@@ -103,7 +113,7 @@ public sealed class OwnedPartitions
             {
                 foreach (var symbol in evicted)
                 {
-                    Left(symbol.Symbol);
+                    Left(symbol.Symbol, partition.Partition);
                 }
 
                 _metrics.SymbolsEvicted(evicted.Count);
@@ -132,7 +142,7 @@ public sealed class OwnedPartitions
         }
 
         partition.Evict(state);
-        Left(symbol);
+        Left(symbol, partition.Partition);
         _metrics.SymbolsEvicted(1);
         _symbolCount--;
         return null;
@@ -157,10 +167,14 @@ public sealed class OwnedPartitions
         return partition.GetOrAdd(symbol);
     }
 
-    private void Left(string symbol)
+    private void Left(string symbol, int partition)
     {
         _directory.Remove(symbol);
         _experiment.Forget(symbol);
+        if (_book.Enabled && _book.SectorOf(symbol) is not null)
+        {
+            _positions.Evicted(partition, symbol);
+        }
     }
 
     private void Recount()

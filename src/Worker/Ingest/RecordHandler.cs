@@ -1,10 +1,10 @@
-using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Diagnostics;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Worker.Diagnostics;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
@@ -27,12 +27,14 @@ public sealed class RecordHandler(
     PipelineMetrics metrics,
     IOptions<KafkaOptions> kafka,
     IOptions<FeatureOptions> features,
+    PositionsBook book,
     ILogger<RecordHandler> logger
 )
 {
     private readonly ContractSerde<MarketTick> _ticks = new(registry);
     private readonly ContractSerde<RegimeUpdate> _regimes = new(registry);
     private readonly KafkaOptions _kafka = kafka.Value;
+    private readonly KeyPlacement _placement = new(kafka.Value);
     private readonly long _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
     private readonly long _toleranceMs = (long)features.Value.LateTolerance.TotalMilliseconds;
 
@@ -51,7 +53,7 @@ public sealed class RecordHandler(
         if (
             record.Topic != _kafka.Topics.MarketTicks.Name
             || !owned.Partitions.TryGetValue(record.Partition.Value, out partition)
-            || ExpectedPartition(record) is not null
+            || _placement.Check(record) is not null
         )
         {
             return null;
@@ -71,6 +73,9 @@ public sealed class RecordHandler(
         var timeMs = new DateTimeOffset(tick.event_time, TimeSpan.Zero).ToUnixTimeMilliseconds();
         return timeMs > rules.FutureBound(partition.WatermarkMs) ? null : timeMs;
     }
+
+    /// <summary>The symbol of the tick <see cref="TickTimeToAlign"/> last decoded.</summary>
+    public string? AlignedSymbol => Contracts.Validation.SymbolName.Normalise(_decoded.Tick?.symbol ?? "");
 
     public void Handle(
         ConsumeResult<byte[]?, byte[]> record,
@@ -107,19 +112,11 @@ public sealed class RecordHandler(
             partition.RegimesAtEnd = false;
         }
 
-        if (ExpectedPartition(record) is { } expected)
+        if (_placement.Check(record) is { } misplaced)
         {
             // Another partitioner put this key here: its state lives on another partition, so deciding
             // it here would use the wrong regime (or none). Refused, whatever the record holds.
-            deadLetters.Send(
-                record,
-                DeadLetterReasons.WrongPartition,
-                $"key {LogText.Quote(Encoding.UTF8.GetString(record.Message.Key!))} belongs on partition {expected} "
-                    + $"of {record.Topic}'s {PartitionCount(record.Topic)} by Kafka:Partitioner "
-                    + $"({_kafka.Partitioner}), not {record.Partition.Value}: its producer hashes keys another way "
-                    + "(librdkafka's default is consistent_random; set partitioner=murmur2_random)",
-                tracked
-            );
+            deadLetters.Send(record, misplaced.Reason, misplaced.Detail, tracked);
             return;
         }
 
@@ -189,18 +186,22 @@ public sealed class RecordHandler(
 
         var (symbol, timeMs) = (accepted.Symbol, accepted.TimeMs);
         var state = owned.Live(partition, symbol);
-        if (state is null)
+        // A bar the partition's event time has already closed never opens: for a new symbol, and, while the book is
+        // kept, for any symbol, since the partition has told the fleet that every bar ending there is decided.
+        if (state is null || book.Enabled)
         {
             var bucketEnd = timeMs - (((timeMs % _barMs) + _barMs) % _barMs) + _barMs;
             if (partition.WatermarkMs != long.MinValue && bucketEnd + _toleranceMs <= partition.WatermarkMs)
             {
-                return RecordRules.LateFirstTick(symbol, tick.event_time, partition.WatermarkMs);
+                return state is null
+                    ? RecordRules.LateFirstTick(symbol, tick.event_time, partition.WatermarkMs)
+                    : RecordRules.LateForPartition(symbol, tick.event_time, partition.WatermarkMs);
             }
+        }
 
-            if ((state = owned.Admit(partition, symbol, out var full)) is null)
-            {
-                return full;
-            }
+        if (state is null && (state = owned.Admit(partition, symbol, out var full)) is null)
+        {
+            return full;
         }
 
         state.Dirty = true;
@@ -211,24 +212,36 @@ public sealed class RecordHandler(
         }
 
         partition.Advance(timeMs);
-        if (outcome == TickOutcome.ClosedBar)
-        {
-            bars.Close(partition, state, closed, record, tracked, consumedAt, cancellationToken);
-        }
-
         if (state.Bars.OpenBar.Ticks == 1)
         {
             partition.TrackOpenBar(state, state.Bars.OpenBar.EndMs);
         }
 
-        foreach (var quiet in partition.DueForClose(_toleranceMs))
+        // Every bar this record closes, in bar-end then symbol order, the tick's own included: a bar's decision may
+        // need the positions its partition left at the boundary before it.
+        var due = partition.DueForClose(_toleranceMs);
+        var own = outcome == TickOutcome.ClosedBar;
+        foreach (var quiet in due)
         {
+            var end = quiet.Bars.OpenBar.EndMs;
+            if (own && (closed.EndMs < end || (closed.EndMs == end && string.CompareOrdinal(symbol, quiet.Symbol) < 0)))
+            {
+                bars.Close(partition, state, closed, record, tracked, consumedAt, cancellationToken);
+                own = false;
+            }
+
             if (quiet.Bars.TryCloseAt(partition.WatermarkMs, _toleranceMs, out var bar))
             {
                 bars.Close(partition, quiet, bar, record, tracked, consumedAt, cancellationToken);
             }
         }
 
+        if (own)
+        {
+            bars.Close(partition, state, closed, record, tracked, consumedAt, cancellationToken);
+        }
+
+        bars.Progress(partition, tracked, cancellationToken);
         return null;
     }
 
@@ -254,24 +267,6 @@ public sealed class RecordHandler(
         state.AddRegime(accepted.TimeMs, accepted.Regime);
         return null;
     }
-
-    /// <summary>The partition <c>Kafka:Partitioner</c> gives the record's key when it is not the one it was read
-    /// from; null when it is right (or the record has no key, which the decoder refuses anyway).</summary>
-    private int? ExpectedPartition(ConsumeResult<byte[]?, byte[]> record)
-    {
-        if (record.Message.Key is not { Length: > 0 } key)
-        {
-            return null;
-        }
-
-        var expected = KeyPartitioner.PartitionOf(_kafka.Partitioner, key, PartitionCount(record.Topic));
-        return expected == record.Partition.Value ? null : expected;
-    }
-
-    private int PartitionCount(string topic) =>
-        topic == _kafka.Topics.MarketTicks.Name
-            ? _kafka.Topics.MarketTicks.Partitions
-            : _kafka.Topics.RegimeUpdates.Partitions;
 
     private MarketTick DecodeTick(ConsumeResult<byte[]?, byte[]> record)
     {

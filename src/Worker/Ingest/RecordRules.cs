@@ -123,6 +123,16 @@ public sealed class RecordRules
                 + Invariant($"({DateTimeOffset.FromUnixTimeMilliseconds(watermarkMs):O}) has already closed")
         );
 
+    /// <summary>A tick that would open a bar of <paramref name="symbol"/> the partition's event time has already
+    /// closed, while the book is kept (its progress has gone past that bar).</summary>
+    public static Rejection LateForPartition(string symbol, DateTime eventTime, long watermarkMs) =>
+        new(
+            DeadLetterReasons.LateTick,
+            Invariant($"tick of {symbol} at {eventTime:O} would open a bar the partition's event time ")
+                + Invariant($"({DateTimeOffset.FromUnixTimeMilliseconds(watermarkMs):O}) has already closed, and ")
+                + "the partition has reported to the fleet's book that every bar ending there is decided"
+        );
+
     /// <summary>A tick for a bar of <paramref name="symbol"/> that closed, or older than its open bar (bars never
     /// reopen).</summary>
     public static Rejection LateForBar(string symbol, DateTime eventTime, long timeMs, BarBuilder bars) =>

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Inference.Streaming.Engine.Features;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Regimes;
 using Microsoft.Extensions.Options;
 
@@ -17,9 +18,12 @@ public sealed class RegimeAlignment(
     OwnedPartitions owned,
     IOptions<FeatureOptions> features,
     TimeProvider time,
-    StreamRegimes regimes
+    StreamRegimes regimes,
+    PositionsBook book
 )
 {
+    private readonly long _toleranceMs = (long)features.Value.LateTolerance.TotalMilliseconds;
+
     // With Regimes:Source Detector no regime topic is read: nothing to wait for.
     private readonly bool _detector = regimes.FromDetector;
     private readonly long _barMs = (long)features.Value.BarInterval.TotalMilliseconds;
@@ -31,8 +35,12 @@ public sealed class RegimeAlignment(
     /// <summary>Ticks held now.</summary>
     public int Held => _held.Count;
 
-    /// <summary>Whether <paramref name="record"/> may be processed now.</summary>
-    public bool CaughtUp(ConsumeResult<byte[]?, byte[]> record)
+    /// <summary>Whether <paramref name="record"/> may be processed now: its regime updates are read, and (while the
+    /// book is kept) it would not wait for a decision that waits for the book.</summary>
+    public bool CaughtUp(ConsumeResult<byte[]?, byte[]> record) =>
+        RegimesCaughtUp(record) && !WouldWaitForDecision(record);
+
+    private bool RegimesCaughtUp(ConsumeResult<byte[]?, byte[]> record)
     {
         if (_detector || handler.TickTimeToAlign(record, out var partition) is not { } timeMs)
         {
@@ -43,6 +51,30 @@ public sealed class RegimeAlignment(
         return partition!.RegimeFrontierMs == long.MinValue
             ? partition.RegimesAtEnd
             : partition.RegimeFrontierMs >= bucketStart;
+    }
+
+    /// <summary>
+    /// While the book is kept: whether <paramref name="record"/> is a tick that would close a bar of a symbol whose
+    /// previous decision is waiting (for the book's other partitions). It is held instead, so the ingest thread goes
+    /// on reading the partitions that decision waits for.
+    /// </summary>
+    private bool WouldWaitForDecision(ConsumeResult<byte[]?, byte[]> record)
+    {
+        if (!book.Enabled || handler.TickTimeToAlign(record, out var partition) is not { } timeMs)
+        {
+            return false;
+        }
+
+        var number = partition!.Partition;
+        // A decision whose book is complete goes at once, and so does everything before it on its partition (their
+        // boundaries are no later): waiting for it is short. One whose book is not may wait for other partitions.
+        return handler.AlignedSymbol is { } symbol
+            && partition.WouldWaitForDecision(
+                symbol,
+                timeMs,
+                _toleranceMs,
+                s => !book.IsComplete(number, book.AsOf(s.Bars.ClosedUntilMs))
+            );
     }
 
     /// <summary>The regime-updates partition <paramref name="partition"/> was read to its end.</summary>
@@ -71,7 +103,8 @@ public sealed class RegimeAlignment(
         var released = new List<ConsumeResult<byte[]?, byte[]>>();
         foreach (var (partition, (record, since)) in _held)
         {
-            if (CaughtUp(record) || time.GetElapsedTime(since) >= _timeout)
+            // The regime wait gives up after its timeout; the book's has its own, in the decision stage.
+            if ((RegimesCaughtUp(record) || time.GetElapsedTime(since) >= _timeout) && !WouldWaitForDecision(record))
             {
                 released.Add(record);
             }

@@ -98,6 +98,15 @@ public sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
             );
         }
 
+        if (options.Topics.Positions.Partitions != options.Topics.MarketTicks.Partitions)
+        {
+            failures.Add(
+                $"Kafka:Topics:Positions:Partitions ({options.Topics.Positions.Partitions}) must equal "
+                    + $"Kafka:Topics:MarketTicks:Partitions ({options.Topics.MarketTicks.Partitions}): a partition's "
+                    + "positions and its progress go to its input partition's number, in decision order."
+            );
+        }
+
         if (options.Topics.Control.Partitions != 1)
         {
             failures.Add(

@@ -21,8 +21,9 @@ public static class KafkaServiceExtensions
 
     /// <summary>
     /// The settings that follow from others unless set: the regime service's changelog and the fleet's read model
-    /// have as many partitions as <c>market-ticks</c>; the read model and the control topic are named after the
-    /// group (<c>{Kafka:GroupId}-observations</c>, <c>{Kafka:GroupId}-control</c>).
+    /// have as many partitions as <c>market-ticks</c>, as has the positions table; the read model, the positions table
+    /// and the control topic are named after the group (<c>{Kafka:GroupId}-observations</c>,
+    /// <c>{Kafka:GroupId}-positions</c>, <c>{Kafka:GroupId}-control</c>).
     /// </summary>
     public static void ApplyDerivedDefaults(KafkaOptions kafka, IConfiguration configuration)
     {
@@ -40,6 +41,16 @@ public static class KafkaServiceExtensions
         if (configuration[NameKey(nameof(TopicsOptions.SymbolObservations))] is null)
         {
             topics.SymbolObservations.Name = $"{kafka.GroupId}-observations";
+        }
+
+        if (configuration[PartitionsKey(nameof(TopicsOptions.Positions))] is null)
+        {
+            topics.Positions.Partitions = topics.MarketTicks.Partitions;
+        }
+
+        if (configuration[NameKey(nameof(TopicsOptions.Positions))] is null)
+        {
+            topics.Positions.Name = $"{kafka.GroupId}-positions";
         }
 
         if (configuration[NameKey(nameof(TopicsOptions.Control))] is null)

@@ -45,6 +45,17 @@ public sealed class TopicsOptions
             Config = new() { ["cleanup.policy"] = "compact" },
         };
 
+    /// <summary>The fleet's positions table, read whole by every worker so the concentration check sees the whole
+    /// book (<c>Risk:Sectors</c>): each mapped symbol's position after each decision, and each input partition's
+    /// progress, written by the partition's owner. Written and read only while <c>Risk:Sectors</c> maps symbols;
+    /// unless named, <c>{Kafka:GroupId}-positions</c>, with as many partitions as <c>market-ticks</c>.</summary>
+    public TopicOptions Positions { get; set; } =
+        new()
+        {
+            Name = "inference-streaming-positions",
+            Config = new() { ["cleanup.policy"] = "compact" },
+        };
+
     /// <summary>Cluster-wide control: promote and reload as commands every worker of the group applies in order;
     /// unless named, <c>{Kafka:GroupId}-control</c>.</summary>
     public TopicOptions Control { get; set; } =
@@ -99,5 +110,6 @@ public sealed class TopicsOptions
         yield return (nameof(DeadLetter), DeadLetter);
         yield return (nameof(SymbolObservations), SymbolObservations);
         yield return (nameof(Control), Control);
+        yield return (nameof(Positions), Positions);
     }
 }

@@ -34,6 +34,17 @@ public sealed class RegimePublisher(
     /// <summary>The detector is loaded at start-up (its own hosted service): nothing to wait for.</summary>
     public void WaitUntilReady(CancellationToken cancellationToken) { }
 
+    public bool WaitingForBook => false;
+
+    /// <summary>The service keeps no book (its <see cref="Fleet.PositionsBook"/> is empty): nothing to
+    /// report.</summary>
+    public void Progress(
+        State.PartitionState partition,
+        long throughMs,
+        IOutputTracker source,
+        CancellationToken cancellationToken
+    ) => source.Complete();
+
     public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {
         var detector =

@@ -1,5 +1,3 @@
-using Inference.Streaming.Engine.Risk;
-
 namespace Inference.Streaming.Worker.State;
 
 /// <summary>
@@ -7,15 +5,8 @@ namespace Inference.Streaming.Worker.State;
 /// Quiet symbols' bars close when the watermark passes their end (plus the late tolerance), so bar
 /// closing depends only on the input sequence and a replay closes the same bars at the same records.
 /// </summary>
-/// <remarks>
-/// The symbols that <c>Risk:Sectors</c> maps form the partition's book (<see cref="EnterBook"/>):
-/// its totals change only on the ingest thread, in the partition's record order, so the
-/// concentration check sees the same book on every replay and after every restore.
-/// </remarks>
-public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital, SectorMap sectors)
+public sealed class PartitionState(int partition, long barIntervalMs, double initialCapital)
 {
-    private readonly SectorMap _sectors = sectors;
-    private readonly BookTotals _book = new();
     private readonly Dictionary<string, SymbolState> _symbols = new(StringComparer.Ordinal);
     private readonly PriorityQueue<SymbolState, long> _openBars = new();
 
@@ -23,6 +14,17 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     private readonly HashSet<string> _evicted = new(StringComparer.Ordinal);
 
     public int Partition { get; } = partition;
+
+    private volatile bool _revoked;
+
+    /// <summary>This worker no longer owns the partition (another decides its bars from its last checkpoint): what
+    /// still waits for the book from it is dropped, not decided. Set on the ingest thread, read by the decision
+    /// stage.</summary>
+    public bool Revoked
+    {
+        get => _revoked;
+        set => _revoked = value;
+    }
 
     public long WatermarkMs { get; private set; } = long.MinValue;
 
@@ -64,37 +66,8 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     {
         if (_symbols.Remove(symbol.Symbol))
         {
-            LeaveBook(symbol);
             _evicted.Add(symbol.Symbol);
         }
-    }
-
-    /// <summary>
-    /// Records a mapped symbol's book entry at a bar close and returns the book as the symbol's
-    /// decision sees it (the other positions of its sector, the other accounts); a symbol the map
-    /// does not name is alone.
-    /// </summary>
-    public SectorBook EnterBook(SymbolState symbol, BookEntry entry)
-    {
-        if (_sectors.SectorOf(symbol.Symbol) is not { } sector)
-        {
-            return SectorBook.Alone;
-        }
-
-        LeaveBook(symbol);
-        symbol.Book = entry;
-        _book.Add(sector, entry);
-        return _book.PeersOf(sector, entry);
-    }
-
-    private void LeaveBook(SymbolState symbol)
-    {
-        if (symbol.Book is { } entry && _sectors.SectorOf(symbol.Symbol) is { } sector)
-        {
-            _book.Remove(sector, entry);
-        }
-
-        symbol.Book = null;
     }
 
     /// <summary>Evicts every idle symbol whose last decision is done; returns them.</summary>
@@ -136,22 +109,52 @@ public sealed class PartitionState(int partition, long barIntervalMs, double ini
     /// <summary>Restores a symbol and the partition's watermark (state restore).</summary>
     public void Restore(SymbolState symbol, long watermarkMs)
     {
-        if (_symbols.TryGetValue(symbol.Symbol, out var replaced))
-        {
-            LeaveBook(replaced);
-        }
-
         _symbols[symbol.Symbol] = symbol;
-        if (symbol.Book is { } entry && _sectors.SectorOf(symbol.Symbol) is { } sector)
-        {
-            _book.Add(sector, entry);
-        }
 
         WatermarkMs = Math.Max(WatermarkMs, watermarkMs);
         if (symbol.Bars.HasOpenBar)
         {
             _openBars.Enqueue(symbol, symbol.Bars.OpenBar.EndMs);
         }
+    }
+
+    /// <summary>The latest progress reported to the fleet's book: every bar ending at or before it is decided (or
+    /// asked for, ahead of the report); <see cref="long.MinValue"/> before any.</summary>
+    public long ProgressMs { get; set; } = long.MinValue;
+
+    /// <summary>
+    /// Whether a record at <paramref name="timeMs"/> would close a bar of a symbol whose previous decision is not
+    /// made yet and <paramref name="stalled"/> (the ingest would wait for it): the symbol's own open bar, or any bar
+    /// the watermark would pass.
+    /// </summary>
+    public bool WouldWaitForDecision(string symbol, long timeMs, long toleranceMs, Func<SymbolState, bool> stalled)
+    {
+        if (
+            _symbols.TryGetValue(symbol, out var own)
+            && own.Bars.HasOpenBar
+            && own.Bars.OpenBar.EndMs <= timeMs
+            && own.IsAwaitingDecision
+            && stalled(own)
+        )
+        {
+            return true;
+        }
+
+        var watermark = Math.Max(WatermarkMs, timeMs);
+        if (!_openBars.TryPeek(out _, out var earliest) || earliest + toleranceMs > watermark)
+        {
+            return false;
+        }
+
+        foreach (var (state, endMs) in _openBars.UnorderedItems)
+        {
+            if (endMs + toleranceMs <= watermark && state.IsAwaitingDecision && stalled(state))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Remembers that <paramref name="symbol"/> has an open bar ending at <paramref name="endMs"/>.</summary>

@@ -1,7 +1,6 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Regimes;
-using Inference.Streaming.Engine.Risk;
 
 namespace Inference.Streaming.Worker.State;
 
@@ -50,14 +49,6 @@ public static class StateCodec
             },
             portfolio = Portfolio(portfolio),
             shadow_portfolio = state.ShadowPortfolio is { } shadow ? Portfolio(shadow) : null,
-            book_entry = state.Book is { } book
-                ? new BookEntryState
-                {
-                    cash = book.Cash,
-                    shares = book.Shares,
-                    close = book.Close,
-                }
-                : null,
             regime = Regime(state.Regime),
             pending_regimes =
             [
@@ -124,11 +115,6 @@ public static class StateCodec
         if (snapshot.shadow_portfolio is { } shadowPortfolio)
         {
             Restore(state.RestoreShadowPortfolio(), shadowPortfolio);
-        }
-
-        if (snapshot.book_entry is { } entry)
-        {
-            state.Book = new BookEntry(entry.cash, entry.shares, entry.close);
         }
 
         if (snapshot.regime is { } regime)

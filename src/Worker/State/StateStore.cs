@@ -2,7 +2,6 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 using Microsoft.Extensions.Options;
@@ -28,7 +27,6 @@ public sealed class StateStore(
     PipelineMetrics metrics,
     TimeProvider time,
     ILogger<StateStore> logger,
-    SectorMap sectors,
     IOptions<SchemaRegistryOptions> registryOptions
 )
 {
@@ -104,7 +102,7 @@ public sealed class StateStore(
     {
         var started = time.GetTimestamp();
         var barMs = (long)features.Value.BarInterval.TotalMilliseconds;
-        var partition = new PartitionState(partitionNumber, barMs, features.Value.InitialCapital, sectors);
+        var partition = new PartitionState(partitionNumber, barMs, features.Value.InitialCapital);
         var target = new TopicPartition(Topic, new Partition(partitionNumber));
         using var reader = clients.CreateReader("inference-state-restore");
         var watermarks = reader.QueryWatermarkOffsets(target, TimeSpan.FromSeconds(10));

@@ -1,6 +1,5 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Engine.Symbols;
 
 namespace Inference.Streaming.Worker.State;
@@ -16,13 +15,6 @@ namespace Inference.Streaming.Worker.State;
 public sealed class SymbolState(string symbol, long barIntervalMs, double initialCapital)
     : SymbolFeatures(symbol, barIntervalMs, initialCapital)
 {
-    /// <summary>
-    /// What the symbol adds to its partition's book when <c>Risk:Sectors</c> maps it: its portfolio at
-    /// its latest closed bar, before that bar's decision. Written on the ingest thread at each close
-    /// (<see cref="PartitionState.EnterBook"/>) and kept in the changelog.
-    /// </summary>
-    public BookEntry? Book { get; set; }
-
     /// <summary>Changed since the last checkpoint.</summary>
     public bool Dirty { get; set; }
 
@@ -56,6 +48,9 @@ public sealed class SymbolState(string symbol, long barIntervalMs, double initia
 
     /// <summary>A decision for this symbol's last closed bar has been asked for and not yet applied.</summary>
     public bool HasDecisionInFlight => _decision is not null || _shadowDecision is not null;
+
+    /// <summary>A decision asked for is not made yet: settling now would wait for it.</summary>
+    public bool IsAwaitingDecision => _decision is { IsCompleted: false } || _shadowDecision is { IsCompleted: false };
 
     /// <summary>Remembers the decision asked for the bar that closed at <paramref name="price"/>.</summary>
     public void Await(Task<TradeAction> decision, double price, Task<TradeAction>? shadowDecision = null)

@@ -121,39 +121,6 @@ public sealed class SectorBookTests
         Assert.Equal(RiskCheckStatus.FAIL, assessment!.Concentration);
     }
 
-    [Fact]
-    public void BookTotalsDoNotDependOnTheOrderOfEntries()
-    {
-        var random = new Random(5);
-        var entries = Enumerable
-            .Range(0, 500)
-            .Select(_ => new BookEntry(
-                random.NextDouble() * 1e5,
-                random.NextDouble() * 1e3,
-                1 + (random.NextDouble() * 300)
-            ))
-            .ToArray();
-        var forward = new BookTotals();
-        var backward = new BookTotals();
-        foreach (var entry in entries)
-        {
-            forward.Add("s", entry);
-        }
-
-        foreach (var entry in entries.Reverse())
-        {
-            backward.Add("s", entry);
-        }
-
-        Assert.Equal(forward.PeersOf("s", entries[7]), backward.PeersOf("s", entries[7]));
-        foreach (var entry in entries.Skip(1))
-        {
-            forward.Remove("s", entry);
-        }
-
-        Assert.Equal(new SectorBook("s", 0, 0), forward.PeersOf("s", entries[0]));
-    }
-
     [Theory]
     [InlineData("not a symbol!", "tech", "is not a symbol")]
     [InlineData("AAPL", " ", "is empty")]

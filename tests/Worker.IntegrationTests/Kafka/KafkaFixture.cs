@@ -95,6 +95,7 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
         {
             await CreateNamedTopicAsync($"{group}-observations", partitions);
             await CreateNamedTopicAsync($"{group}-control", 1);
+            await CreateNamedTopicAsync($"{group}-positions", partitions);
         }
     }
 

@@ -3,7 +3,6 @@ using Confluent.Kafka;
 using Confluent.SchemaRegistry.Serdes;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.IntegrationTests.Kafka;
 using Inference.Streaming.Worker.Kafka;
@@ -50,7 +49,7 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
                 new Message<string, byte[]> { Key = "OLD", Value = v1Bytes }
             );
             var marker = StateCodec.Checkpoint(
-                new PartitionState(0, 60_000, 100_000, SectorMap.Empty) { TicksOffset = 41, RegimesOffset = 3 },
+                new PartitionState(0, 60_000, 100_000) { TicksOffset = 41, RegimesOffset = 3 },
                 1_767_225_600_000
             );
             var v2Bytes = await new ContractSerde<SymbolStateSnapshot>(kafka.Registry).SerializeAsync(marker, topic);
@@ -85,7 +84,6 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
             metrics,
             TimeProvider.System,
             NullLogger<StateStore>.Instance,
-            SectorMap.Empty,
             Options.Create(new SchemaRegistryOptions())
         );
 

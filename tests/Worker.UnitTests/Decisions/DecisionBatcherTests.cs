@@ -8,6 +8,7 @@ using Inference.Streaming.Engine.UnitTests.Inference;
 using Inference.Streaming.Worker.Decisions;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Publishing;
 using Inference.Streaming.Worker.State;
@@ -67,9 +68,24 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
             inference,
             _time,
             NullLogger<DecisionBatcher>.Instance,
-            new ExperimentArms(Options.Create(new ExperimentOptions()))
+            new ExperimentArms(Options.Create(new ExperimentOptions())),
+            Gate(risk)
         );
         await _batcher.StartAsync(CancellationToken.None);
+    }
+
+    /// <summary>The gate without a sector map: every bar passes straight through.</summary>
+    private BookGate Gate(IOptions<RiskOptions> risk)
+    {
+        var book = new PositionsBook(SectorMap.Empty, 60_000, 86_400_000, []);
+        return new BookGate(
+            book,
+            new FakePositionsSink(book),
+            risk,
+            _time,
+            _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
+            NullLogger<BookGate>.Instance
+        );
     }
 
     public async Task DisposeAsync()
@@ -180,6 +196,7 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
         return new DecisionRequest
         {
             Symbol = state,
+            Partition = new PartitionState(0, 60_000, PaperPortfolio.DefaultInitialCapital),
             Bar = bar,
             Features = features,
             Regime = RegimeState.Prior,

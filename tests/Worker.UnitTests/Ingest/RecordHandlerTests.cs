@@ -10,6 +10,7 @@ using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Experiments;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Ingest;
 using Inference.Streaming.Worker.Kafka;
 using Inference.Streaming.Worker.Publishing;
@@ -299,12 +300,14 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             regimeOptions,
             new RegimeDetectorCatalog(regimeOptions, _time, NullLogger<RegimeDetectorCatalog>.Instance)
         );
+        var book = new PositionsBook(new SectorMap(risk), risk, features, kafka);
         var owned = new OwnedPartitions(
             features,
             _directory,
             experiment,
             metrics,
-            new SectorMap(risk),
+            book,
+            new FakePositionsSink(book),
             NullLogger<OwnedPartitions>.Instance
         );
         var closer = new BarCloser(
@@ -315,7 +318,9 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             _directory,
             _telemetry,
             metrics,
-            kafka
+            book,
+            kafka,
+            features
         );
         var handler = new RecordHandler(
             registry ?? _client!,
@@ -326,9 +331,10 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             metrics,
             kafka,
             features,
+            book,
             NullLogger<RecordHandler>.Instance
         );
-        return new Stages(handler, owned, regimes, features, _time);
+        return new Stages(handler, owned, regimes, features, _time, book);
     }
 
     /// <summary>The ingest stages as the ingest service wires them.</summary>
@@ -337,7 +343,8 @@ public sealed class RecordHandlerTests : IAsyncLifetime
         OwnedPartitions Owned,
         StreamRegimes Regimes,
         IOptions<FeatureOptions> Features,
-        TimeProvider Time
+        TimeProvider Time,
+        PositionsBook Book
     )
     {
         public IReadOnlyDictionary<int, PartitionState> Partitions => Owned.Partitions;
@@ -346,7 +353,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
 
         public void Revoke(IEnumerable<int> partitions) => Owned.Revoke(partitions);
 
-        public RegimeAlignment Alignment() => new(Handler, Owned, Features, Time, Regimes);
+        public RegimeAlignment Alignment() => new(Handler, Owned, Features, Time, Regimes, Book);
     }
 
     private void Handle(Stages stages, ConsumeResult<byte[]?, byte[]> record)

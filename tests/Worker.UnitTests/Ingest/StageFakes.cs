@@ -1,7 +1,9 @@
 using Confluent.Kafka;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Worker.Decisions;
+using Inference.Streaming.Worker.Fleet;
 using Inference.Streaming.Worker.Publishing;
+using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.UnitTests.Ingest;
 
@@ -15,12 +17,51 @@ internal sealed class FakeDecisionIntake : IDecisionIntake
 
     public void WaitUntilReady(CancellationToken cancellationToken) { }
 
+    public List<(int Partition, long ThroughMs)> Progressed { get; } = [];
+
+    public bool WaitingForBook => false;
+
+    public void Progress(
+        PartitionState partition,
+        long throughMs,
+        IOutputTracker source,
+        CancellationToken cancellationToken
+    )
+    {
+        Progressed.Add((partition.Partition, throughMs));
+        source.Complete();
+    }
+
     public Task<TradeAction> Enqueue(DecisionRequest request, CancellationToken cancellationToken)
     {
         Requests.Add(request);
         request.Shadow?.Completion.TrySetResult(Answer);
         return Task.FromResult(Answer);
     }
+}
+
+/// <summary>The positions table as a list of what was written, acknowledged at once.</summary>
+internal sealed class FakePositionsSink(PositionsBook book) : IPositionsSink
+{
+    public List<BookPosition> Positions { get; } = [];
+
+    public List<(int Partition, long ThroughMs)> Progressed { get; } = [];
+
+    public List<string> Evictions { get; } = [];
+
+    public void Position(int partition, BookPosition position, IOutputTracker source)
+    {
+        book.Record(PositionEntry.From(position));
+        Positions.Add(position);
+    }
+
+    public void Progress(int partition, long throughMs, IOutputTracker source)
+    {
+        book.Advance(partition, throughMs);
+        Progressed.Add((partition, throughMs));
+    }
+
+    public void Evicted(int partition, string symbol) => Evictions.Add(symbol);
 }
 
 /// <summary>Dead letters as a list of reasons and details, delivered at once.</summary>

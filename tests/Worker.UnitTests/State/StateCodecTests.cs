@@ -1,7 +1,6 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Regimes;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.State;
 
 namespace Inference.Streaming.Worker.UnitTests.State;
@@ -59,7 +58,7 @@ public sealed class StateCodecTests
     [Fact]
     public void ACheckpointMarkerCarriesThePartitionsPosition()
     {
-        var partition = new PartitionState(2, 1000, 100_000, SectorMap.Empty)
+        var partition = new PartitionState(2, 1000, 100_000)
         {
             TicksOffset = 10,
             RegimesOffset = -1,

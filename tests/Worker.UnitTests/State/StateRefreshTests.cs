@@ -1,7 +1,6 @@
 using System.Text;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Engine.Features;
-using Inference.Streaming.Engine.Risk;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
@@ -49,7 +48,7 @@ public sealed class StateRefreshTests : IAsyncLifetime
     {
         using var output = Output();
         var store = Store(output, TimeSpan.FromMinutes(1));
-        var partition = new PartitionState(0, 60_000, 100_000, SectorMap.Empty);
+        var partition = new PartitionState(0, 60_000, 100_000);
         partition.GetOrAdd("QUIET").Dirty = true;
         partition.GetOrAdd("BUSY").Dirty = true;
 
@@ -80,7 +79,7 @@ public sealed class StateRefreshTests : IAsyncLifetime
     {
         using var output = Output();
         var store = Store(output, TimeSpan.FromMinutes(1));
-        var partition = new PartitionState(0, 60_000, 100_000, SectorMap.Empty);
+        var partition = new PartitionState(0, 60_000, 100_000);
         partition.GetOrAdd("QUIET").Dirty = true;
         _kafka.Producer.Behaviour = _ => (Confluent.Kafka.ErrorCode.Local_MsgTimedOut, false);
 
@@ -112,7 +111,6 @@ public sealed class StateRefreshTests : IAsyncLifetime
             metrics,
             _time,
             NullLogger<StateStore>.Instance,
-            SectorMap.Empty,
             Options.Create(new SchemaRegistryOptions())
         );
     }
