@@ -52,6 +52,8 @@ internal static class PipelineBenchmark
         // The fleet's topics for the worker's default group (Kafka:GroupId): its read model and control commands.
         cluster.CreateTopic("inference-streaming-observations", 6, 1);
         cluster.CreateTopic("inference-streaming-control", 1, 1);
+        // The whole book's positions table, read and written when Risk:Sectors maps symbols.
+        cluster.CreateTopic("inference-streaming-positions", 6, 1);
         var names = Enumerable.Range(0, symbols).Select(i => $"S{i:D3}").ToArray();
         Console.WriteLine($"mode {mode}, {symbols} symbols, 1-second bars, broker {cluster.BootstrapServers}");
         if (mode == "soak")

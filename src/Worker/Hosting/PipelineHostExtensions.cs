@@ -37,6 +37,7 @@ public static class PipelineHostExtensions
         // The whole book (Risk:Sectors): this worker's positions go to the positions table as it decides, and it
         // reads everyone's; the gate holds a mapped bar until the book is complete as of the boundary before it.
         services.AddSingleton<BookGate>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RiskOptions>, BookSettingsValidator>());
         services.AddHostedService<PositionsReader>();
         services.AddSingleton<DecisionBatcher>();
         services.AddSingleton<IDecisionIntake>(sp => sp.GetRequiredService<DecisionBatcher>());

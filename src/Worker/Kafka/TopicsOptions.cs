@@ -53,7 +53,9 @@ public sealed class TopicsOptions
         new()
         {
             Name = "inference-streaming-positions",
-            Config = new() { ["cleanup.policy"] = "compact" },
+            // Recent positions stay uncompacted (as the changelog's snapshots do), so a partition restored from its
+            // last checkpoint finds every peer's positions since then, not only the latest.
+            Config = new() { ["cleanup.policy"] = "compact", ["min.compaction.lag.ms"] = "3600000" },
         };
 
     /// <summary>Cluster-wide control: promote and reload as commands every worker of the group applies in order;
