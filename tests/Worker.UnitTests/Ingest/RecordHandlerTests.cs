@@ -44,6 +44,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
     private EmbeddedSchemaRegistry? _registry;
     private CachedSchemaRegistryClient? _client;
     private long _offset;
+    private FakePositionsSink? _positions;
 
     private FeatureOptions Features { get; } =
         new()
@@ -71,6 +72,27 @@ public sealed class RecordHandlerTests : IAsyncLifetime
 
         _telemetry.Dispose();
         await _services.DisposeAsync();
+    }
+
+    [Fact]
+    public void WithABookAPartitionReportsProgressRefusesABarItHasPassedAndTombstonesAnEvictedMappedSymbol()
+    {
+        Features.SymbolIdleTimeout = TimeSpan.FromMinutes(3);
+        var handler = Handler(sectors: new() { ["AAPL"] = "tech", ["MSFT"] = "tech" });
+        Handle(handler, Tick("MSFT", 20, 300));
+        Handle(handler, Tick("AAPL", 130, 100)); // event time 130 s: MSFT's bar [0 s, 60 s) closes
+
+        var at120 = new DateTimeOffset(T0.AddSeconds(120)).ToUnixTimeMilliseconds();
+        Assert.Contains(_decisions.Progressed, p => p.ThroughMs == at120);
+        // MSFT's next bar, [60 s, 120 s), is one its partition has told the fleet is decided: refused.
+        Handle(handler, Tick("MSFT", 90, 301));
+        Assert.Equal(DeadLetterReasons.LateTick, Assert.Single(_deadLetters.Letters).Reason);
+        Assert.Contains("reported to the fleet's book", _deadLetters.Letters[0].Detail, StringComparison.Ordinal);
+
+        // Idle past Features:SymbolIdleTimeout: MSFT leaves, and the positions table gets its tombstone.
+        Handle(handler, Tick("AAPL", 400, 100));
+        Handle(handler, Tick("MSFT", 410, 302));
+        Assert.Equal(["MSFT"], _positions!.Evictions);
     }
 
     [Fact]
@@ -287,10 +309,14 @@ public sealed class RecordHandlerTests : IAsyncLifetime
         Assert.Empty(pnl.GetMeasurementSnapshot());
     }
 
-    private Stages Handler(ISchemaRegistryClient? registry = null, ExperimentArms? experiments = null)
+    private Stages Handler(
+        ISchemaRegistryClient? registry = null,
+        ExperimentArms? experiments = null,
+        Dictionary<string, string>? sectors = null
+    )
     {
         var inference = Options.Create(new InferenceOptions());
-        var risk = Options.Create(new RiskOptions());
+        var risk = Options.Create(new RiskOptions { Sectors = sectors ?? [] });
         var features = Options.Create(Features);
         var kafka = Options.Create(new KafkaOptions());
         var metrics = new PipelineMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
@@ -307,7 +333,7 @@ public sealed class RecordHandlerTests : IAsyncLifetime
             experiment,
             metrics,
             book,
-            new FakePositionsSink(book),
+            _positions = new FakePositionsSink(book),
             NullLogger<OwnedPartitions>.Instance
         );
         var closer = new BarCloser(
