@@ -86,6 +86,7 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     public async Task AValidTokenWithThePredictScopeIsLetIn(string? scope, string? scpArrayItem)
     {
         using var client = factory.CreateClient();
+        await WorkerFactory.WaitUntilReadyAsync(client);
         // "scope" as a space-separated string (RFC 8693), or "scp" as an array (Entra ID, Okta).
         var token = Mint(Token.Valid, scope, scpArrayItem is null ? null : [scpArrayItem, "profile"]);
 
@@ -113,6 +114,7 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     public async Task OnlyTheWriteScopeMayChooseAnExperimentArm()
     {
         using var client = factory.CreateClient();
+        await WorkerFactory.WaitUntilReadyAsync(client);
 
         using var reader = await client.SendAsync(Predict(Mint(Token.Valid, "predict"), arm: "challenger"));
         using var writer = await client.SendAsync(
@@ -160,6 +162,7 @@ public sealed class JwtTests(JwtTests.Factory factory) : IClassFixture<JwtTests.
     public async Task ApiKeysKeepWorkingWithTheScopesConfiguredForThem()
     {
         using var client = factory.CreateClient();
+        await WorkerFactory.WaitUntilReadyAsync(client);
         using var predict = new HttpRequestMessage(HttpMethod.Post, "/api/v1/predict")
         {
             Content = WorkerFactory.Json(new { symbol = "NOPE" }),

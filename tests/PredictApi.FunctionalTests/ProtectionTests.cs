@@ -78,16 +78,8 @@ public sealed class ProtectionTests(ProtectionTests.Factory factory) : IClassFix
     public async Task AValidKeyPassesAndEachClientHasItsOwnBudget()
     {
         using var client = factory.CreateClient();
-        // Ready includes the fleet's read model: before it has caught up an unknown symbol is a 503, not the 404
-        // this test counts on (CI once got the 503). Readiness is not rate limited, so no budget is spent here.
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (
-            !(await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode
-            && DateTime.UtcNow < deadline
-        )
-        {
-            await Task.Delay(100);
-        }
+        // This test counts on 404s for an unknown symbol; readiness spends no budget.
+        await WorkerFactory.WaitUntilReadyAsync(client);
 
         // key-two: three requests pass the limiter (404: no state, the feed is off), the fourth is limited.
         for (var i = 0; i < 3; i++)

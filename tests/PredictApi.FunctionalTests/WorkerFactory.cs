@@ -42,6 +42,23 @@ public class WorkerFactory : WebApplicationFactory<Program>
         builder.ConfigureServices(Replace);
     }
 
+    /// <summary>
+    /// Waits until <c>/health/ready</c> passes (it is not rate limited and needs no credentials). Ready includes the
+    /// fleet's read model: before it has caught up, an unknown symbol is a 503 with Retry-After, not a 404 (CI got
+    /// the 503 twice, in different tests).
+    /// </summary>
+    public static async Task WaitUntilReadyAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (
+            !(await client.GetAsync(new Uri("/health/ready", UriKind.Relative))).IsSuccessStatusCode
+            && DateTime.UtcNow < deadline
+        )
+        {
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Polls predict until the demo feed has closed a bar for <paramref name="symbol"/>.</summary>
     public static async Task<HttpResponseMessage> WaitForStateAsync(HttpClient client, string symbol, TimeSpan timeout)
     {
