@@ -188,6 +188,20 @@ public sealed class BookGate
             return;
         }
 
+        try
+        {
+            Publish(request, decision, inputs, sector);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The decision is out: it stands. Without its position, peers that need it wait for the timeout and then
+            // say so (book_missing), rather than this decision being reported failed after it was published.
+            FleetLog.PositionNotWritten(_logger, request.Symbol.Symbol, decision.decision_id, ex);
+        }
+    }
+
+    private void Publish(DecisionRequest request, TradingDecision decision, RiskInputs inputs, string sector)
+    {
         var after = new PaperPortfolio(inputs.initial_capital);
         after.Restore(inputs.initial_capital, inputs.cash, inputs.shares, 0, inputs.initial_capital);
         after.Apply(decision.action, inputs.close);

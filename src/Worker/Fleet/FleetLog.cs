@@ -86,4 +86,17 @@ internal static partial class FleetLog
             + "within Risk:BookAlignmentTimeout"
     )]
     public static partial void BookIncomplete(ILogger logger, string symbol, long asOfMs, string partitions);
+
+    [LoggerMessage(
+        6014,
+        LogLevel.Error,
+        "The position {Symbol}'s decision {DecisionId} left was not written to the positions table; the book's other "
+            + "decisions wait for Risk:BookAlignmentTimeout"
+    )]
+    public static partial void PositionNotWritten(
+        ILogger logger,
+        string symbol,
+        string decisionId,
+        Exception exception
+    );
 }

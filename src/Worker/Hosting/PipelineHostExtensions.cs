@@ -37,6 +37,12 @@ public static class PipelineHostExtensions
         // The whole book (Risk:Sectors): this worker's positions go to the positions table as it decides, and it
         // reads everyone's; the gate holds a mapped bar until the book is complete as of the boundary before it.
         services.AddSingleton<BookGate>();
+        // The positions table is written only while Risk:Sectors maps symbols.
+        services.AddSingleton(sp =>
+        {
+            var risk = sp.GetRequiredService<IOptions<RiskOptions>>();
+            return new WrittenTopic(k => risk.Value.Sectors.Count > 0 ? k.Topics.Positions.Name : null);
+        });
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RiskOptions>, BookSettingsValidator>());
         services.AddHostedService<PositionsReader>();
         services.AddSingleton<DecisionBatcher>();

@@ -4,8 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Kafka;
 
-/// <summary>A topic this process writes Avro to, named from the settings.</summary>
-public sealed record WrittenTopic(Func<KafkaOptions, string> Name);
+/// <summary>A topic this process writes Avro to, named from the settings; a null name is a topic these settings do
+/// not write.</summary>
+public sealed record WrittenTopic(Func<KafkaOptions, string?> Name);
 
 /// <summary>
 /// With <c>SchemaRegistry:AutoRegisterSchemas</c> false, nothing is registered and every Avro producer writes
@@ -27,7 +28,13 @@ public sealed class RegisteredSchemaCheck(
         }
 
         var missing = new List<string>();
-        foreach (var subject in topics.Select(t => t.Name(kafka.Value) + "-value").Distinct(StringComparer.Ordinal))
+        foreach (
+            var subject in topics
+                .Select(t => t.Name(kafka.Value))
+                .OfType<string>()
+                .Select(name => name + "-value")
+                .Distinct(StringComparer.Ordinal)
+        )
         {
             try
             {
