@@ -5,6 +5,7 @@ using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
+using Inference.Streaming.Worker.Publishing;
 using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Worker.Fleet;
@@ -108,6 +109,13 @@ public sealed class PositionsReader : BackgroundService
         catch (ContractDecodeException ex)
         {
             Skip(result, ex.Message);
+            return;
+        }
+
+        // A NaN or infinite position would poison every sum the book makes (or overflow its exact arithmetic).
+        if (FiniteCheck.FirstNonFinite(update) is { } field)
+        {
+            Skip(result, $"'{field}' is not finite");
             return;
         }
 
