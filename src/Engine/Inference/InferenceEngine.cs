@@ -1,13 +1,8 @@
-using System.Buffers;
-using System.Runtime.InteropServices;
-using TorchSharp;
-using static TorchSharp.torch;
-
 namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>
-/// Batched inference: one forward per model per batch over exactly the rows that need it, in
-/// inference mode, every tensor disposed in a scope. Safe for concurrent callers: the only shared
+/// Batched inference: one forward per model per batch over exactly the rows that need it (models of one shape
+/// stacked into one forward, <see cref="ForwardPass"/>), in inference mode, every tensor disposed in a scope. Safe for concurrent callers: the only shared
 /// state is the leased, read-only model set.
 /// </summary>
 public static class InferenceEngine
@@ -93,35 +88,44 @@ public static class InferenceEngine
         Func<int, string?> decidedBy
     )
     {
-        var selected = ArrayPool<int>.Shared.Rent(scoring.Rows);
-        try
+        var models = new List<LoadedModel>(names.Count);
+        var rows = new List<int[]>(names.Count);
+        foreach (var name in names)
         {
-            foreach (var name in names)
+            if (!set.Models.TryGetValue(name, out var model))
             {
-                if (!set.Models.TryGetValue(name, out var model))
-                {
-                    continue;
-                }
+                continue;
+            }
 
-                var count = 0;
-                for (var r = 0; r < scoring.Rows; r++)
+            var count = 0;
+            for (var r = 0; r < scoring.Rows; r++)
+            {
+                if (decidedBy(r) is { } decided && Uses(decided, name))
                 {
-                    if (decidedBy(r) is { } decided && Uses(decided, name))
-                    {
-                        selected[count++] = r;
-                    }
-                }
-
-                if (count > 0)
-                {
-                    Forward(model, features, width, selected.AsSpan(0, count), scoring);
+                    count++;
                 }
             }
+
+            if (count == 0)
+            {
+                continue;
+            }
+
+            var selected = new int[count];
+            count = 0;
+            for (var r = 0; r < scoring.Rows; r++)
+            {
+                if (decidedBy(r) is { } decided && Uses(decided, name))
+                {
+                    selected[count++] = r;
+                }
+            }
+
+            models.Add(model);
+            rows.Add(selected);
         }
-        finally
-        {
-            ArrayPool<int>.Shared.Return(selected);
-        }
+
+        ForwardPass.Run(set, models, rows, features, width, scoring);
     }
 
     private static string? Resolve(ModelSet set, RowPlan plan)
@@ -143,134 +147,6 @@ public static class InferenceEngine
 
     private static bool Uses(string decidedBy, string model) =>
         decidedBy == model || (decidedBy == "mixture" && ModelNames.Specialists.Contains(model));
-
-    private static void Forward(
-        LoadedModel model,
-        ReadOnlySpan<float> features,
-        int width,
-        ReadOnlySpan<int> rows,
-        RowScoring scoring
-    )
-    {
-        if (model.Info.InputWidth != width)
-        {
-            foreach (var row in rows)
-            {
-                scoring.Fail(
-                    row,
-                    DecisionFailure.InferenceError,
-                    $"{model.Info.Name} takes {model.Info.InputWidth} features; the rows have {width}"
-                );
-            }
-
-            return;
-        }
-
-        var count = rows.Length;
-        var probabilities = ArrayPool<float>.Shared.Rent(count * PolicyNetwork.Actions);
-        var values = ArrayPool<float>.Shared.Rent(count);
-        try
-        {
-            using (NewDisposeScope())
-            using (inference_mode())
-            {
-                // Rows are gathered straight into the input tensor's own CPU memory.
-                var x = empty([count, width], model.ComputeType);
-                if (model.ComputeType == ScalarType.Float64)
-                {
-                    var destination = MemoryMarshal.Cast<byte, double>(x.bytes);
-                    for (var i = 0; i < count; i++)
-                    {
-                        var source = features.Slice(rows[i] * width, width);
-                        var target = destination.Slice(i * width, width);
-                        for (var k = 0; k < width; k++)
-                        {
-                            target[k] = source[k];
-                        }
-                    }
-                }
-                else
-                {
-                    var destination = MemoryMarshal.Cast<byte, float>(x.bytes);
-                    for (var i = 0; i < count; i++)
-                    {
-                        features.Slice(rows[i] * width, width).CopyTo(destination.Slice(i * width, width));
-                    }
-                }
-
-                var (p, v) = model.Network.call(x.to(model.Device));
-                // Outputs are float32, as PyTorch's are; from float64 this rounds away the batch-dependent bits.
-                CopyOut(p, probabilities.AsSpan(0, count * PolicyNetwork.Actions));
-                CopyOut(v, values.AsSpan(0, count));
-            }
-
-            for (var i = 0; i < count; i++)
-            {
-                var row = rows[i];
-                var rowProbabilities = probabilities.AsSpan(i * PolicyNetwork.Actions, PolicyNetwork.Actions);
-                if (!AllFinite(rowProbabilities) || !float.IsFinite(values[i]))
-                {
-                    scoring.Fail(
-                        row,
-                        DecisionFailure.NonFiniteOutput,
-                        $"{model.Info.Name} returned a non-finite output"
-                    );
-                    continue;
-                }
-
-                (scoring.Outputs[row] ??= new List<ModelRowOutput>(ModelNames.Specialists.Count)).Add(
-                    new ModelRowOutput(model.Info.Name, model.Info.Sha256, rowProbabilities.ToArray(), values[i])
-                );
-            }
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            // One model failing must not take the others' rows with it.
-            foreach (var row in rows)
-            {
-                scoring.Fail(
-                    row,
-                    DecisionFailure.InferenceError,
-                    $"{model.Info.Name} failed: {ex.GetType().Name}: {ex.Message}"
-                );
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(probabilities);
-            ArrayPool<float>.Shared.Return(values);
-        }
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (var value in values)
-        {
-            if (!float.IsFinite(value))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
-
-    private static void CopyOut(Tensor output, Span<float> destination)
-    {
-        var cpu = output.device_type == DeviceType.CPU ? output : output.cpu();
-        if (cpu.dtype == ScalarType.Float64)
-        {
-            var source = MemoryMarshal.Cast<byte, double>(cpu.bytes);
-            for (var i = 0; i < destination.Length; i++)
-            {
-                destination[i] = (float)source[i];
-            }
-        }
-        else
-        {
-            MemoryMarshal.Cast<byte, float>(cpu.bytes)[..destination.Length].CopyTo(destination);
-        }
-    }
 
     private static RowResult Combine(RowPlan plan, string decidedBy, List<ModelRowOutput> outputs)
     {
@@ -306,28 +182,5 @@ public static class InferenceEngine
         }
 
         return new RowResult(probabilities, value, decidedBy, outputs);
-    }
-
-    /// <summary>Per row: who decides it, what each model returned, and what failed.</summary>
-    private sealed class RowScoring(int rows)
-    {
-        public int Rows { get; } = rows;
-
-        public string?[] DecidedBy { get; } = new string?[rows];
-
-        public List<ModelRowOutput>?[] Outputs { get; } = new List<ModelRowOutput>?[rows];
-
-        public bool[] Fallback { get; } = new bool[rows];
-
-        public string?[] Reason { get; } = new string?[rows];
-
-        public System.Text.StringBuilder?[] Detail { get; } = new System.Text.StringBuilder?[rows];
-
-        public void Fail(int row, string reason, string detail)
-        {
-            Reason[row] = reason;
-            var text = Detail[row] ??= new System.Text.StringBuilder();
-            text.Append(text.Length > 0 ? "; " : string.Empty).Append(detail);
-        }
     }
 }

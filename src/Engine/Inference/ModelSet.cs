@@ -7,6 +7,10 @@ namespace Inference.Streaming.Engine.Inference;
 /// </summary>
 public sealed class ModelSet : IDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<StackedPolicy>> _stacks = new(
+        StringComparer.Ordinal
+    );
+
     private int _references = 1;
 
     public ModelSet(
@@ -39,6 +43,21 @@ public sealed class ModelSet : IDisposable
                 .Select(m => $"{m.Info.Name}={m.Info.Sha256}")
         );
 
+    /// <summary>
+    /// The stacked form of these models of this set (in this order), built on first use and kept with the set: at
+    /// most one per combination of its models, each a copy of their weights.
+    /// </summary>
+    internal StackedPolicy StackOf(IReadOnlyList<LoadedModel> models)
+    {
+        var key = string.Join('\n', models.Select(m => m.Info.Name));
+        return _stacks
+            .GetOrAdd(key, _ => new Lazy<StackedPolicy>(() => new StackedPolicy([.. models.Select(m => m.Network)])))
+            .Value;
+    }
+
+    /// <summary>How many stacks the set has built.</summary>
+    internal int StackCount => _stacks.Count;
+
     internal bool TryAcquire()
     {
         var current = Volatile.Read(ref _references);
@@ -63,6 +82,11 @@ public sealed class ModelSet : IDisposable
             foreach (var model in Models.Values)
             {
                 model.Dispose();
+            }
+
+            foreach (var stack in _stacks.Values.Where(s => s.IsValueCreated))
+            {
+                stack.Value.Dispose();
             }
         }
     }
