@@ -138,21 +138,47 @@ internal static class PipelineBenchmark
         var rounds = ticks / symbols.Length;
         var expected = symbols.Length * ((rounds / ticksPerBar) - 1);
         Console.WriteLine($"produced {ticks} ticks, {ticksPerBar} per bar; expecting {expected} decisions");
-        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, 0, extra);
+        var port = FreePort();
+        using var worker = StartWorker(cluster.BootstrapServers, registryUrl, port, extra);
+        var metrics = new Uri($"http://127.0.0.1:{port}/metrics");
+        using var http = new HttpClient();
         var arrivals = new List<long>(expected);
+        CpuBudget? first = null;
+        var openedAt = 0L;
         Consume(
             cluster.BootstrapServers,
             "trading-decisions",
             expected,
             TimeSpan.FromMinutes(10),
-            (_, _) => arrivals.Add(Stopwatch.GetTimestamp())
+            (_, _) =>
+            {
+                // The CPU window opens at half the decisions: start-up, model loading and most of the
+                // tiered JIT's recompiling (seconds of CPU on its own thread) stay out of it.
+                if (arrivals.Count == expected / 2)
+                {
+                    first = CpuBudget.Scrape(http, metrics, worker.Id);
+                    openedAt = Stopwatch.GetTimestamp();
+                }
+
+                arrivals.Add(Stopwatch.GetTimestamp());
+            }
         );
+        var last = CpuBudget.Scrape(http, metrics, worker.Id);
         Stop(worker);
         var seconds = Stopwatch.GetElapsedTime(arrivals[0], arrivals[^1]).TotalSeconds;
+        var windowTicks = ticks * (arrivals.Count - 1.0) / arrivals.Count;
         Console.WriteLine(
             $"decisions {arrivals.Count}/{expected}; first to last decision {seconds:F2} s; "
-                + $"{ticks * (arrivals.Count - 1.0) / arrivals.Count / seconds:F0} ticks/s, "
+                + $"{windowTicks / seconds:F0} ticks/s, "
                 + $"{arrivals.Count / seconds:F0} decisions/s"
+        );
+        var windowDecisions = arrivals.Count - (expected / 2);
+        CpuBudget.Print(
+            first!,
+            last,
+            ticks * (double)windowDecisions / arrivals.Count,
+            windowDecisions,
+            Stopwatch.GetElapsedTime(openedAt, arrivals[^1]).TotalSeconds
         );
     }
 
@@ -254,6 +280,10 @@ internal static class PipelineBenchmark
         await Task.Delay(TimeSpan.FromSeconds(8));
         using var http = new HttpClient();
         StageBudget? before = null;
+        CpuBudget? cpuBefore = null;
+        long ticksBefore = 0,
+            sentTotal = 0,
+            cpuFrom = 0;
         var serde = new ContractSerde<MarketTick>(registry);
         var sentAt = new ConcurrentDictionary<(int, long), long>();
         var latencies = new ConcurrentBag<double>();
@@ -303,6 +333,11 @@ internal static class PipelineBenchmark
                 if (before is null && DateTime.UtcNow >= measureFrom)
                 {
                     before = await StageBudget.ScrapeAsync(http, metrics);
+                    (cpuBefore, ticksBefore, cpuFrom) = (
+                        CpuBudget.Scrape(http, metrics, worker.Id),
+                        n,
+                        Stopwatch.GetTimestamp()
+                    );
                 }
 
                 var i = (int)(n % symbols.Length);
@@ -328,6 +363,7 @@ internal static class PipelineBenchmark
                     }
                 );
                 await clock.PaceAsync(n);
+                sentTotal = n + 1;
             }
 
             producer.Flush(TimeSpan.FromSeconds(10));
@@ -335,10 +371,22 @@ internal static class PipelineBenchmark
 
         await Task.Delay(TimeSpan.FromSeconds(3));
         var after = await StageBudget.ScrapeAsync(http, metrics);
+        var cpuAfter = CpuBudget.Scrape(http, metrics, worker.Id);
         await done.CancelAsync();
         await reader;
         Stop(worker);
         StageBudget.Print(before ?? after, after);
+        if (cpuBefore is not null)
+        {
+            CpuBudget.Print(
+                cpuBefore,
+                cpuAfter,
+                sentTotal - ticksBefore,
+                workerLatencies.Count,
+                Stopwatch.GetElapsedTime(cpuFrom).TotalSeconds
+            );
+        }
+
         Report("send-to-decision-arrival (ms)", latencies);
         Report("worker latency_ms (consumed to produced)", workerLatencies);
         Report("  of which queue_ms (closed bar waiting for its batch)", queueTimes);

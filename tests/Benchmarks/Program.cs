@@ -14,6 +14,7 @@ using Inference.Streaming.Benchmarks;
 // dotnet run -c Release --project tests/Benchmarks -- --pipeline soak [--symbols 200] [--rate 5000] [--minutes 10]
 //   [-- worker args]
 // dotnet run -c Release --project tests/Benchmarks -- --state-size
+// dotnet run -c Release --project tests/Benchmarks -- --produce-cost   -> CPU of one decision's two produces
 // dotnet run -c Release --project tests/Benchmarks -- --embedded [--minutes 30] [--worker-dir DIR] [-- worker args]
 if (args.Length > 0 && args[0] == "--pipeline")
 {
@@ -30,6 +31,12 @@ if (args.Length > 0 && args[0] == "--embedded")
 if (args.Length > 0 && args[0] == "--serde")
 {
     await SerdeTiming.RunAsync();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--produce-cost")
+{
+    await ProduceCost.RunAsync();
     return;
 }
 

@@ -82,7 +82,8 @@ public class StackedForwardBenchmarks
         return p.numel();
     }
 
-    /// <summary>The engine's whole call for one specialist's rows (gather, forward, copy out, per-row results).</summary>
+    /// <summary>The engine's whole call for one specialist's rows (gather, forward, copy out, row
+    /// results).</summary>
     [Benchmark]
     public double EngineOneModel() => InferenceEngine.Run(_set, _features, 43, _single)[0].Probabilities[0];
 

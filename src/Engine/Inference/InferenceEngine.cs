@@ -2,8 +2,8 @@ namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>
 /// Batched inference: one forward per model per batch over exactly the rows that need it (models of one shape
-/// stacked into one forward, <see cref="ForwardPass"/>), in inference mode, every tensor disposed in a scope. Safe for concurrent callers: the only shared
-/// state is the leased, read-only model set.
+/// stacked into one forward, <see cref="ForwardPass"/>), in inference mode, every tensor disposed in a scope.
+/// Safe for concurrent callers: the only shared state is the leased, read-only model set (and the stacks it keeps).
 /// </summary>
 public static class InferenceEngine
 {

@@ -32,6 +32,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
     private readonly DecisionLatency _latency;
     private readonly List<DecisionRequest> _batch;
     private readonly ExperimentArms _arms;
+    private readonly CpuAccounting _cpu;
 
     public DecisionBatcher(
         IModelCatalog catalog,
@@ -43,10 +44,12 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         TimeProvider time,
         ILogger<DecisionBatcher> logger,
         ExperimentArms arms,
-        BookGate gate
+        BookGate gate,
+        CpuAccounting cpu
     )
     {
         _gate = gate;
+        _cpu = cpu;
         _arms = arms;
         (_catalog, _assembler, _publisher, _deadLetters, _metrics, _time, _logger) = (
             catalog,
@@ -127,6 +130,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
         }
 
         var count = _batch.Count;
+        var cpuStarted = CpuAccounting.ThreadNanoseconds();
         var started = _time.GetTimestamp();
         var (champion, challenger) = TryAcquire();
         try
@@ -136,7 +140,12 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             // batch waits for the slower of the two rather than their sum.
             var shadow = new ScoredRows(count);
             var shadowRun = _batch.Any(r => r.Shadow is not null)
-                ? Task.Run(() => _challenger.Score(challenger?.Set, _batch, shadow, r => r.Shadow?.Features))
+                ? Task.Run(() =>
+                {
+                    var shadowStarted = CpuAccounting.ThreadNanoseconds();
+                    _challenger.Score(challenger?.Set, _batch, shadow, r => r.Shadow?.Features);
+                    _cpu.AddDecide(shadowStarted);
+                })
                 : Task.CompletedTask;
             // The champion's rows in the order and shape they would have without an experiment, so its forward (and
             // so its decisions) are the same with a shadow experiment on or off.
@@ -177,6 +186,7 @@ public sealed class DecisionBatcher : BackgroundService, IDecisionIntake
             _gate.Done();
             champion?.Dispose();
             challenger?.Dispose();
+            _cpu.AddDecide(cpuStarted);
         }
     }
 

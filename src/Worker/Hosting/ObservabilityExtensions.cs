@@ -35,7 +35,8 @@ public static class ObservabilityExtensions
                         PredictMetrics.MeterName,
                         ModelCatalog.MeterName,
                         Experiments.ExperimentArms.MeterName,
-                        GpuMetrics.MeterName
+                        GpuMetrics.MeterName,
+                        CpuAccounting.MeterName
                     )
                     .AddAspNetCoreInstrumentation()
                     .AddPrometheusExporter()

@@ -124,6 +124,7 @@ public static class PipelineHostExtensions
             .ValidateOnStart();
         services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<CpuAccounting>();
         services.AddSingleton<KafkaOutput>();
         services.AddSingleton<Kafka.KafkaConnectivity>();
         services.AddHealthChecks().AddCheck<Kafka.KafkaConnectivity>("kafka");

@@ -52,6 +52,8 @@ public sealed class IngestService(
 
     private void Run(CancellationToken stoppingToken)
     {
+        // Its CPU is accounted by this name (inference_cpu_time_seconds_total{role="ingest"}).
+        Thread.CurrentThread.Name = CpuAccounting.IngestThread;
         try
         {
             // The worker's decision stage needs its models before the first bar; the regime service's needs none.

@@ -69,7 +69,8 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
             _time,
             NullLogger<DecisionBatcher>.Instance,
             new ExperimentArms(Options.Create(new ExperimentOptions())),
-            Gate(risk)
+            Gate(risk),
+            new CpuAccounting(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>())
         );
         await _batcher.StartAsync(CancellationToken.None);
     }

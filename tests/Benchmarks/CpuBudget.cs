@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Inference.Streaming.Benchmarks;
+
+/// <summary>
+/// The worker's CPU by thread role between two scrapes of its <c>inference_cpu_time_seconds_total{role}</c>, with
+/// the harness's own mock cluster thread (<c>rdk:mock</c>, the embedded broker the worker talks to) reported apart,
+/// and the mean batch size the decision stage reached (<c>inference_batch_size</c>).
+/// </summary>
+internal sealed partial record CpuBudget(
+    IReadOnlyDictionary<string, double> Roles,
+    double Broker,
+    double Rows,
+    double Batches,
+    IReadOnlyDictionary<string, double> Threads
+)
+{
+    private static readonly string[] Order = ["ingest", "decide", "librdkafka", "other"];
+
+    public static CpuBudget Scrape(HttpClient http, Uri metrics, int pid)
+    {
+        var text = http.GetStringAsync(metrics).GetAwaiter().GetResult();
+        var roles = new Dictionary<string, double>(StringComparer.Ordinal);
+        double rows = 0,
+            batches = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (RoleLine().Match(line) is { Success: true } role)
+            {
+                roles[role.Groups[1].Value] = Value(role.Groups[2].Value);
+            }
+            else if (BatchLine().Match(line) is { Success: true } batch)
+            {
+                (rows, batches) =
+                    batch.Groups[1].Value == "sum"
+                        ? (Value(batch.Groups[2].Value), batches)
+                        : (rows, Value(batch.Groups[2].Value));
+            }
+        }
+
+        var broker = ProduceCost.Threads().Values.Where(t => t.Name == "rdk:mock").Sum(t => t.Seconds);
+        // The worker's threads by name (pool threads share theirs), for what "other" holds.
+        var threads = ProduceCost
+            .Threads(pid)
+            .Values.GroupBy(t => t.Name)
+            .ToDictionary(g => g.Key, g => g.Sum(t => t.Seconds), StringComparer.Ordinal);
+        return new CpuBudget(roles, broker, rows, batches, threads);
+    }
+
+    /// <summary>Prints CPU per million ticks and per thousand decisions by role over the window.</summary>
+    public static void Print(CpuBudget before, CpuBudget after, double ticks, double decisions, double seconds)
+    {
+        Console.WriteLine(
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"CPU by role over {seconds:F2} s ({ticks:F0} ticks, {decisions:F0} decisions, mean batch "
+                    + $"{(after.Rows - before.Rows) / Math.Max(1, after.Batches - before.Batches):F1} rows):"
+            )
+        );
+        Console.WriteLine("| role | CPU s | cores | s per million ticks | ms per thousand decisions |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
+        double total = 0;
+        foreach (var role in Order)
+        {
+            var used = after.Roles.GetValueOrDefault(role) - before.Roles.GetValueOrDefault(role);
+            total += used;
+            Row(role, used);
+        }
+
+        Row("worker total", total);
+        Row("embedded broker (harness's mock cluster)", after.Broker - before.Broker);
+
+        Console.WriteLine(
+            "worker threads by name over the window (ended threads left out): "
+                + string.Join(
+                    ", ",
+                    after
+                        .Threads.Select(t => (t.Key, Used: t.Value - before.Threads.GetValueOrDefault(t.Key)))
+                        .Where(t => t.Used >= 0.01)
+                        .OrderByDescending(t => t.Used)
+                        .Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Key} {t.Used:F2} s"))
+                )
+        );
+
+        void Row(string name, double used) =>
+            Console.WriteLine(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"| {name} | {used:F2} | {used / seconds:F2} | {used * 1e6 / ticks:F2} | "
+                        + $"{used * 1e3 * 1e3 / decisions:F1} |"
+                )
+            );
+    }
+
+    private static double Value(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    [GeneratedRegex(@"^inference_cpu_time_seconds_total\{[^}]*role=""([a-z_]+)""[^}]*\}\s+(\S+)")]
+    private static partial Regex RoleLine();
+
+    [GeneratedRegex(@"^inference_batch_size_(sum|count)(?:\{[^}]*\})?\s+(\S+)")]
+    private static partial Regex BatchLine();
+}

@@ -1,0 +1,87 @@
+using System.Diagnostics.Metrics;
+using Inference.Streaming.Worker.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+
+namespace Inference.Streaming.Worker.UnitTests.Diagnostics;
+
+public sealed class CpuAccountingTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+
+    public void Dispose() => _services.Dispose();
+
+    [Fact]
+    public void AStatLineGivesTheThreadsNameAndUserPlusSystemTime()
+    {
+        // A name may hold spaces and parentheses: the last ')' ends it.
+        var parsed = CpuAccounting.Parse("4242 (rdk:broker (1)) S 1 2 3 4 5 6 7 8 9 10 250 125 0 0 20 0 1 0");
+
+        Assert.Equal(("rdk:broker (1)", 3.75), parsed);
+        Assert.Null(CpuAccounting.Parse("4242 (cut"));
+        Assert.Null(CpuAccounting.Parse("4242 (x) S 1 2"));
+    }
+
+    [Fact]
+    public void TheIngestThreadsWorkAndTheDecideStagesAreReportedUnderTheirRoles()
+    {
+        var cpu = new CpuAccounting(_services.GetRequiredService<IMeterFactory>());
+        using var collector = new MetricCollector<double>(
+            _services.GetRequiredService<IMeterFactory>(),
+            CpuAccounting.MeterName,
+            CpuAccounting.Instrument
+        );
+        var before = cpu.Snapshot();
+
+        var ingest = new Thread(() => Burn(TimeSpan.FromMilliseconds(300))) { Name = CpuAccounting.IngestThread };
+        ingest.Start();
+        ingest.Join();
+        var started = CpuAccounting.ThreadNanoseconds();
+        Burn(TimeSpan.FromMilliseconds(300));
+        cpu.AddDecide(started);
+        var after = cpu.Snapshot();
+
+        // The ingest thread has ended: its time stays in the process total, under "other".
+        Assert.InRange(after["decide"] - before["decide"], 0.2, 2);
+        Assert.InRange(after["other"] - before["other"], 0.2, 10);
+        using var measured = new ManualResetEventSlim();
+        var live = new Thread(() =>
+        {
+            Burn(TimeSpan.FromMilliseconds(300));
+            measured.Wait();
+        })
+        {
+            Name = CpuAccounting.IngestThread,
+        };
+        live.Start();
+        Thread.Sleep(600);
+        collector.RecordObservableInstruments();
+        measured.Set();
+        live.Join();
+        var ingestNow = collector.GetMeasurementSnapshot().Last(m => (string?)m.Tags["role"] == "ingest").Value;
+        Assert.InRange(ingestNow, 0.2, 10);
+        Assert.Equal(
+            ["decide", "embedded_broker", "ingest", "librdkafka", "other"],
+            collector
+                .GetMeasurementSnapshot()
+                .Select(m => (string)m.Tags["role"]!)
+                .Distinct()
+                .Order(StringComparer.Ordinal)
+        );
+    }
+
+    private static void Burn(TimeSpan cpu)
+    {
+        var until = CpuAccounting.ThreadNanoseconds() + (long)cpu.TotalMilliseconds * 1_000_000;
+        var x = 0.0;
+        while (CpuAccounting.ThreadNanoseconds() < until)
+        {
+            for (var i = 0; i < 1000; i++)
+            {
+                x += Math.Sqrt(i);
+            }
+        }
+
+        GC.KeepAlive(x);
+    }
+}
