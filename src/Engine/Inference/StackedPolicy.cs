@@ -27,6 +27,7 @@ public sealed class StackedPolicy : IDisposable
     private readonly Tensor _actorBias;
     private readonly Tensor _criticWeight;
     private readonly Tensor _criticBias;
+    private long _forwards;
 
     public StackedPolicy(IReadOnlyList<PolicyNetwork> networks)
     {
@@ -39,6 +40,8 @@ public sealed class StackedPolicy : IDisposable
 
         Count = networks.Count;
         var all = networks.Select(n => n.named_parameters().ToDictionary(p => p.name, p => p.parameter)).ToList();
+        // The intermediates go with this scope; the stacked weights are detached from every scope (a caller's
+        // included): the set that keeps the stack disposes them.
         using var scope = NewDisposeScope();
         using (no_grad())
         {
@@ -47,20 +50,20 @@ public sealed class StackedPolicy : IDisposable
             Tensor Row(string key) => stack(all.Select(p => p[key].unsqueeze(0)).ToArray()).contiguous();
             Tensor Both(string actor, string critic, Func<string, Tensor> get) => cat([get(actor), get(critic)], -1);
 
-            _inWeight = Weights("feature_extractor.0.weight").MoveToOuterDisposeScope();
-            _inBias = Row("feature_extractor.0.bias").MoveToOuterDisposeScope();
-            _norm1Weight = Row("feature_extractor.2.weight").MoveToOuterDisposeScope();
-            _norm1Bias = Row("feature_extractor.2.bias").MoveToOuterDisposeScope();
-            _hiddenWeight = Weights("feature_extractor.3.weight").MoveToOuterDisposeScope();
-            _hiddenBias = Row("feature_extractor.3.bias").MoveToOuterDisposeScope();
-            _norm2Weight = Row("feature_extractor.5.weight").MoveToOuterDisposeScope();
-            _norm2Bias = Row("feature_extractor.5.bias").MoveToOuterDisposeScope();
-            _headWeight = Both("actor.0.weight", "critic.0.weight", Weights).contiguous().MoveToOuterDisposeScope();
-            _headBias = Both("actor.0.bias", "critic.0.bias", Row).contiguous().MoveToOuterDisposeScope();
-            _actorWeight = Weights("actor.2.weight").MoveToOuterDisposeScope();
-            _actorBias = Row("actor.2.bias").MoveToOuterDisposeScope();
-            _criticWeight = Weights("critic.2.weight").MoveToOuterDisposeScope();
-            _criticBias = Row("critic.2.bias").MoveToOuterDisposeScope();
+            _inWeight = Weights("feature_extractor.0.weight").DetachFromDisposeScope();
+            _inBias = Row("feature_extractor.0.bias").DetachFromDisposeScope();
+            _norm1Weight = Row("feature_extractor.2.weight").DetachFromDisposeScope();
+            _norm1Bias = Row("feature_extractor.2.bias").DetachFromDisposeScope();
+            _hiddenWeight = Weights("feature_extractor.3.weight").DetachFromDisposeScope();
+            _hiddenBias = Row("feature_extractor.3.bias").DetachFromDisposeScope();
+            _norm2Weight = Row("feature_extractor.5.weight").DetachFromDisposeScope();
+            _norm2Bias = Row("feature_extractor.5.bias").DetachFromDisposeScope();
+            _headWeight = Both("actor.0.weight", "critic.0.weight", Weights).contiguous().DetachFromDisposeScope();
+            _headBias = Both("actor.0.bias", "critic.0.bias", Row).contiguous().DetachFromDisposeScope();
+            _actorWeight = Weights("actor.2.weight").DetachFromDisposeScope();
+            _actorBias = Row("actor.2.bias").DetachFromDisposeScope();
+            _criticWeight = Weights("critic.2.weight").DetachFromDisposeScope();
+            _criticBias = Row("critic.2.bias").DetachFromDisposeScope();
         }
     }
 
@@ -68,6 +71,9 @@ public sealed class StackedPolicy : IDisposable
     public int Count { get; }
 
     public int InputWidth { get; }
+
+    /// <summary>Forwards that completed (a stack whose forward throws is run apart instead).</summary>
+    internal long Forwards => Interlocked.Read(ref _forwards);
 
     /// <summary>
     /// Input [models, rows, features] on the stack's device and type: row r of model m is scored by model m.
@@ -84,6 +90,7 @@ public sealed class StackedPolicy : IDisposable
         var critic = heads[.., .., PolicyNetwork.Head..];
         var probabilities = actor.baddbmm(_actorWeight, _actorBias).softmax(-1);
         var value = critic.baddbmm(_criticWeight, _criticBias);
+        Interlocked.Increment(ref _forwards);
         return (probabilities, value);
     }
 

@@ -82,6 +82,28 @@ public sealed class StackedPolicyTests : IDisposable
     }
 
     [Fact]
+    public void AStackFirstBuiltInsideACallersDisposeScopeOutlivesIt()
+    {
+        using var set = ModelFixtures.Loader().Load(ModelFixtures.Directory, 3);
+        var features = Rows(4, seed: 9);
+        var plans = Enumerable.Repeat(RowPlan.Mixture(0.2, 0.5, 0.3), 4).ToArray();
+        RowResult[] first;
+        using (NewDisposeScope())
+        {
+            first = InferenceEngine.Run(set, features, 43, plans);
+        }
+
+        var stack = set.StackOf([.. ModelNames.Specialists.Select(n => set.Models[n])]);
+        var before = stack.Forwards;
+        var again = InferenceEngine.Run(set, features, 43, plans);
+
+        Assert.Equal(1, set.StackCount);
+        Assert.Equal(before + 1, stack.Forwards);
+        Assert.All(again, r => Assert.True(r.Succeeded, r.FailureDetail));
+        Assert.Equal(first.Select(r => r.Probabilities), again.Select(r => r.Probabilities));
+    }
+
+    [Fact]
     public void NetworksOfDifferentWidthsAreNotStacked()
     {
         using var narrow = new PolicyNetwork(40);
