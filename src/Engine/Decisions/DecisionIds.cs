@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -15,10 +16,29 @@ public static class DecisionIds
     public static Guid For(string symbol, long barEndMs, string modelFingerprint) =>
         NameBased(Namespace, $"{symbol}|{barEndMs}|{modelFingerprint}");
 
+    // Every decision and every predict answer names its model set, and a worker serves one or two sets at a time:
+    // the names are kept rather than hashed again (cleared past a bound, so reloads cannot grow it for ever).
+    private const int KeptModelSetNames = 64;
+    private static readonly ConcurrentDictionary<string, string> ModelSetNames = new(StringComparer.Ordinal);
+
     /// <summary>The short name of a model set (<c>set-</c> and 12 hex digits of its fingerprint's SHA-256), as in
     /// <c>model_version</c>.</summary>
-    public static string ModelSet(string modelFingerprint) =>
-        "set-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelFingerprint)))[..12];
+    public static string ModelSet(string modelFingerprint)
+    {
+        if (ModelSetNames.TryGetValue(modelFingerprint, out var name))
+        {
+            return name;
+        }
+
+        if (ModelSetNames.Count >= KeptModelSetNames)
+        {
+            ModelSetNames.Clear();
+        }
+
+        name = "set-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(modelFingerprint)))[..12];
+        ModelSetNames[modelFingerprint] = name;
+        return name;
+    }
 
     public static Guid NameBased(Guid ns, string name)
     {

@@ -12,6 +12,7 @@ public sealed class ModelSet : IDisposable
     );
 
     private int _references = 1;
+    private string? _fingerprint;
 
     public ModelSet(
         long generation,
@@ -34,9 +35,10 @@ public sealed class ModelSet : IDisposable
 
     public IReadOnlyList<ModelLoadError> Errors { get; }
 
-    /// <summary>Names and SHA-256 of the loaded models, stable across processes (for decision ids).</summary>
+    /// <summary>Names and SHA-256 of the loaded models, stable across processes (for decision ids); worked out once,
+    /// as every decision and predict answer asks for it.</summary>
     public string Fingerprint =>
-        string.Join(
+        _fingerprint ??= string.Join(
             ';',
             Models
                 .Values.OrderBy(m => m.Info.Name, StringComparer.Ordinal)
