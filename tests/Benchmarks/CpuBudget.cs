@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Inference.Streaming.Worker.Diagnostics;
 
 namespace Inference.Streaming.Benchmarks;
 
@@ -39,9 +40,9 @@ internal sealed partial record CpuBudget(
             }
         }
 
-        var broker = ProduceCost.Threads().Values.Where(t => t.Name == "rdk:mock").Sum(t => t.Seconds);
+        var broker = CpuAccounting.Threads().Values.Where(t => t.Name == "rdk:mock").Sum(t => t.Seconds);
         // The worker's threads by name (pool threads share theirs), for what "other" holds.
-        var threads = ProduceCost
+        var threads = CpuAccounting
             .Threads(pid)
             .Values.GroupBy(t => t.Name)
             .ToDictionary(g => g.Key, g => g.Sum(t => t.Seconds), StringComparer.Ordinal);

@@ -8,6 +8,7 @@ using Confluent.SchemaRegistry;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Contracts.Rest;
 using Inference.Streaming.Tests;
+using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Benchmarks;
@@ -22,8 +23,6 @@ namespace Inference.Streaming.Benchmarks;
 /// </summary>
 internal static class EmbeddedSoak
 {
-    private static readonly double ClockTicks = 100.0; // USER_HZ on Linux
-
     public static async Task RunAsync(string[] args)
     {
         var minutes = Option(args, "--minutes", 30);
@@ -102,7 +101,7 @@ internal static class EmbeddedSoak
             "minute,cpu_pct,mock_pct,brokers_pct,dotnet_pct,other_pct,"
                 + "rss_mb,decisions,latency_p50_ms,latency_p99_ms,top_threads"
         );
-        var previous = ThreadTimes(worker.Id);
+        var previous = CpuAccounting.Threads(worker.Id);
         for (var minute = 1; minute <= minutes && !worker.HasExited; minute++)
         {
             var due = TimeSpan.FromMinutes(minute) - clock.Elapsed;
@@ -111,14 +110,10 @@ internal static class EmbeddedSoak
                 await Task.Delay(due);
             }
 
-            var current = ThreadTimes(worker.Id);
+            var current = CpuAccounting.Threads(worker.Id);
             var used = current
                 .Select(t =>
-                    (
-                        t.Key,
-                        Pct: (t.Value.Ticks - previous.GetValueOrDefault(t.Key).Ticks) / ClockTicks / 60 * 100,
-                        t.Value.Name
-                    )
+                    (t.Key, Pct: (t.Value.Seconds - previous.GetValueOrDefault(t.Key).Seconds) / 60 * 100, t.Value.Name)
                 )
                 .Where(t => t.Pct > 0)
                 .ToList();
@@ -178,36 +173,6 @@ internal static class EmbeddedSoak
         }
 
         throw new InvalidOperationException("The worker did not serve /api/v1/embedded within 2 minutes.");
-    }
-
-    /// <summary>CPU ticks (user + system) and name of every thread of <paramref name="pid"/>, by thread id.</summary>
-    private static Dictionary<int, (long Ticks, string Name)> ThreadTimes(int pid)
-    {
-        var threads = new Dictionary<int, (long, string)>();
-        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
-        {
-            try
-            {
-                var stat = File.ReadAllText(Path.Combine(task, "stat"));
-                var open = stat.IndexOf('(', StringComparison.Ordinal);
-                var close = stat.LastIndexOf(')');
-                var fields = stat[(close + 2)..].Split(' ');
-                // Fields after the name start at field 3 (state); utime and stime are fields 14 and 15.
-                var ticks =
-                    long.Parse(fields[11], CultureInfo.InvariantCulture)
-                    + long.Parse(fields[12], CultureInfo.InvariantCulture);
-                threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (
-                    ticks,
-                    stat[(open + 1)..close]
-                );
-            }
-            catch (IOException)
-            {
-                // The thread ended between listing and reading.
-            }
-        }
-
-        return threads;
     }
 
     private static double Rss(int pid)

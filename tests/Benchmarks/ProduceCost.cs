@@ -30,7 +30,7 @@ internal static class ProduceCost
         var sample = SampleRecords.Forensics();
         var decision = new ContractSerde<TradingDecision>(client).Serialize(sample.decision, "trading-decisions");
         var forensics = new ContractSerde<DecisionForensics>(client).Serialize(sample, "decision-forensics");
-        var before = Threads();
+        var before = CpuAccounting.Threads();
         using var producer = new ProducerBuilder<byte[]?, byte[]>(
             new ProducerConfig
             {
@@ -41,15 +41,15 @@ internal static class ProduceCost
             }
         ).Build();
         Thread.Sleep(200);
-        var own = Threads().Keys.Except(before.Keys).ToHashSet();
+        var own = CpuAccounting.Threads().Keys.Except(before.Keys).ToHashSet();
         Console.WriteLine(
             $"decision {decision.Length} bytes, forensics {forensics.Length} bytes; the producer's threads: "
-                + string.Join(", ", Threads().Where(t => own.Contains(t.Key)).Select(t => t.Value.Name))
+                + string.Join(", ", CpuAccounting.Threads().Where(t => own.Contains(t.Key)).Select(t => t.Value.Name))
         );
         var rounds = new List<double>();
         for (var round = 0; round < 6; round++)
         {
-            var threadsBefore = Threads();
+            var threadsBefore = CpuAccounting.Threads();
             var callerBefore = CpuAccounting.ThreadNanoseconds();
             for (var i = 0; i < Decisions; i++)
             {
@@ -68,7 +68,7 @@ internal static class ProduceCost
 
             producer.Flush(TimeSpan.FromSeconds(60));
             var caller = (CpuAccounting.ThreadNanoseconds() - callerBefore) / 1e9;
-            var threadsAfter = Threads();
+            var threadsAfter = CpuAccounting.Threads();
             var librdkafka = own.Sum(t =>
                 threadsAfter.GetValueOrDefault(t).Seconds - threadsBefore.GetValueOrDefault(t).Seconds
             );
@@ -99,28 +99,5 @@ internal static class ProduceCost
         {
             throw new InvalidOperationException(report.Error.Reason);
         }
-    }
-
-    /// <summary>This process's threads: id to name and CPU seconds so far.</summary>
-    internal static Dictionary<int, (string Name, double Seconds)> Threads(int pid = 0)
-    {
-        var threads = new Dictionary<int, (string, double)>();
-        var root = pid == 0 ? "/proc/self/task" : $"/proc/{pid}/task";
-        foreach (var task in Directory.EnumerateDirectories(root))
-        {
-            try
-            {
-                if (CpuAccounting.Parse(File.ReadAllText(Path.Combine(task, "stat"))) is { } thread)
-                {
-                    threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = thread;
-                }
-            }
-            catch (IOException)
-            {
-                // ended between the listing and the read
-            }
-        }
-
-        return threads;
     }
 }

@@ -82,13 +82,8 @@ public sealed partial class CpuAccounting
             rdkafka = 0,
             broker = 0,
             rest = 0;
-        foreach (var task in Directory.EnumerateDirectories("/proc/self/task"))
+        foreach (var thread in Threads().Values)
         {
-            if (ReadThread(task) is not { } thread)
-            {
-                continue; // it ended between the listing and the read
-            }
-
             switch (thread.Name)
             {
                 case IngestThread:
@@ -118,16 +113,36 @@ public sealed partial class CpuAccounting
     private IEnumerable<Measurement<double>> Observe() =>
         Snapshot().Select(r => new Measurement<double>(r.Value, new KeyValuePair<string, object?>("role", r.Key)));
 
-    private static (string Name, double Seconds)? ReadThread(string task)
+    /// <summary>Every thread of a process (0: this one) by thread id, with its name and CPU seconds so far (user +
+    /// system), from <c>/proc/PID/task/*/stat</c>. Empty where there is no <c>/proc</c>.</summary>
+    public static Dictionary<int, (string Name, double Seconds)> Threads(int pid = 0)
     {
-        try
+        var threads = new Dictionary<int, (string Name, double Seconds)>();
+        var root = pid == 0 ? "/proc/self/task" : $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/task";
+        if (!OnLinux || !Directory.Exists(root))
         {
-            return Parse(File.ReadAllText(Path.Combine(task, "stat")));
+            return threads;
         }
-        catch (IOException)
+
+        foreach (var task in Directory.EnumerateDirectories(root))
         {
-            return null;
+            try
+            {
+                if (
+                    Parse(File.ReadAllText(Path.Combine(task, "stat"))) is { } thread
+                    && int.TryParse(Path.GetFileName(task), CultureInfo.InvariantCulture, out var id)
+                )
+                {
+                    threads[id] = thread;
+                }
+            }
+            catch (IOException)
+            {
+                // it ended between the listing and the read
+            }
         }
+
+        return threads;
     }
 
     private static double ProcessSeconds()

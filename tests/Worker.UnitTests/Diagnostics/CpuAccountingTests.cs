@@ -70,6 +70,35 @@ public sealed class CpuAccountingTests : IDisposable
         );
     }
 
+    [Fact]
+    public void AnotherProcesssThreadsAreListedByIdWithTheirNamesAndTime()
+    {
+        using var ready = new ManualResetEventSlim();
+        using var done = new ManualResetEventSlim();
+        var named = new Thread(() =>
+        {
+            Burn(TimeSpan.FromMilliseconds(200));
+            ready.Set();
+            done.Wait();
+        })
+        {
+            Name = "cpu-threads-t",
+        };
+        named.Start();
+        ready.Wait();
+
+        var own = CpuAccounting.Threads();
+        var byPid = CpuAccounting.Threads(Environment.ProcessId);
+        done.Set();
+        named.Join();
+
+        var thread = Assert.Single(own.Values, t => t.Name == "cpu-threads-t");
+        Assert.InRange(thread.Seconds, 0.1, 10);
+        Assert.Contains(Environment.ProcessId, own.Keys); // the main thread's id is the process's
+        Assert.Contains(byPid.Values, t => t.Name == "cpu-threads-t");
+        Assert.Empty(CpuAccounting.Threads(int.MaxValue)); // no such process
+    }
+
     private static void Burn(TimeSpan cpu)
     {
         var until = CpuAccounting.ThreadNanoseconds() + (long)cpu.TotalMilliseconds * 1_000_000;
