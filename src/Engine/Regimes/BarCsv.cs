@@ -6,12 +6,25 @@ using Inference.Streaming.Engine.Features;
 namespace Inference.Streaming.Engine.Regimes;
 
 /// <summary>One row of a bar file: the bar, its date as written, and its label when the file has one.</summary>
-public sealed record CsvBar(string Date, Bar Bar, string? Label);
+public sealed record CsvBar(string Date, Bar Bar, string? Label)
+{
+    /// <summary>The row's <c>symbol</c> column; null when the file has none (one symbol per file).</summary>
+    public string? Symbol { get; init; }
+
+    /// <summary>The line the row ends on (1 is the header).</summary>
+    public long Line { get; init; }
+
+    /// <summary>The row's <c>bull, bear, sideways</c> columns as a regime update would carry them; null when the
+    /// file has none.</summary>
+    public RegimeState? Regime { get; init; }
+}
 
 /// <summary>
 /// Reads one symbol's bars from CSV with a header naming at least <c>date, open, high, low, close,
-/// volume</c> (any order, other columns ignored; a <c>regime</c> column is read as the label). Dates
-/// are ISO 8601 (a bare date is UTC midnight); bars must be in time order. A bad row is refused
+/// volume</c> (any order, other columns ignored; a <c>regime</c> column is read as the label, a <c>symbol</c> column
+/// as the row's symbol, and <c>bull, bear, sideways</c> columns as regime probabilities). Dates
+/// are ISO 8601 (a bare date is UTC midnight); bars must be in time order (per symbol with a <c>symbol</c>
+/// column). A bad row is refused
 /// with its line number. Parsed as RFC 4180 by CsvHelper: quoted fields (commas and line breaks
 /// inside them), CRLF or LF line ends and a UTF-8 byte-order mark are read as a spreadsheet writes them.
 /// </summary>
@@ -49,8 +62,16 @@ public static class BarCsv
 
         var at = Required.Select(r => names.IndexOf(r)).ToArray();
         var label = names.IndexOf("regime");
+        var symbolAt = names.IndexOf("symbol");
+        int[] probabilitiesAt = [names.IndexOf("bull"), names.IndexOf("bear"), names.IndexOf("sideways")];
+        var hasProbabilities = probabilitiesAt.All(i => i >= 0);
+        if (!hasProbabilities && probabilitiesAt.Any(i => i >= 0))
+        {
+            throw new FormatException($"{source}:1: regime probabilities need all three of bull, bear and sideways");
+        }
+
         var bars = new List<CsvBar>();
-        long previousMs = long.MinValue;
+        var previousMs = new Dictionary<string, long>(StringComparer.Ordinal);
         while (csv.Read())
         {
             // The line the record ends on (a quoted field may span lines).
@@ -97,17 +118,48 @@ public static class BarCsv
                 throw new FormatException($"{source}:{line}: high and low do not bound open and close");
             }
 
-            var ms = date.ToUnixTimeMilliseconds();
-            if (ms <= previousMs)
+            var symbol = symbolAt >= 0 ? cells[symbolAt].Trim() : null;
+            if (symbol is { Length: 0 })
             {
-                throw new FormatException($"{source}:{line}: {cells[at[0]]} is not after the previous row's date");
+                throw new FormatException($"{source}:{line}: the symbol is empty");
             }
 
-            previousMs = ms;
+            var ms = date.ToUnixTimeMilliseconds();
+            if (ms <= previousMs.GetValueOrDefault(symbol ?? "", long.MinValue))
+            {
+                throw new FormatException(
+                    $"{source}:{line}: {cells[at[0]]} is not after the previous row's date"
+                        + (symbol is null ? string.Empty : $" for {symbol}")
+                );
+            }
+
+            previousMs[symbol ?? ""] = ms;
             var bar = new Bar(ms, ms, open, high, low, close, volume, 1);
-            bars.Add(new CsvBar(cells[at[0]].Trim(), bar, label >= 0 ? cells[label].Trim() : null));
+            bars.Add(
+                new CsvBar(cells[at[0]].Trim(), bar, label >= 0 ? cells[label].Trim() : null)
+                {
+                    Symbol = symbol,
+                    Line = line,
+                    Regime = hasProbabilities ? Probabilities(cells, probabilitiesAt, source, line) : null,
+                }
+            );
         }
 
         return bars;
+    }
+
+    private static RegimeState Probabilities(string[] cells, int[] at, string source, long line)
+    {
+        var values = new double[3];
+        for (var i = 0; i < 3; i++)
+        {
+            if (!double.TryParse(cells[at[i]].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]))
+            {
+                throw new FormatException($"{source}:{line}: '{cells[at[i]].Trim()}' is not a regime probability");
+            }
+        }
+
+        return RegimeState.TryCreate(values[0], values[1], values[2], null, out var problem)
+            ?? throw new FormatException($"{source}:{line}: {problem}");
     }
 }

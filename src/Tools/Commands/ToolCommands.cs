@@ -4,14 +4,14 @@ using System.CommandLine.Help;
 namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
-/// The tools' one command tree: <c>score</c>, <c>detect</c>, <c>replay</c>, <c>export</c>, <c>experiment-report</c>
+/// The tools' one command tree: <c>score</c>, <c>detect</c>, <c>backtest</c>, <c>replay</c>, <c>export</c>, <c>experiment-report</c>
 /// and <c>tail</c>, each a subcommand whose action builds exactly the services it runs. <c>--help</c> works alike at
 /// every level; a wrong command line is answered on stderr with what is wrong and exit code 2.
 /// </summary>
 public static class ToolCommands
 {
     public const string Description =
-        "Inference.Streaming tools: offline scoring and regime detection, and the forensics team's commands "
+        "Inference.Streaming tools: offline scoring, regime detection and backtests, and the forensics team's commands "
         + "(replay, export, experiment-report, tail). Settings not named as options are configuration in the "
         + "worker's own form (--Kafka:BootstrapServers host:9092).";
 
@@ -21,6 +21,7 @@ public static class ToolCommands
         {
             ScoreCommand.Create(stdout, stderr),
             DetectCommand.Create(stdout, stderr),
+            BacktestCommand.Create(stdout, stderr),
             TailCommand.Create(stdout, stderr),
         };
         foreach (var command in ForensicsCommands.Create(stdout, stderr))

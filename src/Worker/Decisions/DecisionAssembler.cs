@@ -109,17 +109,50 @@ public sealed class DecisionAssembler
         var totalMs = _time.GetElapsedTime(request.ConsumedAt, now).TotalMilliseconds;
         decision.produced_at = _time.GetUtcNow().UtcDateTime;
         decision.latency_ms = totalMs;
-        var forensics = new DecisionForensics
+        var forensics = Forensics(
+            decision,
+            riskInputs,
+            shadow?.Features ?? request.Features,
+            result,
+            models,
+            request.Input,
+            request.RegimeDetector,
+            controlGeneration,
+            new DecisionTimings
+            {
+                queue_ms = _time.GetElapsedTime(request.EnqueuedAt, batchStartedAt).TotalMilliseconds,
+                inference_ms = inferenceMs,
+                total_ms = totalMs,
+            }
+        );
+        request.BookView?.WriteTo(riskInputs);
+        return new DecisionRecords(decision, forensics, request.TraceParent);
+    }
+
+    /// <summary>The forensics record of a decision: everything needed to re-run it (the stream's and the
+    /// backtest's).</summary>
+    public DecisionForensics Forensics(
+        TradingDecision decision,
+        RiskInputs riskInputs,
+        float[] features,
+        RowResult result,
+        ModelSet models,
+        InputPosition input,
+        RegimeDetectorInfo? detector,
+        long controlGeneration,
+        DecisionTimings timings
+    ) =>
+        new()
         {
             decision = decision,
             feature_layout = Observation.Layout,
-            features = [.. shadow?.Features ?? request.Features],
+            features = [.. features],
             model_outputs = ModelOutputs(result, models),
-            input = request.Input,
-            config_fingerprint = FingerprintFor(request.RegimeDetector),
+            input = input,
+            config_fingerprint = FingerprintFor(detector),
             control_generation = controlGeneration,
             risk_inputs = riskInputs,
-            regime_detector = request.RegimeDetector is { } detector
+            regime_detector = detector is not null
                 ? new RegimeDetector
                 {
                     name = detector.Name,
@@ -127,16 +160,8 @@ public sealed class DecisionAssembler
                     sha256 = detector.Sha256,
                 }
                 : null,
-            timings = new DecisionTimings
-            {
-                queue_ms = _time.GetElapsedTime(request.EnqueuedAt, batchStartedAt).TotalMilliseconds,
-                inference_ms = inferenceMs,
-                total_ms = totalMs,
-            },
+            timings = timings,
         };
-        request.BookView?.WriteTo(riskInputs);
-        return new DecisionRecords(decision, forensics, request.TraceParent);
-    }
 
     /// <summary>
     /// The decision record for one scored row: action, confidence, quantity and risk (a failed check

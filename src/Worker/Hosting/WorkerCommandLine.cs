@@ -73,7 +73,7 @@ public static class WorkerCommandLine
           regimes   the regime detector service: market-ticks in, regime-updates out (Regimes:*)
           help      this text
 
-        The tools (score, detect, replay, export, experiment-report, tail) are a program of their own:
+        The tools (score, detect, backtest, replay, export, experiment-report, tail) are a program of their own:
         dotnet run --project src/Tools -- --help
 
         Configuration: any key of docs/operations/configuration.md as --Section:Key value
@@ -84,6 +84,7 @@ public static class WorkerCommandLine
     [
         "score",
         "detect",
+        "backtest",
         "replay",
         "export",
         "experiment-report",
