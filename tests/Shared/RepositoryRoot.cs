@@ -13,6 +13,8 @@ internal static class RepositoryRoot
         System.IO.Path.Combine(Path, "tests", "Fixtures", "market", "btc-usd-daily-2017-2021.csv");
 
     /// <summary>The shipped regime detectors.</summary>
+    public static string Models => System.IO.Path.Combine(Path, "models");
+
     public static string RegimeDetectors => System.IO.Path.Combine(Path, "models", "regimes");
 
     private static string Find()
