@@ -126,7 +126,7 @@ public sealed partial class ArchitectureTests
         // The tools' program is one command tree: every tool is a subcommand of one root.
         var root = Tools.Commands.ToolCommands.Root(TextWriter.Null, TextWriter.Null);
         Assert.Equal(
-            ["detect", "experiment-report", "export", "replay", "score", "tail"],
+            ["backtest", "detect", "experiment-report", "export", "replay", "score", "tail"],
             root.Subcommands.Select(c => c.Name).Order(StringComparer.Ordinal)
         );
     }

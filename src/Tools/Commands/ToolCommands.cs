@@ -4,9 +4,10 @@ using System.CommandLine.Help;
 namespace Inference.Streaming.Tools.Commands;
 
 /// <summary>
-/// The tools' one command tree: <c>score</c>, <c>detect</c>, <c>backtest</c>, <c>replay</c>, <c>export</c>, <c>experiment-report</c>
-/// and <c>tail</c>, each a subcommand whose action builds exactly the services it runs. <c>--help</c> works alike at
-/// every level; a wrong command line is answered on stderr with what is wrong and exit code 2.
+/// The tools' one command tree: <c>score</c>, <c>detect</c>, <c>backtest</c>, <c>replay</c>, <c>export</c>,
+/// <c>experiment-report</c> and <c>tail</c>, each a subcommand whose action builds exactly the services it runs.
+/// <c>--help</c> works alike at every level; a wrong command line is answered on stderr with what is wrong and exit
+/// code 2.
 /// </summary>
 public static class ToolCommands
 {

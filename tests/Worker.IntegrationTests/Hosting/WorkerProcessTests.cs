@@ -222,7 +222,7 @@ public sealed class WorkerProcessTests(ITestOutputHelper output)
     {
         await using var tools = WorkerProcess.StartTool("--help");
         Assert.Equal(0, await tools.WaitForExitAsync(TimeSpan.FromSeconds(30)));
-        foreach (var tool in new[] { "score", "detect", "replay", "export", "experiment-report", "tail" })
+        foreach (var tool in new[] { "score", "detect", "backtest", "replay", "export", "experiment-report", "tail" })
         {
             Assert.Contains(tool, tools.Output, StringComparison.Ordinal);
         }
