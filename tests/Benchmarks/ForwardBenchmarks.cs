@@ -32,7 +32,7 @@ public class ForwardBenchmarks
     {
         set_num_threads(Threads);
         _set = Models.LoadFixtures(DoublePrecision);
-        _network = _set.Models[ModelNames.Bull].Network;
+        _network = _set.Models[ModelNames.Bull].Seed!;
         _features = Models.RandomRows(Batch, 43, seed: 7);
         _plans = Enumerable.Repeat(RowPlan.ForModel(ModelNames.Bull), Batch).ToArray();
         using var input = tensor(_features, [Batch, 43]);

@@ -30,7 +30,7 @@ public class StackedForwardBenchmarks
     {
         set_num_threads(1);
         _set = Models.LoadFixtures();
-        _networks = [.. ModelNames.Specialists.Select(n => _set.Models[n].Network)];
+        _networks = [.. ModelNames.Specialists.Select(n => _set.Models[n].Seed!)];
         _stack = new StackedPolicy(_networks);
         _features = Models.RandomRows(Batch, 43, seed: 7);
         _single = [.. Enumerable.Repeat(RowPlan.ForModel(ModelNames.Bull), Batch)];

@@ -12,4 +12,7 @@ public enum CheckpointFormat
 
     /// <summary>Hugging Face safetensors.</summary>
     Safetensors,
+
+    /// <summary>A TorchScript module written by <c>torch.jit.save</c> (traced or scripted): code and weights.</summary>
+    TorchScript,
 }

@@ -69,10 +69,77 @@ public static class CheckpointGuard
         }
     }
 
+    /// <summary>
+    /// Whether the file is a TorchScript archive (<c>torch.jit.save</c>): a zip holding the module's code
+    /// (<c>code/</c>) and <c>constants.pkl</c> beside its weights. When it is, its entries are held to the same
+    /// size budget as a checkpoint's before libtorch reads it. A file that is not a readable zip is not one (the
+    /// checkpoint reader says what it is).
+    /// </summary>
+    public static bool IsTorchScript(string path, long maxFileBytes)
+    {
+        Span<byte> magic = stackalloc byte[4];
+        using (var probe = File.OpenRead(path))
+        {
+            if (probe.ReadAtLeast(magic, 4, throwOnEndOfStream: false) < 4 || !magic.SequenceEqual("PK\u0003\u0004"u8))
+            {
+                return false;
+            }
+        }
+
+        ZipArchive zip;
+        try
+        {
+            zip = ZipFile.OpenRead(path);
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+
+        using (zip)
+        {
+            var script = zip.Entries.Any(e =>
+                e.FullName.EndsWith("/constants.pkl", StringComparison.Ordinal)
+                || e.FullName.Contains("/code/", StringComparison.Ordinal)
+            );
+            if (script)
+            {
+                CheckEntries(path, zip, maxFileBytes);
+            }
+
+            return script;
+        }
+    }
+
     public static void CheckTorchZip(string path, long maxFileBytes)
     {
-        var fileLength = LengthOf(path);
         using var zip = ZipFile.OpenRead(path);
+        var pickle = CheckEntries(path, zip, maxFileBytes);
+        if (pickle is null)
+        {
+            throw new ModelLoadException(path, "the zip holds no data.pkl: not a torch.save checkpoint");
+        }
+
+        var bytes = new byte[pickle.Length];
+        using (var stream = pickle.Open())
+        {
+            var read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
+            if (read != bytes.Length)
+            {
+                throw new ModelLoadException(path, $"data.pkl is truncated: {read:N0} of {bytes.Length:N0} bytes");
+            }
+        }
+
+        if (PickleProblem(bytes) is { } problem)
+        {
+            throw new ModelLoadException(path, "data.pkl " + problem);
+        }
+    }
+
+    // Every entry within the file's size (stored) and the budget (compressed too); returns data.pkl's entry.
+    private static ZipArchiveEntry? CheckEntries(string path, ZipArchive zip, long maxFileBytes)
+    {
+        var fileLength = LengthOf(path);
         long total = 0;
         ZipArchiveEntry? pickle = null;
         foreach (var entry in zip.Entries)
@@ -107,25 +174,7 @@ public static class CheckpointGuard
             }
         }
 
-        if (pickle is null)
-        {
-            throw new ModelLoadException(path, "the zip holds no data.pkl: not a torch.save checkpoint");
-        }
-
-        var bytes = new byte[pickle.Length];
-        using (var stream = pickle.Open())
-        {
-            var read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
-            if (read != bytes.Length)
-            {
-                throw new ModelLoadException(path, $"data.pkl is truncated: {read:N0} of {bytes.Length:N0} bytes");
-            }
-        }
-
-        if (PickleProblem(bytes) is { } problem)
-        {
-            throw new ModelLoadException(path, "data.pkl " + problem);
-        }
+        return pickle;
     }
 
     public static void CheckSafetensors(string path)

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>
-/// The forwards of one engine call: each model over its own rows. Models of one shape (same width, type and
-/// device) run as one stacked forward (<see cref="StackedPolicy"/>) when padding every model to the most rows
+/// The forwards of one engine call: each model over its own rows. Seed-shaped checkpoints of one shape (same width,
+/// type and device) run as one stacked forward (<see cref="StackedPolicy"/>) when padding every model to the most rows
 /// wastes little; otherwise, or when the stacked forward throws, each runs alone, so one model failing never
 /// takes the others' rows with it. Outputs are recorded in the order the models are given.
 /// </summary>
@@ -53,7 +53,8 @@ internal static class ForwardPass
         {
             var model = models[m];
             if (
-                model.Info.InputWidth != width
+                model.Seed is null
+                || model.Info.InputWidth != width
                 || model.ComputeType != first.ComputeType
                 || !model.Device.Equals(first.Device)
             )

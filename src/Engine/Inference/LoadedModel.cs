@@ -1,11 +1,12 @@
 using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
 
 namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>A network with its weights on its device, and what it reports.</summary>
 public sealed class LoadedModel(
     ModelInfo info,
-    PolicyNetwork network,
+    Module<Tensor, (Tensor Probabilities, Tensor Value)> network,
     Device device,
     ScalarType computeType = ScalarType.Float32
 ) : IDisposable
@@ -16,7 +17,12 @@ public sealed class LoadedModel(
 
     public ModelInfo Info { get; } = info;
 
-    public PolicyNetwork Network { get; } = network;
+    /// <summary>The network: action probabilities [N, 3] and values [N, 1] for N rows.</summary>
+    public Module<Tensor, (Tensor Probabilities, Tensor Value)> Network { get; } = network;
+
+    /// <summary>The network when it is the seed's actor-critic (a checkpoint), which can be stacked; null for a
+    /// TorchScript module.</summary>
+    public PolicyNetwork? Seed => Network as PolicyNetwork;
 
     public void Dispose() => Network.Dispose();
 }

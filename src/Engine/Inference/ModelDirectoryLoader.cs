@@ -18,6 +18,7 @@ public sealed class ModelDirectoryLoader(
     private const string InputWeightKey = "feature_extractor.0.weight";
     private readonly long _maxFileBytes = options?.Value.MaxFileBytes ?? ModelOptions.DefaultMaxFileBytes;
     private readonly TimeSpan _loadTimeout = options?.Value.LoadTimeout ?? TimeSpan.FromSeconds(60);
+    private readonly TorchScriptLoading _torchScript = options?.Value.TorchScript ?? TorchScriptLoading.Pinned;
 
     /// <summary>
     /// Loads every model of the directory. With <paramref name="inputWidth"/> (the stream's feature
@@ -151,6 +152,11 @@ public sealed class ModelDirectoryLoader(
             );
         }
 
+        if (CheckpointGuard.IsTorchScript(path, _maxFileBytes))
+        {
+            return LoadTorchScript(name, path, manifest, sha256, actionMap);
+        }
+
         var (stateDict, format) = CheckpointReader.Read(path, _maxFileBytes);
         try
         {
@@ -210,6 +216,89 @@ public sealed class ModelDirectoryLoader(
         }
     }
 
+    // A module written by torch.jit.save: its code and weights, under TorchScriptPolicy's contract.
+    private LoadedModel LoadTorchScript(
+        string name,
+        string path,
+        ModelManifest? manifest,
+        string sha256,
+        IReadOnlyList<string> actionMap
+    )
+    {
+        if (_torchScript == TorchScriptLoading.Refused)
+        {
+            throw new ModelLoadException(path, "a TorchScript module, and Models:TorchScript is Refused");
+        }
+
+        if (_torchScript == TorchScriptLoading.Pinned && manifest?.Sha256 is not { Length: > 0 })
+        {
+            throw new ModelLoadException(
+                path,
+                "a TorchScript module runs the code it carries, so with Models:TorchScript Pinned (the default) it "
+                    + $"loads only when manifest.json beside it names its SHA-256 ({sha256})"
+            );
+        }
+
+        var logits = manifest?.Outputs switch
+        {
+            null or "probabilities" => false,
+            "logits" => true,
+            var other => throw new ModelLoadException(
+                path,
+                $"the manifest's outputs is '{other}'; it must be 'probabilities' or 'logits'"
+            ),
+        };
+        var layout = manifest?.FeatureLayout ?? ModelManifest.DefaultFeatureLayout;
+        if (layout != ModelManifest.DefaultFeatureLayout)
+        {
+            throw new ModelLoadException(
+                path,
+                $"the manifest's feature_layout is '{layout}'; a TorchScript module takes "
+                    + $"{ModelManifest.DefaultFeatureLayout}"
+            );
+        }
+
+        jit.ScriptModule module;
+        try
+        {
+            module = jit.load(path);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new ModelLoadException(path, "torch.jit.load refused it: " + ex.Message.Split('\n', 2)[0].TrimEnd());
+        }
+
+        var policy = new TorchScriptPolicy(module, logits, Features.Observation.Width);
+        try
+        {
+            module.to(device.ComputeType).to(device.Device);
+            if (policy.Probe(device.ComputeType, device.Device) is { } problem)
+            {
+                throw new ModelLoadException(path, problem);
+            }
+
+            var info = new ModelInfo(
+                name,
+                Path.GetFileNameWithoutExtension(path),
+                Path.GetFullPath(path),
+                time.GetUtcNow(),
+                device.Name,
+                policy.ParameterCount(),
+                sha256,
+                policy.InputWidth,
+                CheckpointFormat.TorchScript,
+                layout,
+                actionMap
+            );
+            return new LoadedModel(info, policy, device.Device, device.ComputeType);
+        }
+        catch
+        {
+            policy.Dispose();
+            throw;
+        }
+    }
+
     public static string Sha256Of(string path)
     {
         using var stream = File.OpenRead(path);
@@ -239,9 +328,13 @@ public sealed class ModelDirectoryLoader(
         return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
-    private static string? FindCheckpoint(string folder)
+    /// <summary>The file a model folder is served from: <c>best_model.pth</c>, else <c>best_model.safetensors</c>,
+    /// else <c>best_model.pt</c> (TorchScript); null when it has none.</summary>
+    public static string? FindCheckpoint(string folder)
     {
-        foreach (var file in new[] { ModelNames.CheckpointFile, ModelNames.SafetensorsFile })
+        foreach (
+            var file in new[] { ModelNames.CheckpointFile, ModelNames.SafetensorsFile, ModelNames.TorchScriptFile }
+        )
         {
             var path = Path.Combine(folder, file);
             if (File.Exists(path))

@@ -10,6 +10,11 @@ public sealed record ModelManifest(
     [property: JsonPropertyName("action_map")] IReadOnlyList<string>? ActionMap
 )
 {
+    /// <summary>What a TorchScript module's first output is: <c>probabilities</c> (the default) or <c>logits</c>,
+    /// which the worker turns into probabilities with a softmax.</summary>
+    [JsonPropertyName("outputs")]
+    public string? Outputs { get; init; }
+
     public const string FileName = "manifest.json";
 
     public static readonly IReadOnlyList<string> DefaultActionMap = ["HOLD", "BUY", "SELL"];

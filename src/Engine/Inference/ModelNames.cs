@@ -10,6 +10,10 @@ public static class ModelNames
     public const string CheckpointFile = "best_model.pth";
     public const string SafetensorsFile = "best_model.safetensors";
 
+    /// <summary>A TorchScript module (<c>torch.jit.save</c>): any architecture, under the contract of
+    /// <see cref="TorchScriptPolicy"/>.</summary>
+    public const string TorchScriptFile = "best_model.pt";
+
     public static readonly IReadOnlyList<string> Specialists = [Bull, Bear, Sideways];
 
     public static readonly IReadOnlyList<string> All = [Bull, Bear, Sideways, Universal];

@@ -54,6 +54,14 @@ public sealed class ModelOptions
     )]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether a TorchScript module (<c>best_model.pt</c>) may load. A TorchScript file carries code as well as
+    /// weights: the code runs in the worker's process with its rights, limited to the operators libtorch has.
+    /// <c>Pinned</c> (the default) loads one only when the model's <c>manifest.json</c> names its SHA-256, so only
+    /// a file someone has vouched for runs; <c>Allowed</c> loads any; <c>Refused</c> loads none.
+    /// </summary>
+    public TorchScriptLoading TorchScript { get; set; } = TorchScriptLoading.Pinned;
+
     /// <summary>The challenger's model set (<c>Models:Challenger:*</c>), for <c>Experiments:*</c>.</summary>
     public ChallengerModelOptions Challenger { get; set; } = new();
 }
@@ -63,4 +71,17 @@ public sealed class ModelOptions
 public sealed class ChallengerModelOptions
 {
     public string? Directory { get; set; }
+}
+
+/// <summary><c>Models:TorchScript</c>: which TorchScript modules may load.</summary>
+public enum TorchScriptLoading
+{
+    /// <summary>Only a module whose SHA-256 its model's manifest names.</summary>
+    Pinned,
+
+    /// <summary>Any module.</summary>
+    Allowed,
+
+    /// <summary>None: a <c>best_model.pt</c> is refused by name.</summary>
+    Refused,
 }

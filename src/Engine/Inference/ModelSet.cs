@@ -53,7 +53,7 @@ public sealed class ModelSet : IDisposable
     {
         var key = string.Join('\n', models.Select(m => m.Info.Name));
         return _stacks
-            .GetOrAdd(key, _ => new Lazy<StackedPolicy>(() => new StackedPolicy([.. models.Select(m => m.Network)])))
+            .GetOrAdd(key, _ => new Lazy<StackedPolicy>(() => new StackedPolicy([.. models.Select(m => m.Seed!)])))
             .Value;
     }
 

@@ -210,11 +210,9 @@ public static class ScoreCommand
         return rows;
     }
 
+    // The file the worker would serve for the model.
     private static string PathOf(string directory, string name) =>
-        Directory
-            .GetFiles(ModelNames.FolderOf(directory, name), "best_model.*")
-            .Order(StringComparer.Ordinal)
-            .FirstOrDefault()
+        ModelDirectoryLoader.FindCheckpoint(ModelNames.FolderOf(directory, name))
         ?? Path.Combine(ModelNames.FolderOf(directory, name), ModelNames.CheckpointFile);
 
     /// <summary>The three specialists of <paramref name="directory"/> scoring every row as a mixture, timed as

@@ -30,8 +30,8 @@ public sealed class StackedPolicyTests : IDisposable
     {
         Assert.Empty(_shipped.Errors);
         var networks = ModelNames
-            .All.Select(n => _fixtures.Models[n].Network)
-            .Concat(ModelNames.All.Select(n => _shipped.Models[n].Network))
+            .All.Select(n => _fixtures.Models[n].Seed!)
+            .Concat(ModelNames.All.Select(n => _shipped.Models[n].Seed!))
             .ToArray();
         AssertStackMatches(networks, Rows(rows, seed: rows));
     }
@@ -40,7 +40,7 @@ public sealed class StackedPolicyTests : IDisposable
     public void TheSpecialistsStackedGiveTheirOwnOutputsOnThePyTorchReferenceRows()
     {
         var reference = ModelFixtures.ReferenceOf(ModelNames.Bull);
-        var networks = ModelNames.Specialists.Select(n => _fixtures.Models[n].Network).ToArray();
+        var networks = ModelNames.Specialists.Select(n => _fixtures.Models[n].Seed!).ToArray();
         AssertStackMatches(networks, reference.Flat());
     }
 
@@ -107,7 +107,7 @@ public sealed class StackedPolicyTests : IDisposable
     public void NetworksOfDifferentWidthsAreNotStacked()
     {
         using var narrow = new PolicyNetwork(40);
-        Assert.Throws<ArgumentException>(() => new StackedPolicy([_fixtures.Models[ModelNames.Bull].Network, narrow]));
+        Assert.Throws<ArgumentException>(() => new StackedPolicy([_fixtures.Models[ModelNames.Bull].Seed!, narrow]));
     }
 
     private static float[] Rows(int rows, int seed)

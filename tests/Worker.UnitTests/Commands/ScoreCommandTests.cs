@@ -13,6 +13,66 @@ public sealed class ScoreCommandTests
     public static TheoryData<string> Models() => [.. ModelNames.All];
 
     [Theory]
+    [InlineData("deep_traced")]
+    [InlineData("layernorm_scripted")]
+    [InlineData("logits_traced")]
+    public void ATorchScriptModuleScoresPyTorchsOutputsAndACheckpointBesideItWins(string fixture)
+    {
+        var source = Path.Combine(Tests.RepositoryRoot.Path, "tests", "Fixtures", "torchscript", fixture);
+        var directory = Directory.CreateTempSubdirectory("score-torchscript-").FullName;
+        var folder = Path.Combine(directory, ModelNames.Bull);
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(source, ModelNames.TorchScriptFile), Path.Combine(folder, ModelNames.TorchScriptFile));
+        File.Copy(Path.Combine(source, ModelManifest.FileName), Path.Combine(folder, ModelManifest.FileName));
+        try
+        {
+            using var reference = System.Text.Json.JsonDocument.Parse(
+                File.ReadAllText(Path.Combine(source, "reference.json"))
+            );
+            var expected = reference.RootElement.GetProperty("probs");
+            string[] args =
+            [
+                "--model-dir",
+                directory,
+                "--model",
+                ModelNames.Bull,
+                "--input",
+                Path.Combine(source, "reference.json"),
+                "--device",
+                "cpu",
+            ];
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            Assert.True(Tool.Run("score", args, stdout, stderr) == 0, stderr.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(stdout.ToString());
+            var probs = json.RootElement.GetProperty("probs");
+            Assert.Equal(expected.GetArrayLength(), probs.GetArrayLength());
+            for (var r = 0; r < probs.GetArrayLength(); r++)
+            {
+                for (var a = 0; a < 3; a++)
+                {
+                    Assert.InRange(Math.Abs(probs[r][a].GetDouble() - expected[r][a].GetDouble()), 0, Tolerance);
+                }
+            }
+
+            // With a checkpoint beside it, the checkpoint is what the worker serves, and what score scores.
+            File.Copy(ModelFixtures.CheckpointOf(ModelNames.Bull), Path.Combine(folder, ModelNames.CheckpointFile));
+            File.Delete(Path.Combine(folder, ModelManifest.FileName));
+            using var second = new StringWriter();
+            Assert.True(Tool.Run("score", args, second, stderr) == 0, stderr.ToString());
+            using var checkpoint = System.Text.Json.JsonDocument.Parse(second.ToString());
+            Assert.Equal(
+                ModelDirectoryLoader.Sha256Of(ModelFixtures.CheckpointOf(ModelNames.Bull)),
+                checkpoint.RootElement.GetProperty("sha256").GetString()
+            );
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Models))]
     public void TheScoreCommandReproducesPyTorchsOutputs(string name)
     {
