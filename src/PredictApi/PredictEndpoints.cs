@@ -39,6 +39,7 @@ public static class PredictEndpoints
         ["strategy_override"] = "a string",
         ["risk_check"] = "a boolean",
         ["explain"] = "a boolean",
+        ["explain_method"] = "a string",
         ["arm"] = "a string",
     };
 
@@ -261,6 +262,14 @@ public static class PredictEndpoints
                 var (code, title) = result.Outcome switch
                 {
                     PredictionOutcome.UnknownStrategy => (StatusCodes.Status400BadRequest, "Unknown strategy override"),
+                    PredictionOutcome.UnknownExplainMethod => (
+                        StatusCodes.Status400BadRequest,
+                        "Unknown explanation method"
+                    ),
+                    PredictionOutcome.ExplanationUnavailable => (
+                        StatusCodes.Status422UnprocessableEntity,
+                        "Explanation unavailable"
+                    ),
                     PredictionOutcome.NoState => (StatusCodes.Status404NotFound, "No state for symbol"),
                     _ => (StatusCodes.Status503ServiceUnavailable, "Models not ready"),
                 };

@@ -9,6 +9,12 @@ public enum PredictionOutcome
     NoState,
     TimestampOutsideState,
     UnknownStrategy,
+
+    /// <summary><c>explain_method</c> names no method: 400.</summary>
+    UnknownExplainMethod,
+
+    /// <summary>The explanation asked for cannot be given (expected gradients without a background set): 422.</summary>
+    ExplanationUnavailable,
     RiskRejected,
     ModelsNotReady,
 

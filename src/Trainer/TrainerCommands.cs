@@ -20,6 +20,7 @@ public static class TrainerCommands
         root.Subcommands.Add(Evaluate(stdout));
         root.Subcommands.Add(RegimeCommands.Fit(stdout));
         root.Subcommands.Add(RegimeCommands.Evaluate(stdout));
+        root.Subcommands.Add(BackgroundSample.Command(stdout));
         if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?"))
         {
             args = ["train", .. args];
@@ -240,6 +241,24 @@ public static class TrainerCommands
                 stdout.WriteLine(
                     $"{name}: {Path.Combine(ModelNames.FolderOf(root, name), ModelNames.CheckpointFile)} sha256 {sha}"
                 );
+            }
+
+            if (shas.ContainsKey(ModelNames.Universal))
+            {
+                // Expected gradients' baselines: the bars universal was trained on, with it acting.
+                using var universal = engine.Loader.LoadOne(
+                    ModelNames.Universal,
+                    Path.Combine(root, ModelNames.CheckpointFile)
+                );
+                BackgroundSample.Write(
+                    root,
+                    universal,
+                    settings,
+                    engine,
+                    parse.GetValue(seed),
+                    BackgroundSample.DefaultRows
+                );
+                stdout.WriteLine($"background: {Path.Combine(root, BackgroundSet.FileName)}");
             }
 
             stdout.WriteLine(

@@ -148,6 +148,29 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
     }
 
     [Fact]
+    public async Task AnUnknownExplainMethodIs400AndExpectedGradientsWithoutABackgroundSetIs422()
+    {
+        using var client = factory.CreateClient();
+        (await WorkerFactory.WaitForStateAsync(client, "AAPL", TimeSpan.FromSeconds(60))).Dispose();
+
+        using var unknown = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "AAPL", explain_method = "lime" })
+        );
+        // The fixture directory has no background.json.
+        using var unavailable = await client.PostAsync(
+            new Uri("/api/v1/predict", UriKind.Relative),
+            WorkerFactory.Json(new { symbol = "AAPL", explain_method = "expected_gradients" })
+        );
+
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("'lime'", await unknown.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, unavailable.StatusCode);
+        Assert.Equal("application/problem+json", unavailable.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("no background.json", await unavailable.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ASymbolWithoutStateIs404()
     {
         using var client = factory.CreateClient();

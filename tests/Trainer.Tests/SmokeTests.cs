@@ -29,6 +29,7 @@ public sealed class SmokeTests : IDisposable
         {
             Assert.Empty(set.Errors);
             Assert.Equal(ModelNames.All.Order(), set.Models.Keys.Order());
+            Assert.Equal(128, set.Background?.Count); // the bars universal trained on, for expected gradients
         }
         finally
         {

@@ -27,6 +27,12 @@ public sealed class PredictRequest
     [JsonPropertyName("explain")]
     public bool Explain { get; set; }
 
+    /// <summary>The worker's: <c>integrated_gradients</c> (the default, against the all-zero observation) or
+    /// <c>expected_gradients</c> (SHAP's GradientExplainer, against the model set's background set). Giving it asks
+    /// for an explanation.</summary>
+    [JsonPropertyName("explain_method")]
+    public string? ExplainMethod { get; set; }
+
     /// <summary>
     /// The worker's: <c>champion</c> or <c>challenger</c>, the model set to answer with when a challenger is loaded
     /// (<c>Models:Challenger:Directory</c>). Only a caller with the <c>models:write</c> scope may ask; without it a

@@ -92,7 +92,8 @@ public sealed record AbTestDto(
     [property: JsonPropertyName("arm")] string Arm
 );
 
-/// <summary>Integrated-gradients attributions of the chosen action's probability.</summary>
+/// <summary>Attributions of the chosen action's probability, by the method named: integrated gradients or expected
+/// gradients.</summary>
 public sealed record ExplanationDto(
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("baseline")] string Baseline,
@@ -100,7 +101,21 @@ public sealed record ExplanationDto(
     [property: JsonPropertyName("target")] string Target,
     [property: JsonPropertyName("attributions")] IReadOnlyList<FeatureAttributionDto> Attributions,
     [property: JsonPropertyName("completeness_gap")] double CompletenessGap
-);
+)
+{
+    /// <summary>The target at the input.</summary>
+    [JsonPropertyName("output")]
+    public double? Output { get; init; }
+
+    /// <summary>The target at the baseline; for expected gradients its mean over the whole background set.</summary>
+    [JsonPropertyName("baseline_output")]
+    public double? BaselineOutput { get; init; }
+
+    /// <summary>How many baselines the attributions average over (expected gradients).</summary>
+    [JsonPropertyName("baselines")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Baselines { get; init; }
+}
 
 public sealed record FeatureAttributionDto(
     [property: JsonPropertyName("feature")] string Feature,

@@ -74,7 +74,17 @@ public sealed class ModelDirectoryLoader(
             }
         }
 
-        return new ModelSet(generation, directory, models, errors);
+        BackgroundSet? background = null;
+        try
+        {
+            background = BackgroundSet.Load(directory);
+        }
+        catch (ModelLoadException ex)
+        {
+            errors.Add(new ModelLoadError("background", ex.Path, ex.Reason));
+        }
+
+        return new ModelSet(generation, directory, models, errors) { Background = background };
     }
 
     /// <summary>

@@ -35,6 +35,10 @@ public sealed class ModelSet : IDisposable
 
     public IReadOnlyList<ModelLoadError> Errors { get; }
 
+    /// <summary>The directory's <c>background.json</c>, for expected gradients; null when it has none (or a broken
+    /// one, listed in <see cref="Errors"/>).</summary>
+    public BackgroundSet? Background { get; init; }
+
     /// <summary>Names and SHA-256 of the loaded models, stable across processes (for decision ids); worked out once,
     /// as every decision and predict answer asks for it.</summary>
     public string Fingerprint =>

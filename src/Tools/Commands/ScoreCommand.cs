@@ -63,6 +63,13 @@ public static class ScoreCommand
                 "With --time: also time the directory's three specialists as one mixture call over the same rows "
                 + "(stacked into one forward) and add it as \"timing_mixture\".",
         };
+        var explain = new Option<string?>("--explain")
+        {
+            Description =
+                "Also explain each row's proposed action: integrated_gradients (against zeros) or expected_gradients "
+                + "(against the directory's background.json), as \"explanations\".",
+        };
+        explain.AcceptOnlyFromAmong(ScoreExplanations.Methods);
         var command = new Command(
             "score",
             "Scores inputs with one model and writes {\"model\", \"sha256\", \"probs\", \"values\"}."
@@ -75,6 +82,7 @@ public static class ScoreCommand
             libTorch,
             time,
             timeMixture,
+            explain,
         };
         command.SetAction(Execute);
         return command;
@@ -116,7 +124,11 @@ public static class ScoreCommand
                     inputs[r].CopyTo(features, r * width);
                 }
 
-                var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, []);
+                var method = parse.GetValue(explain);
+                var set = new ModelSet(1, directory, new Dictionary<string, LoadedModel> { [name] = loaded }, [])
+                {
+                    Background = method == IntegratedGradients.ExpectedMethod ? BackgroundSet.Load(directory) : null,
+                };
                 var plans = Enumerable.Repeat(RowPlan.ForModel(name), rows).ToArray();
                 var results = rows == 0 ? [] : InferenceEngine.Run(set, features, width, plans);
                 if (results.Select((r, i) => (r, i)).FirstOrDefault(x => !x.r.Succeeded) is { r: { } failed } row)
@@ -129,7 +141,16 @@ public static class ScoreCommand
                 var mixtureTiming = parse.GetValue(timeMixture)
                     ? TimeMixture(loader, directory, features, width, rows, parse.GetValue(time))
                     : null;
-                Write(stdout, loaded.Info, results, timing, mixtureTiming);
+                Write(
+                    stdout,
+                    loaded.Info,
+                    results,
+                    timing,
+                    mixtureTiming,
+                    method is null
+                        ? null
+                        : json => ScoreExplanations.Write(json, set, name, features, width, results, method)
+                );
                 return 0;
             }
             catch (Exception ex)
@@ -287,7 +308,8 @@ public static class ScoreCommand
         ModelInfo info,
         RowResult[] results,
         (double MedianMs, double P90Ms, int Repeats)? timing,
-        (double MedianMs, double P90Ms, int Repeats)? mixtureTiming
+        (double MedianMs, double P90Ms, int Repeats)? mixtureTiming,
+        Action<Utf8JsonWriter>? explanations
     )
     {
         using var stream = new MemoryStream();
@@ -318,6 +340,7 @@ public static class ScoreCommand
             }
 
             json.WriteEndArray();
+            explanations?.Invoke(json);
             foreach (var (key, value) in new[] { ("timing", timing), ("timing_mixture", mixtureTiming) })
             {
                 if (value is { } measured)

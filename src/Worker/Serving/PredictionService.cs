@@ -55,6 +55,18 @@ public sealed class PredictionService(
             );
         }
 
+        if (
+            request.ExplainMethod is { } method
+            && method is not IntegratedGradients.Method and not IntegratedGradients.ExpectedMethod
+        )
+        {
+            return PredictionResult.Fail(
+                PredictionOutcome.UnknownExplainMethod,
+                $"Unknown explain_method '{method}'; use '{IntegratedGradients.Method}' or "
+                    + $"'{IntegratedGradients.ExpectedMethod}'."
+            );
+        }
+
         if (!catalog.IsLoaded)
         {
             return PredictionResult.Fail(PredictionOutcome.ModelsNotReady, "Models are still loading.");
@@ -129,7 +141,22 @@ public sealed class PredictionService(
                 model is not null ? fingerprint + "|model=" + model
                 : strategy == streamStrategy ? fingerprint
                 : fingerprint + "|selection=" + strategy;
-            var explanation = request.Explain ? Explain(snapshot, plan, result.DecidedBy, action) : null;
+            ExplanationDto? explanation = null;
+            if (request.Explain || request.ExplainMethod is not null)
+            {
+                try
+                {
+                    explanation = Explain(snapshot, plan, result.DecidedBy, action, request.ExplainMethod);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    return PredictionResult.Fail(
+                        PredictionOutcome.ExplanationUnavailable,
+                        "Cannot explain: " + ex.Message
+                    );
+                }
+            }
+
             var response = new PredictResponse(
                 DecisionIds.For(symbol, snapshot.Bar.EndMs, identity).ToString(),
                 symbol,
@@ -214,18 +241,39 @@ public sealed class PredictionService(
             );
     }
 
-    private ExplanationDto Explain(ObservationSnapshot snapshot, RowPlan plan, string decidedBy, TradeAction action)
+    private ExplanationDto Explain(
+        ObservationSnapshot snapshot,
+        RowPlan plan,
+        string decidedBy,
+        TradeAction action,
+        string? method
+    )
     {
         using var lease = catalog.Acquire();
-        var result = IntegratedGradients.Explain(lease.Set, snapshot.Features, plan, decidedBy, (int)action);
+        var expected = method == IntegratedGradients.ExpectedMethod;
+        var result = expected
+            ? IntegratedGradients.ExplainExpected(lease.Set, snapshot.Features, plan, decidedBy, (int)action)
+            : IntegratedGradients.Explain(lease.Set, snapshot.Features, plan, decidedBy, (int)action);
         var names = Observation.FeatureNames;
         return new ExplanationDto(
-            IntegratedGradients.Method,
-            IntegratedGradients.Baseline,
+            expected ? IntegratedGradients.ExpectedMethod : IntegratedGradients.Method,
+            expected ? BackgroundOf(lease.Set.Background!, result.Baselines) : IntegratedGradients.Baseline,
             result.Steps,
             string.Create(CultureInfo.InvariantCulture, $"probability of {action}"),
             [.. result.Attributions.Select((a, i) => new FeatureAttributionDto(names[i], snapshot.Features[i], a))],
             result.CompletenessGap
-        );
+        )
+        {
+            Output = result.Output,
+            BaselineOutput = result.BaselineOutput,
+            Baselines = expected ? result.Baselines : null,
+        };
     }
+
+    private static string BackgroundOf(BackgroundSet background, int drawn) =>
+        string.Create(
+            CultureInfo.InvariantCulture,
+            $"background: {drawn} of the {background.Count} rows of {BackgroundSet.FileName} "
+                + $"(SHA-256 {background.Sha256[..12]}): {background.Source}"
+        );
 }

@@ -72,6 +72,40 @@ public sealed class ScoreCommandTests
         }
     }
 
+    [Fact]
+    public void ExplainGivesExpectedGradientsAgainstTheDirectorysBackgroundSetOrSaysItHasNone()
+    {
+        var reference = ModelFixtures.ReferenceOf(ModelNames.Universal);
+        var input = Path.GetTempFileName();
+        File.WriteAllText(input, System.Text.Json.JsonSerializer.Serialize(new { inputs = reference.Inputs[..4] }));
+        try
+        {
+            string[] Args(string directory) =>
+                ["--model-dir", directory, "--input", input, "--explain", "expected_gradients", "--device", "cpu"];
+            using var stdout = new StringWriter();
+            using var stderr = new StringWriter();
+            Assert.True(Tool.Run("score", Args(Tests.RepositoryRoot.Models), stdout, stderr) == 0, stderr.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(stdout.ToString());
+            var explanations = json.RootElement.GetProperty("explanations").EnumerateArray().ToList();
+            Assert.Equal(4, explanations.Count);
+            foreach (var explanation in explanations)
+            {
+                Assert.Equal("expected_gradients", explanation.GetProperty("method").GetString());
+                Assert.Equal(43, explanation.GetProperty("attributions").GetArrayLength());
+                Assert.InRange(Math.Abs(explanation.GetProperty("completeness_gap").GetDouble()), 0, 5e-3);
+            }
+
+            using var none = new StringWriter();
+            using var why = new StringWriter();
+            Assert.Equal(1, Tool.Run("score", Args(ModelFixtures.Directory), none, why));
+            Assert.Contains("no background.json", why.ToString(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(input);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void TheScoreCommandReproducesPyTorchsOutputs(string name)
