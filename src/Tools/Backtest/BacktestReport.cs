@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Inference.Streaming.Contracts.Events;
+using Inference.Streaming.Engine.Backtesting;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
@@ -20,7 +21,7 @@ public sealed class BacktestReport(
     IReadOnlyList<CsvBar> rows,
     IReadOnlyList<string> symbols,
     FeatureOptions features,
-    BacktestRegimes regimes,
+    ReplayRegimes regimes,
     RegimeDetectorInfo? detector
 )
 {
@@ -62,6 +63,8 @@ public sealed class BacktestReport(
         }
 
         var decision = step.Decision;
+        _first ??= decision.bar_start;
+        _last = decision.bar_start;
         _buyAndHold.Hold(decision.symbol, new DateTimeOffset(decision.bar_end).ToUnixTimeMilliseconds(), step.Close);
         if (decision.symbol == symbols[0])
         {
@@ -74,6 +77,8 @@ public sealed class BacktestReport(
     }
 
     private readonly Dictionary<string, List<string>> _failures = [];
+    private DateTime? _first;
+    private DateTime? _last;
 
     public void Failed(string policy, List<string> failures) => _failures[policy] = failures;
 
@@ -100,6 +105,8 @@ public sealed class BacktestReport(
             ["symbols"] = symbols,
             ["from"] = rows[0].Date,
             ["to"] = rows[^1].Date,
+            ["decided_from"] = _first?.ToString("O", CultureInfo.InvariantCulture),
+            ["decided_to"] = _last?.ToString("O", CultureInfo.InvariantCulture),
             ["bar_interval"] = features.BarInterval.ToString("c", CultureInfo.InvariantCulture),
             ["initial_capital_per_symbol"] = features.InitialCapital,
             ["regimes"] = regimes.ToString().ToLowerInvariant(),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Inference.Streaming.Contracts.Validation;
 using Inference.Streaming.Engine;
+using Inference.Streaming.Engine.Backtesting;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
 using Inference.Streaming.Engine.Inference;
@@ -39,12 +40,12 @@ public static class BacktestCommand
             Required = true,
         };
         var output = new Option<string>("--output") { Description = "Directory for the results.", Required = true };
-        var regimes = new Option<BacktestRegimes>("--regimes")
+        var regimes = new Option<ReplayRegimes>("--regimes")
         {
             Description =
                 "detector (the stream's, causal), columns (the file's bull, bear, sideways) or labels (the "
                 + "file's regime column, one-hot: hindsight, an oracle).",
-            DefaultValueFactory = _ => BacktestRegimes.Detector,
+            DefaultValueFactory = _ => ReplayRegimes.Detector,
         };
         var detector = new Option<string?>("--detector") { Description = "Detector name (default: Regimes:Detector)." };
         var regimesDir = new Option<string?>("--regimes-dir")
@@ -64,6 +65,12 @@ public static class BacktestCommand
             Description = "Bar length (default: the smallest gap between two rows of a symbol).",
         };
         var device = new Option<string?>("--device") { Description = "auto, cpu or cuda (default: Inference:Device)." };
+        var from = new Option<DateTimeOffset?>("--from")
+        {
+            Description =
+                "Decide only bars from this date (ISO 8601, UTC); earlier ones warm the indicators and the "
+                + "regime up.",
+        };
         var command = new Command("backtest", "Runs a bar file through the serving code and reports each policy.")
         {
             bars,
@@ -76,6 +83,7 @@ public static class BacktestCommand
             symbol,
             interval,
             device,
+            from,
         };
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(
@@ -119,7 +127,7 @@ public static class BacktestCommand
                             services.PostConfigure<RegimeOptions>(r =>
                             {
                                 r.Source =
-                                    source == BacktestRegimes.Detector ? RegimeSource.Detector : RegimeSource.Topic;
+                                    source == ReplayRegimes.Detector ? RegimeSource.Detector : RegimeSource.Topic;
                                 r.Detector = parse.GetValue(detector) ?? r.Detector;
                                 r.Directory = parse.GetValue(regimesDir) ?? r.Directory;
                             });
@@ -163,10 +171,13 @@ public static class BacktestCommand
                         var backtester = new Backtester(
                             provider.GetRequiredService<DecisionAssembler>(),
                             provider.GetRequiredService<DecisionFunction>(),
-                            streamRegimes,
+                            source == ReplayRegimes.Detector
+                                ? provider.GetRequiredService<RegimeDetectorCatalog>().Current
+                                : null,
                             features,
                             source,
-                            Path.GetFileName(path)
+                            Path.GetFileName(path),
+                            parse.GetValue(from)?.ToUnixTimeMilliseconds() ?? long.MinValue
                         );
                         var performance = report.AddPolicy(name, directory, models);
                         await using (var decisions = Writer(Path.Combine(policyOutput, "decisions.jsonl")))
@@ -188,7 +199,13 @@ public static class BacktestCommand
                                     decisions.Write('\n');
                                     forensics.Write(ForensicsFiles.ToJson(step.Forensics));
                                     forensics.Write('\n');
-                                    performance.Add(step);
+                                    performance.Add(
+                                        step.Decision.symbol,
+                                        new DateTimeOffset(step.Decision.bar_end).ToUnixTimeMilliseconds(),
+                                        step.Decision.action,
+                                        step.TradedNotional,
+                                        step.ValueAfter
+                                    );
                                     report.Observe(name, step);
                                 },
                                 cancellationToken

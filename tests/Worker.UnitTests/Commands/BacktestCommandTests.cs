@@ -124,6 +124,30 @@ public sealed class BacktestCommandTests : IDisposable
     }
 
     [Fact]
+    public void FromADateEarlierBarsOnlyWarmTheIndicatorsAndTheRegimeUp()
+    {
+        var bars = Bars("bars.csv", 300);
+        var full = Backtest(bars, "full");
+        var from = Backtest(bars, "from", "--from", "2017-08-01");
+
+        var whole = File.ReadAllLines(Path.Combine(full, "forensics.jsonl")).Select(ForensicsFiles.FromJson).ToList();
+        var part = File.ReadAllLines(Path.Combine(from, "forensics.jsonl")).Select(ForensicsFiles.FromJson).ToList();
+        var first = whole.FindIndex(f => f.decision.bar_start == new DateTime(2017, 8, 1, 0, 0, 0, DateTimeKind.Utc));
+        Assert.Equal(whole.Count - first, part.Count);
+        Assert.Equal(whole[first].decision.bar_start, part[0].decision.bar_start);
+        for (var i = 0; i < part.Count; i++)
+        {
+            // The market features (3 on) and the regime are the full run's; the portfolio starts afresh.
+            Assert.Equal(whole[first + i].features.Skip(3), part[i].features.Skip(3));
+            Assert.Equal(whole[first + i].decision.regime.bull, part[i].decision.regime.bull);
+        }
+
+        Assert.Equal(new[] { 1f, 0f, 0f }, part[0].features.Take(3));
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(from, "report.json")))!;
+        Assert.Equal(part.Count, report["policies"]!["buy_and_hold"]!["bars"]!.GetValue<int>());
+    }
+
+    [Fact]
     public void BadInputIsRefusedWithItsLine()
     {
         var bars = Path.Combine(_scratch, "bad.csv");

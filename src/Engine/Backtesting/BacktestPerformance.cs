@@ -1,7 +1,7 @@
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Features;
 
-namespace Inference.Streaming.Tools.Backtest;
+namespace Inference.Streaming.Engine.Backtesting;
 
 /// <summary>
 /// One policy's paper book over a backtest: the total value of every symbol's portfolio after each bar end (a
@@ -57,19 +57,48 @@ public sealed class BacktestPerformance(string name, IReadOnlyCollection<string>
         }
     }
 
-    /// <summary>Counts a decided bar of the policy and marks its value.</summary>
-    public void Add(BacktestStep step)
+    /// <summary>Counts a decided bar of the policy (its action, the notional it traded) and marks the symbol's value
+    /// after it.</summary>
+    public void Add(string symbol, long endMs, TradeAction action, double traded, double valueAfter)
     {
         Decisions++;
-        if (step.TradedNotional > 0)
+        if (traded > 0)
         {
             Trades++;
-            Traded += step.TradedNotional;
-            Buys += step.Decision.action == TradeAction.BUY ? 1 : 0;
-            Sells += step.Decision.action == TradeAction.SELL ? 1 : 0;
+            Traded += traded;
+            Buys += action == TradeAction.BUY ? 1 : 0;
+            Sells += action == TradeAction.SELL ? 1 : 0;
         }
 
-        Mark(step.Decision.symbol, new DateTimeOffset(step.Decision.bar_end).ToUnixTimeMilliseconds(), step.ValueAfter);
+        Mark(symbol, endMs, valueAfter);
+    }
+
+    /// <summary>The book's return from one bar end to the next (the first from the initial capital).</summary>
+    public double[] Returns()
+    {
+        var returns = new double[_equity.Count];
+        var previous = InitialCapital;
+        for (var i = 0; i < _equity.Count; i++)
+        {
+            returns[i] = (_equity[i].Value / previous) - 1;
+            previous = _equity[i].Value;
+        }
+
+        return returns;
+    }
+
+    /// <summary>Mean over standard deviation (n − 1); 0 when the returns do not vary or there are fewer than
+    /// two.</summary>
+    public static double Sharpe(IReadOnlyList<double> returns)
+    {
+        if (returns.Count < 2)
+        {
+            return 0;
+        }
+
+        var mean = returns.Average();
+        var sd = Math.Sqrt(returns.Sum(r => (r - mean) * (r - mean)) / (returns.Count - 1));
+        return sd > 0 ? mean / sd : 0;
     }
 
     private readonly Dictionary<string, double> _held = new(StringComparer.Ordinal);
@@ -107,28 +136,7 @@ public sealed class BacktestPerformance(string name, IReadOnlyCollection<string>
 
     public double TotalReturn => _equity.Count == 0 ? 0 : (_equity[^1].Value / InitialCapital) - 1;
 
-    public double SharpePerBar
-    {
-        get
-        {
-            var returns = new List<double>(_equity.Count);
-            var previous = InitialCapital;
-            foreach (var (_, value) in _equity)
-            {
-                returns.Add((value / previous) - 1);
-                previous = value;
-            }
-
-            if (returns.Count < 2)
-            {
-                return 0;
-            }
-
-            var mean = returns.Average();
-            var sd = Math.Sqrt(returns.Sum(r => (r - mean) * (r - mean)) / (returns.Count - 1));
-            return sd > 0 ? mean / sd : 0;
-        }
-    }
+    public double SharpePerBar => Sharpe(Returns());
 
     /// <summary>The figures of <c>report.json</c> for this policy.</summary>
     public Dictionary<string, object> Summary() =>
