@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Inference.Streaming.Contracts.Events;
 using Inference.Streaming.Engine.Decisions;
 using Inference.Streaming.Engine.Features;
@@ -27,10 +26,13 @@ public static class BackgroundSample
         PpoSettings settings,
         TrainerEngine engine,
         int seed,
-        int rows
+        int rows,
+        HistoricalMarket? history = null
     )
     {
-        var environment = new TradingEnvironment(null, settings.EpisodeBars, settings.RewardScale, engine);
+        var environment = history is null
+            ? new TradingEnvironment(null, settings.EpisodeBars, settings.RewardScale, engine)
+            : new TradingEnvironment(history, null, settings.EpisodeBars, settings.RewardScale, engine);
         var collected = new List<float>(rows * Observation.Width);
         for (var episode = 0; collected.Count < rows * Observation.Width; episode++)
         {
@@ -53,12 +55,13 @@ public static class BackgroundSample
         BackgroundSet.Write(
             directory,
             collected.ToArray(),
-            string.Create(
-                CultureInfo.InvariantCulture,
-                $"{rows} observations of the trainer's regime-switching markets ({engine.BarMs} ms bars, every "
-                    + $"{Stride}th bar, episodes seeded from {seed}), {policy.Info.Name} "
-                    + $"{policy.Info.Sha256[..12]} acting"
-            )
+            $"{rows} observations of "
+                + (
+                    history?.Description
+                    ?? FormattableString.Invariant($"the trainer's regime-switching markets ({engine.BarMs} ms bars)")
+                )
+                + FormattableString.Invariant($", every {Stride}th bar, episodes seeded from {seed}, ")
+                + $"{policy.Info.Name} {policy.Info.Sha256[..12]} acting"
         );
     }
 

@@ -21,6 +21,8 @@ public sealed class TradingEnvironment
     private static readonly DateTimeOffset Start = new(2026, 1, 5, 14, 30, 0, TimeSpan.Zero);
 
     private readonly MarketRegime? _regime;
+    private readonly HistoricalMarket? _history;
+    private int _next;
     private readonly int _episodeBars;
     private readonly double _rewardScale;
     private readonly TrainerEngine _engine;
@@ -37,11 +39,34 @@ public sealed class TradingEnvironment
         _engine = engine;
     }
 
+    /// <summary>An environment over real bars (<see cref="HistoricalMarket"/>): each episode starts at a bar drawn
+    /// from those of <paramref name="regime"/> (any bar for null) with <see cref="WarmupBars"/> bars before it, and
+    /// ends after <paramref name="episodeBars"/> decisions, at the end of the history, or, for a specialist, when
+    /// the market leaves its regime.</summary>
+    public TradingEnvironment(
+        HistoricalMarket history,
+        MarketRegime? regime,
+        int episodeBars,
+        double rewardScale,
+        TrainerEngine engine
+    )
+        : this(regime, episodeBars, rewardScale, engine)
+    {
+        _history = history;
+        if (history.StartsFor(regime, WarmupBars).Count == 0)
+        {
+            throw new ArgumentException(
+                $"{history.Description}: no bar of the {regime?.ToString().ToLowerInvariant() ?? "any"} regime has "
+                    + $"{WarmupBars} bars before it to warm up on"
+            );
+        }
+    }
+
     public PaperPortfolio Portfolio => _state.Portfolio;
 
     public Bar Bar => _bar;
 
-    public MarketRegime Regime => _market.RegimeOf(0);
+    public MarketRegime Regime => _history?.Regimes[_next - 1] ?? _market.RegimeOf(0);
 
     public SymbolFeatures State => _state;
 
@@ -56,9 +81,18 @@ public sealed class TradingEnvironment
     /// </param>
     public float[] Reset(int seed, double position = 0)
     {
-        _market = new MarketSimulator(["SIM"], seed, Start, TimeSpan.FromSeconds(1), _regime);
         _state = new SymbolFeatures("SIM", _engine.BarMs, PaperPortfolio.DefaultInitialCapital);
         _step = 0;
+        if (_history is not null)
+        {
+            var starts = _history.StartsFor(_regime, WarmupBars);
+            _next = starts[new Random(seed).Next(starts.Count)] - WarmupBars;
+        }
+        else
+        {
+            _market = new MarketSimulator(["SIM"], seed, Start, TimeSpan.FromSeconds(1), _regime);
+        }
+
         float[] observation = [];
         for (var i = 0; i < WarmupBars; i++)
         {
@@ -94,11 +128,24 @@ public sealed class TradingEnvironment
         var observation = Advance();
         var after = _state.Portfolio.ValueAt(_bar.Close);
         _step++;
-        return (observation, (after - before) / before * _rewardScale, _step >= _episodeBars, applied);
+        var done =
+            _step >= _episodeBars
+            || (
+                _history is not null
+                && (_next >= _history.Bars.Count || (_regime is { } regime && _history.Regimes[_next - 1] != regime))
+            );
+        return (observation, (after - before) / before * _rewardScale, done, applied);
     }
 
     private float[] Advance()
     {
+        if (_history is not null)
+        {
+            _bar = _history.Bars[_next++];
+            BarClosed?.Invoke(_bar);
+            return _state.Observe(_bar);
+        }
+
         while (true)
         {
             var tick = _market.NextRound().First();

@@ -84,13 +84,23 @@ public static class TrainerCommands
         PpoSettings settings,
         int seed,
         TrainerEngine engine,
-        Action<int, PpoTrainer>? progress = null
+        Action<int, PpoTrainer>? progress = null,
+        HistoricalMarket? history = null
     )
     {
         using var trainer = new PpoTrainer(
             settings,
             seed,
-            () => new TradingEnvironment(RegimeOf(model), settings.EpisodeBars, settings.RewardScale, engine)
+            () =>
+                history is null
+                    ? new TradingEnvironment(RegimeOf(model), settings.EpisodeBars, settings.RewardScale, engine)
+                    : new TradingEnvironment(
+                        history,
+                        RegimeOf(model),
+                        settings.EpisodeBars,
+                        settings.RewardScale,
+                        engine
+                    )
         );
         for (var update = 0; update < settings.Updates; update++)
         {
@@ -104,10 +114,12 @@ public static class TrainerCommands
             ["model"] = model,
             ["market"] = RegimeOf(model)?.ToString().ToLowerInvariant() ?? "regime-switching",
             ["seed"] = seed.ToString(CultureInfo.InvariantCulture),
-            ["simulator"] = string.Create(
-                CultureInfo.InvariantCulture,
-                $"demo MarketSimulator, 1 s ticks, {engine.BarMs} ms bars"
-            ),
+            ["simulator"] = history is null
+                ? string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"demo MarketSimulator, 1 s ticks, {engine.BarMs} ms bars"
+                )
+                : "none: real bars, " + history.Description,
             ["trainer"] = "Inference.Streaming.Trainer",
         };
         return CheckpointWriter.Write(ModelNames.FolderOf(root, model), trainer.Network, training);
@@ -151,6 +163,37 @@ public static class TrainerCommands
             AllowMultipleArgumentsPerToken = true,
             DefaultValueFactory = _ => [.. ModelNames.All],
         };
+        var bars = new Option<string?>("--bars")
+        {
+            Description = "Train on this file's real bars (detect's CSV format, one symbol) instead of the simulator.",
+        };
+        var until = new Option<DateTimeOffset?>("--until")
+        {
+            Description = "With --bars: only the bars that start before this date (ISO 8601, UTC).",
+        };
+        var regimes = new Option<string>("--regimes")
+        {
+            Description =
+                "With --bars: which bars each specialist trains on: detector (argmax of --detector, "
+                + "causal) or labels (the file's regime column).",
+            DefaultValueFactory = _ => "detector",
+        };
+        regimes.AcceptOnlyFromAmong("detector", "labels");
+        var detector = new Option<string>("--detector")
+        {
+            Description = "With --regimes detector: the detector, from --regimes-dir.",
+            DefaultValueFactory = _ => GaussianRegimeDetector.DefaultName,
+        };
+        var regimesDir = new Option<string>("--regimes-dir")
+        {
+            Description = "Regime detectors (rules needs none).",
+            DefaultValueFactory = _ => Path.Combine("models", "regimes"),
+        };
+        var episodeBars = new Option<int>("--episode-bars")
+        {
+            Description = "Decisions per episode at most.",
+            DefaultValueFactory = _ => new PpoSettings().EpisodeBars,
+        };
         var command = new Command(
             "train",
             "Train the bull, bear and sideways specialists and the universal model with PPO."
@@ -163,7 +206,20 @@ public static class TrainerCommands
             steps,
             threads,
             models,
+            bars,
+            until,
+            regimes,
+            detector,
+            regimesDir,
+            episodeBars,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(until) is not null && result.GetValue(bars) is null)
+            {
+                result.AddError("--until needs --bars");
+            }
+        });
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
         {
@@ -174,7 +230,28 @@ public static class TrainerCommands
                 Environments = parse.GetValue(envs),
                 Steps = parse.GetValue(steps),
                 Threads = parse.GetValue(threads),
+                EpisodeBars = parse.GetValue(episodeBars),
             };
+            var history = parse.GetValue(bars) is { } file
+                ? RealBars.Market(
+                    file,
+                    parse.GetValue(until),
+                    parse.GetValue(regimes) == "labels"
+                        ? null
+                        : RegimeDetectorFiles.Load(parse.GetValue(regimesDir)!, parse.GetValue(detector)!)
+                )
+                : null;
+            if (history is not null)
+            {
+                stdout.WriteLine(
+                    $"training on {history.Description}: "
+                        + string.Join(
+                            ", ",
+                            history.Counts().Select(c => $"{c.Value} {c.Key.ToString().ToLowerInvariant()}")
+                        )
+                );
+            }
+
             var names = parse
                 .GetValue(models)!
                 .SelectMany(m => m.Split(',', StringSplitOptions.RemoveEmptyEntries))
@@ -230,7 +307,8 @@ public static class TrainerCommands
                                 }
 
                                 task.Value = update;
-                            }
+                            },
+                            history
                         );
                         task.StopTask();
                     }
@@ -256,7 +334,8 @@ public static class TrainerCommands
                     settings,
                     engine,
                     parse.GetValue(seed),
-                    BackgroundSample.DefaultRows
+                    BackgroundSample.DefaultRows,
+                    history
                 );
                 stdout.WriteLine($"background: {Path.Combine(root, BackgroundSet.FileName)}");
             }
@@ -285,7 +364,35 @@ public static class TrainerCommands
             Description = "Held-out paths per scenario.",
             DefaultValueFactory = _ => 16,
         };
-        var bars = new Option<int>("--bars") { Description = "Decisions per path.", DefaultValueFactory = _ => 390 };
+        var bars = new Option<int>("--sim-bars")
+        {
+            Description = "Decisions per simulated path.",
+            DefaultValueFactory = _ => 390,
+        };
+        var file = new Option<string?>("--bars")
+        {
+            Description =
+                "Evaluate on this file's real bars (detect's CSV format) from --from instead of the simulator.",
+        };
+        var from = new Option<DateTimeOffset?>("--from")
+        {
+            Description = "With --bars: the first bar of the held-out period (ISO 8601, UTC); earlier bars warm up.",
+        };
+        var to = new Option<DateTimeOffset?>("--to")
+        {
+            Description = "With --bars: the end of the held-out period, exclusive (default: the end of the file).",
+        };
+        var report = new Option<string?>("--report") { Description = "With --bars: also write the results as JSON." };
+        var block = new Option<int>("--block")
+        {
+            Description = "With --bars: bars per bootstrap block.",
+            DefaultValueFactory = _ => 20,
+        };
+        var samples = new Option<int>("--samples")
+        {
+            Description = "With --bars: bootstrap samples.",
+            DefaultValueFactory = _ => 2000,
+        };
         var seed = new Option<int>("--seed")
         {
             Description = "First held-out seed (training draws its path seeds from its own generator).",
@@ -317,10 +424,40 @@ public static class TrainerCommands
             readme,
             chart,
             regimes,
+            file,
+            from,
+            to,
+            report,
+            block,
+            samples,
         };
+        command.Validators.Add(result =>
+        {
+            if ((result.GetValue(file) is null) != (result.GetValue(from) is null))
+            {
+                result.AddError("--bars FILE and --from DATE go together");
+            }
+        });
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
         {
+            if (parse.GetValue(file) is { } barsFile)
+            {
+                return EvaluateRealBars(
+                    parse,
+                    stdout,
+                    barsFile,
+                    parse.GetValue(from)!.Value,
+                    parse.GetValue(to),
+                    parse.GetValue(modelDir)!,
+                    parse.GetValue(regimes)!,
+                    parse.GetValue(report),
+                    parse.GetValue(block),
+                    parse.GetValue(samples),
+                    parse.GetValue(seed)
+                );
+            }
+
             var directory = parse.GetValue(modelDir)!;
             // CPU with the worker's defaults (float64 compute, one thread): scored as the worker scores.
             using var engine = TrainerEngine.FromConfiguration(parse.UnmatchedTokens);
@@ -356,7 +493,7 @@ public static class TrainerCommands
                     chartLink,
                     string.Create(
                         CultureInfo.InvariantCulture,
-                        $"dotnet run --project src/Trainer -- evaluate --model-dir {directory} --paths {n} --bars "
+                        $"dotnet run --project src/Trainer -- evaluate --model-dir {directory} --paths {n} --sim-bars "
                             + $"{length} --seed {first} --regimes-dir {parse.GetValue(regimes)}"
                     )
                 );
@@ -371,5 +508,60 @@ public static class TrainerCommands
             }
         });
         return command;
+    }
+
+    private static int EvaluateRealBars(
+        ParseResult parse,
+        TextWriter stdout,
+        string path,
+        DateTimeOffset from,
+        DateTimeOffset? to,
+        string directory,
+        string regimesDir,
+        string? report,
+        int block,
+        int samples,
+        int seed
+    )
+    {
+        using var engine = TrainerEngine.FromConfiguration(parse.UnmatchedTokens);
+        using var models = engine.Loader.Load(directory, generation: 1);
+        if (models.Models.Count == 0)
+        {
+            throw new ArgumentException(
+                $"no model loaded from {directory}: {string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}"))}"
+            );
+        }
+
+        var results = RealBarEvaluation
+            .RunAsync(models, engine, Detectors(regimesDir, stdout), path, from, to, block, samples, seed)
+            .GetAwaiter()
+            .GetResult();
+        var command =
+            $"dotnet run --project src/Trainer -- evaluate --model-dir {directory} --bars {path} "
+            + FormattableString.Invariant($"--from {from:yyyy-MM-dd}")
+            + (to is null ? "" : FormattableString.Invariant($" --to {to:yyyy-MM-dd}"))
+            + FormattableString.Invariant($" --block {block} --samples {samples} --seed {seed}");
+        stdout.Write(RealBarEvaluation.Markdown(results, command));
+        if (report is not null)
+        {
+            File.WriteAllText(
+                report,
+                RealBarEvaluation.Json(
+                    results,
+                    new Dictionary<string, object>
+                    {
+                        ["command"] = command,
+                        ["model_dir"] = directory,
+                        ["bars"] = path,
+                        ["from"] = from.ToString("O", CultureInfo.InvariantCulture),
+                        ["to"] = to?.ToString("O", CultureInfo.InvariantCulture) ?? "end of file",
+                    }
+                )
+            );
+            stdout.WriteLine($"report written to {report}");
+        }
+
+        return 0;
     }
 }

@@ -73,6 +73,22 @@ public sealed class BacktestPerformance(string name, IReadOnlyCollection<string>
         Mark(symbol, endMs, valueAfter);
     }
 
+    /// <summary>What <paramref name="action"/> at <paramref name="price"/> would trade (notional) and leave the
+    /// portfolio worth, without changing it.</summary>
+    public static (double Traded, double ValueAfter) Preview(PaperPortfolio portfolio, TradeAction action, double price)
+    {
+        var after = new PaperPortfolio(portfolio.InitialCapital);
+        after.Restore(
+            portfolio.InitialCapital,
+            portfolio.Cash,
+            portfolio.Shares,
+            portfolio.Day,
+            portfolio.DayOpenValue
+        );
+        after.Apply(action, price);
+        return (Math.Abs(after.Shares - portfolio.Shares) * price, after.ValueAt(price));
+    }
+
     /// <summary>The book's return from one bar end to the next (the first from the initial capital).</summary>
     public double[] Returns()
     {

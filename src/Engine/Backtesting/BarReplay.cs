@@ -56,6 +56,13 @@ public sealed class BarReplay(
     /// the warm-up before an evaluation period. The portfolio starts at the first decided bar.</summary>
     public long DecideFromMs { get; init; } = long.MinValue;
 
+    /// <summary>The selection to route every bar with, instead of the symbol's own (<c>Inference:Selection</c>).
+    /// </summary>
+    public SelectionStrategy? Strategy { get; init; }
+
+    /// <summary>One model to decide every bar alone, instead of the route's plan.</summary>
+    public string? Model { get; init; }
+
     /// <summary>Rows that could not be decided (the stream dead-letters them and the portfolio holds), with why.
     /// </summary>
     public List<string> Failures { get; } = [];
@@ -160,7 +167,12 @@ public sealed class BarReplay(
             return;
         }
 
-        var route = rules.Route(state.Symbol, state.Regime);
+        var route = rules.Route(state.Symbol, state.Regime, Strategy);
+        if (Model is { } alone)
+        {
+            route = route with { Plan = RowPlan.ForModel(alone) };
+        }
+
         var result = InferenceEngine.Run(models, observation, Observation.Width, [route.Plan])[0];
         if (!result.Succeeded)
         {

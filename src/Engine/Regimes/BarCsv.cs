@@ -162,4 +162,27 @@ public static class BarCsv
         return RegimeState.TryCreate(values[0], values[1], values[2], null, out var problem)
             ?? throw new FormatException($"{source}:{line}: {problem}");
     }
+
+    /// <summary>The smallest gap between two rows of one symbol, in milliseconds; null for a file of one row per
+    /// symbol. A bar file's bar interval unless told otherwise.</summary>
+    public static long? SmallestGapMs(IReadOnlyList<CsvBar> rows)
+    {
+        long? smallest = null;
+        foreach (var group in rows.GroupBy(r => r.Symbol ?? ""))
+        {
+            long previous = long.MinValue;
+            foreach (var row in group)
+            {
+                if (previous != long.MinValue)
+                {
+                    var gap = row.Bar.StartMs - previous;
+                    smallest = smallest is { } s && s <= gap ? s : gap;
+                }
+
+                previous = row.Bar.StartMs;
+            }
+        }
+
+        return smallest;
+    }
 }

@@ -107,25 +107,8 @@ public sealed class Backtester(
         }
 
         // What the portfolio will hold once the action is applied, as the stream applies it.
-        var after = new PaperPortfolio(state.Portfolio.InitialCapital);
-        var portfolio = state.Portfolio;
-        after.Restore(
-            portfolio.InitialCapital,
-            portfolio.Cash,
-            portfolio.Shares,
-            portfolio.Day,
-            portfolio.DayOpenValue
-        );
-        after.Apply(decision.action, closed.Close);
-        decided(
-            new BacktestStep(
-                decision,
-                forensics,
-                closed.Close,
-                after.ValueAt(closed.Close),
-                Math.Abs(after.Shares - portfolio.Shares) * closed.Close
-            )
-        );
+        var (traded, valueAfter) = BacktestPerformance.Preview(state.Portfolio, decision.action, closed.Close);
+        decided(new BacktestStep(decision, forensics, closed.Close, valueAfter, traded));
         return decision.action;
     }
 }

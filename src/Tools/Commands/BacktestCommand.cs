@@ -263,16 +263,7 @@ public static class BacktestCommand
     /// <summary>The smallest gap between two rows of one symbol (a file of one row: a day).</summary>
     internal static TimeSpan Interval(IReadOnlyList<CsvBar> rows, string path)
     {
-        var smallest = long.MaxValue;
-        foreach (var group in rows.GroupBy(r => r.Symbol ?? ""))
-        {
-            var times = group.Select(r => r.Bar.StartMs).ToList();
-            for (var i = 1; i < times.Count; i++)
-            {
-                smallest = Math.Min(smallest, times[i] - times[i - 1]);
-            }
-        }
-
+        var smallest = BarCsv.SmallestGapMs(rows) ?? long.MaxValue;
         var interval = smallest == long.MaxValue ? TimeSpan.FromDays(1) : TimeSpan.FromMilliseconds(smallest);
         return interval.TotalMilliseconds > BarTicks.PerBar
             ? interval
