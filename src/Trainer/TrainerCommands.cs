@@ -21,6 +21,7 @@ public static class TrainerCommands
         root.Subcommands.Add(RegimeCommands.Fit(stdout));
         root.Subcommands.Add(RegimeCommands.Evaluate(stdout));
         root.Subcommands.Add(BackgroundSample.Command(stdout));
+        root.Subcommands.Add(WalkForward.Create(stdout));
         if (args.Length == 0 || args[0].StartsWith('-') && args[0] is not ("-h" or "--help" or "-?"))
         {
             args = ["train", .. args];

@@ -45,7 +45,7 @@ public sealed class SmokeTests : IDisposable
             models,
             "--paths",
             "2",
-            "--bars",
+            "--sim-bars",
             "60",
             "--regimes-dir",
             Inference.Streaming.Tests.RepositoryRoot.RegimeDetectors,
