@@ -7,7 +7,8 @@ using Inference.Streaming.Engine.Regimes;
 
 namespace Inference.Streaming.Trainer;
 
-/// <summary>One policy over a held-out period of real bars, with its Sharpe difference against <c>universal</c>.</summary>
+/// <summary>One policy over a held-out period of real bars, with its Sharpe difference against
+/// <c>universal</c>.</summary>
 public sealed record RealBarResult(
     string Policy,
     BacktestPerformance Performance,
@@ -159,9 +160,7 @@ public static class RealBarEvaluation
             text.Append(
                 versus is null
                     ? "– | – | "
-                    : FormattableString.Invariant(
-                        $"{versus.Estimate:+0.0000;-0.0000} [{versus.Low:+0.0000;-0.0000}, {versus.High:+0.0000;-0.0000}] | "
-                    ) + FormattableString.Invariant($"{versus.ProbabilityBetter:F2} | ")
+                    : versus.Describe() + " | " + FormattableString.Invariant($"{versus.ProbabilityBetter:F2} | ")
             );
             text.Append(
                 CultureInfo.InvariantCulture,

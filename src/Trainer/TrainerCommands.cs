@@ -530,7 +530,8 @@ public static class TrainerCommands
         if (models.Models.Count == 0)
         {
             throw new ArgumentException(
-                $"no model loaded from {directory}: {string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}"))}"
+                $"no model loaded from {directory}: "
+                    + string.Join("; ", models.Errors.Select(e => $"{e.Name}: {e.Reason}"))
             );
         }
 

@@ -124,12 +124,14 @@ public static class WalkForward
                 RegimeDetectorFiles.Load(directory, GaussianRegimeDetector.DefaultName),
             ];
             var report = new StringBuilder("# Walk-forward evaluation\n\n");
+            var foldList = string.Join(", ", dates.Select(Day));
+            var splitBy = split is null ? "the labels" : "detector " + split.Info.Name;
+            report.Append(CultureInfo.InvariantCulture, $"`{path}`, folds {foldList}; per fold {settings.Updates} ");
             report.Append(
                 CultureInfo.InvariantCulture,
-                $"`{path}`, folds {string.Join(", ", dates.Select(d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)))}; "
-                    + $"per fold {settings.Updates} updates × {settings.Environments * settings.Steps} steps per model, "
-                    + $"seed {parse.GetValue(seed)}, specialists' bars from {(split is null ? "the labels" : "detector " + split.Info.Name)}.\n\n"
+                $"updates × {settings.Environments * settings.Steps} steps per model, seed {parse.GetValue(seed)}, "
             );
+            report.Append($"specialists' bars from {splitBy}.\n\n");
             var pooled = new Dictionary<string, List<double>>(StringComparer.Ordinal);
             for (var i = 0; i < dates.Count; i++)
             {
@@ -172,8 +174,7 @@ public static class WalkForward
                     .RunAsync(models, engine, detectors, path, from, to, 20, 2000, 17)
                     .GetAwaiter()
                     .GetResult();
-                var heading =
-                    $"## Fold {from:yyyy-MM-dd} to {(to is null ? "the end" : to.Value.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture))}\n\n";
+                var heading = $"## Fold {Day(from)} to {(to is null ? "the end" : Day(to.Value))}\n\n";
                 report.Append(heading);
                 report.Append(
                     RealBarEvaluation.Markdown(
@@ -211,7 +212,10 @@ public static class WalkForward
         return command;
     }
 
-    /// <summary>Every policy's per-bar returns over all folds, with its Sharpe difference against universal's.</summary>
+    private static string Day(DateTimeOffset date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>Every policy's per-bar returns over all folds, with its Sharpe difference against
+    /// universal's.</summary>
     private static string Pooled(Dictionary<string, List<double>> pooled)
     {
         var text = new StringBuilder("## All folds pooled\n\n");
@@ -233,9 +237,7 @@ public static class WalkForward
             text.Append(
                 versus is null
                     ? "– | – |\n"
-                    : FormattableString.Invariant(
-                        $"{versus.Estimate:+0.0000;-0.0000} [{versus.Low:+0.0000;-0.0000}, {versus.High:+0.0000;-0.0000}] | {versus.ProbabilityBetter:F2} |\n"
-                    )
+                    : versus.Describe() + FormattableString.Invariant($" | {versus.ProbabilityBetter:F2} |\n")
             );
         }
 

@@ -15,7 +15,12 @@ public static class BlockBootstrap
         double ProbabilityBetter,
         int Block,
         int Samples
-    );
+    )
+    {
+        /// <summary>"+0.0123 [-0.0100, +0.0300]": the estimate and its 95% interval.</summary>
+        public string Describe() =>
+            FormattableString.Invariant($"{Estimate:+0.0000;-0.0000} [{Low:+0.0000;-0.0000}, {High:+0.0000;-0.0000}]");
+    }
 
     public static Interval SharpeDifference(
         IReadOnlyList<double> a,
