@@ -89,13 +89,22 @@ public static class RealBarEvaluation
         foreach (var (name, source, detector, strategy, model) in policies)
         {
             var performance = new BacktestPerformance(name, symbols, capital);
+            var first = results.Count == 0;
             var replay = new BarReplay(engine.Rules, detector, source, interval, capital, Path.GetFileName(path))
             {
                 DecideFromMs = fromMs,
                 Strategy = strategy,
                 Model = model,
+                // An undecided bar holds (as the stream dead-letters it): one value per bar keeps the policies paired.
+                Held = (state, bar) =>
+                {
+                    performance.Mark(state.Symbol, bar.EndMs, state.Portfolio.ValueAt(bar.Close));
+                    if (first)
+                    {
+                        held.Hold(state.Symbol, bar.EndMs, bar.Close);
+                    }
+                },
             };
-            var first = results.Count == 0;
             await replay.RunAsync(
                 rows.ToAsyncEnumerable(),
                 models,

@@ -438,6 +438,11 @@ public static class TrainerCommands
             {
                 result.AddError("--bars FILE and --from DATE go together");
             }
+
+            if (result.GetValue(block) < 1 || result.GetValue(samples) is < 1 or > 1_000_000)
+            {
+                result.AddError("--block must be at least 1 and --samples between 1 and 1000000");
+            }
         });
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>

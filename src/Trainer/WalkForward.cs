@@ -179,7 +179,10 @@ public static class WalkForward
                 report.Append(
                     RealBarEvaluation.Markdown(
                         results,
-                        $"evaluate --model-dir {fold} --bars {path} --from {from:yyyy-MM-dd}"
+                        $"dotnet run --project src/Trainer -- evaluate --model-dir {fold} --bars {path} "
+                            + $"--from {Day(from)}"
+                            + (to is null ? "" : $" --to {Day(to.Value)}")
+                            + " --block 20 --samples 2000 --seed 17"
                     )
                 );
                 report.Append('\n');

@@ -38,6 +38,22 @@ public sealed class RealBarsTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("--samples", "0")]
+    [InlineData("--block", "0")]
+    public async Task AnEmptyBootstrapIsAUsageError(string option, string value)
+    {
+        using var output = new StringWriter();
+        var code = await TrainerCommands.RunAsync(
+            ["evaluate", "--bars", RepositoryRoot.BtcDaily, "--from", "2021-01-01", option, value],
+            output,
+            output
+        );
+
+        Assert.NotEqual(0, code);
+        Assert.Contains("--samples between 1", output.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task WalkForwardTrainsBeforeEachFoldAndEvaluatesAfterItThroughTheBacktestLoop()
     {

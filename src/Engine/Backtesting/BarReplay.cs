@@ -63,6 +63,10 @@ public sealed class BarReplay(
     /// <summary>One model to decide every bar alone, instead of the route's plan.</summary>
     public string? Model { get; init; }
 
+    /// <summary>Called for a bar that could not be decided (its portfolio holds, as in the stream), so a caller
+    /// keeps one value per bar.</summary>
+    public Action<SymbolFeatures, Bar>? Held { get; init; }
+
     /// <summary>Rows that could not be decided (the stream dead-letters them and the portfolio holds), with why.
     /// </summary>
     public List<string> Failures { get; } = [];
@@ -177,6 +181,7 @@ public sealed class BarReplay(
         if (!result.Succeeded)
         {
             Failures.Add($"{state.Symbol} {Iso(bar.EndMs)}: {result.Failure}: {result.FailureDetail}");
+            Held?.Invoke(state, bar);
             return;
         }
 
@@ -184,6 +189,10 @@ public sealed class BarReplay(
         if (action is { } applied)
         {
             state.Portfolio.Apply(applied, bar.Close);
+        }
+        else
+        {
+            Held?.Invoke(state, bar);
         }
     }
 

@@ -46,7 +46,16 @@ public sealed class BackgroundSet
             return null;
         }
 
-        var length = CheckpointGuard.LengthOf(path);
+        long length;
+        try
+        {
+            length = CheckpointGuard.LengthOf(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, "cannot be read: " + ex.Message);
+        }
+
         if (length is 0 or > MaxBytes)
         {
             throw new ModelLoadException(
@@ -105,6 +114,10 @@ public sealed class BackgroundSet
         catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException)
         {
             throw new ModelLoadException(path, "not a background set: " + ex.Message.Split('\n', 2)[0]);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, "cannot be read: " + ex.Message);
         }
     }
 

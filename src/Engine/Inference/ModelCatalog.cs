@@ -219,7 +219,9 @@ public sealed class ModelCatalog(
             }
         }
 
-        return models.Count == set.Models.Count ? set : new ModelSet(set.Generation, set.Directory, models, errors);
+        return models.Count == set.Models.Count
+            ? set
+            : new ModelSet(set.Generation, set.Directory, models, errors) { Background = set.Background };
     }
 
     /// <summary>

@@ -268,10 +268,26 @@ public sealed class ModelDirectoryLoader(
             );
         }
 
+        // The code that runs is the bytes that were hashed: read once, checked against the hash, loaded from memory.
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new ModelLoadException(path, "cannot be read: " + ex.Message);
+        }
+
+        if (bytes.LongLength > _maxFileBytes || Convert.ToHexStringLower(SHA256.HashData(bytes)) != sha256)
+        {
+            throw new ModelLoadException(path, "changed while it was loaded; it was not run");
+        }
+
         jit.ScriptModule module;
         try
         {
-            module = jit.load(path);
+            module = jit.load(bytes);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

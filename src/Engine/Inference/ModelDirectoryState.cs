@@ -16,12 +16,20 @@ public static class ModelDirectoryState
         {
             var folder = ModelNames.FolderOf(directory, name);
             foreach (
-                var file in new[] { ModelNames.CheckpointFile, ModelNames.SafetensorsFile, ModelManifest.FileName }
+                var file in new[]
+                {
+                    ModelNames.CheckpointFile,
+                    ModelNames.SafetensorsFile,
+                    ModelNames.TorchScriptFile,
+                    ModelManifest.FileName,
+                }
             )
             {
                 Describe(state, new FileInfo(Path.Combine(folder, file)));
             }
         }
+
+        Describe(state, new FileInfo(Path.Combine(directory, BackgroundSet.FileName)));
 
         return state.ToString();
     }

@@ -82,7 +82,11 @@ public sealed class TorchScriptPolicy : Module<Tensor, (Tensor Probabilities, Te
 
     public int InputWidth { get; }
 
-    public long ParameterCount() => _module.parameters().Sum(p => p.numel());
+    public long ParameterCount()
+    {
+        using var scope = NewDisposeScope();
+        return _module.parameters().Sum(p => p.numel());
+    }
 
     public override (Tensor Probabilities, Tensor Value) forward(Tensor input)
     {

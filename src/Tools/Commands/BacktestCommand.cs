@@ -110,7 +110,7 @@ public static class BacktestCommand
                     var path = parse.GetRequiredValue(bars);
                     var rows = Symbols(BarCsv.Read(path), path, parse.GetValue(symbol));
 
-                    var barInterval = parse.GetValue(interval) ?? Interval(rows, path);
+                    var barInterval = Checked(parse.GetValue(interval) ?? Interval(rows, path), path);
                     var source = parse.GetValue(regimes);
                     using var host = CommandHost.Build(
                         parse.UnmatchedTokens,
@@ -261,17 +261,17 @@ public static class BacktestCommand
     }
 
     /// <summary>The smallest gap between two rows of one symbol (a file of one row: a day).</summary>
-    internal static TimeSpan Interval(IReadOnlyList<CsvBar> rows, string path)
-    {
-        var smallest = BarCsv.SmallestGapMs(rows) ?? long.MaxValue;
-        var interval = smallest == long.MaxValue ? TimeSpan.FromDays(1) : TimeSpan.FromMilliseconds(smallest);
-        return interval.TotalMilliseconds > BarTicks.PerBar
+    internal static TimeSpan Interval(IReadOnlyList<CsvBar> rows, string path) =>
+        BarCsv.SmallestGapMs(rows) is { } smallest ? TimeSpan.FromMilliseconds(smallest) : TimeSpan.FromDays(1);
+
+    // A row's four ticks are a millisecond apart: a shorter bar would split them.
+    private static TimeSpan Checked(TimeSpan interval, string path) =>
+        interval.TotalMilliseconds > BarTicks.PerBar
             ? interval
             : throw new FormatException(
-                FormattableString.Invariant($"{path}: rows {interval.TotalMilliseconds} ms apart; a bar takes ")
+                FormattableString.Invariant($"{path}: bars of {interval.TotalMilliseconds} ms; a bar takes ")
                     + $"{BarTicks.PerBar} ticks a millisecond apart, so --bar-interval must be longer"
             );
-    }
 
     private static StreamWriter Writer(string path) => new(path, append: false) { NewLine = "\n" };
 }

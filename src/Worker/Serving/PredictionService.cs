@@ -148,11 +148,12 @@ public sealed class PredictionService(
                 {
                     explanation = Explain(snapshot, plan, result.DecidedBy, action, request.ExplainMethod);
                 }
-                catch (InvalidOperationException ex)
+                catch (Exception ex) when (ex is not OutOfMemoryException)
                 {
+                    // No background set, or a model without gradients (a TorchScript module may have none).
                     return PredictionResult.Fail(
                         PredictionOutcome.ExplanationUnavailable,
-                        "Cannot explain: " + ex.Message
+                        "Cannot explain: " + ex.Message.Split('\n', 2)[0].TrimEnd()
                     );
                 }
             }

@@ -114,6 +114,27 @@ public sealed class ExpectedGradientsTests : IDisposable
     }
 
     [Fact]
+    public void ReplacingTheBackgroundSetOrATorchScriptModuleIsAChangeTheReloadSees()
+    {
+        var before = ModelDirectoryState.Of(_directory);
+        BackgroundSet.Write(_directory, _reference.Flat().AsSpan(0, 4 * Observation.Width), "four rows");
+        var withBackground = ModelDirectoryState.Of(_directory);
+        File.Copy(
+            Path.Combine(
+                AppContext.BaseDirectory,
+                "Fixtures",
+                "torchscript",
+                "deep_traced",
+                ModelNames.TorchScriptFile
+            ),
+            Path.Combine(_directory, ModelNames.Bull, ModelNames.TorchScriptFile)
+        );
+
+        Assert.NotEqual(before, withBackground);
+        Assert.NotEqual(withBackground, ModelDirectoryState.Of(_directory));
+    }
+
+    [Fact]
     public void ATorchScriptModuleIsExplainedLikeACheckpoint()
     {
         var fixture = Path.Combine(AppContext.BaseDirectory, "Fixtures", "torchscript", "layernorm_scripted");

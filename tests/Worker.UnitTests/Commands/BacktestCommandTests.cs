@@ -185,6 +185,12 @@ public sealed class BacktestCommandTests : IDisposable
             StringComparison.Ordinal
         );
 
+        Assert.Contains(
+            "bars of 3 ms; a bar takes 4 ticks",
+            Fails(unlabelled, "--bar-interval", "00:00:00.003"),
+            StringComparison.Ordinal
+        );
+
         var longName = Path.Combine(_scratch, "a-file-name-longer-than-a-symbol.csv");
         File.Copy(unlabelled, longName);
         using var stdout = new StringWriter();
