@@ -438,11 +438,6 @@ public static class TrainerCommands
             {
                 result.AddError("--bars FILE and --from DATE go together");
             }
-
-            if (result.GetValue(block) < 1 || result.GetValue(samples) is < 1 or > 1_000_000)
-            {
-                result.AddError("--block must be at least 1 and --samples between 1 and 1000000");
-            }
         });
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(parse =>
@@ -530,6 +525,11 @@ public static class TrainerCommands
         int seed
     )
     {
+        if (block < 1 || samples is < 1 or > 1_000_000)
+        {
+            throw new ArgumentException("--block must be at least 1 and --samples between 1 and 1000000");
+        }
+
         using var engine = TrainerEngine.FromConfiguration(parse.UnmatchedTokens);
         using var models = engine.Loader.Load(directory, generation: 1);
         if (models.Models.Count == 0)

@@ -50,7 +50,7 @@ public sealed class RealBarsTests : IDisposable
             output
         );
 
-        Assert.NotEqual(0, code);
+        Assert.Equal(2, code);
         Assert.Contains("--samples between 1", output.ToString(), StringComparison.Ordinal);
     }
 
