@@ -99,12 +99,9 @@ public sealed class HistoricalMarket
         : regime.Bear >= regime.Sideways ? MarketRegime.Bear
         : MarketRegime.Sideways;
 
+    // RegimeScores' label order is MarketRegime's: bull, bear, sideways.
     private static MarketRegime Of(CsvBar row, string path) =>
-        row.Label?.ToUpperInvariant() switch
-        {
-            "BULL" => MarketRegime.Bull,
-            "BEAR" => MarketRegime.Bear,
-            "SIDEWAYS" => MarketRegime.Sideways,
-            _ => throw new FormatException($"{path}:{row.Line}: no BULL, BEAR or SIDEWAYS label ('{row.Label}')"),
-        };
+        RegimeScores.LabelIndex(row.Label) is >= 0 and var index
+            ? (MarketRegime)index
+            : throw new FormatException($"{path}:{row.Line}: no BULL, BEAR or SIDEWAYS label ('{row.Label}')");
 }

@@ -140,11 +140,11 @@ public sealed class BarReplay(
 
     /// <summary>A label (BULL, BEAR, SIDEWAYS, any case) as a one-hot regime; null for anything else.</summary>
     public static RegimeState? Label(string? label) =>
-        label?.ToUpperInvariant() switch
+        RegimeScores.LabelIndex(label) switch
         {
-            "BULL" => RegimeState.FromProbabilities(1, 0, 0),
-            "BEAR" => RegimeState.FromProbabilities(0, 1, 0),
-            "SIDEWAYS" => RegimeState.FromProbabilities(0, 0, 1),
+            0 => RegimeState.FromProbabilities(1, 0, 0),
+            1 => RegimeState.FromProbabilities(0, 1, 0),
+            2 => RegimeState.FromProbabilities(0, 0, 1),
             _ => null,
         };
 
