@@ -8,8 +8,8 @@ using OpenTelemetry.Trace;
 namespace Inference.Streaming.Worker.Hosting;
 
 /// <summary>
-/// OpenTelemetry: metrics exported for Prometheus at <c>/metrics</c>, traces of HTTP requests and
-/// decisions, OTLP export when <c>Telemetry:Otlp:Endpoint</c> or the standard
+/// OpenTelemetry: metrics exported for Prometheus at <c>/metrics</c>; traces of HTTP requests and
+/// decisions, recorded only while they are exported; OTLP export when <c>Telemetry:Otlp:Endpoint</c> or the standard
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or its <c>_TRACES_</c>/<c>_METRICS_</c> forms) is set (off by default).
 /// The exporter takes every other standard <c>OTEL_EXPORTER_OTLP_*</c> variable (protocol, headers, timeout)
 /// itself; <c>OTEL_SERVICE_NAME</c> and <c>OTEL_RESOURCE_ATTRIBUTES</c> name the resource.
@@ -40,20 +40,20 @@ public static class ObservabilityExtensions
                     )
                     .AddAspNetCoreInstrumentation()
                     .AddPrometheusExporter()
-            )
-            .WithTracing(tracing =>
-            {
-                tracing
-                    .AddSource(InferenceTelemetry.SourceName)
-                    .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics");
-                if (export)
-                {
-                    tracing.AddOtlpExporter(o => Endpoint(o, otlp));
-                }
-            });
+            );
         if (export)
         {
-            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => Endpoint(o, otlp)));
+            // Spans are recorded only where they go somewhere. Without an exporter no listener is registered, so
+            // a decided bar starts no spans (its decision carries the closing tick's own trace context on) and
+            // ASP.NET Core starts none per request (docs/PERFORMANCE.md, "What tracing costs").
+            telemetry
+                .WithTracing(tracing =>
+                    tracing
+                        .AddSource(InferenceTelemetry.SourceName)
+                        .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics")
+                        .AddOtlpExporter(o => Endpoint(o, otlp))
+                )
+                .WithMetrics(metrics => metrics.AddOtlpExporter(o => Endpoint(o, otlp)));
         }
 
         return builder;

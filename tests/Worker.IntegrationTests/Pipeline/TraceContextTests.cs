@@ -7,12 +7,17 @@ using Inference.Streaming.Worker.Kafka;
 
 namespace Inference.Streaming.Worker.IntegrationTests.Pipeline;
 
-/// <summary>W3C trace context travels from the tick that closes a bar to the decision and forensics headers.</summary>
+/// <summary>
+/// W3C trace context travels from the tick that closes a bar to the decision and forensics headers: through the
+/// worker's publish span when traces are exported, and unchanged (the worker records no spans) when they are not.
+/// </summary>
 [Collection(KafkaClusterGroup.Name)]
 public sealed class TraceContextTests(KafkaFixture kafka)
 {
-    [Fact]
-    public async Task TheClosingTicksTraceContinuesInTheDecisionHeaders()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task TheClosingTicksTraceContinuesInTheDecisionHeaders(bool exported)
     {
         var ticks = await kafka.CreateTopicAsync("trace-ticks", 1);
         var regimes = await kafka.CreateTopicAsync("trace-regimes", 1);
@@ -20,7 +25,7 @@ public sealed class TraceContextTests(KafkaFixture kafka)
         var forensics = await kafka.CreateTopicAsync("trace-forensics", 1);
         var state = await kafka.CreateTopicAsync("trace-state", 1);
         var dlq = await kafka.CreateTopicAsync("trace-dlq", 1);
-        var group = "trace-" + Guid.NewGuid().ToString("N");
+        var group = "trace-" + (exported ? "x-" : "n-") + Guid.NewGuid().ToString("N");
         await kafka.CreateFleetTopicsAsync(group, 1);
         const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
         var serde = new ContractSerde<MarketTick>(kafka.Registry);
@@ -67,7 +72,12 @@ public sealed class TraceContextTests(KafkaFixture kafka)
             );
         }
 
-        await using var worker = WorkerProcess.Start(
+        string[] export = exported
+            // Nothing listens there: the exporter's failures stay inside it, and the spans are still recorded.
+            ? ["--Telemetry:Otlp:Endpoint", "http://127.0.0.1:9"]
+            : [];
+        await using var worker = WorkerProcess.Start([
+            .. export,
             "--urls",
             "http://127.0.0.1:0",
             "--Kafka:BootstrapServers",
@@ -97,8 +107,8 @@ public sealed class TraceContextTests(KafkaFixture kafka)
             "--Models:Directory",
             TestPaths.PyTorchFixtures,
             "--DemoFeed:Enabled",
-            "false"
-        );
+            "false",
+        ]);
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
         using var consumer = kafka.CreateConsumer();
@@ -121,7 +131,15 @@ public sealed class TraceContextTests(KafkaFixture kafka)
         {
             var parts = traceParent.Split('-');
             Assert.Equal(traceId, parts[1]);
-            Assert.NotEqual("00f067aa0ba902b7", parts[2]);
+            if (exported)
+            {
+                // The worker's own publish span.
+                Assert.NotEqual("00f067aa0ba902b7", parts[2]);
+            }
+            else
+            {
+                Assert.Equal($"00-{traceId}-00f067aa0ba902b7-01", traceParent);
+            }
         }
 
         Assert.Equal(headers[decisions], headers[forensics]);
