@@ -66,6 +66,10 @@ public sealed class BookGate
     /// <summary>Items waiting for the book.</summary>
     public int Waiting => Volatile.Read(ref _waitingCount);
 
+    /// <summary>Progress reports taken into this batch and not yet applied: the batch has something to send even
+    /// with no bar in it.</summary>
+    public bool HasProgress => _applied < _progress.Count;
+
     /// <summary>A new batch: nothing in it yet.</summary>
     public void StartBatch()
     {

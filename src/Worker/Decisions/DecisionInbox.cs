@@ -75,8 +75,11 @@ public sealed class DecisionInbox(int maxBatch, TimeSpan maxDelay, BookGate gate
                 continue;
             }
 
+            // A progress report is content like a bar: it goes with the batch, and its record's checkpoint waits for
+            // it, so it may not wait for the next bar (the ingest thread, draining for that checkpoint, sends none).
+            var content = batch.Count > 0 || gate.HasProgress;
             var remaining = time.GetElapsedTime(time.GetTimestamp(), deadline);
-            if ((batch.Count > 0 || gate.Waiting > 0) && remaining <= TimeSpan.Zero)
+            if ((content || gate.Waiting > 0) && remaining <= TimeSpan.Zero)
             {
                 break;
             }
@@ -84,7 +87,7 @@ public sealed class DecisionInbox(int maxBatch, TimeSpan maxDelay, BookGate gate
             // The delay runs on the injected clock, so a test's fake clock decides when a partial batch goes; while
             // bars wait for the book, an empty batch goes back to look at them.
             var bound =
-                batch.Count > 0 ? remaining
+                content ? remaining
                 : gate.Waiting > 0 ? RecheckInterval
                 : (TimeSpan?)null;
             using var delay = bound is { } after ? new CancellationTokenSource(after, time) : null;

@@ -41,6 +41,7 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
     };
     private FixtureCatalog? _catalog;
     private DecisionBatcher? _batcher;
+    private FakePositionsSink? _positions;
 
     public async Task InitializeAsync()
     {
@@ -79,9 +80,10 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
     private BookGate Gate(IOptions<RiskOptions> risk)
     {
         var book = new PositionsBook(SectorMap.Empty, 60_000, 86_400_000, []);
+        _positions = new FakePositionsSink(book);
         return new BookGate(
             book,
-            new FakePositionsSink(book),
+            _positions,
             risk,
             _time,
             _services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(),
@@ -156,6 +158,32 @@ public sealed class DecisionBatcherTests : IAsyncLifetime
         await lone.WaitAsync(Deadline);
         var published = Assert.Single(_published.Published);
         Assert.Equal(0, published.Forensics.timings.queue_ms);
+    }
+
+    /// <summary>
+    /// A partition's progress report with no bar behind it (the book's progress from a tick that closed nothing) goes
+    /// after the batch delay, like a lone bar. It waited for the next bar or report: with the ingest thread in a
+    /// checkpoint's drain, which waits for this report's acknowledgement, none came, and every checkpoint of a worker
+    /// with a sector map stalled the ingest thread for the drain's whole 5 s timeout.
+    /// </summary>
+    [Fact]
+    public async Task AProgressReportAloneGoesAfterTheBatchDelay()
+    {
+        _batcher!.Progress(
+            new PartitionState(2, 60_000, PaperPortfolio.DefaultInitialCapital),
+            120_000,
+            new TrackedRecord(9),
+            CancellationToken.None
+        );
+
+        var deadline = DateTime.UtcNow + Deadline;
+        while (_positions!.Progressed.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            _time.Advance(_inference.MaxBatchDelay);
+            await Task.Delay(50);
+        }
+
+        Assert.Equal([(2, 120_000L)], _positions.Progressed);
     }
 
     [Fact]
