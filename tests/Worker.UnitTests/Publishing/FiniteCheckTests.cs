@@ -82,7 +82,8 @@ public sealed class FiniteCheckTests
         }
     }
 
-    // Every field set, nullable ones included, and every list with one element.
+    // Every field set, nullable ones included, and every list with three elements (so that an index past the
+    // first is named too).
     private static object Populate(Type type)
     {
         type = Nullable.GetUnderlyingType(type) ?? type;
@@ -121,7 +122,11 @@ public sealed class FiniteCheckTests
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IList<>))
         {
             var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(type.GetGenericArguments()[0]))!;
-            list.Add(Populate(type.GetGenericArguments()[0]));
+            for (var i = 0; i < 3; i++)
+            {
+                list.Add(Populate(type.GetGenericArguments()[0]));
+            }
+
             return list;
         }
 
