@@ -22,6 +22,20 @@ public sealed class InferenceTelemetry : IDisposable
     public ActivitySource Source { get; } =
         new(SourceName, typeof(InferenceTelemetry).Assembly.GetName().Version?.ToString());
 
+    /// <summary>The longest <c>traceparent</c> header read (a version-00 one is 55 characters; later versions may
+    /// append fields).</summary>
+    public const int LongestTraceParent = 256;
+
+    /// <summary>A W3C <c>traceparent</c> as version 00 writes it, from the trace id, span id and sampled flag
+    /// <paramref name="traceParent"/> holds; null when it is not a valid trace context.</summary>
+    public static string? Canonical(string traceParent) =>
+        ActivityContext.TryParse(traceParent, null, out var context)
+            ? string.Create(
+                CultureInfo.InvariantCulture,
+                $"00-{context.TraceId.ToHexString()}-{context.SpanId.ToHexString()}-{(int)context.TraceFlags:x2}"
+            )
+            : null;
+
     /// <summary>Starts the process span of a closed bar and the publish span of its decision inside it, without
     /// leaving either current on the calling thread; returns the publish span (null when nobody listens).</summary>
     public Activity? StartDecision(

@@ -48,17 +48,14 @@ public sealed class TelemetryOptions
         return options;
     }
 
-    /// <summary>The OpenTelemetry standard variables that turn OTLP export on (as environment variables they reach
-    /// <paramref name="configuration"/> under the same names).</summary>
-    public static bool StandardOtlpConfigured(IConfiguration configuration) =>
-        StandardEndpointVariables.Any(name => !string.IsNullOrWhiteSpace(configuration[name]));
-
-    public static readonly IReadOnlyList<string> StandardEndpointVariables =
-    [
-        "OTEL_EXPORTER_OTLP_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-        "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-    ];
+    /// <summary>Whether <paramref name="signal"/> (<c>TRACES</c> or <c>METRICS</c>) goes to an OTLP collector:
+    /// <c>Telemetry:Otlp:Endpoint</c> is set, or one of the OpenTelemetry standard variables for it,
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> or <c>OTEL_EXPORTER_OTLP_{signal}_ENDPOINT</c> (as environment variables
+    /// they reach <paramref name="configuration"/> under the same names).</summary>
+    public bool Exports(IConfiguration configuration, string signal) =>
+        Otlp.Endpoint is not null
+        || !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+        || !string.IsNullOrWhiteSpace(configuration[$"OTEL_EXPORTER_OTLP_{signal}_ENDPOINT"]);
 
     private static Microsoft.Extensions.Options.OptionsValidationException Invalid(string failure) =>
         new(Section, typeof(TelemetryOptions), [failure]);

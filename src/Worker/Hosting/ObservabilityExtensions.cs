@@ -8,9 +8,9 @@ using OpenTelemetry.Trace;
 namespace Inference.Streaming.Worker.Hosting;
 
 /// <summary>
-/// OpenTelemetry: metrics exported for Prometheus at <c>/metrics</c>; traces of HTTP requests and
-/// decisions, recorded only while they are exported; OTLP export when <c>Telemetry:Otlp:Endpoint</c> or the standard
-/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (or its <c>_TRACES_</c>/<c>_METRICS_</c> forms) is set (off by default).
+/// OpenTelemetry: metrics exported for Prometheus at <c>/metrics</c>; traces of HTTP requests and decisions,
+/// recorded only while they are exported; OTLP export of both when <c>Telemetry:Otlp:Endpoint</c> or the standard
+/// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set, of one with its <c>_TRACES_</c>/<c>_METRICS_</c> form (off by default).
 /// The exporter takes every other standard <c>OTEL_EXPORTER_OTLP_*</c> variable (protocol, headers, timeout)
 /// itself; <c>OTEL_SERVICE_NAME</c> and <c>OTEL_RESOURCE_ATTRIBUTES</c> name the resource.
 /// </summary>
@@ -20,8 +20,8 @@ public static class ObservabilityExtensions
     {
         builder.Services.AddSingleton<InferenceTelemetry>();
         builder.Services.AddSingleton<GpuMetrics>();
-        var otlp = TelemetryOptions.From(builder.Configuration).Otlp.Endpoint;
-        var export = otlp is not null || TelemetryOptions.StandardOtlpConfigured(builder.Configuration);
+        var options = TelemetryOptions.From(builder.Configuration);
+        var otlp = options.Otlp.Endpoint;
         var serviceName = builder.Configuration["OTEL_SERVICE_NAME"] is { Length: > 0 } named
             ? named
             : EmbeddedApi.ServiceName;
@@ -41,19 +41,22 @@ public static class ObservabilityExtensions
                     .AddAspNetCoreInstrumentation()
                     .AddPrometheusExporter()
             );
-        if (export)
+        if (options.Exports(builder.Configuration, "TRACES"))
         {
-            // Spans are recorded only where they go somewhere. Without an exporter no listener is registered, so
-            // a decided bar starts no spans (its decision carries the closing tick's own trace context on) and
-            // ASP.NET Core starts none per request (docs/PERFORMANCE.md, "What tracing costs").
-            telemetry
-                .WithTracing(tracing =>
-                    tracing
-                        .AddSource(InferenceTelemetry.SourceName)
-                        .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics")
-                        .AddOtlpExporter(o => Endpoint(o, otlp))
-                )
-                .WithMetrics(metrics => metrics.AddOtlpExporter(o => Endpoint(o, otlp)));
+            // Spans are recorded only where they go somewhere. Without a trace exporter no OpenTelemetry listener is
+            // registered, so a decided bar starts no spans (its decision carries the closing tick's own trace context
+            // on) and requests are not sampled or processed (docs/PERFORMANCE.md, "What tracing costs").
+            telemetry.WithTracing(tracing =>
+                tracing
+                    .AddSource(InferenceTelemetry.SourceName)
+                    .AddAspNetCoreInstrumentation(o => o.Filter = http => http.Request.Path != "/metrics")
+                    .AddOtlpExporter(o => Endpoint(o, otlp))
+            );
+        }
+
+        if (options.Exports(builder.Configuration, "METRICS"))
+        {
+            telemetry.WithMetrics(metrics => metrics.AddOtlpExporter(o => Endpoint(o, otlp)));
         }
 
         return builder;

@@ -136,8 +136,12 @@ public sealed class BarCloser(
         decisions.Progress(partition, through, DecisionRequest.Hold(tracked), cancellationToken);
     }
 
+    // The tick's W3C trace context, rewritten from its parsed fields; null when it has none or it does not parse (a
+    // decision may carry it on unchanged, so nothing else from the header reaches the outputs).
     private static string? TraceParentOf(ConsumeResult<byte[]?, byte[]> record) =>
-        record.Message.Headers is { } headers && headers.TryGetLastBytes("traceparent", out var bytes)
-            ? Encoding.UTF8.GetString(bytes)
+        record.Message.Headers is { } headers
+        && headers.TryGetLastBytes("traceparent", out var bytes)
+        && bytes.Length <= InferenceTelemetry.LongestTraceParent
+            ? InferenceTelemetry.Canonical(Encoding.UTF8.GetString(bytes))
             : null;
 }

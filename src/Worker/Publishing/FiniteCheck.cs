@@ -8,8 +8,8 @@ namespace Inference.Streaming.Worker.Publishing;
 /// <summary>
 /// Finds a NaN or infinite number anywhere in an Avro record (fields, nested records, arrays and
 /// maps), so that no published record carries one: the order router and pandas would read it.
-/// It runs on every published record, so it allocates nothing while all is finite: a path is built
-/// only for the number it names, and lists of floats and doubles are read without boxing.
+/// It runs on every published record, so it builds no path while all is finite (only for the number it
+/// names), and reads lists of floats and doubles without boxing.
 /// </summary>
 public static class FiniteCheck
 {

@@ -76,39 +76,46 @@ public sealed class TraceContextTests(KafkaFixture kafka)
             // Nothing listens there: the exporter's failures stay inside it, and the spans are still recorded.
             ? ["--Telemetry:Otlp:Endpoint", "http://127.0.0.1:9"]
             : [];
-        await using var worker = WorkerProcess.Start([
-            .. export,
-            "--urls",
-            "http://127.0.0.1:0",
-            "--Kafka:BootstrapServers",
-            kafka.BootstrapServers,
-            "--SchemaRegistry:Url",
-            kafka.SchemaRegistryUrl,
-            "--Kafka:GroupId",
-            group,
-            "--Kafka:Topics:MarketTicks:Name",
-            ticks,
-            "--Kafka:Topics:MarketTicks:Partitions",
-            "1",
-            "--Kafka:Topics:RegimeUpdates:Name",
-            regimes,
-            "--Kafka:Topics:RegimeUpdates:Partitions",
-            "1",
-            "--Kafka:Topics:TradingDecisions:Name",
-            decisions,
-            "--Kafka:Topics:DecisionForensics:Name",
-            forensics,
-            "--Kafka:Topics:InferenceState:Name",
-            state,
-            "--Kafka:Topics:InferenceState:Partitions",
-            "1",
-            "--Kafka:Topics:DeadLetter:Name",
-            dlq,
-            "--Models:Directory",
-            TestPaths.PyTorchFixtures,
-            "--DemoFeed:Enabled",
-            "false",
-        ]);
+        // An OTLP endpoint in this process's environment would turn export on in the worker it starts.
+        var environment = exported
+            ? new Dictionary<string, string>()
+            : new[] { "", "_TRACES", "_METRICS" }.ToDictionary(s => $"OTEL_EXPORTER_OTLP{s}_ENDPOINT", _ => "");
+        await using var worker = WorkerProcess.StartWith(
+            environment,
+            [
+                .. export,
+                "--urls",
+                "http://127.0.0.1:0",
+                "--Kafka:BootstrapServers",
+                kafka.BootstrapServers,
+                "--SchemaRegistry:Url",
+                kafka.SchemaRegistryUrl,
+                "--Kafka:GroupId",
+                group,
+                "--Kafka:Topics:MarketTicks:Name",
+                ticks,
+                "--Kafka:Topics:MarketTicks:Partitions",
+                "1",
+                "--Kafka:Topics:RegimeUpdates:Name",
+                regimes,
+                "--Kafka:Topics:RegimeUpdates:Partitions",
+                "1",
+                "--Kafka:Topics:TradingDecisions:Name",
+                decisions,
+                "--Kafka:Topics:DecisionForensics:Name",
+                forensics,
+                "--Kafka:Topics:InferenceState:Name",
+                state,
+                "--Kafka:Topics:InferenceState:Partitions",
+                "1",
+                "--Kafka:Topics:DeadLetter:Name",
+                dlq,
+                "--Models:Directory",
+                TestPaths.PyTorchFixtures,
+                "--DemoFeed:Enabled",
+                "false",
+            ]
+        );
         await worker.WaitUntilReadyAsync(TimeSpan.FromSeconds(60));
 
         using var consumer = kafka.CreateConsumer();

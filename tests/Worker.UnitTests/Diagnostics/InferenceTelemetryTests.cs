@@ -33,6 +33,21 @@ public sealed class InferenceTelemetryTests : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
+    /// <summary>Without a trace exporter a decision carries its tick's trace context on: only a valid one, and only as
+    /// version 00 writes it, whatever else the header held.</summary>
+    [Theory]
+    [InlineData("00-" + TraceId + "-00f067aa0ba902b7-01", "00-" + TraceId + "-00f067aa0ba902b7-01")]
+    [InlineData("00-" + TraceId + "-00f067aa0ba902b7-00", "00-" + TraceId + "-00f067aa0ba902b7-00")]
+    [InlineData("00-" + TraceId + "-00F067AA0BA902B7-01", null)]
+    // .NET's parser, like the worker's spans, takes version 00 alone.
+    [InlineData("01-" + TraceId + "-00f067aa0ba902b7-01-later-fields", null)]
+    [InlineData("00-00000000000000000000000000000000-00f067aa0ba902b7-01", null)]
+    [InlineData("00-" + TraceId + "-0000000000000000-01", null)]
+    [InlineData("00-x", null)]
+    [InlineData("", null)]
+    public void ATickTraceContextIsPassedOnOnlyWhenValidAndInItsCanonicalForm(string header, string? expected) =>
+        Assert.Equal(expected, InferenceTelemetry.Canonical(header));
+
     [Fact]
     public void ABarIsAProcessSpanUnderTheTickAndItsDecisionAPublishSpanEndedByTheAcknowledgement()
     {
