@@ -17,5 +17,9 @@ public sealed class InstanceName(GroupInstance group, IOptions<KafkaOptions> kaf
 
     public string Value => _value.Value;
 
+    /// <summary>This run of the instance: new at every start, unlike <see cref="Value"/>. The observation records
+    /// this run writes carry it, so its own read model, which holds them already, skips them.</summary>
+    public byte[] Run { get; } = Guid.NewGuid().ToByteArray();
+
     public override string ToString() => Value;
 }

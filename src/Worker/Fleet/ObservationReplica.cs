@@ -26,6 +26,7 @@ public sealed class ObservationReplica : BackgroundService, IHealthCheck
     private readonly IOptions<KafkaOptions> _kafka;
     private readonly ContractSerde<SymbolObservation> _serde;
     private readonly ILogger<ObservationReplica> _logger;
+    private readonly byte[] _run;
     private readonly Counter<long> _records;
     private readonly Counter<long> _skipped;
     private volatile bool _caughtUp;
@@ -36,10 +37,12 @@ public sealed class ObservationReplica : BackgroundService, IHealthCheck
         ISchemaRegistryClient registry,
         IOptions<KafkaOptions> kafka,
         IMeterFactory meters,
-        ILogger<ObservationReplica> logger
+        ILogger<ObservationReplica> logger,
+        InstanceName instance
     )
     {
         _directory = directory;
+        _run = instance.Run;
         _clients = clients;
         _kafka = kafka;
         _serde = new ContractSerde<SymbolObservation>(registry);
@@ -160,6 +163,18 @@ public sealed class ObservationReplica : BackgroundService, IHealthCheck
 
     private void Apply(ConsumeResult<byte[]?, byte[]> result)
     {
+        if (
+            result.Message.Headers is { } headers
+            && headers.TryGetLastBytes(ReplicatingObservationSink.RunHeader, out var run)
+            && run.AsSpan().SequenceEqual(_run)
+        )
+        {
+            // Written by this run, which put it into the directory as it wrote it: nothing to decode or apply. A
+            // restarted instance is a new run, and reads what it wrote before.
+            _records.Add(1);
+            return;
+        }
+
         var symbol = result.Message.Key is { } key ? System.Text.Encoding.UTF8.GetString(key) : null;
         if (symbol is null)
         {

@@ -12,7 +12,8 @@ namespace Inference.Streaming.Worker.Fleet;
 /// <see cref="SymbolDirectory"/> at once (the owner answers from its own state without waiting) and to
 /// <c>symbol-observations</c>, keyed by symbol, on the input partition's number, through the ingest thread's
 /// producer (inside its transaction under exactly-once), so every other instance's
-/// <see cref="ObservationReplica"/> holds it too. An evicted symbol becomes a tombstone. A revoked partition's
+/// <see cref="ObservationReplica"/> holds it too; each record names this run of the instance in a header, so this
+/// instance's own replica skips what it already holds. An evicted symbol becomes a tombstone. A revoked partition's
 /// symbols stay: the fleet still holds them, and their new owner's bars replace them.
 /// </summary>
 public sealed class ReplicatingObservationSink(
@@ -36,6 +37,9 @@ public sealed class ReplicatingObservationSink(
             FleetLog.ObservationNotReplicated(logger, report.Topic, report.Error.Reason);
         }
     };
+
+    /// <summary>The header naming the run that wrote a record (<see cref="InstanceName.Run"/>).</summary>
+    public const string RunHeader = "inference-run";
 
     private string Topic => kafka.Value.Topics.SymbolObservations.Name;
 
@@ -68,7 +72,12 @@ public sealed class ReplicatingObservationSink(
         {
             output.Producer.Produce(
                 new TopicPartition(Topic, new Partition(partition)),
-                new Message<byte[]?, byte[]> { Key = System.Text.Encoding.UTF8.GetBytes(symbol), Value = value! },
+                new Message<byte[]?, byte[]>
+                {
+                    Key = System.Text.Encoding.UTF8.GetBytes(symbol),
+                    Value = value!,
+                    Headers = new Headers { { RunHeader, instance.Run } },
+                },
                 _delivered
             );
         }
