@@ -81,7 +81,8 @@ public sealed class ObservationReplicaTests(KafkaFixture kafka)
         options.Value.Topics.SymbolObservations.Name = topic;
         options.Value.Topics.SymbolObservations.Partitions = 1;
         var registry = Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl });
-        var (clients, group) = kafka.Clients(options);
+        var group = new GroupInstance(options, NullLogger<GroupInstance>.Instance);
+        var clients = new KafkaClientFactory(new ConfiguredKafkaEndpoints(options, registry), options, group);
         var metrics = new PipelineMetrics(meters);
         var output = new KafkaOutput(clients, new KafkaConnectivity(metrics, TimeProvider.System), metrics);
         var instance = new InstanceName(group, options);

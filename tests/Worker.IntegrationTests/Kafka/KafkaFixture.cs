@@ -3,9 +3,6 @@ using Confluent.Kafka.Admin;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
-using Inference.Streaming.Worker.Kafka;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -84,18 +81,6 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
     }
 
     /// <summary>Creates a topic with a unique name for one test.</summary>
-    /// <summary>The worker's own Kafka client factory for <paramref name="options"/>, on this cluster and registry, with
-    /// the group membership it resolves its instance from.</summary>
-    public (KafkaClientFactory Clients, GroupInstance Group) Clients(IOptions<KafkaOptions> options)
-    {
-        var group = new GroupInstance(options, NullLogger<GroupInstance>.Instance);
-        var endpoints = new ConfiguredKafkaEndpoints(
-            options,
-            Options.Create(new SchemaRegistryOptions { Url = SchemaRegistryUrl })
-        );
-        return (new KafkaClientFactory(endpoints, options, group), group);
-    }
-
     public Task<string> CreateTopicAsync(string prefix, int partitions = 1) =>
         CreateNamedTopicAsync($"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 200)], partitions);
 

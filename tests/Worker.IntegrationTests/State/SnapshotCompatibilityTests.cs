@@ -63,7 +63,14 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
             new KafkaOptions { BootstrapServers = kafka.BootstrapServers, StaticMembership = false }
         );
         kafkaOptions.Value.Topics.InferenceState.Name = topic;
-        var (clients, _) = kafka.Clients(kafkaOptions);
+        var clients = new KafkaClientFactory(
+            new ConfiguredKafkaEndpoints(
+                kafkaOptions,
+                Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl })
+            ),
+            kafkaOptions,
+            new GroupInstance(kafkaOptions, NullLogger<GroupInstance>.Instance)
+        );
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         using var output = new KafkaOutput(clients, new KafkaConnectivity(metrics, TimeProvider.System), metrics);
