@@ -27,6 +27,9 @@ public sealed class ExpectedGradientsTests(ExpectedGradientsTests.Factory factor
                     symbol = "MSFT",
                     explain_method = "expected_gradients",
                     strategy_override = "mixture",
+                    // The explanation is the subject, not the paper book: with the risk checks on, a BUY after
+                    // the demo feed's earlier BUYs is a 403 (position limit), as a fresh-clone CI run once got.
+                    risk_check = false,
                 }
             )
         );

@@ -228,6 +228,36 @@ public sealed partial class ArchitectureTests
         Assert.Empty(overlapping);
     }
 
+    /// <summary>
+    /// <see cref="System.ComponentModel.DataAnnotations.RangeAttribute"/> with string bounds converts them on first
+    /// use without a lock, and two hosts validating one options type at once can then throw (a CI run did): a
+    /// <see cref="TimeSpan"/> setting takes <see cref="Engine.Validation.TimeSpanRangeAttribute"/> instead.
+    /// </summary>
+    [Fact]
+    public void NoSettingHasARangeWithStringBounds()
+    {
+        var ranged = new[]
+        {
+            typeof(Worker.Ingest.RecordHandler).Assembly,
+            typeof(DecisionFunction).Assembly,
+            typeof(PredictApi.ApiOptions).Assembly,
+        }
+            .SelectMany(a => a.GetTypes())
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
+            .SelectMany(p =>
+                p.GetCustomAttributes<System.ComponentModel.DataAnnotations.RangeAttribute>().Select(r => (p, r))
+            )
+            .ToList();
+        Assert.Contains(ranged, x => x.p.Name == "MaxTicksPerSymbol");
+
+        var offenders = ranged
+            .Where(x => x.r.Minimum is string || x.r.Maximum is string)
+            .Select(x => $"{x.p.DeclaringType!.Name}.{x.p.Name}")
+            .ToList();
+
+        Assert.True(offenders.Count == 0, "ranges with string bounds: " + string.Join(", ", offenders));
+    }
+
     private const int MaxStreamFileLines = 300;
 
     /// <summary>"Project/Folder" to the folders its files import, from <c>using Inference.Streaming.X.Y;</c>.</summary>

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Inference.Streaming.Engine.Validation;
 
 namespace Inference.Streaming.Engine.Features;
 
@@ -8,8 +9,7 @@ public sealed class FeatureOptions : IValidatableObject
     public const string Section = "Features";
 
     /// <summary>Bar length; <c>1.00:00:00</c> reproduces the seed's daily training setup.</summary>
-    [Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:00.001",
         "7.00:00:00",
         ErrorMessage = "Features:BarInterval must be between 1 ms and 7 days."
@@ -20,12 +20,7 @@ public sealed class FeatureOptions : IValidatableObject
     /// How far a partition's event time must pass a quiet symbol's bar end before that bar closes
     /// without a tick of its own; ticks later than that for the closed bar are dead-lettered as late.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
-        "00:00:00",
-        "1.00:00:00",
-        ErrorMessage = "Features:LateTolerance must be between 0 and 1 day."
-    )]
+    [TimeSpanRange("00:00:00", "1.00:00:00", ErrorMessage = "Features:LateTolerance must be between 0 and 1 day.")]
     public TimeSpan LateTolerance { get; set; } = TimeSpan.FromSeconds(2);
 
     [Range(1.0, 1e12)]
@@ -36,8 +31,7 @@ public sealed class FeatureOptions : IValidatableObject
     /// alignment of the two input topics, like Kafka Streams' max.task.idle.ms). Past it the tick is
     /// processed with the regimes seen so far.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:00",
         "00:10:00",
         ErrorMessage = "Features:RegimeAlignmentTimeout must be between 0 and 10 minutes."
@@ -49,8 +43,7 @@ public sealed class FeatureOptions : IValidatableObject
     /// record is dead-lettered as <c>future-event</c> and advances nothing: one tick dated 9999
     /// would otherwise close every other symbol's bar and make every later tick late.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:01",
         "7.00:00:00",
         ErrorMessage = "Features:MaxEventTimeSkew must be between 1 second and 7 days."
@@ -79,8 +72,7 @@ public sealed class FeatureOptions : IValidatableObject
     /// A symbol with no tick or regime update for this long in event time (its partition's
     /// watermark) leaves memory and the changelog gets its tombstone; if it returns it starts fresh.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:01",
         "3650.00:00:00",
         ErrorMessage = "Features:SymbolIdleTimeout must be between 1 second and 10 years."

@@ -1,3 +1,5 @@
+using Inference.Streaming.Engine.Validation;
+
 namespace Inference.Streaming.Engine.Inference;
 
 /// <summary>Model directory in the seed layout (<c>Models:*</c>; env <c>MODEL_DIR</c> overrides the
@@ -37,21 +39,11 @@ public sealed class ModelOptions
     /// How long one model file may take to load before it is refused by name (a file on a hung
     /// mount, or a special file swapped in after it was checked); the reload goes on without it.
     /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(
-        typeof(TimeSpan),
-        "00:00:00.001",
-        "01:00:00",
-        ErrorMessage = "Models:LoadTimeout must be between 1 ms and 1 hour."
-    )]
+    [TimeSpanRange("00:00:00.001", "01:00:00", ErrorMessage = "Models:LoadTimeout must be between 1 ms and 1 hour.")]
     public TimeSpan LoadTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Quiet period after the last file change before a reload starts.</summary>
-    [System.ComponentModel.DataAnnotations.Range(
-        typeof(TimeSpan),
-        "00:00:00",
-        "01:00:00",
-        ErrorMessage = "Models:ReloadDebounce must be between 0 and 1 hour."
-    )]
+    [TimeSpanRange("00:00:00", "01:00:00", ErrorMessage = "Models:ReloadDebounce must be between 0 and 1 hour.")]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>

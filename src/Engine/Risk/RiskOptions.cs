@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Inference.Streaming.Engine.Validation;
 
 namespace Inference.Streaming.Engine.Risk;
 
@@ -38,12 +39,7 @@ public sealed class RiskOptions : IValidatableObject
     /// lacked (forensics <c>book_missing</c>, a metric, a warning). Longer than a failover: a partition whose worker
     /// died is decided again by another once the group has moved it.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
-        "00:00:00",
-        "01:00:00",
-        ErrorMessage = "Risk:BookAlignmentTimeout must be between 0 and 1 hour."
-    )]
+    [TimeSpanRange("00:00:00", "01:00:00", ErrorMessage = "Risk:BookAlignmentTimeout must be between 0 and 1 hour.")]
     public TimeSpan BookAlignmentTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

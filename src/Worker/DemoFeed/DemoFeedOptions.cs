@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Inference.Streaming.Engine.Validation;
 
 namespace Inference.Streaming.Worker.DemoFeed;
 
@@ -25,12 +26,7 @@ public sealed class DemoFeedOptions
     /// embedded broker's cost per fetch grows with the message sets a partition holds
     /// (docs/PERFORMANCE.md). <c>00:00:00</c> sends each round as soon as it is due.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
-        "00:00:00",
-        "00:00:01",
-        ErrorMessage = "DemoFeed:BurstInterval must be between 0 and 1 second."
-    )]
+    [TimeSpanRange("00:00:00", "00:00:01", ErrorMessage = "DemoFeed:BurstInterval must be between 0 and 1 second.")]
     public TimeSpan BurstInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
@@ -46,7 +42,7 @@ public sealed class DemoFeedOptions
     public DateTimeOffset Start { get; set; } = new(2026, 1, 5, 14, 30, 0, TimeSpan.Zero);
 
     /// <summary>Simulated time between two ticks of one symbol.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    [TimeSpanRange("00:00:00.001", "1.00:00:00")]
     public TimeSpan SimulatedTickInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Stop after this many ticks per symbol; 0 runs until the host stops.</summary>

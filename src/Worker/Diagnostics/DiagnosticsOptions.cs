@@ -1,3 +1,5 @@
+using Inference.Streaming.Engine.Validation;
+
 namespace Inference.Streaming.Worker.Diagnostics;
 
 /// <summary>Operational output (<c>Diagnostics:*</c>).</summary>
@@ -27,8 +29,7 @@ public sealed class DiagnosticsOptions
     /// <c>inference_ingest_stalled</c> is 1. Above the longest legitimate pause of the loop (a
     /// checkpoint waits up to 15 s for acknowledgements and the changelog).
     /// </summary>
-    [System.ComponentModel.DataAnnotations.Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:01",
         "1.00:00:00",
         ErrorMessage = "Diagnostics:IngestStallTimeout must be between 1 second and 1 day."

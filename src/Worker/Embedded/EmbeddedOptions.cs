@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Inference.Streaming.Engine.Validation;
 
 namespace Inference.Streaming.Worker.Embedded;
 
@@ -17,12 +18,7 @@ public sealed class EmbeddedOptions
     /// own limit (5 MiB or 100,000 message sets per partition), which removes them unannounced.
     /// The broker's cost per fetch grows with what a partition holds, so this also bounds its CPU.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
-        "00:00:00",
-        "7.00:00:00",
-        ErrorMessage = "Embedded:Retention must be between 0 and 7 days."
-    )]
+    [TimeSpanRange("00:00:00", "7.00:00:00", ErrorMessage = "Embedded:Retention must be between 0 and 7 days.")]
     public TimeSpan Retention { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Port of the embedded Schema Registry on 127.0.0.1; 0 picks a free one.</summary>

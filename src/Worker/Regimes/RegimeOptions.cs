@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Inference.Streaming.Engine.Regimes;
+using Inference.Streaming.Engine.Validation;
 
 namespace Inference.Streaming.Worker.Regimes;
 
@@ -31,7 +32,7 @@ public sealed class RegimeOptions
     public string GroupId { get; set; } = "inference-regime-detector";
 
     /// <summary>Quiet period after the last file change before a reload.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "01:00:00", ErrorMessage = "Regimes:ReloadDebounce must be 0 to 1 hour.")]
+    [TimeSpanRange("00:00:00", "01:00:00", ErrorMessage = "Regimes:ReloadDebounce must be 0 to 1 hour.")]
     public TimeSpan ReloadDebounce { get; set; } = TimeSpan.FromSeconds(1);
 }
 

@@ -1,4 +1,4 @@
-using System.ComponentModel.DataAnnotations;
+using Inference.Streaming.Engine.Validation;
 
 namespace Inference.Streaming.Worker.State;
 
@@ -9,8 +9,7 @@ public sealed class StateOptions
 
     /// <summary>How often the changelog gets a checkpoint (and input offsets are stored). A restart reprocesses at most
     /// this much input.</summary>
-    [Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:00.010",
         "00:10:00",
         ErrorMessage = "State:CheckpointInterval must be between 10 ms and 10 minutes."
@@ -23,8 +22,7 @@ public sealed class StateOptions
     /// embedded broker's retention, a topic without compaction) then always keeps every symbol in
     /// the newest stretch of the changelog this long; restore checks that it does.
     /// </summary>
-    [Range(
-        typeof(TimeSpan),
+    [TimeSpanRange(
         "00:00:01",
         "1.00:00:00",
         ErrorMessage = "State:RefreshInterval must be between 1 second and 1 day."
