@@ -81,8 +81,7 @@ public sealed class ObservationReplicaTests(KafkaFixture kafka)
         options.Value.Topics.SymbolObservations.Name = topic;
         options.Value.Topics.SymbolObservations.Partitions = 1;
         var registry = Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl });
-        var group = new GroupInstance(options, NullLogger<GroupInstance>.Instance);
-        var clients = new KafkaClientFactory(new ConfiguredKafkaEndpoints(options, registry), options, group);
+        var (clients, group) = kafka.Clients(options);
         var metrics = new PipelineMetrics(meters);
         var output = new KafkaOutput(clients, new KafkaConnectivity(metrics, TimeProvider.System), metrics);
         var instance = new InstanceName(group, options);

@@ -37,11 +37,7 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
             }
         );
         var diagnostics = Options.Create(new DiagnosticsOptions { IngestStallTimeout = TimeSpan.FromSeconds(3) });
-        var clients = new KafkaClientFactory(
-            new ConfiguredKafkaEndpoints(kafkaOptions, Options.Create(new SchemaRegistryOptions())),
-            kafkaOptions,
-            new GroupInstance(kafkaOptions, NullLogger<GroupInstance>.Instance)
-        );
+        var (clients, _) = kafka.Clients(kafkaOptions);
         var heartbeat = new IngestHeartbeat(TimeProvider.System);
         using var watchdog = new IngestWatchdog(
             heartbeat,

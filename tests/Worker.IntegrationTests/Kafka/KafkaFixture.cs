@@ -3,6 +3,9 @@ using Confluent.Kafka.Admin;
 using Confluent.SchemaRegistry;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
+using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 using Xunit.Sdk;
 
@@ -78,6 +81,20 @@ public class KafkaFixture(IMessageSink sink) : IAsyncLifetime
             new DiagnosticMessage($"Kafka fixture uses {Kind} at {BootstrapServers}; registry {SchemaRegistryUrl}")
         );
         Console.WriteLine($"Kafka fixture uses {Kind} at {BootstrapServers}; registry {SchemaRegistryUrl}");
+    }
+
+    /// <summary>
+    /// The worker's own Kafka client factory for <paramref name="options"/>, on this cluster's registry, with the
+    /// group membership it resolves its instance from.
+    /// </summary>
+    public (KafkaClientFactory Clients, GroupInstance Group) Clients(IOptions<KafkaOptions> options)
+    {
+        var group = new GroupInstance(options, NullLogger<GroupInstance>.Instance);
+        var endpoints = new ConfiguredKafkaEndpoints(
+            options,
+            Options.Create(new SchemaRegistryOptions { Url = SchemaRegistryUrl })
+        );
+        return (new KafkaClientFactory(endpoints, options, group), group);
     }
 
     /// <summary>Creates a topic with a unique name for one test.</summary>

@@ -63,14 +63,7 @@ public sealed class SnapshotCompatibilityTests(KafkaFixture kafka)
             new KafkaOptions { BootstrapServers = kafka.BootstrapServers, StaticMembership = false }
         );
         kafkaOptions.Value.Topics.InferenceState.Name = topic;
-        var clients = new KafkaClientFactory(
-            new ConfiguredKafkaEndpoints(
-                kafkaOptions,
-                Options.Create(new SchemaRegistryOptions { Url = kafka.SchemaRegistryUrl })
-            ),
-            kafkaOptions,
-            new GroupInstance(kafkaOptions, NullLogger<GroupInstance>.Instance)
-        );
+        var (clients, _) = kafka.Clients(kafkaOptions);
         using var meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var metrics = new PipelineMetrics(meters.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         using var output = new KafkaOutput(clients, new KafkaConnectivity(metrics, TimeProvider.System), metrics);
