@@ -17,7 +17,7 @@ public sealed class IngestHeartbeat(TimeProvider time)
     /// <summary>The loop runs with <paramref name="consumer"/>: the watchdog judges it from now on.</summary>
     public void Attach(IConsumer<byte[]?, byte[]> consumer)
     {
-        Beat();
+        Beat(time.GetTimestamp());
         lock (_gate)
         {
             _consumer = consumer;
@@ -34,7 +34,9 @@ public sealed class IngestHeartbeat(TimeProvider time)
         }
     }
 
-    public void Beat() => Volatile.Write(ref _beat, time.GetTimestamp());
+    /// <summary>The loop turned at <paramref name="timestamp"/> (<see cref="TimeProvider.GetTimestamp"/>), a time it
+    /// had read for its own use.</summary>
+    public void Beat(long timestamp) => Volatile.Write(ref _beat, timestamp);
 
     /// <summary>Time since the loop's last turn; null while no loop runs.</summary>
     public TimeSpan? Age

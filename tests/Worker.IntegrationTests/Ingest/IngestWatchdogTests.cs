@@ -70,7 +70,7 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
         await Eventually.HoldsAsync(
             () =>
             {
-                heartbeat.Beat();
+                heartbeat.Beat(TimeProvider.System.GetTimestamp());
                 if (loop.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false })
                 {
                     read++;
@@ -103,7 +103,7 @@ public sealed class IngestWatchdogTests(KafkaFixture kafka)
         await Eventually.HoldsAsync(
             () =>
             {
-                heartbeat.Beat();
+                heartbeat.Beat(TimeProvider.System.GetTimestamp());
                 loop.Consume(TimeSpan.FromMilliseconds(100));
                 return watchdog.State is { Stalled: false, RecordsWaiting: 0 };
             },
