@@ -7,13 +7,17 @@ namespace Inference.Streaming.Benchmarks;
 /// <summary>
 /// The worker's CPU by thread role between two scrapes of its <c>inference_cpu_time_seconds_total{role}</c>, with
 /// the harness's own mock cluster thread (<c>rdk:mock</c>, the embedded broker the worker talks to) reported apart,
-/// and the mean batch size the decision stage reached (<c>inference_batch_size</c>).
+/// the mean batch size the decision stage reached (<c>inference_batch_size</c>), and the bytes the process allocated
+/// and its GC pauses (.NET's <c>dotnet_gc_heap_total_allocated_bytes_total</c> and
+/// <c>dotnet_gc_pause_time_seconds_total</c>).
 /// </summary>
 internal sealed partial record CpuBudget(
     IReadOnlyDictionary<string, double> Roles,
     double Broker,
     double Rows,
     double Batches,
+    double Allocated,
+    double GcPause,
     IReadOnlyDictionary<string, double> Threads
 )
 {
@@ -24,7 +28,9 @@ internal sealed partial record CpuBudget(
         var text = http.GetStringAsync(metrics).GetAwaiter().GetResult();
         var roles = new Dictionary<string, double>(StringComparer.Ordinal);
         double rows = 0,
-            batches = 0;
+            batches = 0,
+            allocated = 0,
+            pause = 0;
         foreach (var line in text.Split('\n'))
         {
             if (RoleLine().Match(line) is { Success: true } role)
@@ -38,6 +44,17 @@ internal sealed partial record CpuBudget(
                         ? (Value(batch.Groups[2].Value), batches)
                         : (rows, Value(batch.Groups[2].Value));
             }
+            else if (RuntimeLine().Match(line) is { Success: true } runtime)
+            {
+                if (runtime.Groups[1].Value == "heap_total_allocated_bytes")
+                {
+                    allocated += Value(runtime.Groups[2].Value);
+                }
+                else
+                {
+                    pause += Value(runtime.Groups[2].Value);
+                }
+            }
         }
 
         var broker = CpuAccounting.Threads().Values.Where(t => t.Name == "rdk:mock").Sum(t => t.Seconds);
@@ -46,7 +63,7 @@ internal sealed partial record CpuBudget(
             .Threads(pid)
             .Values.GroupBy(t => t.Name)
             .ToDictionary(g => g.Key, g => g.Sum(t => t.Seconds), StringComparer.Ordinal);
-        return new CpuBudget(roles, broker, rows, batches, threads);
+        return new CpuBudget(roles, broker, rows, batches, allocated, pause, threads);
     }
 
     /// <summary>Prints CPU per million ticks and per thousand decisions by role over the window.</summary>
@@ -71,6 +88,15 @@ internal sealed partial record CpuBudget(
 
         Row("worker total", total);
         Row("embedded broker (harness's mock cluster)", after.Broker - before.Broker);
+        var allocated = after.Allocated - before.Allocated;
+        Console.WriteLine(
+            string.Create(
+                CultureInfo.InvariantCulture,
+                $"allocated: {allocated / ticks:F0} bytes per tick, {allocated / 1024 / decisions:F1} KiB per decision "
+                    + $"(all threads, {allocated / seconds / 1048576:F0} MiB/s); GC pauses "
+                    + $"{(after.GcPause - before.GcPause) * 1e3:F0} ms"
+            )
+        );
 
         Console.WriteLine(
             "worker threads by name over the window (ended threads left out): "
@@ -101,4 +127,7 @@ internal sealed partial record CpuBudget(
 
     [GeneratedRegex(@"^inference_batch_size_(sum|count)(?:\{[^}]*\})?\s+(\S+)")]
     private static partial Regex BatchLine();
+
+    [GeneratedRegex(@"^dotnet_gc_(heap_total_allocated_bytes|pause_time_seconds)_total(?:\{[^}]*\})?\s+(\S+)")]
+    private static partial Regex RuntimeLine();
 }

@@ -243,6 +243,9 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
                 "stage=\"forward\"",
                 "stage=\"publish\"",
                 "stage=\"acknowledge\"",
+                "inference_cpu_time_seconds_total{",
+                "dotnet_gc_heap_total_allocated_bytes_total{",
+                "dotnet_gc_pause_time_seconds_total{",
             }
         )
         {
@@ -301,6 +304,8 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
                 "Action distribution",
                 "GPU utilisation",
                 "Consumer lag",
+                "CPU by thread role",
+                "Allocation and GC",
             }
         )
         {

@@ -36,7 +36,10 @@ public static class ObservabilityExtensions
                         ModelCatalog.MeterName,
                         Experiments.ExperimentArms.MeterName,
                         GpuMetrics.MeterName,
-                        CpuAccounting.MeterName
+                        CpuAccounting.MeterName,
+                        // .NET's own: GC (collections, pause time, bytes allocated), heap, thread pool, JIT,
+                        // exceptions. Observable instruments, read only when scraped.
+                        "System.Runtime"
                     )
                     .AddAspNetCoreInstrumentation()
                     .AddPrometheusExporter()
