@@ -24,6 +24,9 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         StringComparer.Ordinal
     );
     private readonly SpecificDatumWriter<T> _writer = new(((ISpecificRecord)Activator.CreateInstance<T>()).Schema);
+    private readonly bool _encodes = AvroRecordEncoder.Supports(
+        ((ISpecificRecord)Activator.CreateInstance<T>()).Schema
+    );
 
     /// <summary>
     /// Decodes on the calling thread. The writer schema of each id is fetched once (the registry
@@ -198,9 +201,10 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
     /// <summary>
     /// Encodes on the calling thread, byte for byte as Confluent's serializer does: the first record
     /// for a topic goes through it (registering the schema and learning its id from the wire
-    /// header it writes), later ones are written with a cached Apache Avro
-    /// <see cref="SpecificDatumWriter{T}"/> behind the same header. Confluent's serializer is async
-    /// only and, like the deserializer, costs a thread-pool hop per record when blocked on.
+    /// header it writes), later ones are written behind the same header by <see cref="AvroRecordEncoder"/>
+    /// (or, for a schema it does not cover, a cached Apache Avro <see cref="SpecificDatumWriter{T}"/>).
+    /// Confluent's serializer is async only and, like the deserializer, costs a thread-pool hop per record
+    /// when blocked on.
     /// </summary>
     public byte[] Serialize(T value, string topic)
     {
@@ -209,6 +213,11 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
             var first = SerializeAsync(value, topic).GetAwaiter().GetResult();
             _schemaIds.TryAdd(topic, first[..5]);
             return first;
+        }
+
+        if (_encodes)
+        {
+            return AvroRecordEncoder.Encode(header, value);
         }
 
         using var stream = new MemoryStream(256);
