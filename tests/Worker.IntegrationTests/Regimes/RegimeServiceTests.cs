@@ -60,6 +60,8 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
             );
             // The kill is to come after a checkpoint holds every symbol (a checkpoint writes the snapshots, then
             // its marker), or the restart rightly replays a symbol whose partition had none yet and restores fewer.
+            // So it waits for the marker itself: a CI run under load once killed the service a second after the
+            // last snapshot, before its partition's marker, and the restart restored no symbol.
             using var state = new TopicWatch<SymbolStateSnapshot>(
                 bootstrap,
                 registryUrl,
@@ -67,11 +69,19 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
                 s => (s.symbol, TopicWatch<SymbolStateSnapshot>.Ms(s.as_of))
             );
             await Eventually.HoldsAsync(
-                () => Symbols.All(symbol => state.Values.Any(s => s.symbol == symbol)),
+                () =>
+                    Symbols.All(symbol =>
+                        state.Values.Any(snapshot =>
+                            snapshot.symbol == symbol
+                            && state.Values.Any(marker =>
+                                marker.checkpoint?.partition == market.PartitionOf(symbol)
+                                && marker.as_of >= snapshot.as_of
+                            )
+                        )
+                    ),
                 TimeSpan.FromSeconds(30),
-                "a snapshot of every symbol in regime-detector-state"
+                "a snapshot of every symbol in regime-detector-state, and its partition's checkpoint marker after it"
             );
-            await Task.Delay(TimeSpan.FromSeconds(1));
             await first.KillAsync();
         }
 
