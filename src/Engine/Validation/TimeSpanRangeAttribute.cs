@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Inference.Streaming.Engine.Validation;
 
 /// <summary>
-/// A <see cref="TimeSpan"/> setting's inclusive bounds, in place of <c>[TimeSpanRange(…)]</c>.
+/// A <see cref="TimeSpan"/> setting's inclusive bounds, in place of <c>[Range(typeof(TimeSpan), …)]</c>.
 /// <see cref="RangeAttribute"/> converts string bounds on first use, without a lock: when two hosts in one process
 /// validate the same options type at once (the test hosts do), one of them can read a bound the other has already
 /// converted and throw <see cref="InvalidCastException"/> (dotnet/runtime#1143; a CI run once failed on it). This

@@ -12,9 +12,9 @@ namespace Inference.Streaming.Worker.Kafka;
 /// <see cref="SpecificDatumWriter{T}"/> does, for the part of Avro the contracts use: records, arrays, enums,
 /// <c>["null", X]</c> unions, the primitive types and <c>timestamp-millis</c>.
 /// <para>
-/// Apache Avro's writer allocates for every value it writes: a delegate per float, double, string or long (its
-/// resolved writer binds the encoder's method anew each call), a 4- or 8-byte array per float or double
-/// (<c>BitConverter.GetBytes</c>), and a box per list element. The contracts carry 43 features per observation and
+/// Apache Avro's writer allocates for every value it writes: a delegate per primitive value (its resolved writer
+/// binds the encoder's method anew each call), a 4-byte array per float (<c>BitConverter.GetBytes</c>), and a box
+/// per list element. The contracts carry 43 features per observation and
 /// per forensics record, so that was about 40% of the bytes the worker allocated per tick (a GC allocation trace of
 /// the throughput benchmark). This writes the same bytes into one reused buffer; only the values
 /// <see cref="ISpecificRecord.Get"/> boxes remain.
@@ -30,15 +30,21 @@ public static class AvroRecordEncoder
     /// <summary>Whether every type reachable from <paramref name="schema"/> is one this writer handles.</summary>
     public static bool Supports(Schema schema) => Supports(schema, []);
 
-    /// <summary><paramref name="header"/> then <paramref name="record"/>'s Avro body, as a new array.</summary>
-    public static byte[] Encode(ReadOnlySpan<byte> header, ISpecificRecord record)
+    /// <summary><paramref name="header"/> then <paramref name="record"/>'s Avro body, as a new array; the record's
+    /// own schema, which <see cref="Supports(Schema)"/> must have accepted.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> header, ISpecificRecord record) =>
+        Encode(header, (RecordSchema)record.Schema, record);
+
+    /// <summary><paramref name="header"/> then <paramref name="record"/>'s Avro body as <paramref name="schema"/>,
+    /// which <see cref="Supports(Schema)"/> must have accepted, as a new array.</summary>
+    public static byte[] Encode(ReadOnlySpan<byte> header, RecordSchema schema, ISpecificRecord record)
     {
         var buffer = _buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         buffer.Write(header);
         try
         {
-            WriteRecord((RecordSchema)record.Schema, record, buffer);
+            WriteRecord(schema, record, buffer);
             return buffer.WrittenSpan.ToArray();
         }
         finally
@@ -60,8 +66,9 @@ public static class AvroRecordEncoder
             case LogicalSchema logical:
                 return logical.LogicalTypeName == "timestamp-millis" && logical.BaseSchema.Tag == Schema.Type.Long;
             case RecordSchema record:
-                // A recursive record refers back to one already being checked.
-                return !seen.Add(record) || record.Fields.All(f => Supports(f.Schema, seen));
+                // A recursive record refers back to one already being checked. An error type is Avro RPC's.
+                return record.Tag == Schema.Type.Record
+                    && (!seen.Add(record) || record.Fields.All(f => Supports(f.Schema, seen)));
             case ArraySchema array:
                 return Supports(array.ItemSchema, seen);
             case UnionSchema union:

@@ -24,9 +24,7 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         StringComparer.Ordinal
     );
     private readonly SpecificDatumWriter<T> _writer = new(((ISpecificRecord)Activator.CreateInstance<T>()).Schema);
-    private readonly bool _encodes = AvroRecordEncoder.Supports(
-        ((ISpecificRecord)Activator.CreateInstance<T>()).Schema
-    );
+    private readonly RecordSchema? _encoded = EncodedSchema();
 
     /// <summary>
     /// Decodes on the calling thread. The writer schema of each id is fetched once (the registry
@@ -215,9 +213,9 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
             return first;
         }
 
-        if (_encodes)
+        if (_encoded is not null)
         {
-            return AvroRecordEncoder.Encode(header, value);
+            return AvroRecordEncoder.Encode(header, _encoded, value);
         }
 
         using var stream = new MemoryStream(256);
@@ -225,6 +223,14 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         _writer.Write(value, new Avro.IO.BinaryEncoder(stream));
         return stream.ToArray();
     }
+
+    /// <summary>The contract's schema when <see cref="AvroRecordEncoder"/> writes it; null when Apache Avro's writer
+    /// does.</summary>
+    private static RecordSchema? EncodedSchema() =>
+        ((ISpecificRecord)Activator.CreateInstance<T>()).Schema is RecordSchema schema
+        && AvroRecordEncoder.Supports(schema)
+            ? schema
+            : null;
 
     private static ContractDecodeException Classify(Exception ex, string topic, int schemaId)
     {
