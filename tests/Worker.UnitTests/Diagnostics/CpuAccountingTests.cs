@@ -44,17 +44,21 @@ public sealed class CpuAccountingTests : IDisposable
         // The ingest thread has ended: its time stays in the process total, under "other".
         Assert.InRange(after["decide"] - before["decide"], 0.2, 2);
         Assert.InRange(after["other"] - before["other"], 0.2, 10);
+        using var burned = new ManualResetEventSlim();
         using var measured = new ManualResetEventSlim();
         var live = new Thread(() =>
         {
             Burn(TimeSpan.FromMilliseconds(300));
+            burned.Set();
             measured.Wait();
         })
         {
             Name = CpuAccounting.IngestThread,
         };
         live.Start();
-        Thread.Sleep(600);
+        // Until the thread has used its CPU, however long a loaded machine takes to give it (a fixed 600 ms once
+        // measured 0.14 s of it in CI).
+        Assert.True(burned.Wait(TimeSpan.FromSeconds(60)));
         collector.RecordObservableInstruments();
         measured.Set();
         live.Join();
