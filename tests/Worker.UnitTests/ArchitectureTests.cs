@@ -189,12 +189,7 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void EveryLogMessageHasAnExplicitIdInsideItsAreasBandAndNoTwoShareOne()
     {
-        var messages = new[]
-        {
-            typeof(Worker.Ingest.RecordHandler).Assembly,
-            typeof(DecisionFunction).Assembly,
-            typeof(PredictApi.ApiOptions).Assembly,
-        }
+        var messages = ProductAssemblies
             .SelectMany(a => a.GetTypes())
             .SelectMany(t =>
                 t.GetMethods(
@@ -236,12 +231,7 @@ public sealed partial class ArchitectureTests
     [Fact]
     public void NoSettingHasARangeWithStringBounds()
     {
-        var ranged = new[]
-        {
-            typeof(Worker.Ingest.RecordHandler).Assembly,
-            typeof(DecisionFunction).Assembly,
-            typeof(PredictApi.ApiOptions).Assembly,
-        }
+        var ranged = ProductAssemblies
             .SelectMany(a => a.GetTypes())
             .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly))
             .SelectMany(p =>
@@ -257,6 +247,14 @@ public sealed partial class ArchitectureTests
 
         Assert.True(offenders.Count == 0, "ranges with string bounds: " + string.Join(", ", offenders));
     }
+
+    /// <summary>The worker's, the engine's and the API's assemblies: the code that runs in production.</summary>
+    private static readonly Assembly[] ProductAssemblies =
+    [
+        typeof(Worker.Ingest.RecordHandler).Assembly,
+        typeof(DecisionFunction).Assembly,
+        typeof(PredictApi.ApiOptions).Assembly,
+    ];
 
     private const int MaxStreamFileLines = 300;
 
