@@ -316,6 +316,39 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
         }
     }
 
+    [Fact]
+    public async Task AnotherHostInTheSameProcessStoppingLeavesThisHostsMetricsInPlace()
+    {
+        // OpenTelemetry listens to meters by name, so another host's meters of the same names used to share this
+        // host's metric streams, and its disposal ended them here (opentelemetry-dotnet#6412): the stream's counters
+        // left /metrics after the next scrape or two. CI saw it as a dashboard test's missing metric.
+        using var client = factory.CreateClient();
+        _ = await MetricsAfterTrafficAsync("AAPL");
+        await using (var other = new WorkerFactory())
+        {
+            using var otherClient = other.CreateClient();
+            await WorkerFactory.WaitUntilReadyAsync(otherClient);
+        }
+
+        for (var scrape = 0; scrape < 3; scrape++)
+        {
+            await Task.Delay(500);
+            var metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
+            foreach (
+                var name in new[]
+                {
+                    "inference_ticks_consumed_total{",
+                    "inference_decisions_total{",
+                    "inference_cpu_time_seconds_total{",
+                    "predictions_total{",
+                }
+            )
+            {
+                Assert.True(metrics.Contains(name, StringComparison.Ordinal), $"scrape {scrape}: no {name}");
+            }
+        }
+    }
+
     // A served and a refused prediction, then /metrics once the first decision is counted (it is
     // acknowledged a moment after its bar's state is visible).
     private async Task<string> MetricsAfterTrafficAsync(string symbol)
@@ -338,6 +371,10 @@ public sealed class PredictContractTests(WorkerFactory factory) : IClassFixture<
             metrics = await client.GetStringAsync(new Uri("/metrics", UriKind.Relative));
         }
 
+        Assert.True(
+            metrics.Contains("inference_decisions_total{", StringComparison.Ordinal),
+            "no decision counted on /metrics within 30 s"
+        );
         return metrics;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Inference.Streaming.Engine.Inference;
 using Inference.Streaming.PredictApi;
 using Inference.Streaming.Worker.Diagnostics;
@@ -44,6 +45,11 @@ public static class ObservabilityExtensions
                     .AddAspNetCoreInstrumentation()
                     .AddPrometheusExporter()
             );
+        telemetry.WithMetrics(metrics =>
+            ((IDeferredMeterProviderBuilder)metrics).Configure(
+                (services, provider) => provider.AddView(OwnInstruments(services))
+            )
+        );
         if (options.Exports(builder.Configuration, "TRACES"))
         {
             // Spans are recorded only where they go somewhere. Without a trace exporter no OpenTelemetry listener is
@@ -63,6 +69,22 @@ public static class ObservabilityExtensions
         }
 
         return builder;
+    }
+
+    /// <summary>
+    /// A view that keeps this host's instruments and the process-wide ones (.NET's runtime meter) and drops those of
+    /// any other host in the process. OpenTelemetry subscribes by meter name, so without it a second host's meters of
+    /// the same names share this host's metric streams, and disposing that host ends them here too: its
+    /// <c>/metrics</c> then loses the stream's counters (opentelemetry-dotnet#6412; seen when the functional tests'
+    /// hosts stop one after another in one process).
+    /// </summary>
+    internal static Func<Instrument, MetricStreamConfiguration?> OwnInstruments(IServiceProvider services)
+    {
+        var own = services.GetRequiredService<IMeterFactory>();
+        return instrument =>
+            instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, own)
+                ? null
+                : MetricStreamConfiguration.Drop;
     }
 
     // Telemetry:Otlp:Endpoint wins; without it the exporter keeps what the OTEL_EXPORTER_OTLP_* variables gave it.
