@@ -116,28 +116,43 @@ public sealed class MockCluster : IDisposable
     public void CreateTopic(string name, int partitions, int replicationFactor)
     {
         var replicas = replicationFactor <= 0 ? BrokerCount : Math.Min(replicationFactor, BrokerCount);
-        Check(LibRdKafka.rd_kafka_mock_topic_create(Cluster, name, partitions, replicas), $"create topic '{name}'");
+        Call(
+            cluster => LibRdKafka.rd_kafka_mock_topic_create(cluster, name, partitions, replicas),
+            $"create topic '{name}'"
+        );
     }
 
     public void SetBrokerDown(int brokerId) =>
-        Check(LibRdKafka.rd_kafka_mock_broker_set_down(Cluster, brokerId), $"set broker {brokerId} down");
+        Call(cluster => LibRdKafka.rd_kafka_mock_broker_set_down(cluster, brokerId), $"set broker {brokerId} down");
 
     public void SetBrokerUp(int brokerId) =>
-        Check(LibRdKafka.rd_kafka_mock_broker_set_up(Cluster, brokerId), $"set broker {brokerId} up");
+        Call(cluster => LibRdKafka.rd_kafka_mock_broker_set_up(cluster, brokerId), $"set broker {brokerId} up");
 
     /// <summary>
     /// Removes every record of one partition before <paramref name="beforeOffset"/>, as a broker's
     /// retention does: the log then starts there, and a fetch from an older offset is out of range.
     /// </summary>
     public void DeleteRecords(string topic, int partition, long beforeOffset) =>
-        Check(
-            LibRdKafka.rd_kafka_mock_partition_delete_records(Cluster, topic, partition, beforeOffset),
+        Call(
+            cluster => LibRdKafka.rd_kafka_mock_partition_delete_records(cluster, topic, partition, beforeOffset),
             $"delete records of {topic}[{partition}] before offset {beforeOffset}"
         );
 
     /// <summary>Makes the next requests of one API key fail with the given Kafka error codes, in order.</summary>
     public void PushRequestErrors(short apiKey, params int[] errorCodes) =>
-        LibRdKafka.rd_kafka_mock_push_request_errors_array(Cluster, apiKey, (nuint)errorCodes.Length, errorCodes);
+        Call(
+            cluster =>
+            {
+                LibRdKafka.rd_kafka_mock_push_request_errors_array(
+                    cluster,
+                    apiKey,
+                    (nuint)errorCodes.Length,
+                    errorCodes
+                );
+                return 0;
+            },
+            $"push errors for API key {apiKey}"
+        );
 
     public void Dispose()
     {
@@ -157,18 +172,17 @@ public sealed class MockCluster : IDisposable
         }
     }
 
-    private IntPtr Cluster
+    // Each call holds the lock that Dispose takes, so the cluster cannot be destroyed under a call that has read its
+    // handle (a retention sweep or a topic creation still running when the host's stop timed out).
+    private void Call(Func<IntPtr, int> call, string what)
     {
-        get
+        int err;
+        lock (_gate)
         {
-            var cluster = _cluster;
-            ObjectDisposedException.ThrowIf(cluster == IntPtr.Zero, this);
-            return cluster;
+            ObjectDisposedException.ThrowIf(_cluster == IntPtr.Zero, this);
+            err = call(_cluster);
         }
-    }
 
-    private static void Check(int err, string what)
-    {
         if (err != 0)
         {
             throw new InvalidOperationException($"Mock cluster could not {what}: {LibRdKafka.ErrorText(err)}.");

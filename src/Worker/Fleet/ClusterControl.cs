@@ -263,11 +263,24 @@ public sealed class ClusterControl(
         await base.StopAsync(cancellationToken);
         if (_reader is { } reader)
         {
+            // base.StopAsync returns once the host's shutdown time is up, whether or not the follower has: the reader
+            // is closed only after its last Consume has returned (a close beside a poll of the same consumer is a
+            // use after free in librdkafka; CI's test host aborted with a corrupted heap).
+            var following = ExecuteTask ?? Task.CompletedTask;
             // librdkafka's consumer close can block (seen in CI: a test host's shutdown hung in consumer_close
             // after its embedded broker had gone). The reader commits nothing, so the host does not wait for it.
             var closing = Task.Run(
-                () =>
+                async () =>
                 {
+                    try
+                    {
+                        await following.ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // The follower never started: nothing polls the reader.
+                    }
+
                     reader.Close();
                     reader.Dispose();
                 },
