@@ -15,6 +15,7 @@ using Inference.Streaming.Benchmarks;
 //   [-- worker args]
 // dotnet run -c Release --project tests/Benchmarks -- --state-size
 // dotnet run -c Release --project tests/Benchmarks -- --produce-cost   -> CPU of one decision's two produces
+// dotnet run -c Release --project tests/Benchmarks -- --consume-cost   -> CPU of one tick's hand-over from librdkafka
 // dotnet run -c Release --project tests/Benchmarks -- --embedded [--minutes 30] [--worker-dir DIR] [-- worker args]
 if (args.Length > 0 && args[0] == "--pipeline")
 {
@@ -37,6 +38,12 @@ if (args.Length > 0 && args[0] == "--serde")
 if (args.Length > 0 && args[0] == "--produce-cost")
 {
     await ProduceCost.RunAsync();
+    return;
+}
+
+if (args.Length > 0 && args[0] == "--consume-cost")
+{
+    await ConsumeCost.RunAsync();
     return;
 }
 
