@@ -115,7 +115,11 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
 
             return _decoders.GetOrAdd(
                 schemaId,
-                new WriterDecoder(new AvroBodyScanner(parsed), new SpecificDatumReader<T>(parsed, _readerSchema))
+                new WriterDecoder(
+                    new AvroBodyScanner(parsed),
+                    new SpecificDatumReader<T>(parsed, _readerSchema),
+                    AvroRecordDecoder.Supports(parsed, _readerSchema) ? (RecordSchema)parsed : null
+                )
             );
         }
         catch (Exception ex) when (ex is AvroException or SchemaParseException or ArgumentException)
@@ -131,11 +135,15 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         private readonly AvroBodyScanner? _scanner;
         private readonly SpecificDatumReader<T>? _reader;
         private readonly string? _refusal;
+        private readonly RecordSchema? _direct;
 
-        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader)
+        // direct: the writer schema when AvroRecordDecoder reads its records (it is the contract's own); null when
+        // Apache Avro's resolving reader does.
+        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader, RecordSchema? direct)
         {
             _scanner = scanner;
             _reader = reader;
+            _direct = direct;
         }
 
         public WriterDecoder(string refusal) => _refusal = refusal;
@@ -155,6 +163,11 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
             try
             {
                 scanner.Scan(data.Span[5..]);
+                if (_direct is { } direct)
+                {
+                    return AvroRecordDecoder.Read<T>(data.Span[5..], direct);
+                }
+
                 var body = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out var segment)
                     ? new MemoryStream(segment.Array!, segment.Offset + 5, segment.Count - 5, writable: false)
                     : new MemoryStream(data[5..].ToArray(), writable: false);
