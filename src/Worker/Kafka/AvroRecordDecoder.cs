@@ -29,58 +29,101 @@ public static class AvroRecordDecoder
         && string.Equals(writer.ToString(), reader.ToString(), StringComparison.Ordinal)
         && record.Fields.All(f => IsValue(f.Schema) || (Nullable(f.Schema) is { } value && IsValue(value)));
 
-    /// <summary>The record in <paramref name="body"/> (an Avro body that <see cref="AvroBodyScanner"/> accepted for
-    /// <paramref name="schema"/>, which <see cref="Supports"/> accepted).</summary>
-    public static T Read<T>(ReadOnlySpan<byte> body, RecordSchema schema)
+    /// <summary>How <see cref="Read{T}"/> reads records of <paramref name="schema"/> (which
+    /// <see cref="Supports"/> accepted): each field's kind, worked out once per writer schema.</summary>
+    public static Plan Compile(RecordSchema schema) =>
+        new([
+            .. schema.Fields.Select(f =>
+                Nullable(f.Schema) is { } value
+                    ? new FieldPlan(
+                        f.Pos,
+                        Kind(value),
+                        ((UnionSchema)f.Schema)[0].Tag == Schema.Type.Null ? 0 : 1,
+                        value
+                    )
+                    : new FieldPlan(f.Pos, Kind(f.Schema), -1, f.Schema)
+            ),
+        ]);
+
+    /// <summary>The record in <paramref name="body"/>, an Avro body that <see cref="AvroBodyScanner"/> accepted for
+    /// the schema <paramref name="plan"/> was compiled from.</summary>
+    public static T Read<T>(ReadOnlySpan<byte> body, Plan plan)
         where T : ISpecificRecord
     {
         var record = Activator.CreateInstance<T>();
         var position = 0;
-        foreach (var field in schema.Fields)
+        foreach (var field in plan.Fields)
         {
-            var type = field.Schema;
-            if (Nullable(type) is { } value)
-            {
-                // The scanner checked the branch: 0 or 1. Which of the two is null is the union's own order.
-                var branch = ReadLong(body, ref position);
-                var chosen = ((UnionSchema)type)[(int)branch];
-                record.Put(field.Pos, chosen.Tag == Schema.Type.Null ? null : ReadValue(value, body, ref position));
-            }
-            else
-            {
-                record.Put(field.Pos, ReadValue(type, body, ref position));
-            }
+            // The scanner checked a union's branch: 0 or 1.
+            var value =
+                field.NullBranch >= 0 && ReadLong(body, ref position) == field.NullBranch
+                    ? null
+                    : ReadValue(field, body, ref position);
+            record.Put(field.Position, value);
         }
 
         return record;
     }
 
-    private static object ReadValue(Schema schema, ReadOnlySpan<byte> body, ref int position)
+    private static object ReadValue(FieldPlan field, ReadOnlySpan<byte> body, ref int position)
     {
-        switch (schema.Tag)
+        switch (field.Kind)
         {
-            case Schema.Type.Int:
+            case ValueKind.Int:
                 return (int)ReadLong(body, ref position);
-            case Schema.Type.Long:
+            case ValueKind.Long:
                 return ReadLong(body, ref position);
-            case Schema.Type.Float:
+            case ValueKind.Float:
                 var single = BinaryPrimitives.ReadSingleLittleEndian(body[position..]);
                 position += 4;
                 return single;
-            case Schema.Type.Double:
+            case ValueKind.Double:
                 var number = BinaryPrimitives.ReadDoubleLittleEndian(body[position..]);
                 position += 8;
                 return number;
-            case Schema.Type.String:
+            case ValueKind.String:
                 var length = (int)ReadLong(body, ref position);
                 var text = Encoding.UTF8.GetString(body.Slice(position, length));
                 position += length;
                 return text;
             default:
                 // timestamp-millis, through the library's own conversion (a UTC DateTime).
-                var logical = (LogicalSchema)schema;
+                var logical = (LogicalSchema)field.Schema;
                 return logical.LogicalType.ConvertToLogicalValue(ReadLong(body, ref position), logical);
         }
+    }
+
+    private static ValueKind Kind(Schema schema) =>
+        schema.Tag switch
+        {
+            Schema.Type.Int => ValueKind.Int,
+            Schema.Type.Long => ValueKind.Long,
+            Schema.Type.Float => ValueKind.Float,
+            Schema.Type.Double => ValueKind.Double,
+            Schema.Type.String => ValueKind.String,
+            _ => ValueKind.TimestampMillis,
+        };
+
+    /// <summary>The fields of a record schema as <see cref="Read{T}"/> reads them.</summary>
+    public sealed class Plan
+    {
+        internal Plan(FieldPlan[] fields) => Fields = fields;
+
+        internal FieldPlan[] Fields { get; }
+    }
+
+    /// <summary>One field: its position, its value's kind, the branch that is null when it is a union (-1 when it
+    /// is not), and its value's schema.</summary>
+    internal readonly record struct FieldPlan(int Position, ValueKind Kind, int NullBranch, Schema Schema);
+
+    internal enum ValueKind
+    {
+        Int,
+        Long,
+        Float,
+        Double,
+        String,
+        TimestampMillis,
     }
 
     // A zig-zag varint; the scanner has checked that it ends within 10 bytes and inside the body.

@@ -118,7 +118,9 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
                 new WriterDecoder(
                     new AvroBodyScanner(parsed),
                     new SpecificDatumReader<T>(parsed, _readerSchema),
-                    AvroRecordDecoder.Supports(parsed, _readerSchema) ? (RecordSchema)parsed : null
+                    AvroRecordDecoder.Supports(parsed, _readerSchema)
+                        ? AvroRecordDecoder.Compile((RecordSchema)parsed)
+                        : null
                 )
             );
         }
@@ -135,11 +137,11 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         private readonly AvroBodyScanner? _scanner;
         private readonly SpecificDatumReader<T>? _reader;
         private readonly string? _refusal;
-        private readonly RecordSchema? _direct;
+        private readonly AvroRecordDecoder.Plan? _direct;
 
-        // direct: the writer schema when AvroRecordDecoder reads its records (it is the contract's own); null when
+        // direct: how AvroRecordDecoder reads the records when the writer schema is the contract's own; null when
         // Apache Avro's resolving reader does.
-        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader, RecordSchema? direct)
+        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader, AvroRecordDecoder.Plan? direct)
         {
             _scanner = scanner;
             _reader = reader;

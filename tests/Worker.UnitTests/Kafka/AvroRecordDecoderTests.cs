@@ -17,6 +17,7 @@ namespace Inference.Streaming.Worker.UnitTests.Kafka;
 public sealed class AvroRecordDecoderTests
 {
     private static readonly RecordSchema TickSchema = (RecordSchema)new MarketTick().Schema;
+    private static readonly AvroRecordDecoder.Plan TickPlan = AvroRecordDecoder.Compile(TickSchema);
 
     [Fact]
     public void TheInputContractsAreReadInPlaceAndAWriterSchemaThatDiffersIsNot()
@@ -148,7 +149,7 @@ public sealed class AvroRecordDecoderTests
                 new BinaryDecoder(new MemoryStream(body))
             )
         );
-        var actual = Outcome(() => AvroRecordDecoder.Read<MarketTick>(body, TickSchema));
+        var actual = Outcome(() => AvroRecordDecoder.Read<MarketTick>(body, TickPlan));
 
         Assert.True(expected == actual, $"{what}: Apache Avro {expected}, this reader {actual}");
     }
