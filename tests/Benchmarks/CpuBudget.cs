@@ -92,7 +92,8 @@ internal sealed partial record CpuBudget(
         Console.WriteLine(
             string.Create(
                 CultureInfo.InvariantCulture,
-                $"allocated: {allocated / ticks:F0} bytes per tick, {allocated / 1024 / decisions:F1} KiB per decision "
+                $"allocated: {Per(allocated, ticks, 1, "F0")} bytes per tick, "
+                    + $"{Per(allocated / 1024, decisions, 1, "F1")} KiB per decision "
                     + $"(all threads, {allocated / seconds / 1048576:F0} MiB/s); GC pauses "
                     + $"{(after.GcPause - before.GcPause) * 1e3:F0} ms"
             )
@@ -114,11 +115,15 @@ internal sealed partial record CpuBudget(
             Console.WriteLine(
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"| {name} | {used:F2} | {used / seconds:F2} | {used * 1e6 / ticks:F2} | "
-                        + $"{used * 1e3 * 1e3 / decisions:F1} |"
+                    $"| {name} | {used:F2} | {used / seconds:F2} | {Per(used, ticks, 1e6, "F2")} | "
+                        + $"{Per(used, decisions, 1e6, "F1")} |"
                 )
             );
     }
+
+    // A quantity per unit of a count, scaled; a dash for a window without any (a window with no decisions printed NaN).
+    private static string Per(double value, double count, double scale, string format) =>
+        count > 0 ? (value * scale / count).ToString(format, CultureInfo.InvariantCulture) : "–";
 
     private static double Value(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
 
