@@ -23,7 +23,12 @@ public sealed class SymbolDirectory : IObservationSink
     /// dropped.
     /// </summary>
     public void Publish(ObservationSnapshot snapshot) =>
-        _symbols.AddOrUpdate(snapshot.Symbol, _ => [snapshot], (_, history) => Insert(history, snapshot));
+        _symbols.AddOrUpdate(
+            snapshot.Symbol,
+            static (_, added) => [added],
+            static (_, history, added) => Insert(history, added),
+            snapshot
+        );
 
     private static ObservationSnapshot[] Insert(ObservationSnapshot[] history, ObservationSnapshot snapshot)
     {
