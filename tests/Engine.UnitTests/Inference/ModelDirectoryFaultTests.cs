@@ -191,16 +191,27 @@ public sealed class ModelDirectoryFaultTests : IDisposable
             Options.Create(new ModelOptions { LoadTimeout = TimeSpan.Zero })
         );
 
-        using var set = loader.Load(_directory, 1);
+        // No wait at all: the deadline has passed when the load thread has only just started. Whether a model's load
+        // thread finishes before the loader looks is still up to the scheduler (with 1 ms CI once saw all four load
+        // in time, and with none once more on a loaded machine), so the load is tried up to 20 times: a refusal must
+        // come, always by name and for the timeout, with every other model loaded beside it.
+        var refusals = 0;
+        for (var attempt = 0; attempt < 20 && refusals == 0; attempt++)
+        {
+            using var set = loader.Load(_directory, attempt + 1);
+            Assert.All(
+                set.Errors,
+                e => Assert.Contains("did not load within Models:LoadTimeout", e.Reason, StringComparison.Ordinal)
+            );
+            Assert.Equal(
+                ModelNames.All.Order(StringComparer.Ordinal),
+                set.Models.Keys.Concat(set.Errors.Select(e => e.Name)).Order(StringComparer.Ordinal)
+            );
+            refusals += set.Errors.Count;
+        }
 
-        // No wait at all: the deadline has passed when the load thread has only just started. (With 1 ms, CI once
-        // saw all four load in time: the test depended on how fast the machine was.)
-        Assert.True(set.Errors.Count > 0, $"all of {string.Join(", ", set.Models.Keys)} loaded in no time");
-        Assert.All(
-            set.Errors,
-            e => Assert.Contains("did not load within Models:LoadTimeout", e.Reason, StringComparison.Ordinal)
-        );
-        using var again = ModelFixtures.Loader().Load(_directory, 2);
+        Assert.True(refusals > 0, "every model loaded within a zero timeout in 20 loads");
+        using var again = ModelFixtures.Loader().Load(_directory, 100);
         Assert.True(
             again.Models.Count == 4,
             "a later load was refused: " + string.Join("; ", again.Errors.Select(e => $"{e.Name}: {e.Reason}"))
