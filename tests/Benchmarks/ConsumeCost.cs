@@ -7,16 +7,18 @@ using Inference.Streaming.Worker.Diagnostics;
 using Inference.Streaming.Worker.Embedded;
 using Inference.Streaming.Worker.Embedded.SchemaRegistry;
 using Inference.Streaming.Worker.Kafka;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace Inference.Streaming.Benchmarks;
 
 /// <summary>
 /// <c>--consume-cost</c>: the CPU that one tick's hand-over from librdkafka costs alone, the part of the ingest thread
-/// that no cut in the product's own code removes. The worker's consumer settings (a subscription with range
-/// assignment, read committed, partition EOF events, offsets stored by hand, statistics every 5 s) read 200,000
-/// encoded ticks from six partitions of the in-process mock cluster, and the reading thread does nothing else with
-/// them. Reported: the reading thread's CPU per record (the ingest thread's share), and the consumer's own librdkafka
-/// threads apart. Six rounds, each a new group reading from the start; the first is a warm-up; the median round.
+/// that no cut in the product's own code removes. The worker's own consumer, from its client factory (a subscription
+/// with range assignment, read committed, partition EOF events, offsets stored by hand, statistics every 5 s), reads
+/// 200,000 encoded ticks from six partitions of the in-process mock cluster, and the reading thread does nothing else
+/// with them. Reported: the reading thread's CPU per record (the ingest thread's share), and the consumer's own
+/// librdkafka threads apart. Six rounds, each a new group reading from the start; the first is a warm-up; the median round.
 /// </summary>
 internal static class ConsumeCost
 {
@@ -99,24 +101,24 @@ internal static class ConsumeCost
     private static (double Caller, double LibRdKafka) Round(string bootstrap, int round)
     {
         var before = CpuAccounting.Threads();
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]>(
-            new ConsumerConfig
+        // The worker's own consumer, from its client factory: the settings are the ones it runs with, not a copy.
+        var options = Options.Create(
+            new KafkaOptions
             {
                 BootstrapServers = bootstrap,
-                GroupId = $"consume-cost-{round}-{Guid.NewGuid():N}",
-                EnableAutoCommit = true,
-                EnableAutoOffsetStore = false,
-                AutoOffsetReset = AutoOffsetReset.Earliest,
-                PartitionAssignmentStrategy = PartitionAssignmentStrategy.Range,
-                IsolationLevel = IsolationLevel.ReadCommitted,
-                StatisticsIntervalMs = 5000,
-                EnablePartitionEof = true,
-                SessionTimeoutMs = 4000,
-                HeartbeatIntervalMs = 1000,
-                // As the embedded mode sets it: the mock broker answers an empty fetch only after fetch.wait.max.ms.
-                FetchWaitMaxMs = 10,
+                StaticMembership = false,
+                // As the pipeline benchmark and the embedded mode set it: the mock broker answers an empty fetch only
+                // after fetch.wait.max.ms.
+                Consumer = { ["fetch.wait.max.ms"] = "10" },
             }
-        ).SetStatisticsHandler((_, _) => { }).Build();
+        );
+        using var group = new GroupInstance(options, NullLogger<GroupInstance>.Instance);
+        var clients = new KafkaClientFactory(
+            new ConfiguredKafkaEndpoints(options, Options.Create(new SchemaRegistryOptions())),
+            options,
+            group
+        );
+        using var consumer = clients.CreateConsumer("consume-cost", $"consume-cost-{round}-{Guid.NewGuid():N}");
         consumer.Subscribe(Topic);
         var own = new HashSet<int>();
         long callerBefore = 0;
