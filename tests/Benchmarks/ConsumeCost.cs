@@ -18,7 +18,8 @@ namespace Inference.Streaming.Benchmarks;
 /// with range assignment, read committed, partition EOF events, offsets stored by hand, statistics every 5 s), reads
 /// 200,000 encoded ticks from six partitions of the in-process mock cluster, and the reading thread does nothing else
 /// with them. Reported: the reading thread's CPU per record (the ingest thread's share), and the consumer's own
-/// librdkafka threads apart. Six rounds, each a new group reading from the start; the first is a warm-up; the median round.
+/// librdkafka threads apart. Six rounds, each a new group reading from the start; the first is a warm-up; the median
+/// round.
 /// </summary>
 internal static class ConsumeCost
 {
