@@ -112,7 +112,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
             );
             var log = second.Output;
             output.WriteLine(string.Join('\n', log.Split('\n').Where(IsAssignmentOrRestore)));
-            Assert.Equal(Symbols.Length, RestoreLog.SymbolsHeld(log, "inference-state"));
+            Assert.Equal(Symbols.Length, RestoreLog.SymbolsFirstRestored(log, "inference-state"));
             Assert.Contains("the records before it were removed by the broker", log, StringComparison.Ordinal);
             Assert.DoesNotContain("span only", log, StringComparison.Ordinal);
             await second.KillAsync();
@@ -143,7 +143,7 @@ public sealed partial class RestartTests(ITestOutputHelper output)
                 SessionTimeout,
                 "the third worker to hold every partition"
             );
-            Assert.Equal(Symbols.Length, RestoreLog.SymbolsHeld(third.Output, "inference-state"));
+            Assert.Equal(Symbols.Length, RestoreLog.SymbolsFirstRestored(third.Output, "inference-state"));
             await third.TerminateAsync(TimeSpan.FromSeconds(15));
         }
     }

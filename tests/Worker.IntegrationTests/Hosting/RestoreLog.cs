@@ -4,33 +4,25 @@ using System.Text.RegularExpressions;
 namespace Inference.Streaming.Worker.IntegrationTests.Hosting;
 
 /// <summary>
-/// Reads a worker's log for the symbols its state restores hold now. A worker can be assigned some
-/// partitions, restore them, lose them in a rebalance and be assigned them again (the embedded broker
-/// ignores <c>group.instance.id</c>, so a restarted member shares the group with its killed self until
-/// that session runs out): each partition counts once, by its latest restore, and only while the
-/// worker still holds it.
+/// Reads a worker's log for what its state restores brought back from the state a predecessor left.
 /// </summary>
 internal static partial class RestoreLog
 {
-    /// <summary>Symbols restored from <paramref name="changelog"/> by the partitions the worker holds.</summary>
-    public static int SymbolsHeld(string log, string changelog)
+    /// <summary>
+    /// Symbols restored from <paramref name="changelog"/> by each partition's first restore in the log: the state
+    /// that a predecessor left, since a worker writes a partition's checkpoints only after restoring it. A
+    /// rebalance may follow: the embedded broker ignores <c>group.instance.id</c>, so the killed member keeps its
+    /// place until its session runs out, and a session lost on a loaded machine takes every partition away and
+    /// then restores them again. Counted by the partitions held at one moment, that count passes through zero.
+    /// </summary>
+    public static int SymbolsFirstRestored(string log, string changelog)
     {
         var restored = new Dictionary<int, int>();
-        foreach (var line in log.Split('\n'))
+        foreach (Match restore in Restored().Matches(log))
         {
-            if (Restored().Match(line) is { Success: true } restore && restore.Groups[1].Value == changelog)
+            if (restore.Groups[1].Value == changelog)
             {
-                restored[Number(restore.Groups[2])] = Number(restore.Groups[3]);
-            }
-            else if (
-                line.Contains("Partitions revoked:", StringComparison.Ordinal)
-                || line.Contains("Partitions lost:", StringComparison.Ordinal)
-            )
-            {
-                foreach (Match partition in Partition().Matches(line))
-                {
-                    restored.Remove(Number(partition.Groups[1]));
-                }
+                restored.TryAdd(Number(restore.Groups[2]), Number(restore.Groups[3]));
             }
         }
 
@@ -41,7 +33,4 @@ internal static partial class RestoreLog
 
     [GeneratedRegex(@"Restored ([\w.-]+)\[(\d+)\]: (\d+) symbols")]
     private static partial Regex Restored();
-
-    [GeneratedRegex(@"[\w.-]+ \[\[(\d+)\]\]")]
-    private static partial Regex Partition();
 }
