@@ -105,6 +105,27 @@ public sealed class AvroRecordEncoderTests
         }
     }
 
+    [Fact]
+    public void AUnionWithNullSecondIsWrittenAsApacheAvroWritesIt()
+    {
+        // The contracts put null first; a schema that puts it last must still get each value's own branch index.
+        var values = new object?[][]
+        {
+            [1.5, "x", 7L],
+            [null, null, null],
+            [double.NaN, "", long.MinValue],
+            [null, "tail", 0L],
+            [-0.0, null, long.MaxValue],
+        };
+        foreach (var fields in values)
+        {
+            var record = new NullLast(fields);
+
+            Assert.True(AvroRecordEncoder.Supports(record.Schema));
+            Assert.Equal(Avro(record), AvroRecordEncoder.Encode([], record));
+        }
+    }
+
     [Theory]
     [InlineData("""{"type":"map","values":"long"}""")]
     [InlineData(""" "bytes" """)]
@@ -117,6 +138,24 @@ public sealed class AvroRecordEncoderTests
         var schema = Schema.Parse($$"""{"type":"record","name":"R","fields":[{"name":"f","type":{{field}}}]}""");
 
         Assert.False(AvroRecordEncoder.Supports(schema));
+    }
+
+    /// <summary>A record whose unions put null second: <c>[X, "null"]</c>.</summary>
+    private sealed class NullLast(object?[] fields) : ISpecificRecord
+    {
+        public Schema Schema { get; } =
+            Schema.Parse(
+                """
+                {"type":"record","name":"NullLast","fields":[
+                  {"name":"d","type":["double","null"]},
+                  {"name":"s","type":["string","null"]},
+                  {"name":"l","type":["long","null"]}]}
+                """
+            );
+
+        public object? Get(int fieldPos) => fields[fieldPos];
+
+        public void Put(int fieldPos, object fieldValue) => fields[fieldPos] = fieldValue;
     }
 
     private static ISpecificRecord New(Type type) => (ISpecificRecord)Activator.CreateInstance(type)!;
