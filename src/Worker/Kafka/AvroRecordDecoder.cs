@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Reflection;
 using System.Text;
 using Avro;
 using Avro.Specific;
@@ -13,10 +14,12 @@ namespace Inference.Streaming.Worker.Kafka;
 /// <para>
 /// Apache Avro's reader wraps the body in a stream and a decoder, calls a delegate per field and reads each number
 /// through the stream: about a quarter of the ingest thread's CPU in the throughput benchmark's profile. This reads
-/// the bytes in place. It runs only after <see cref="AvroBodyScanner"/> has accepted the body, so every length,
-/// number and union branch it meets is known to be in bounds; what the scanner does not check (a string's UTF-8) is
-/// decoded as Apache Avro decodes it. A writer schema that differs from the contract's in any way (another version,
-/// field order, a doc), or a field outside that part, goes through Apache Avro's resolving reader.
+/// the bytes in place, and sets each value through the generated property's typed setter rather than boxed
+/// through <see cref="ISpecificRecord.Put"/>. It runs only after <see cref="AvroBodyScanner"/> has accepted the
+/// body, so every length, number and union branch it meets is known to be in bounds; what the scanner does not
+/// check (a string's UTF-8) is decoded as Apache Avro decodes it. A writer schema that differs from the contract's
+/// in any way (another version, field order, a doc), or a field outside that part, goes through Apache Avro's
+/// resolving reader.
 /// </para>
 /// </summary>
 public static class AvroRecordDecoder
@@ -30,9 +33,13 @@ public static class AvroRecordDecoder
         && record.Fields.All(f => IsValue(f.Schema) || (Nullable(f.Schema) is { } value && IsValue(value)));
 
     /// <summary>How <see cref="Read{T}"/> reads records of <paramref name="schema"/> (which
-    /// <see cref="Supports"/> accepted): each field's kind, worked out once per writer schema.</summary>
-    public static Plan Compile(RecordSchema schema) =>
-        new([
+    /// <see cref="Supports"/> accepted) into <typeparamref name="T"/>: each field's kind and the typed setter of
+    /// the generated class's property, worked out once per writer schema.</summary>
+    public static Plan<T> Compile<T>(RecordSchema schema)
+        where T : class, ISpecificRecord
+    {
+        FieldPlan[] fields =
+        [
             .. schema.Fields.Select(f =>
                 Nullable(f.Schema) is { } value
                     ? new FieldPlan(
@@ -43,54 +50,89 @@ public static class AvroRecordDecoder
                     )
                     : new FieldPlan(f.Pos, Kind(f.Schema), -1, f.Schema)
             ),
-        ]);
+        ];
+        return new Plan<T>(fields, [.. schema.Fields.Zip(fields, (f, plan) => Setter<T>.For(f.Name, plan))]);
+    }
 
     /// <summary>The record in <paramref name="body"/>, an Avro body that <see cref="AvroBodyScanner"/> accepted for
     /// the schema <paramref name="plan"/> was compiled from.</summary>
-    public static T Read<T>(ReadOnlySpan<byte> body, Plan plan)
-        where T : ISpecificRecord
+    public static T Read<T>(ReadOnlySpan<byte> body, Plan<T> plan)
+        where T : class, ISpecificRecord
     {
         var record = Activator.CreateInstance<T>();
         var position = 0;
-        foreach (var field in plan.Fields)
+        var fields = plan.Fields;
+        var setters = plan.Setters;
+        for (var i = 0; i < fields.Length; i++)
         {
+            var field = fields[i];
             // The scanner checked a union's branch: 0 or 1.
-            var value =
-                field.NullBranch >= 0 && ReadLong(body, ref position) == field.NullBranch
-                    ? null
-                    : ReadValue(field, body, ref position);
-            record.Put(field.Position, value);
+            var isNull = field.NullBranch >= 0 && ReadLong(body, ref position) == field.NullBranch;
+            if (setters[i] is { } setter)
+            {
+                // Straight into the property, without boxing the value for ISpecificRecord.Put.
+                if (isNull)
+                {
+                    setter.SetNull(record);
+                }
+                else
+                {
+                    setter.Set(record, body, ref position, field.Schema);
+                }
+            }
+            else
+            {
+                record.Put(field.Position, isNull ? null : ReadValue(field, body, ref position));
+            }
         }
 
         return record;
     }
 
-    private static object ReadValue(FieldPlan field, ReadOnlySpan<byte> body, ref int position)
-    {
-        switch (field.Kind)
+    private static object ReadValue(FieldPlan field, ReadOnlySpan<byte> body, ref int position) =>
+        field.Kind switch
         {
-            case ValueKind.Int:
-                return (int)ReadLong(body, ref position);
-            case ValueKind.Long:
-                return ReadLong(body, ref position);
-            case ValueKind.Float:
-                var single = BinaryPrimitives.ReadSingleLittleEndian(body[position..]);
-                position += 4;
-                return single;
-            case ValueKind.Double:
-                var number = BinaryPrimitives.ReadDoubleLittleEndian(body[position..]);
-                position += 8;
-                return number;
-            case ValueKind.String:
-                var length = (int)ReadLong(body, ref position);
-                var text = Encoding.UTF8.GetString(body.Slice(position, length));
-                position += length;
-                return text;
-            default:
-                // timestamp-millis, through the library's own conversion (a UTC DateTime).
-                var logical = (LogicalSchema)field.Schema;
-                return logical.LogicalType.ConvertToLogicalValue(ReadLong(body, ref position), logical);
-        }
+            ValueKind.Int => ReadInt(body, ref position, field.Schema),
+            ValueKind.Long => ReadLong(body, ref position),
+            ValueKind.Float => ReadFloat(body, ref position, field.Schema),
+            ValueKind.Double => ReadDouble(body, ref position, field.Schema),
+            ValueKind.String => ReadString(body, ref position, field.Schema),
+            _ => ReadTimestamp(body, ref position, field.Schema),
+        };
+
+    private static int ReadInt(ReadOnlySpan<byte> body, ref int position, Schema schema) =>
+        (int)ReadLong(body, ref position);
+
+    private static long ReadLong(ReadOnlySpan<byte> body, ref int position, Schema schema) =>
+        ReadLong(body, ref position);
+
+    private static float ReadFloat(ReadOnlySpan<byte> body, ref int position, Schema schema)
+    {
+        var single = BinaryPrimitives.ReadSingleLittleEndian(body[position..]);
+        position += 4;
+        return single;
+    }
+
+    private static double ReadDouble(ReadOnlySpan<byte> body, ref int position, Schema schema)
+    {
+        var number = BinaryPrimitives.ReadDoubleLittleEndian(body[position..]);
+        position += 8;
+        return number;
+    }
+
+    private static string ReadString(ReadOnlySpan<byte> body, ref int position, Schema schema)
+    {
+        var length = (int)ReadLong(body, ref position);
+        var text = Encoding.UTF8.GetString(body.Slice(position, length));
+        position += length;
+        return text;
+    }
+
+    // timestamp-millis, through the library's own conversion (a UTC DateTime), so that what it refuses is refused.
+    private static DateTime ReadTimestamp(ReadOnlySpan<byte> body, ref int position, Schema schema)
+    {
+        var logical = (LogicalSchema)schema;
+        return (DateTime)logical.LogicalType.ConvertToLogicalValue(ReadLong(body, ref position), logical);
     }
 
     private static ValueKind Kind(Schema schema) =>
@@ -104,12 +146,87 @@ public static class AvroRecordDecoder
             _ => ValueKind.TimestampMillis,
         };
 
-    /// <summary>The fields of a record schema as <see cref="Read{T}"/> reads them.</summary>
-    public sealed class Plan
+    /// <summary>The fields of a record schema as <see cref="Read{T}"/> reads them into <typeparamref name="T"/>.
+    /// </summary>
+    public sealed class Plan<T>
+        where T : class, ISpecificRecord
     {
-        internal Plan(FieldPlan[] fields) => Fields = fields;
+        internal Plan(FieldPlan[] fields, Setter<T>?[] setters) => (Fields, Setters) = (fields, setters);
 
         internal FieldPlan[] Fields { get; }
+
+        // Each field's typed setter; null where the generated class has no public property of the field's name and
+        // type, and the value goes through ISpecificRecord.Put.
+        internal Setter<T>?[] Setters { get; }
+    }
+
+    /// <summary>Reads one field's value from a body and sets it on the record's property.</summary>
+    internal abstract class Setter<T>
+        where T : class, ISpecificRecord
+    {
+        public abstract void Set(T record, ReadOnlySpan<byte> body, ref int position, Schema schema);
+
+        public abstract void SetNull(T record);
+
+        /// <summary>The setter of <typeparamref name="T"/>'s public property <paramref name="name"/> for a field
+        /// read as <paramref name="field"/> says; null when there is none of that type.</summary>
+        public static Setter<T>? For(string name, FieldPlan field)
+        {
+            if (
+                typeof(T).GetProperty(name, BindingFlags.Public | BindingFlags.Instance) is not { } property
+                || property.SetMethod is not { IsPublic: true } method
+            )
+            {
+                return null;
+            }
+
+            var nullable = field.NullBranch >= 0;
+            return (field.Kind, nullable) switch
+            {
+                (ValueKind.Int, false) => Typed<int>(method, ReadInt),
+                (ValueKind.Int, true) => Typed<int?>(
+                    method,
+                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadInt(b, ref p, s)
+                ),
+                (ValueKind.Long, false) => Typed<long>(method, ReadLong),
+                (ValueKind.Long, true) => Typed<long?>(
+                    method,
+                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadLong(b, ref p, s)
+                ),
+                (ValueKind.Float, false) => Typed<float>(method, ReadFloat),
+                (ValueKind.Float, true) => Typed<float?>(
+                    method,
+                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadFloat(b, ref p, s)
+                ),
+                (ValueKind.Double, false) => Typed<double>(method, ReadDouble),
+                (ValueKind.Double, true) => Typed<double?>(
+                    method,
+                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadDouble(b, ref p, s)
+                ),
+                (ValueKind.String, _) => Typed<string>(method, ReadString),
+                (ValueKind.TimestampMillis, false) => Typed<DateTime>(method, ReadTimestamp),
+                _ => Typed<DateTime?>(
+                    method,
+                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadTimestamp(b, ref p, s)
+                ),
+            };
+        }
+
+        private static TypedSetter<T, TValue>? Typed<TValue>(MethodInfo method, ValueReader<TValue> read) =>
+            method.GetParameters() is [{ } parameter] && parameter.ParameterType == typeof(TValue)
+                ? new TypedSetter<T, TValue>(method.CreateDelegate<Action<T, TValue>>(), read)
+                : null;
+    }
+
+    private delegate TValue ValueReader<TValue>(ReadOnlySpan<byte> body, ref int position, Schema schema);
+
+    private sealed class TypedSetter<T, TValue>(Action<T, TValue> set, ValueReader<TValue> read) : Setter<T>
+        where T : class, ISpecificRecord
+    {
+        public override void Set(T record, ReadOnlySpan<byte> body, ref int position, Schema schema) =>
+            set(record, read(body, ref position, schema));
+
+        public override void SetNull(T record) => set(record, default!);
     }
 
     /// <summary>One field: its position, its value's kind, the branch that is null when it is a union (-1 when it

@@ -119,7 +119,7 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
                     new AvroBodyScanner(parsed),
                     new SpecificDatumReader<T>(parsed, _readerSchema),
                     AvroRecordDecoder.Supports(parsed, _readerSchema)
-                        ? AvroRecordDecoder.Compile((RecordSchema)parsed)
+                        ? AvroRecordDecoder.Compile<T>((RecordSchema)parsed)
                         : null
                 )
             );
@@ -137,11 +137,11 @@ public sealed class ContractSerde<T>(ISchemaRegistryClient registry, AvroSeriali
         private readonly AvroBodyScanner? _scanner;
         private readonly SpecificDatumReader<T>? _reader;
         private readonly string? _refusal;
-        private readonly AvroRecordDecoder.Plan? _direct;
+        private readonly AvroRecordDecoder.Plan<T>? _direct;
 
         // direct: how AvroRecordDecoder reads the records when the writer schema is the contract's own; null when
         // Apache Avro's resolving reader does.
-        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader, AvroRecordDecoder.Plan? direct)
+        public WriterDecoder(AvroBodyScanner scanner, SpecificDatumReader<T> reader, AvroRecordDecoder.Plan<T>? direct)
         {
             _scanner = scanner;
             _reader = reader;

@@ -17,7 +17,24 @@ namespace Inference.Streaming.Worker.UnitTests.Kafka;
 public sealed class AvroRecordDecoderTests
 {
     private static readonly RecordSchema TickSchema = (RecordSchema)new MarketTick().Schema;
-    private static readonly AvroRecordDecoder.Plan TickPlan = AvroRecordDecoder.Compile(TickSchema);
+    private static readonly AvroRecordDecoder.Plan<MarketTick> TickPlan = AvroRecordDecoder.Compile<MarketTick>(
+        TickSchema
+    );
+
+    // The same schema into a class without properties: every value goes through ISpecificRecord.Put.
+    private static readonly AvroRecordDecoder.Plan<UntypedTick> UntypedPlan = AvroRecordDecoder.Compile<UntypedTick>(
+        TickSchema
+    );
+
+    [Fact]
+    public void EveryFieldOfTheInputContractsIsSetThroughItsTypedPropertyAndAClassWithoutThemThroughPut()
+    {
+        var regimes = (RecordSchema)new RegimeUpdate().Schema;
+
+        Assert.All(TickPlan.Setters, Assert.NotNull);
+        Assert.All(AvroRecordDecoder.Compile<RegimeUpdate>(regimes).Setters, Assert.NotNull);
+        Assert.All(UntypedPlan.Setters, Assert.Null);
+    }
 
     [Fact]
     public void TheInputContractsAreReadInPlaceAndAWriterSchemaThatDiffersIsNot()
@@ -150,11 +167,13 @@ public sealed class AvroRecordDecoderTests
             )
         );
         var actual = Outcome(() => AvroRecordDecoder.Read<MarketTick>(body, TickPlan));
+        var untyped = Outcome(() => AvroRecordDecoder.Read<UntypedTick>(body, UntypedPlan));
 
         Assert.True(expected == actual, $"{what}: Apache Avro {expected}, this reader {actual}");
+        Assert.True(expected == untyped, $"{what}: Apache Avro {expected}, this reader through Put {untyped}");
     }
 
-    private static string Outcome(Func<MarketTick> read)
+    private static string Outcome(Func<ISpecificRecord> read)
     {
         try
         {
@@ -167,7 +186,7 @@ public sealed class AvroRecordDecoderTests
     }
 
     // Every field as text, floating-point numbers by their bits (NaN payloads and -0 included).
-    private static IEnumerable<string> Values(MarketTick tick) =>
+    private static IEnumerable<string> Values(ISpecificRecord tick) =>
         Enumerable
             .Range(0, TickSchema.Fields.Count)
             .Select(i =>
@@ -217,5 +236,18 @@ public sealed class AvroRecordDecoderTests
             zigzag >>= 7;
             body.Add(zigzag == 0 ? b : (byte)(b | 0x80));
         } while (zigzag != 0);
+    }
+
+    /// <summary>A tick with no properties, only <see cref="ISpecificRecord.Get"/> and
+    /// <see cref="ISpecificRecord.Put"/>.</summary>
+    private sealed class UntypedTick : ISpecificRecord
+    {
+        private readonly object?[] _fields = new object?[TickSchema.Fields.Count];
+
+        public Avro.Schema Schema => TickSchema;
+
+        public object? Get(int fieldPos) => _fields[fieldPos];
+
+        public void Put(int fieldPos, object fieldValue) => _fields[fieldPos] = fieldValue;
     }
 }
