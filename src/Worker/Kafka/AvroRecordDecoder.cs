@@ -181,36 +181,23 @@ public static class AvroRecordDecoder
             }
 
             var nullable = field.NullBranch >= 0;
-            return (field.Kind, nullable) switch
+            return field.Kind switch
             {
-                (ValueKind.Int, false) => Typed<int>(method, ReadInt),
-                (ValueKind.Int, true) => Typed<int?>(
-                    method,
-                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadInt(b, ref p, s)
-                ),
-                (ValueKind.Long, false) => Typed<long>(method, ReadLong),
-                (ValueKind.Long, true) => Typed<long?>(
-                    method,
-                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadLong(b, ref p, s)
-                ),
-                (ValueKind.Float, false) => Typed<float>(method, ReadFloat),
-                (ValueKind.Float, true) => Typed<float?>(
-                    method,
-                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadFloat(b, ref p, s)
-                ),
-                (ValueKind.Double, false) => Typed<double>(method, ReadDouble),
-                (ValueKind.Double, true) => Typed<double?>(
-                    method,
-                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadDouble(b, ref p, s)
-                ),
-                (ValueKind.String, _) => Typed<string>(method, ReadString),
-                (ValueKind.TimestampMillis, false) => Typed<DateTime>(method, ReadTimestamp),
-                _ => Typed<DateTime?>(
-                    method,
-                    (ReadOnlySpan<byte> b, ref int p, Schema s) => ReadTimestamp(b, ref p, s)
-                ),
+                ValueKind.Int => Typed<int>(method, ReadInt, nullable),
+                ValueKind.Long => Typed<long>(method, ReadLong, nullable),
+                ValueKind.Float => Typed<float>(method, ReadFloat, nullable),
+                ValueKind.Double => Typed<double>(method, ReadDouble, nullable),
+                ValueKind.String => Typed<string>(method, ReadString),
+                _ => Typed<DateTime>(method, ReadTimestamp, nullable),
             };
         }
+
+        // A value type's setter: of TValue, or of TValue? when the field is a union with null.
+        private static Setter<T>? Typed<TValue>(MethodInfo method, ValueReader<TValue> read, bool nullable)
+            where TValue : struct =>
+            nullable
+                ? Typed<TValue?>(method, (ReadOnlySpan<byte> b, ref int p, Schema s) => read(b, ref p, s))
+                : Typed(method, read);
 
         private static TypedSetter<T, TValue>? Typed<TValue>(MethodInfo method, ValueReader<TValue> read) =>
             method.GetParameters() is [{ } parameter] && parameter.ParameterType == typeof(TValue)
