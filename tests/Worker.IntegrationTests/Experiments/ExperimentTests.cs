@@ -366,7 +366,14 @@ public sealed class ExperimentTests(KafkaFixture kafka, ITestOutputHelper output
             before.GetProperty("directory").GetString(),
             after.GetProperty("challenger").GetProperty("directory").GetString()
         );
-        Assert.Contains("Models promoted (promotion 1)", worker.Output, StringComparison.Ordinal);
+        Assert.Contains(
+            "Models promoted (promotion 1)",
+            await worker.OutputOnceAsync(
+                o => o.Contains("Models promoted (promotion 1)", StringComparison.Ordinal),
+                TimeSpan.FromSeconds(10)
+            ),
+            StringComparison.Ordinal
+        );
         await Eventually.CounterReachesAsync(http, "inference_model_promotions_total", 1, TimeSpan.FromSeconds(10));
 
         // Each symbol's decisions switch set once, from the old champion's to the new one's, at the bar the feed held.

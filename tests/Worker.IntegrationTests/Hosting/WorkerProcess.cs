@@ -36,6 +36,25 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The output once it satisfies <paramref name="condition"/>, or as it is when <paramref name="timeout"/> has
+    /// passed, for the caller to judge. The console logger writes on a thread of its own, behind the work it reports:
+    /// a line can arrive after the effect a test saw on a topic (a CI run read a restarted service's log the moment
+    /// its updates were all in, and found not even the assignment it had logged before them).
+    /// </summary>
+    public async Task<string> OutputOnceAsync(Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var output = Output;
+        while (!condition(output) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+            output = Output;
+        }
+
+        return output;
+    }
+
     public static WorkerProcess Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
 
     /// <summary>Starts one of the tools (<c>dotnet run --project src/Tools -- ...</c>): score, tail, ...</summary>

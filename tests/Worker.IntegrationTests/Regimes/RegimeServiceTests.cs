@@ -97,17 +97,21 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
                 TimeSpan.FromSeconds(60),
                 "updates for every closed bar"
             );
-            output.WriteLine(string.Join('\n', RestoredLine().Matches(second.Output).Select(m => m.Value)));
             // What the restart took from the killed service's checkpoints: each partition's first restore. Not the
             // partitions it holds at this moment: a session lost after the catch-up (a loaded machine; a SIGSTOP of
-            // 7 s shows it) takes every partition away until the rejoin restores them again. Counted in between, as
-            // one CI run may have, that is none.
-            var restored = RestoreLog.SymbolsFirstRestored(second.Output, "regime-detector-state");
+            // 7 s shows it) takes every partition away until the rejoin restores them again. And read from the log
+            // once it has come: the updates above can be in before the lines logged ahead of them.
+            var log = await second.OutputOnceAsync(
+                o => RestoreLog.SymbolsFirstRestored(o, "regime-detector-state") >= Symbols.Length,
+                TimeSpan.FromSeconds(30)
+            );
+            output.WriteLine(string.Join('\n', RestoredLine().Matches(log).Select(m => m.Value)));
+            var restored = RestoreLog.SymbolsFirstRestored(log, "regime-detector-state");
             Assert.True(
                 restored == Symbols.Length,
                 $"the restart restored {restored} symbols, not {Symbols.Length} (partitions "
                     + $"{string.Join(", ", Symbols.Select(market.PartitionOf))})\n--- the killed service:\n"
-                    + $"{first.Output}\n--- the restarted service:\n{second.Output}"
+                    + $"{first.Output}\n--- the restarted service:\n{log}"
             );
 
             var moved = 0;
