@@ -120,9 +120,9 @@ public sealed class RecordRules
     /// <summary>
     /// The wall clock, in Unix milliseconds. The system's is read once per step of the coarse monotonic clock
     /// (<see cref="Environment.TickCount64"/>, a few milliseconds), not for every record: the ingest thread asks
-    /// twice a tick, and the clock reads were 6% of its samples. So the value may be that step old, which makes the
-    /// future bound (at least a second ahead) stricter by as much. Any other <see cref="TimeProvider"/> (a test's)
-    /// is read every time.
+    /// twice a tick, and those reads were about 3% of its samples. So the value may be that step old, which makes
+    /// the future bound (at least a second ahead) stricter by as much. Any other <see cref="TimeProvider"/> (a
+    /// test's) is read every time.
     /// </summary>
     private long WallClockMs()
     {
