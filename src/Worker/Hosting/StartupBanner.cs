@@ -6,7 +6,8 @@ namespace Inference.Streaming.Worker.Hosting;
 
 /// <summary>
 /// Prints where everything listens once the host is up: on stdout for people and scripts (one
-/// <c>key: value</c> per line), and as one structured log event.
+/// <c>key: value</c> per line, in one write that ends with an empty line, so a reader knows the banner is
+/// complete), and as one structured log event.
 /// </summary>
 public sealed class StartupBanner(
     IHostApplicationLifetime lifetime,
@@ -55,6 +56,7 @@ public sealed class StartupBanner(
               schema.registry:  {endpoints.SchemaRegistryUrl}
               api:              {api}
             {authLine}
+
             """
         );
         Console.Out.Flush();

@@ -36,13 +36,11 @@ public sealed class RecordRules
     private readonly long _minEventMs;
     private readonly long _skewMs;
     private readonly bool _wallClock;
-    private readonly TimeProvider _time;
-    private long _wallMs;
-    private long _wallReadAtStep = long.MinValue;
+    private readonly CoarseWallClock _clock;
 
     public RecordRules(IOptions<FeatureOptions> features, TimeProvider time)
     {
-        _time = time;
+        _clock = CoarseWallClock.For(time);
         _minEventMs = features.Value.MinEventTime.ToUnixTimeMilliseconds();
         _skewMs = (long)features.Value.MaxEventTimeSkew.TotalMilliseconds;
         _wallClock = features.Value.EventTimeReference != EventTimeReference.Watermark;
@@ -113,32 +111,8 @@ public sealed class RecordRules
     /// <c>Features:MaxEventTimeSkew</c> ahead of it (or of the wall clock, when that is later and counts).</summary>
     public long FutureBound(long watermarkMs)
     {
-        var reference = _wallClock ? Math.Max(watermarkMs, WallClockMs()) : watermarkMs;
+        var reference = _wallClock ? Math.Max(watermarkMs, _clock.NowMs()) : watermarkMs;
         return reference == long.MinValue ? long.MaxValue : reference + _skewMs;
-    }
-
-    /// <summary>
-    /// The wall clock, in Unix milliseconds. The system's is read once per step of the coarse monotonic clock
-    /// (<see cref="Environment.TickCount64"/>, a few milliseconds), not for every record: the ingest thread asks
-    /// twice a tick, and those reads were about 3% of its samples. So the value may be that step old, which makes
-    /// the future bound (at least a second ahead) stricter by as much. Any other <see cref="TimeProvider"/> (a
-    /// test's) is read every time.
-    /// </summary>
-    private long WallClockMs()
-    {
-        if (!ReferenceEquals(_time, TimeProvider.System))
-        {
-            return _time.GetUtcNow().ToUnixTimeMilliseconds();
-        }
-
-        var step = Environment.TickCount64;
-        if (step != Volatile.Read(ref _wallReadAtStep))
-        {
-            Volatile.Write(ref _wallMs, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds());
-            Volatile.Write(ref _wallReadAtStep, step);
-        }
-
-        return Volatile.Read(ref _wallMs);
     }
 
     /// <summary>The first tick of a symbol, for a bar its partition's event time has already closed.</summary>

@@ -68,6 +68,8 @@ public sealed class HttpEdgeTests
             Assert.DoesNotContain("Inference.Streaming", text, StringComparison.Ordinal);
         }
 
+        // Read once the worker has stopped, when its output is complete: the console logger writes behind the work.
+        await worker.TerminateAsync(TimeSpan.FromSeconds(15));
         Assert.DoesNotContain("fail:", worker.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("BadHttpRequestException", worker.Output, StringComparison.Ordinal);
     }

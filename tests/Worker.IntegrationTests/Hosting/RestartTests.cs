@@ -136,7 +136,15 @@ public sealed partial class RestartTests(ITestOutputHelper output)
                 .Sum(m => double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
             output.WriteLine($"offset resets counted: {resets}");
             Assert.True(resets >= 1, "inference_offset_resets_total did not count the reset.");
-            Assert.Contains("the broker no longer has offset", third.Output, StringComparison.Ordinal);
+            // Logged from librdkafka's thread, so it may reach the output after the ingest thread's line above.
+            Assert.Contains(
+                "the broker no longer has offset",
+                await third.OutputOnceAsync(
+                    o => o.Contains("the broker no longer has offset", StringComparison.Ordinal),
+                    TimeSpan.FromSeconds(10)
+                ),
+                StringComparison.Ordinal
+            );
             // The changelog keeps longer than the ticks: every symbol's state is still there.
             await WaitForAsync(
                 () => AssignedPartitions(third.Output) == 12,

@@ -19,7 +19,17 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
 
     private WorkerProcess(Process process) => _process = process;
 
-    public IReadOnlyDictionary<string, string> Banner => _banner;
+    /// <summary>The banner's fields (a copy), complete once <see cref="WaitUntilReadyAsync"/> has returned.</summary>
+    public IReadOnlyDictionary<string, string> Banner
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, string>(_banner, StringComparer.Ordinal);
+            }
+        }
+    }
 
     public bool HasExited => _process.HasExited;
 
@@ -152,10 +162,14 @@ internal sealed partial class WorkerProcess : IAsyncDisposable
             if (colon > 0 && trimmed[..colon] is "kafka.bootstrap" or "schema.registry" or "api" or "api.auth")
             {
                 _banner[trimmed[..colon]] = trimmed[(colon + 1)..].Trim();
-                if (trimmed.StartsWith("api:", StringComparison.Ordinal))
-                {
-                    _ready.TrySetResult();
-                }
+            }
+
+            // The banner is one write: api, then api.auth where the program has one, then an empty line. Ready at
+            // the line after api, so that a test reading api.auth once ready finds it (the test's continuation
+            // could otherwise run before this thread has read the api.auth line).
+            if (_banner.ContainsKey("api") && !trimmed.StartsWith("api:", StringComparison.Ordinal))
+            {
+                _ready.TrySetResult();
             }
         }
     }

@@ -169,8 +169,9 @@ public sealed partial class RegimeServiceTests(ITestOutputHelper output)
                 Assert.Equal(detector.Info.Sha256, record.regime_detector.sha256);
             }
 
-            Assert.DoesNotContain("regime-updates [", worker.Output, StringComparison.Ordinal);
+            // Read once the worker has exited: its output is then complete.
             await worker.TerminateAsync(TimeSpan.FromSeconds(15));
+            Assert.DoesNotContain("regime-updates [", worker.Output, StringComparison.Ordinal);
         }
 
         // Replay with the detector the run had is faithful; without it (regimes from the topic) it says so.
